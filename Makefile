@@ -1,0 +1,55 @@
+# Two commands do everything on a fresh machine with Python 3.11+: `make run`, `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+
+.PHONY: run test install install-dev migrate demo lint assets messages clean
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PIP) install -q -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
+
+demo: migrate
+	$(PY) manage.py demo_setup
+
+## make run: the portal with demo data, a Celery worker and beat, and the LINE emulator.
+run: demo
+	$(PY) manage.py rundemo
+
+## make test: lint, then the whole suite (SQLite + embedded broker unless DATABASE_URL /
+## CELERY_BROKER_URL say otherwise).
+test: install-dev
+	$(VENV)/bin/ruff check .
+	$(PY) manage.py makemigrations --check --dry-run --settings=portal.settings.test
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+## Refresh vendored front-end assets from npm (package-lock.json); the results are committed
+## so neither `make run` nor a city-hall PC needs npm or the internet.
+assets:
+	npm ci --no-audit --no-fund
+	mkdir -p static/vendor/digital-go-jp static/vendor/leaflet
+	cp node_modules/@digital-go-jp/design-tokens/dist/tokens.css node_modules/@digital-go-jp/design-tokens/LICENSE static/vendor/digital-go-jp/
+	cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css node_modules/leaflet/dist/images node_modules/leaflet/LICENSE static/vendor/leaflet/
+
+messages: install-dev
+	cd portal && ../$(PY) ../manage.py compilemessages --ignore=.venv
+
+clean:
+	rm -rf var

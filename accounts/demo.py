@@ -1,0 +1,29 @@
+"""Demo staff: one account per role, with printed passwords (demo only)."""
+
+from collections.abc import Callable
+
+from django.contrib.auth.models import Group
+
+from . import roles
+from .models import User
+
+DEMO_STAFF = [
+    ("admin@city.example.jp", "管理 太郎", [roles.ADMIN], "demo-admin-pass"),
+    ("pr@city.example.jp", "広報 花子", [roles.PR_AUTHOR], "demo-pr-pass"),
+    ("approver@city.example.jp", "承認 次郎", [roles.PR_APPROVER], "demo-approver-pass"),
+    ("road@city.example.jp", "道路 三郎", [roles.ROAD], "demo-road-pass"),
+    ("waste@city.example.jp", "環境 四郎", [roles.WASTE], "demo-waste-pass"),
+    ("auditor@city.example.jp", "監査 五郎", [roles.AUDITOR], "demo-auditor-pass"),
+]
+
+
+def load_demo_staff(say: Callable[[str], None]) -> None:
+    for email, name, codes, password in DEMO_STAFF:
+        user, created = User.objects.get_or_create(email=email, defaults={"full_name": name})
+        if created:
+            user.set_password(password)
+            user.save()
+        user.groups.set(Group.objects.filter(name__in=codes))
+        labels = "・".join(roles.role_label(c) for c in codes)
+        say(f"  {labels:<10} {email:<28} password: {password}")
+    say("  (システム管理者 must set up TOTP at first sign-in: MFA is mandatory for admins.)")

@@ -1,0 +1,80 @@
+"""Staff roles and the capabilities (permissions) each one grants.
+
+Roles are Django groups created by a data migration (accounts/migrations/0002_roles.py);
+their codes are stable identifiers, their labels are shown in Japanese.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+
+class Perm:
+    """Permission strings, as views declare them (``portal.access``)."""
+
+    MANAGE_STAFF = "accounts.manage_staff"
+    MANAGE_SETTINGS = "accounts.manage_settings"
+    VIEW_AUDIT_LOG = "accounts.view_audit_log"
+    LOOKUP_RESIDENT = "accounts.lookup_resident"
+    VIEW_AUDIENCE = "accounts.view_audience"
+    COMPOSE_BROADCAST = "accounts.compose_broadcast"
+    APPROVE_BROADCAST = "accounts.approve_broadcast"
+    VIEW_BROADCASTS = "accounts.view_broadcasts"
+    TRIAGE_ROAD_REPORTS = "accounts.triage_road_reports"
+    REVIEW_BULKY_BOOKINGS = "accounts.review_bulky_bookings"
+    MANAGE_BULKY_CATALOGUE = "accounts.manage_bulky_catalogue"
+
+
+# (codename, label) for Meta.permissions on accounts.Capability.
+CAPABILITIES = [
+    ("manage_staff", "職員・ロールの管理"),
+    ("manage_settings", "システム設定の管理"),
+    ("view_audit_log", "監査ログの閲覧"),
+    ("lookup_resident", "住民の個別照会"),
+    ("view_audience", "配信対象者数の閲覧"),
+    ("compose_broadcast", "配信の作成"),
+    ("approve_broadcast", "配信の承認"),
+    ("view_broadcasts", "配信履歴の閲覧"),
+    ("triage_road_reports", "道路損傷通報の対応"),
+    ("review_bulky_bookings", "粗大ごみ申込の審査"),
+    ("manage_bulky_catalogue", "粗大ごみ品目・収集日の設定"),
+]
+
+ADMIN = "admin"
+PR_AUTHOR = "pr_author"
+PR_APPROVER = "pr_approver"
+ROAD = "road"
+WASTE = "waste"
+AUDITOR = "auditor"
+
+ROLE_LABELS = {
+    ADMIN: _("システム管理者"),
+    PR_AUTHOR: _("広報担当"),
+    PR_APPROVER: _("広報承認者"),
+    ROAD: _("道路維持担当"),
+    WASTE: _("廃棄物担当"),
+    AUDITOR: _("監査担当"),
+}
+
+# Role code -> capability codenames. Changing this needs a data migration (0002 reads it
+# at the time it runs; later changes add a migration that calls sync_role_permissions).
+ROLE_CAPABILITIES = {
+    ADMIN: [
+        "manage_staff",
+        "manage_settings",
+        "view_audit_log",
+        "lookup_resident",
+        "view_audience",
+        "view_broadcasts",
+        "manage_bulky_catalogue",
+    ],
+    PR_AUTHOR: ["compose_broadcast", "view_broadcasts", "view_audience"],
+    PR_APPROVER: ["approve_broadcast", "view_broadcasts", "view_audience"],
+    ROAD: ["triage_road_reports"],
+    WASTE: ["review_bulky_bookings", "manage_bulky_catalogue"],
+    AUDITOR: ["view_audit_log", "view_broadcasts"],
+}
+
+ROLE_ORDER = [ADMIN, PR_AUTHOR, PR_APPROVER, ROAD, WASTE, AUDITOR]
+
+
+def role_label(code: str) -> str:
+    return str(ROLE_LABELS.get(code, code))

@@ -1,0 +1,4 @@
+"""URLs of intake.roads (every view declares its permission: portal.access)."""
+
+app_name = "roads"
+urlpatterns: list = []

@@ -1,0 +1,20 @@
+"""App config for the portal shell (health, navigation, dashboard)."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PortalConfig(AppConfig):
+    name = "portal"
+    verbose_name = _("ポータル")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from accounts.roles import Perm
+
+        from . import navigation
+
+        navigation.register(
+            navigation.NavItem(label=_("ダッシュボード"), url_name="dashboard", permission=None, order=0),
+        )
+        del Perm

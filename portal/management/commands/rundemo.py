@@ -1,0 +1,66 @@
+"""Run the whole demo: web server, Celery worker, Celery beat and the LINE emulator.
+
+Ctrl-C stops them all. Used by ``make run``."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management import get_commands
+from django.core.management.base import BaseCommand
+
+EMULATOR_PORT = 8765
+
+
+class Command(BaseCommand):
+    help = "Start web (127.0.0.1:8000), worker, beat and the LINE emulator; Ctrl-C stops all."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--addr", default="127.0.0.1:8000")
+
+    def handle(self, *args, **options) -> None:
+        env = os.environ.copy()
+        python = sys.executable
+        procs: list[tuple[str, list[str]]] = []
+        if "line_emulator" in get_commands():
+            base = f"http://127.0.0.1:{EMULATOR_PORT}"
+            env.setdefault("LINE_API_BASE_URL", base)
+            env.setdefault("LINE_API_DATA_BASE_URL", base)
+            procs.append(("emulator", [python, "manage.py", "line_emulator", "--port", str(EMULATOR_PORT)]))
+        procs += [
+            ("web", [python, "manage.py", "runserver", options["addr"], "--noreload"]),
+            ("worker", [python, "-m", "celery", "-A", "portal", "worker", "--loglevel=INFO", "--concurrency=2"]),
+            ("beat", [python, "-m", "celery", "-A", "portal", "beat", "--loglevel=INFO",
+                      "--schedule", str(settings.CELERY_BEAT_SCHEDULE_FILENAME)]),
+        ]  # fmt: skip
+        running: list[tuple[str, subprocess.Popen]] = []
+        for name, cmd in procs:
+            self.stdout.write(f"starting {name}: {' '.join(cmd[1:])}")
+            running.append((name, subprocess.Popen(cmd, env=env, start_new_session=True)))
+        self.stdout.write(self.style.SUCCESS(f"Portal: http://{options['addr']}/  (Ctrl-C stops everything)"))
+
+        def stop(*_args) -> None:
+            for _name, proc in running:
+                if proc.poll() is None:
+                    os.killpg(proc.pid, signal.SIGTERM)
+            deadline = time.monotonic() + 10
+            for _name, proc in running:
+                try:
+                    proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+            sys.exit(0)
+
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            while True:
+                for name, proc in running:
+                    if proc.poll() is not None:
+                        self.stderr.write(f"{name} exited with {proc.returncode}; stopping the demo")
+                        stop()
+                time.sleep(1)
+        except KeyboardInterrupt:
+            stop()

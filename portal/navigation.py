@@ -1,0 +1,71 @@
+"""Navigation and dashboard registries: each app adds its entries from AppConfig.ready()."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+
+from .access import user_passes
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: Any
+    url_name: str
+    permission: str | None  # None: any signed-in staff member
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class DashboardCard:
+    title: Any
+    value: Any  # already privacy-safe (e.g. 「50人未満」 for small resident counts)
+    url: str = ""
+    note: Any = ""
+
+
+_items: list[NavItem] = []
+_cards: list[tuple[str | None, Callable[[Any], list[DashboardCard]]]] = []
+
+
+def register(*items: NavItem) -> None:
+    for item in items:
+        if item not in _items:
+            _items.append(item)
+
+
+def register_dashboard(permission: str | None, provider: Callable[[Any], list[DashboardCard]]) -> None:
+    """``provider(user)`` returns cards whose counts come from real queries."""
+    if (permission, provider) not in _cards:
+        _cards.append((permission, provider))
+
+
+def items_for(user: Any) -> list[dict]:
+    visible = []
+    for item in sorted(_items, key=lambda i: i.order):
+        if not user_passes(user, item.permission or "authenticated"):
+            continue
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:
+            continue
+        visible.append({"label": item.label, "url": url, "url_name": item.url_name})
+    return visible
+
+
+def dashboard_cards(user: Any) -> list[DashboardCard]:
+    cards: list[DashboardCard] = []
+    for permission, provider in _cards:
+        if user_passes(user, permission or "authenticated"):
+            cards.extend(provider(user))
+    return cards
+
+
+def navigation(request: HttpRequest) -> dict:
+    """Template context processor."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    return {"nav_items": items_for(user)}

@@ -1,0 +1,26 @@
+"""Root URLs. Each app owns its own urls.py; every view declares its permission."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from . import access, views
+
+# The schema views declare their own access: staff only.
+SpectacularAPIView.portal_permission = access.AUTHENTICATED
+SpectacularSwaggerView.portal_permission = access.AUTHENTICATED
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path("staff/", include("accounts.urls")),
+    path("line/", include("portal.line.urls")),
+    path("broadcasts/", include("broadcasts.urls")),
+    path("roads/", include("intake.roads.urls")),
+    path("bulky/", include("intake.bulky.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("django-admin/", admin.site.urls),
+]

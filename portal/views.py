@@ -1,0 +1,33 @@
+"""Shell views: dashboard and health."""
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+
+from . import access
+from .navigation import dashboard_cards
+from .selectors import health_status
+
+
+@access.require(access.AUTHENTICATED)
+def dashboard(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/dashboard.html", {"cards": dashboard_cards(request.user)})
+
+
+@never_cache
+@access.require(access.PUBLIC)
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Database and broker status for load balancers; 503 when either is down.
+
+    Each call also enqueues the health task, so ``last_worker_beat`` advancing shows a
+    worker is executing tasks."""
+    status = health_status()
+    if status["broker"] == "ok":
+        from .tasks import health_beat
+
+        try:
+            health_beat.delay()
+        except Exception:  # noqa: BLE001 - the broker check above already reported it
+            status["broker"] = "error: publish failed"
+            status["ok"] = False
+    return JsonResponse(status, status=200 if status["ok"] else 503)

@@ -1,0 +1,28 @@
+"""Shared pytest set-up. Fixtures live in tests/fixtures/*.py, one module per area."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = [
+    "tests.fixtures.accounts",
+    "tests.fixtures.worker",
+    "tests.fixtures.browser",
+    "tests.fixtures.line",
+]
+
+
+@pytest.fixture(autouse=True)
+def _media_dirs(settings, tmp_path):
+    """Each test writes media into its own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+
+
+def pytest_sessionfinish(session, exitstatus):
+    from django.conf import settings
+
+    broker = getattr(settings, "CELERY_BROKER_DIR", None)
+    if broker and "test-broker-" in str(broker):
+        shutil.rmtree(Path(broker), ignore_errors=True)

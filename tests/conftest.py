@@ -10,6 +10,9 @@ pytest_plugins = [
     "tests.fixtures.worker",
     "tests.fixtures.browser",
     "tests.fixtures.line",
+    "tests.fixtures.broadcasts",
+    "tests.fixtures.roads",
+    "tests.fixtures.bulky",
 ]
 
 

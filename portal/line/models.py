@@ -1,1 +1,165 @@
-"""Models of portal.line."""
+"""Residents (the city's LINE friends), their 受信設定, webhook events, chat state and
+outbound pushes. Features (broadcasts, intake) read these; the LINE layer imports no feature.
+
+``__str__`` of every model here carries no personal data: audit entries and logs use it.
+"""
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class AgeBand(models.TextChoices):
+    """LINE's age bands, as in LINE Official Account Manager."""
+
+    UNDER_15 = "0-14", _("〜14歳")
+    AGE_15_19 = "15-19", _("15〜19歳")
+    AGE_20_24 = "20-24", _("20〜24歳")
+    AGE_25_29 = "25-29", _("25〜29歳")
+    AGE_30_34 = "30-34", _("30〜34歳")
+    AGE_35_39 = "35-39", _("35〜39歳")
+    AGE_40_44 = "40-44", _("40〜44歳")
+    AGE_45_49 = "45-49", _("45〜49歳")
+    OVER_50 = "50+", _("50歳〜")
+
+
+class Area(models.Model):
+    """An area of the city (demo: Fukuoka's 7 wards). Editable by admins."""
+
+    code = models.SlugField(_("コード"), max_length=32, unique=True)
+    name = models.CharField(_("名称"), max_length=50)
+    order = models.PositiveSmallIntegerField(_("表示順"), default=0)
+    is_active = models.BooleanField(_("有効"), default=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+        verbose_name = _("地域")
+        verbose_name_plural = _("地域")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Interest(models.Model):
+    """An interest segment (子育て, 防災 …). Residents' interests are a bit set
+    (``Resident.interest_bits``), so each interest owns one bit (0–62)."""
+
+    code = models.SlugField(_("コード"), max_length=32, unique=True)
+    name = models.CharField(_("名称"), max_length=50)
+    bit = models.PositiveSmallIntegerField(_("ビット番号"), unique=True)
+    order = models.PositiveSmallIntegerField(_("表示順"), default=0)
+    is_active = models.BooleanField(_("有効"), default=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+        verbose_name = _("関心分野")
+        verbose_name_plural = _("関心分野")
+        constraints = [models.CheckConstraint(condition=models.Q(bit__lte=62), name="interest_bit_range")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def mask(self) -> int:
+        return 1 << self.bit
+
+
+class Resident(models.Model):
+    """A resident who is (or was) a friend of the city's LINE account."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("友だち")
+        BLOCKED = "blocked", _("ブロック")
+
+    line_user_id = models.CharField(_("LINEユーザーID"), max_length=64, unique=True)
+    display_name = models.CharField(_("表示名"), max_length=100, blank=True)
+    status = models.CharField(_("状態"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    # 配信停止: the resident asked to stop segment deliveries (emergency broadcasts still go).
+    segment_opt_out = models.BooleanField(_("配信停止"), default=False)
+    age_band = models.CharField(_("年代"), max_length=8, choices=AgeBand.choices, blank=True)
+    area = models.ForeignKey(Area, verbose_name=_("地域"), null=True, blank=True, on_delete=models.SET_NULL)
+    interest_bits = models.BigIntegerField(_("関心分野"), default=0)
+    consented_at = models.DateTimeField(_("属性登録の同意日時"), null=True, blank=True)
+    followed_at = models.DateTimeField(_("友だち追加日時"), default=timezone.now)
+    blocked_at = models.DateTimeField(_("ブロック日時"), null=True, blank=True)
+    purged_at = models.DateTimeField(_("個人情報削除日時"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("住民")
+        verbose_name_plural = _("住民")
+        indexes = [
+            models.Index(fields=["status", "segment_opt_out", "area", "age_band"], name="resident_segment_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"住民#{self.pk}"
+
+    @property
+    def is_reachable(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
+class WebhookEvent(models.Model):
+    """A webhook event, stored before the webhook answers 200; processed by Celery."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("未処理")
+        DONE = "done", _("処理済")
+        FAILED = "failed", _("失敗")
+
+    webhook_event_id = models.CharField(max_length=64, unique=True)
+    event_type = models.CharField(max_length=32)
+    payload = models.JSONField()
+    is_redelivery = models.BooleanField(default=False)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True)
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"webhook-event#{self.pk} {self.event_type}"
+
+
+class Conversation(models.Model):
+    """A resident's current chat flow (受信設定, 通報, 粗大ごみ …); expires after 30 minutes."""
+
+    resident = models.OneToOneField(Resident, on_delete=models.CASCADE, related_name="conversation")
+    flow = models.CharField(max_length=32)
+    step = models.CharField(max_length=32)
+    data = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"conversation#{self.pk} {self.flow}:{self.step}"
+
+
+class OutboundMessage(models.Model):
+    """One push to one resident through the shared sender. The retry key is saved before
+    the first attempt, so every retry of this push carries the same ``X-Line-Retry-Key``."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("送信待ち")
+        SENT = "sent", _("送信済")
+        FAILED = "failed", _("失敗")
+        SKIPPED = "skipped", _("送信対象外")
+
+    retry_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Callers pass a dedupe key (e.g. "bulky-reminder:42") so a job that runs twice pushes once.
+    dedupe_key = models.CharField(max_length=120, unique=True, null=True, blank=True)
+    resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="outbound_messages")
+    messages = models.JSONField()
+    purpose = models.CharField(max_length=64)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    line_request_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"outbound#{self.pk} {self.purpose} {self.status}"

@@ -1,0 +1,164 @@
+"""Chat flows: the registry through which features (受信設定, 通報, 粗大ごみ …) take part in
+residents' LINE conversations, without the LINE layer importing any feature.
+
+A feature registers a flow from its ``AppConfig.ready()``::
+
+    from portal.line import chat
+    chat.register_flow(RoadReportFlow())
+
+For each message or postback event the dispatcher (``portal.line.services``) does, in order:
+1. 「キャンセル」 while a conversation is active: ends it and says so;
+2. the first registered flow whose ``matches(event)`` is true (its trigger word or postback):
+   ``flow.start(ctx)`` (any active conversation is replaced);
+3. an active, unexpired conversation: ``flow.handle(ctx)`` of the flow that owns it;
+4. otherwise the default help reply.
+Messages a flow queues with ``ctx.reply`` are sent with the event's reply token (or pushed
+when the token is gone). Conversation state is stored in ``Conversation`` rows, so it
+survives restarts, and expires ``CONVERSATION_TTL`` after the last step.
+"""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Protocol
+from urllib.parse import parse_qsl
+
+from django.utils import timezone
+
+from .models import Conversation, Resident
+
+CONVERSATION_TTL = timedelta(minutes=30)
+
+
+@dataclass
+class ChatEvent:
+    """A webhook event, reduced to what flows need."""
+
+    kind: str  # text | postback | image | location | sticker | video | audio | file | follow | unfollow
+    reply_token: str = ""
+    text: str = ""
+    postback_data: str = ""
+    postback_params: dict = field(default_factory=dict)  # e.g. {"date": "2026-12-01"} from a datetime picker
+    message_id: str = ""  # image / video / audio / file messages: id for the content endpoint
+    latitude: float | None = None
+    longitude: float | None = None
+    address: str = ""
+    title: str = ""
+    timestamp_ms: int = 0
+
+    @property
+    def postback(self) -> dict:
+        """Postback data parsed as a query string (``flow=road&step=category&value=3``)."""
+        return dict(parse_qsl(self.postback_data)) if self.postback_data else {}
+
+
+class ChatContext:
+    """What a flow sees and can do while handling one event."""
+
+    def __init__(self, *, resident: Resident, event: ChatEvent, conversation: Conversation | None) -> None:
+        self.resident = resident
+        self.event = event
+        self.conversation = conversation
+        self.replies: list[dict] = []
+
+    # -- replies --------------------------------------------------------------------
+    def reply(self, *messages: dict) -> None:
+        """Queue LINE message objects (dicts in the Messaging API's JSON shape)."""
+        self.replies.extend(messages)
+
+    # -- state ------------------------------------------------------------------------
+    @property
+    def step(self) -> str:
+        return self.conversation.step if self.conversation else ""
+
+    @property
+    def data(self) -> dict:
+        return self.conversation.data if self.conversation else {}
+
+    def start(self, flow: str, step: str, **data: Any) -> None:
+        """Begin (or restart) a conversation owned by ``flow``."""
+        now = timezone.now()
+        self.conversation, _ = Conversation.objects.update_or_create(
+            resident=self.resident,
+            defaults={"flow": flow, "step": step, "data": data, "updated_at": now, "expires_at": now + CONVERSATION_TTL},
+        )
+
+    def advance(self, step: str, **data: Any) -> None:
+        """Move to ``step``, merging ``data`` into the stored state; renews the expiry."""
+        if self.conversation is None:
+            raise RuntimeError("no active conversation")
+        now = timezone.now()
+        self.conversation.step = step
+        self.conversation.data = {**self.conversation.data, **data}
+        self.conversation.updated_at = now
+        self.conversation.expires_at = now + CONVERSATION_TTL
+        self.conversation.save(update_fields=["step", "data", "updated_at", "expires_at"])
+
+    def end(self) -> None:
+        if self.conversation is not None and self.conversation.pk:
+            self.conversation.delete()
+        self.conversation = None
+
+
+class ChatFlow(Protocol):
+    name: str  # stored in Conversation.flow; unique among flows
+
+    def matches(self, event: ChatEvent) -> bool:
+        """True when ``event`` is this flow's trigger (a keyword or its postback)."""
+
+    def start(self, ctx: ChatContext) -> None:
+        """Begin the flow: usually ``ctx.start(self.name, "first-step")`` and a question."""
+
+    def handle(self, ctx: ChatContext) -> None:
+        """Handle an event in this flow's active conversation (``ctx.step``). Unexpected
+        input (a sticker, a photo where text is expected) gets a re-prompt, never an error."""
+
+
+_flows: list[tuple[int, ChatFlow]] = []
+
+
+def register_flow(flow: ChatFlow, *, priority: int = 100) -> None:
+    """Register ``flow``; lower ``priority`` is asked first by ``matches``."""
+    if any(existing.name == flow.name for _p, existing in _flows):
+        return
+    _flows.append((priority, flow))
+    _flows.sort(key=lambda item: item[0])
+
+
+def flows() -> list[ChatFlow]:
+    return [flow for _p, flow in _flows]
+
+
+def flow_named(name: str) -> ChatFlow | None:
+    return next((flow for flow in flows() if flow.name == name), None)
+
+
+# -- small builders for LINE message objects --------------------------------------------
+def text_message(text: str, quick_replies: list[dict] | None = None) -> dict:
+    message: dict = {"type": "text", "text": text}
+    if quick_replies:
+        message["quickReply"] = {"items": quick_replies[:13]}
+    return message
+
+
+def quick_postback(label: str, data: str, display_text: str | None = None) -> dict:
+    """A quick-reply button that sends a postback (label: at most 20 characters)."""
+    action: dict = {"type": "postback", "label": label[:20], "data": data}
+    if display_text:
+        action["displayText"] = display_text
+    return {"type": "action", "action": action}
+
+
+def quick_message(label: str, text: str | None = None) -> dict:
+    return {"type": "action", "action": {"type": "message", "label": label[:20], "text": text or label}}
+
+
+def quick_location(label: str = "位置情報を送る") -> dict:
+    return {"type": "action", "action": {"type": "location", "label": label[:20]}}
+
+
+def quick_camera(label: str = "カメラ") -> dict:
+    return {"type": "action", "action": {"type": "camera", "label": label[:20]}}
+
+
+def quick_camera_roll(label: str = "写真を選ぶ") -> dict:
+    return {"type": "action", "action": {"type": "cameraRoll", "label": label[:20]}}

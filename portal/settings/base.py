@@ -210,6 +210,9 @@ LINE_CHANNEL_ACCESS_TOKEN = env.str("LINE_CHANNEL_ACCESS_TOKEN", default="demo-c
 LINE_API_BASE_URL = env.str("LINE_API_BASE_URL", default="https://api.line.me")
 LINE_API_DATA_BASE_URL = env.str("LINE_API_DATA_BASE_URL", default="https://api-data.line.me")
 LINE_REQUEST_TIMEOUT = env.float("LINE_REQUEST_TIMEOUT", default=10.0)
+# The portal's public address: links sent to residents (booking pages) and image URLs LINE
+# fetches (broadcast images) are built on it. Production: the HTTPS address.
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 
 # Maps: Leaflet (npm, copied to static/vendor/leaflet by `make assets`), served locally.
 # No tiles are fetched unless an operator sets a tile server reachable from the city's

@@ -10,9 +10,17 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from portal import demo
+        from portal import demo, navigation
 
         from . import signals  # noqa: F401
+        from .dashboard import audit_cards, staff_cards
         from .demo import load_demo_staff
+        from .roles import Perm
 
         demo.register(0, "staff", load_demo_staff)
+        navigation.register(
+            navigation.NavItem(label=_("職員管理"), url_name="accounts:staff_list", permission=Perm.MANAGE_STAFF, order=900),
+            navigation.NavItem(label=_("監査ログ"), url_name="accounts:audit_log", permission=Perm.VIEW_AUDIT_LOG, order=910),
+        )
+        navigation.register_dashboard(Perm.MANAGE_STAFF, staff_cards)
+        navigation.register_dashboard(Perm.VIEW_AUDIT_LOG, audit_cards)

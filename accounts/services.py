@@ -1,10 +1,24 @@
-"""Writes for staff accounts and the audit log."""
+"""Writes for staff accounts, role policies and the audit log. Every change is audited."""
 
+from collections.abc import Iterable
 from typing import Any
 
+from allauth.mfa.models import Authenticator
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
 from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
 
-from .models import AuditEntry, User
+from . import audit, roles
+from .models import AuditEntry, RolePolicy, User
+from .tokens import invitation_timeout, invitation_tokens
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
@@ -43,3 +57,172 @@ def audit_record(
         ip=client_ip(request),
         detail=detail or {},
     )
+
+
+def _ordered_codes(codes: Iterable[str]) -> list[str]:
+    wanted = set(codes)
+    unknown = wanted - set(roles.ROLE_ORDER)
+    if unknown:
+        raise ValidationError(_("不明なロールです: %(codes)s") % {"codes": ", ".join(sorted(unknown))})
+    return [c for c in roles.ROLE_ORDER if c in wanted]
+
+
+def _guard_last_admin(*, staff: User, losing_admin: bool) -> None:
+    if not losing_admin:
+        return
+    from .selectors import active_admin_count
+
+    if staff.is_active and staff.groups.filter(name=roles.ADMIN).exists() and active_admin_count() <= 1:
+        raise ValidationError(_("有効なシステム管理者が1人もいなくなるため、この変更はできません。"))
+
+
+def invitation_url(*, user: User, request: HttpRequest | None = None) -> str:
+    path = reverse(
+        "accounts:invitation_accept",
+        kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": invitation_tokens.make_token(user)},
+    )
+    if request is not None:
+        return request.build_absolute_uri(path)
+    return settings.PORTAL_BASE_URL.rstrip("/") + path
+
+
+def staff_invitation_send(*, staff: User, actor: User | None, request: HttpRequest | None = None) -> None:
+    """E-mail ``staff`` a single-use link that sets their password (expires, see tokens.py)."""
+    context = {
+        "staff": staff,
+        "url": invitation_url(user=staff, request=request),
+        "days": max(1, invitation_timeout() // 86400),
+        "inviter": actor,
+    }
+    subject = render_to_string("accounts/email/invitation_subject.txt", context).strip()
+    body = render_to_string("accounts/email/invitation_message.txt", context)
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [staff.email])
+
+
+@transaction.atomic
+def staff_invite(
+    *,
+    email: str,
+    full_name: str,
+    department: str = "",
+    role_codes: Iterable[str],
+    actor: User,
+    request: HttpRequest | None = None,
+) -> User:
+    """Create an account with no usable password and send the invitation link."""
+    email = User.objects.normalize_email(email).strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError(_("このメールアドレスの職員は既に登録されています。"))
+    codes = _ordered_codes(role_codes)
+    staff = User(email=email, full_name=full_name.strip(), department=department.strip())
+    staff.set_unusable_password()
+    staff.save()
+    staff.groups.set(Group.objects.filter(name__in=codes))
+    audit_record(action=audit.STAFF_INVITED, actor=actor, request=request, target=staff, detail={"roles": codes})
+    staff_invitation_send(staff=staff, actor=actor, request=request)
+    return staff
+
+
+def staff_invitation_resend(*, staff: User, actor: User, request: HttpRequest | None = None) -> None:
+    if staff.has_usable_password() or not staff.is_active:
+        raise ValidationError(_("この職員は既にパスワードを設定済みです。"))
+    audit_record(action=audit.STAFF_INVITED, actor=actor, request=request, target=staff, detail={"resent": True})
+    staff_invitation_send(staff=staff, actor=actor, request=request)
+
+
+@transaction.atomic
+def invitation_accept(*, staff: User, password: str, request: HttpRequest | None = None) -> User:
+    """Set the invited staff member's password; the link stops working (token hashes it)."""
+    staff.set_password(password)
+    staff.save(update_fields=["password"])
+    audit_record(action=audit.PASSWORD_CHANGED, actor=staff, request=request, target=staff, detail={"via": "invitation"})
+    return staff
+
+
+@transaction.atomic
+def staff_update(*, staff: User, full_name: str, department: str, actor: User, request: HttpRequest | None = None) -> User:
+    changes = {}
+    for field, value in (("full_name", full_name.strip()), ("department", department.strip())):
+        if getattr(staff, field) != value:
+            changes[field] = value
+            setattr(staff, field, value)
+    if changes:
+        staff.save(update_fields=list(changes))
+        audit_record(action=audit.STAFF_UPDATED, actor=actor, request=request, target=staff, detail={"fields": sorted(changes)})
+    return staff
+
+
+@transaction.atomic
+def staff_set_roles(*, staff: User, role_codes: Iterable[str], actor: User, request: HttpRequest | None = None) -> User:
+    """Replace ``staff``'s roles (a staff member may hold several)."""
+    new = _ordered_codes(role_codes)
+    old = _ordered_codes(staff.groups.values_list("name", flat=True).filter(name__in=roles.ROLE_ORDER))
+    if new == old:
+        return staff
+    _guard_last_admin(staff=staff, losing_admin=roles.ADMIN in old and roles.ADMIN not in new)
+    staff.groups.set(Group.objects.filter(name__in=new))
+    audit_record(
+        action=audit.STAFF_ROLES_CHANGED, actor=actor, request=request, target=staff, detail={"before": old, "after": new}
+    )
+    return staff
+
+
+@transaction.atomic
+def staff_deactivate(*, staff: User, actor: User, request: HttpRequest | None = None) -> User:
+    """Disable sign-in; existing sessions stop working (inactive users are not loaded)."""
+    if staff.pk == actor.pk:
+        raise ValidationError(_("自分自身は無効化できません。"))
+    if not staff.is_active:
+        return staff
+    _guard_last_admin(staff=staff, losing_admin=True)
+    staff.is_active = False
+    staff.save(update_fields=["is_active"])
+    audit_record(action=audit.STAFF_DEACTIVATED, actor=actor, request=request, target=staff)
+    return staff
+
+
+@transaction.atomic
+def staff_reactivate(*, staff: User, actor: User, request: HttpRequest | None = None) -> User:
+    if staff.is_active:
+        return staff
+    staff.is_active = True
+    staff.save(update_fields=["is_active"])
+    audit_record(action=audit.STAFF_UPDATED, actor=actor, request=request, target=staff, detail={"is_active": True})
+    return staff
+
+
+@transaction.atomic
+def staff_mfa_reset(*, staff: User, actor: User, request: HttpRequest | None = None) -> int:
+    """Remove every authenticator (TOTP, recovery codes); a role that requires MFA sends
+    the staff member to TOTP set-up at their next sign-in. Returns how many were removed."""
+    authenticators = Authenticator.objects.filter(user=staff)
+    types = sorted(set(authenticators.values_list("type", flat=True)))
+    removed, _by_model = authenticators.delete()
+    audit_record(action=audit.STAFF_MFA_RESET, actor=actor, request=request, target=staff, detail={"removed": types})
+    return removed
+
+
+@transaction.atomic
+def role_policy_set(*, group: Group, mfa_required: bool, actor: User, request: HttpRequest | None = None) -> RolePolicy:
+    """Whether a role requires MFA. The admin role always does."""
+    if group.name == roles.ADMIN:
+        mfa_required = True
+    policy, _created = RolePolicy.objects.get_or_create(group=group)
+    if policy.mfa_required != mfa_required:
+        policy.mfa_required = mfa_required
+        policy.save(update_fields=["mfa_required"])
+        audit_record(
+            action=audit.ROLE_POLICY_CHANGED,
+            actor=actor,
+            request=request,
+            target_type="auth.group",
+            target_id=str(group.pk),
+            target_repr=group.name,
+            detail={"mfa_required": mfa_required},
+        )
+    return policy
+
+
+def audit_export_record(*, actor: User, filters: dict, rows: int, request: HttpRequest | None = None) -> AuditEntry:
+    """The export of the audit log is itself audited (with the filters used)."""
+    return audit_record(action=audit.AUDIT_EXPORTED, actor=actor, request=request, detail={"filters": filters, "rows": rows})

@@ -1,4 +1,7 @@
-"""Audit sign-in, sign-out, failed sign-in and MFA changes."""
+"""Audit sign-in, sign-out, failed sign-in and MFA changes.
+
+allauth.mfa (65.x) sends ``authenticator_added`` / ``_removed`` / ``_reset`` with
+``request``, ``user`` and ``authenticator``; each becomes one ``auth.mfa_changed`` entry."""
 
 from typing import Any
 
@@ -34,26 +37,40 @@ def _login_failed(sender: Any, credentials: dict, request: Any = None, **kwargs:
         target_type="accounts.user",
         target_id=str(known.pk) if known else "",
         target_repr=email,
+        detail={"reason": kwargs.get("reason", "credentials")},
     )
 
 
-def _mfa_changed(sender: Any, request: Any, authenticator: Any = None, **kwargs: Any) -> None:
-    user = getattr(authenticator, "user", None) or getattr(request, "user", None)
+def _mfa_receiver(event: str) -> Any:
+    def receive(sender: Any, request: Any = None, user: Any = None, authenticator: Any = None, **kwargs: Any) -> None:
+        user = user or getattr(authenticator, "user", None)
+        actor = request.user if request is not None and getattr(request, "user", None) and request.user.is_authenticated else user
+        audit_record(
+            action=audit.MFA_CHANGED,
+            actor=actor,
+            request=request,
+            target=user if user is not None and getattr(user, "pk", None) else None,
+            detail={"event": event, "type": getattr(authenticator, "type", "")},
+        )
+
+    return receive
+
+
+MFA_EVENTS = {"authenticator_added": "added", "authenticator_removed": "removed", "authenticator_reset": "reset"}
+_receivers = {}
+for _name, _event in MFA_EVENTS.items():
+    _receivers[_name] = _mfa_receiver(_event)
+    getattr(mfa_signals, _name).connect(_receivers[_name], dispatch_uid=f"accounts.audit.mfa.{_name}")
+
+
+def _mfa_failed(sender: Any, request: Any = None, user: Any = None, authenticator: Any = None, **kwargs: Any) -> None:
+    """A wrong TOTP or recovery code at sign-in (or re-authentication)."""
     audit_record(
-        action=audit.MFA_CHANGED,
-        actor=request.user if request and request.user.is_authenticated else None,
+        action=audit.LOGIN_FAILED,
         request=request,
         target=user if user is not None and getattr(user, "pk", None) else None,
-        detail={"event": kwargs.get("signal_name", ""), "type": getattr(authenticator, "type", "")},
+        detail={"reason": "mfa", "type": getattr(authenticator, "type", "")},
     )
 
 
-for _name in ("authenticator_added", "authenticator_removed", "authenticator_reset"):
-    _signal = getattr(mfa_signals, _name, None)
-    if _signal is not None:
-        _signal.connect(
-            lambda sender, request=None, authenticator=None, _n=_name, **kw: _mfa_changed(
-                sender, request, authenticator, signal_name=_n, **kw
-            ),
-            weak=False,
-        )
+mfa_signals.authentication_failed.connect(_mfa_failed, dispatch_uid="accounts.audit.mfa.failed")

@@ -1,0 +1,243 @@
+"""Staff management, role policies, invitations and the audit log (thin views)."""
+
+import csv
+from collections.abc import Iterator
+
+from django.contrib import messages
+from django.contrib.auth.forms import SetPasswordForm
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.encoding import force_str
+from django.utils.http import urlsafe_base64_decode
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from portal import access
+
+from . import audit, roles, selectors, services
+from .filters import AuditEntryFilter
+from .forms import StaffEditForm, StaffInviteForm
+from .models import User
+from .roles import Perm
+from .tokens import invitation_tokens
+
+AUDIT_PAGE_SIZE = 50
+
+
+def _staff_or_404(pk: int) -> User:
+    try:
+        return selectors.staff_get(pk=pk)
+    except User.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def _error(request: HttpRequest, exc: ValidationError) -> None:
+    for message in exc.messages:
+        messages.error(request, message)
+
+
+@access.require(Perm.MANAGE_STAFF)
+def staff_list(request: HttpRequest) -> HttpResponse:
+    staff = list(selectors.staff_list())
+    rows = [
+        {
+            "user": s,
+            "roles": [roles.role_label(g.name) for g in s.groups.all()],
+            "pending": selectors.invitation_pending(user=s),
+        }
+        for s in staff
+    ]
+    return render(request, "accounts/staff_list.html", {"rows": rows})
+
+
+@access.require(Perm.MANAGE_STAFF)
+def staff_invite(request: HttpRequest) -> HttpResponse:
+    form = StaffInviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            staff = services.staff_invite(
+                email=form.cleaned_data["email"],
+                full_name=form.cleaned_data["full_name"],
+                department=form.cleaned_data["department"],
+                role_codes=form.cleaned_data["roles"],
+                actor=request.user,
+                request=request,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("%(email)s に招待メールを送信しました。") % {"email": staff.email})
+            return redirect("accounts:staff_list")
+    return render(request, "accounts/staff_invite.html", {"form": form})
+
+
+@access.require(Perm.MANAGE_STAFF)
+def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    staff = _staff_or_404(pk)
+    current = [g.name for g in staff.groups.all() if g.name in roles.ROLE_ORDER]
+    form = StaffEditForm(
+        request.POST or None, initial={"full_name": staff.full_name, "department": staff.department, "roles": current}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.staff_update(
+                staff=staff,
+                full_name=form.cleaned_data["full_name"],
+                department=form.cleaned_data["department"],
+                actor=request.user,
+                request=request,
+            )
+            services.staff_set_roles(staff=staff, role_codes=form.cleaned_data["roles"], actor=request.user, request=request)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("職員情報を更新しました。"))
+            return redirect("accounts:staff_list")
+    context = {
+        "form": form,
+        "staff": staff,
+        "has_mfa": selectors.user_has_totp(user=staff),
+        "pending": selectors.invitation_pending(user=staff),
+        "is_self": staff.pk == request.user.pk,
+    }
+    return render(request, "accounts/staff_edit.html", context)
+
+
+def _staff_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    staff = _staff_or_404(pk)
+    try:
+        if action == "deactivate":
+            services.staff_deactivate(staff=staff, actor=request.user, request=request)
+            messages.success(request, _("%(name)s を無効化しました。") % {"name": staff})
+        elif action == "reactivate":
+            services.staff_reactivate(staff=staff, actor=request.user, request=request)
+            messages.success(request, _("%(name)s を有効化しました。") % {"name": staff})
+        elif action == "reset_mfa":
+            services.staff_mfa_reset(staff=staff, actor=request.user, request=request)
+            messages.success(request, _("%(name)s の多要素認証をリセットしました。") % {"name": staff})
+        elif action == "resend":
+            services.staff_invitation_resend(staff=staff, actor=request.user, request=request)
+            messages.success(request, _("%(email)s に招待メールを再送しました。") % {"email": staff.email})
+    except ValidationError as exc:
+        _error(request, exc)
+    return redirect("accounts:staff_edit", pk=staff.pk)
+
+
+@access.require(Perm.MANAGE_STAFF)
+@require_POST
+def staff_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    return _staff_action(request, pk, "deactivate")
+
+
+@access.require(Perm.MANAGE_STAFF)
+@require_POST
+def staff_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    return _staff_action(request, pk, "reactivate")
+
+
+@access.require(Perm.MANAGE_STAFF)
+@require_POST
+def staff_mfa_reset(request: HttpRequest, pk: int) -> HttpResponse:
+    return _staff_action(request, pk, "reset_mfa")
+
+
+@access.require(Perm.MANAGE_STAFF)
+@require_POST
+def staff_invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
+    return _staff_action(request, pk, "resend")
+
+
+@access.require(Perm.MANAGE_STAFF)
+def role_policies(request: HttpRequest) -> HttpResponse:
+    rows = selectors.role_policies()
+    if request.method == "POST":
+        for row in rows:
+            services.role_policy_set(
+                group=row["group"], mfa_required=f"mfa_{row['code']}" in request.POST, actor=request.user, request=request
+            )
+        messages.success(request, _("ロール設定を保存しました。"))
+        return redirect("accounts:role_policies")
+    return render(request, "accounts/role_policies.html", {"rows": rows})
+
+
+@never_cache
+@access.require(access.PUBLIC)
+def invitation_accept(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    """The invitation link: sets the password once; afterwards (or once expired) it is dead."""
+    try:
+        staff = User.objects.get(pk=int(force_str(urlsafe_base64_decode(uidb64))), is_active=True)
+    except (ValueError, TypeError, OverflowError, User.DoesNotExist):
+        staff = None
+    if staff is None or not invitation_tokens.check_token(staff, token):
+        return render(request, "accounts/invitation_invalid.html", status=400)
+    form = SetPasswordForm(staff, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.invitation_accept(staff=staff, password=form.cleaned_data["new_password1"], request=request)
+        messages.success(request, _("パスワードを設定しました。メールアドレスと新しいパスワードでサインインしてください。"))
+        return redirect("account_login")
+    return render(request, "accounts/invitation_accept.html", {"form": form, "staff": staff})
+
+
+@access.require(Perm.VIEW_AUDIT_LOG)
+def audit_log(request: HttpRequest) -> HttpResponse:
+    filterset = AuditEntryFilter(request.GET or None, queryset=selectors.audit_entries(), request=request)
+    page = Paginator(filterset.qs, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "filter": filterset,
+        "page": page,
+        "entries": [(e, audit.action_label(e.action)) for e in page.object_list],
+        "query": query.urlencode(),
+    }
+    return render(request, "accounts/audit_log.html", context)
+
+
+def _csv_safe(value: object) -> str:
+    """Neutralise spreadsheet formulas (CSV injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@access.require(Perm.VIEW_AUDIT_LOG)
+def audit_export(request: HttpRequest) -> StreamingHttpResponse:
+    filterset = AuditEntryFilter(request.GET or None, queryset=selectors.audit_entries(), request=request)
+    entries = filterset.qs
+    services.audit_export_record(actor=request.user, filters=filterset.used_filters(), rows=entries.count(), request=request)
+    writer = csv.writer(_Echo())
+    header = [_("日時"), _("実行者"), _("操作"), _("操作コード"), _("対象の種類"), _("対象ID"), _("対象"), _("接続元IP")]
+
+    def rows() -> Iterator[str]:
+        yield "\ufeff"  # BOM: spreadsheet software then reads UTF-8 Japanese correctly
+        yield writer.writerow(header)
+        for e in entries.iterator(chunk_size=2000):
+            at = timezone.localtime(e.at).strftime("%Y-%m-%d %H:%M:%S")
+            yield writer.writerow(
+                [
+                    _csv_safe(v)
+                    for v in (
+                        at,
+                        e.actor_label,
+                        audit.action_label(e.action),
+                        e.action,
+                        e.target_type,
+                        e.target_id,
+                        e.target_repr,
+                        e.ip,
+                    )
+                ]
+            )
+
+    filename = f"audit-log-{timezone.localdate():%Y%m%d}.csv"
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -1,0 +1,244 @@
+"""The one LINE Messaging API client (line-bot-sdk v3), configured from settings.
+
+Every call to the LINE platform goes through this module; the SDK's exceptions are
+translated into ``LineRateLimited`` (429), ``LineTemporaryError`` (5xx, timeouts, refused
+connections) and ``LineRejected`` (other 4xx). A 409 on a request that carried an
+``X-Line-Retry-Key`` means LINE already accepted that key: it is returned as
+``SendResult(duplicate=True)``, never raised.
+
+Error messages carry LINE's message and the HTTP status only, never recipients.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import urllib3
+from django.conf import settings
+from linebot.v3.messaging import (
+    ApiClient,
+    BroadcastRequest,
+    Configuration,
+    MessagingApi,
+    MessagingApiBlob,
+    MulticastRequest,
+    PushMessageRequest,
+    ReplyMessageRequest,
+)
+from linebot.v3.messaging.exceptions import ApiException
+from pydantic.v1 import ValidationError
+
+
+class LineError(Exception):
+    """Any failure talking to LINE."""
+
+
+class LineRateLimited(LineError):
+    """429: too many requests. ``retry_after`` in seconds when LINE said so."""
+
+    def __init__(self, message: str = "rate limited", *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class LineTemporaryError(LineError):
+    """5xx, timeout or connection failure: retry later (with the same retry key)."""
+
+    def __init__(self, message: str = "temporary error", *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class LineRejected(LineError):
+    """Another 4xx: LINE refused the request; retrying will not help."""
+
+    def __init__(self, status: int, message: str, details: list | None = None) -> None:
+        super().__init__(f"{status}: {message}")
+        self.status = status
+        self.message = message
+        self.details = details or []
+
+
+@dataclass
+class SendResult:
+    request_id: str
+    duplicate: bool = False  # 409: this retry key was already accepted: count as delivered
+    accepted_request_id: str = ""
+
+
+# -- SDK clients, one pair per process and configuration --------------------------------
+# Connection pools only (no application state); keyed by pid so a forked Celery child never
+# reuses its parent's sockets.
+_clients: dict[tuple, tuple[ApiClient, ApiClient]] = {}
+_clients_lock = threading.Lock()
+
+
+def _api_clients() -> tuple[ApiClient, ApiClient]:
+    key = (
+        os.getpid(),
+        settings.LINE_API_BASE_URL,
+        settings.LINE_API_DATA_BASE_URL,
+        settings.LINE_CHANNEL_ACCESS_TOKEN,
+    )
+    clients = _clients.get(key)
+    if clients is None:
+        with _clients_lock:
+            clients = _clients.get(key)
+            if clients is None:
+                pair = []
+                for host in (settings.LINE_API_BASE_URL, settings.LINE_API_DATA_BASE_URL):
+                    config = Configuration(host=host.rstrip("/"), access_token=settings.LINE_CHANNEL_ACCESS_TOKEN)
+                    # Retrying is ours to decide (with the retry key): urllib3 only retries a
+                    # connection that could not be opened, never a sent request.
+                    config.retries = urllib3.Retry(total=1, connect=1, read=0, status=0, redirect=0, other=0)
+                    config.connection_pool_maxsize = 16
+                    pair.append(ApiClient(config))
+                clients = (pair[0], pair[1])
+                _clients[key] = clients
+    return clients
+
+
+def _timeout() -> float:
+    return float(settings.LINE_REQUEST_TIMEOUT)
+
+
+def _retry_key(value: str | UUID | None) -> str | None:
+    if value is None or value == "":
+        return None
+    return str(value if isinstance(value, UUID) else UUID(str(value)))
+
+
+def _header(headers: Any, name: str) -> str:
+    if not headers:
+        return ""
+    try:
+        return headers.get(name) or headers.get(name.lower()) or ""
+    except AttributeError:
+        return ""
+
+
+def _parse_error_body(body: Any) -> tuple[str, list, dict]:
+    if isinstance(body, bytes | bytearray):
+        body = body.decode("utf-8", "replace")
+    try:
+        data = json.loads(body) if body else {}
+    except ValueError:
+        data = {}
+    if not isinstance(data, dict):
+        data = {}
+    return str(data.get("message", "")), list(data.get("details") or []), data
+
+
+def _translate(exc: Exception, *, retry_key: str | None = None) -> SendResult:
+    """Raise the matching LineError for ``exc``; return a duplicate SendResult for a 409
+    on a request that carried a retry key."""
+    if isinstance(exc, ApiException):
+        status = int(exc.status or 0)
+        message, details, _data = _parse_error_body(exc.body)
+        headers = exc.headers
+        if status == 409 and retry_key:
+            return SendResult(
+                request_id=_header(headers, "x-line-request-id"),
+                duplicate=True,
+                accepted_request_id=_header(headers, "x-line-accepted-request-id"),
+            )
+        if status == 429:
+            retry_after = _header(headers, "Retry-After")
+            try:
+                seconds = float(retry_after) if retry_after else None
+            except ValueError:
+                seconds = None
+            raise LineRateLimited(message or "rate limited", retry_after=seconds) from None
+        if status == 0 or status >= 500:
+            raise LineTemporaryError(message or f"LINE answered {status or 'no response'}", status=status or None) from None
+        raise LineRejected(status, message or str(exc.reason or ""), details) from None
+    if isinstance(exc, urllib3.exceptions.HTTPError | OSError | TimeoutError):
+        raise LineTemporaryError(f"LINE unreachable or too slow: {type(exc).__name__}") from None
+    raise exc
+
+
+def _send(call, request_model, retry_key: str | None) -> SendResult:
+    try:
+        response = call(request_model, x_line_retry_key=retry_key, _request_timeout=_timeout())
+    except Exception as exc:  # noqa: BLE001 - translated below
+        return _translate(exc, retry_key=retry_key)
+    return SendResult(request_id=_header(response.headers, "x-line-request-id"))
+
+
+def _messages_payload(messages: list[dict]) -> list[dict]:
+    return list(messages)
+
+
+def _build(model, data: dict):
+    """The SDK's request model; its own schema checks (e.g. more than 500 recipients)
+    become ``LineRejected(400)`` shaped like LINE's answer."""
+    try:
+        return model.from_dict(data)
+    except ValidationError as exc:
+        details = [{"message": error["msg"], "property": ".".join(str(part) for part in error["loc"])} for error in exc.errors()]
+        raise LineRejected(400, f"The request body has {len(details)} error(s)", details) from None
+
+
+def push(*, to: str, messages: list[dict], retry_key: str | UUID | None = None) -> SendResult:
+    """Push ``messages`` to one user."""
+    api = MessagingApi(_api_clients()[0])
+    request = _build(PushMessageRequest, {"to": to, "messages": _messages_payload(messages)})
+    return _send(api.push_message_with_http_info, request, _retry_key(retry_key))
+
+
+def multicast(*, to: list[str], messages: list[dict], retry_key: str | UUID | None = None) -> SendResult:
+    """Send ``messages`` to 1–500 users in one request."""
+    api = MessagingApi(_api_clients()[0])
+    request = _build(MulticastRequest, {"to": list(to), "messages": _messages_payload(messages)})
+    return _send(api.multicast_with_http_info, request, _retry_key(retry_key))
+
+
+def broadcast(*, messages: list[dict], retry_key: str | UUID | None = None) -> SendResult:
+    """Send ``messages`` to every friend of the account."""
+    api = MessagingApi(_api_clients()[0])
+    request = _build(BroadcastRequest, {"messages": _messages_payload(messages)})
+    return _send(api.broadcast_with_http_info, request, _retry_key(retry_key))
+
+
+def reply(*, reply_token: str, messages: list[dict]) -> None:
+    """Reply with the webhook event's reply token (single use, valid for a short time).
+    An expired or used token raises ``LineRejected`` (400); callers push instead."""
+    api = MessagingApi(_api_clients()[0])
+    request = _build(ReplyMessageRequest, {"replyToken": reply_token, "messages": _messages_payload(messages)})
+    try:
+        api.reply_message_with_http_info(request, _request_timeout=_timeout())
+    except Exception as exc:  # noqa: BLE001 - translated below
+        _translate(exc)
+
+
+def get_profile(*, user_id: str) -> dict:
+    """``{"displayName": ..., "userId": ...}`` (plus pictureUrl etc. when LINE has them)."""
+    api = MessagingApi(_api_clients()[0])
+    try:
+        response = api.get_profile_with_http_info(user_id, _request_timeout=_timeout())
+    except Exception as exc:  # noqa: BLE001 - translated below
+        _translate(exc)
+        raise  # unreachable: _translate raises for every non-409 error
+    return response.data.to_dict()
+
+
+def get_message_content(*, message_id: str) -> tuple[bytes, str]:
+    """The bytes a user sent (image, video, audio, file) and their content type."""
+    api = MessagingApiBlob(_api_clients()[1])
+    try:
+        response = api.get_message_content_with_http_info(message_id, _request_timeout=_timeout())
+    except Exception as exc:  # noqa: BLE001 - translated below
+        _translate(exc)
+        raise
+    content_type = _header(response.headers, "Content-Type") or "application/octet-stream"
+    return bytes(response.data or b""), content_type.split(";")[0].strip()
+
+
+def new_retry_key() -> str:
+    return str(uuid.uuid4())

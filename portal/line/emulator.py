@@ -1,0 +1,617 @@
+"""A local stand-in for the LINE platform (Messaging API + data host on one port).
+
+Nothing in tests, benchmarks or the demo calls the real LINE platform: they point
+``LINE_API_BASE_URL`` / ``LINE_API_DATA_BASE_URL`` here. The emulator follows
+``messaging-api.yml`` for the endpoints the project uses:
+
+- ``POST /v2/bot/message/push``, ``/multicast``, ``/broadcast``, ``/reply``;
+- ``GET /v2/bot/profile/{userId}``; ``GET /v2/bot/message/{messageId}/content``.
+
+It validates requests as LINE does (LINE-shaped 400 bodies), answers 401 for a wrong
+channel access token, 429 past per-endpoint rate limits (sliding windows), 409 for an
+``X-Line-Retry-Key`` already accepted (with ``x-line-accepted-request-id``), sets
+``x-line-request-id`` on every answer, and injects faults on request (a share of 429, 500,
+or answers delayed past the client's timeout, after the delivery was made).
+
+Inspection and control under ``/_emulator/`` (see ``_ADMIN_ROUTES``). Per-user delivery
+counts stay compact for big runs: a count per user, plus the messages themselves only for
+the first ``detail_users`` users.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import random
+import re
+import threading
+import time
+import uuid
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+DEFAULT_LIMITS: dict[str, tuple[int, float]] = {
+    # endpoint: (requests, window seconds) — LINE's published limits
+    "push": (2000, 1.0),
+    "multicast": (200, 1.0),
+    "broadcast": (60, 3600.0),
+    "reply": (2000, 1.0),
+    "profile": (2000, 1.0),
+    "content": (2000, 1.0),
+}
+SEND_ENDPOINTS = ("push", "multicast", "broadcast", "reply")
+TEXT_MAX = 5000
+URL_MAX = 2000
+MULTICAST_MAX = 500
+MESSAGES_MAX = 5
+QUICK_REPLY_MAX = 13
+RETRY_KEY_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+KNOWN_MESSAGE_TYPES = {
+    "text",
+    "textV2",
+    "sticker",
+    "image",
+    "video",
+    "audio",
+    "location",
+    "imagemap",
+    "template",
+    "flex",
+    "coupon",
+}
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
+
+_FAMILY = ["佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤", "吉田", "山田"]
+_GIVEN = ["花子", "太郎", "陽菜", "蓮", "結衣", "湊", "さくら", "大翔", "美咲", "悠真", "葵", "翔太"]
+
+
+def sample_jpeg(seed: int = 0, size: tuple[int, int] = (320, 240)) -> bytes:
+    """Real JPEG bytes (a road-like gradient with a dark blob), made with Pillow."""
+    from PIL import Image, ImageDraw
+
+    rng = random.Random(seed)
+    image = Image.new("RGB", size, (120, 120, 125))
+    draw = ImageDraw.Draw(image)
+    for y in range(0, size[1], 8):
+        shade = 100 + (y * 60 // size[1]) + rng.randint(-6, 6)
+        draw.rectangle([0, y, size[0], y + 8], fill=(shade, shade, shade + 4))
+    cx, cy = rng.randint(60, size[0] - 60), rng.randint(60, size[1] - 60)
+    draw.ellipse([cx - 40, cy - 25, cx + 40, cy + 25], fill=(40, 38, 36))
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=80)
+    return out.getvalue()
+
+
+def fake_display_name(user_id: str) -> str:
+    h = sum(user_id.encode()) if user_id else 0
+    return f"{_FAMILY[h % len(_FAMILY)]} {_GIVEN[(h // 7) % len(_GIVEN)]}"
+
+
+class ValidationFailed(Exception):
+    def __init__(self, message: str, details: list[dict] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or []
+
+
+@dataclass
+class Faults:
+    rate_429: float = 0.0
+    rate_500: float = 0.0
+    delay_rate: float = 0.0
+    delay_seconds: float = 5.0
+    retry_after: float | None = None  # Retry-After header on injected 429s
+    limit: int | None = None  # at most this many injected faults (None: no limit)
+    endpoints: tuple[str, ...] = SEND_ENDPOINTS
+    injected: int = 0
+
+    def as_dict(self) -> dict:
+        return {
+            "rate_429": self.rate_429,
+            "rate_500": self.rate_500,
+            "delay_rate": self.delay_rate,
+            "delay_seconds": self.delay_seconds,
+            "retry_after": self.retry_after,
+            "limit": self.limit,
+            "endpoints": list(self.endpoints),
+            "injected": self.injected,
+        }
+
+
+@dataclass
+class Response:
+    status: int
+    body: Any = None  # dict/list -> JSON; bytes -> raw
+    headers: dict = field(default_factory=dict)
+    content_type: str = "application/json"
+    delay: float = 0.0
+
+
+class EmulatorState:
+    """Everything the emulator knows; thread-safe (one lock, short critical sections)."""
+
+    def __init__(
+        self,
+        *,
+        token: str = "demo-channel-access-token",  # noqa: S107 - the demo default, as in settings
+        limits: dict[str, tuple[int, float]] | None = None,
+        faults: Faults | None = None,
+        detail_users: int = 20000,
+        keep_requests: int = 5000,
+        reply_token_ttl: float = 60.0,
+        strict_reply_tokens: bool = True,
+        allow_http_loopback_images: bool = True,
+        seed: int | None = None,
+    ) -> None:
+        self.token = token
+        self.limits = dict(DEFAULT_LIMITS)
+        if limits:
+            self.limits.update(limits)
+        self.faults = faults or Faults()
+        self.detail_users = detail_users
+        self.keep_requests = keep_requests
+        self.reply_token_ttl = reply_token_ttl
+        self.strict_reply_tokens = strict_reply_tokens
+        self.allow_http_loopback_images = allow_http_loopback_images
+        self.rng = random.Random(seed)
+        self.lock = threading.Lock()
+        self.reset()
+
+    # -- state ----------------------------------------------------------------------------
+    def reset(self) -> None:
+        with getattr(self, "lock", threading.Lock()):
+            self.counts: dict[str, int] = {}
+            self.messages: dict[str, list[dict]] = {}
+            self.broadcasts: list[list[dict]] = []
+            self.request_log: deque = deque(maxlen=self.keep_requests)
+            self.endpoint_counts: Counter = Counter()
+            self.status_counts: Counter = Counter()
+            self.accepted_keys: dict[str, str] = {}  # retry key -> accepted request id
+            self.windows: dict[str, deque] = {}
+            self.reply_tokens: dict[str, tuple[str, float]] = {}  # token -> (user id, issued)
+            self.used_reply_tokens: set[str] = set()
+            self.content: dict[str, tuple[bytes, str]] = {}
+            self.profiles: dict[str, dict] = {}
+            self.total_deliveries = 0
+            self.faults.injected = 0
+
+    def set_faults(self, **values: Any) -> Faults:
+        with self.lock:
+            faults = Faults()
+            for key, value in values.items():
+                if key == "endpoints" and value is not None:
+                    value = tuple(value)
+                if value is not None or key in ("retry_after", "limit"):
+                    setattr(faults, key, value)
+            self.faults = faults
+            return faults
+
+    def set_limits(self, limits: dict[str, Any]) -> None:
+        with self.lock:
+            for endpoint, value in limits.items():
+                if isinstance(value, list | tuple):
+                    self.limits[endpoint] = (int(value[0]), float(value[1]))
+                else:
+                    self.limits[endpoint] = (int(value), self.limits.get(endpoint, (0, 1.0))[1])
+            self.windows.clear()
+
+    def add_content(self, message_id: str, body: bytes, content_type: str = "image/jpeg") -> None:
+        with self.lock:
+            self.content[message_id] = (body, content_type)
+
+    def add_reply_token(self, reply_token: str, user_id: str) -> None:
+        with self.lock:
+            self.reply_tokens[reply_token] = (user_id, time.monotonic())
+
+    def expire_reply_tokens(self) -> None:
+        with self.lock:
+            for token, (user, _issued) in list(self.reply_tokens.items()):
+                self.reply_tokens[token] = (user, -1e9)
+
+    def add_profile(self, user_id: str, display_name: str) -> None:
+        with self.lock:
+            self.profiles[user_id] = {"userId": user_id, "displayName": display_name}
+
+    # -- inspection -------------------------------------------------------------------------
+    def received(self, user_id: str) -> list[dict]:
+        with self.lock:
+            return list(self.messages.get(user_id, []))
+
+    def count(self, user_id: str) -> int:
+        with self.lock:
+            return self.counts.get(user_id, 0)
+
+    def requests(self, endpoint: str | None = None) -> list[dict]:
+        with self.lock:
+            return [r for r in self.request_log if endpoint is None or r["endpoint"] == endpoint]
+
+    def summary(self) -> dict:
+        with self.lock:
+            counts = self.counts.values()
+            return {
+                "users": len(self.counts),
+                "deliveries": self.total_deliveries,
+                "max_per_user": max(counts, default=0),
+                "users_received_more_than_once": sum(1 for c in counts if c > 1),
+                "broadcasts": len(self.broadcasts),
+                "requests": dict(self.endpoint_counts),
+                "statuses": {str(k): v for k, v in self.status_counts.items()},
+                "faults": self.faults.as_dict(),
+            }
+
+    # -- request handling -----------------------------------------------------------------
+    def _rate_limited(self, endpoint: str, now: float) -> bool:
+        limit = self.limits.get(endpoint)
+        if not limit:
+            return False
+        count, window = limit
+        stamps = self.windows.get(endpoint)
+        if stamps is None:
+            stamps = self.windows[endpoint] = deque()
+        edge = now - window
+        while stamps and stamps[0] <= edge:
+            stamps.popleft()
+        if len(stamps) >= count:
+            return True
+        stamps.append(now)
+        return False
+
+    def _fault(self, endpoint: str) -> str | None:
+        f = self.faults
+        if endpoint not in f.endpoints or (f.limit is not None and f.injected >= f.limit):
+            return None
+        if not (f.rate_429 or f.rate_500 or f.delay_rate):
+            return None
+        roll = self.rng.random()
+        kind = None
+        if roll < f.rate_429:
+            kind = "429"
+        elif roll < f.rate_429 + f.rate_500:
+            kind = "500"
+        elif roll < f.rate_429 + f.rate_500 + f.delay_rate:
+            kind = "delay"
+        if kind:
+            f.injected += 1
+        return kind
+
+    def _deliver(self, user_ids: list[str], messages: list[dict]) -> None:
+        counts = self.counts
+        detail = self.messages
+        room = self.detail_users - len(detail)
+        for uid in user_ids:
+            counts[uid] = counts.get(uid, 0) + 1
+            kept = detail.get(uid)
+            if kept is not None:
+                kept.extend(messages)
+            elif room > 0:
+                detail[uid] = list(messages)
+                room -= 1
+        self.total_deliveries += len(user_ids)
+
+    def handle(self, method: str, path: str, headers: Any, raw: bytes) -> Response:
+        request_id = uuid.uuid4().hex
+        response = self._handle(method, path, headers, raw, request_id)
+        response.headers["x-line-request-id"] = request_id
+        with self.lock:
+            self.status_counts[response.status] += 1
+        return response
+
+    def _route(self, method: str, path: str) -> tuple[str, str]:
+        if method == "POST" and path.startswith("/v2/bot/message/"):
+            name = path[len("/v2/bot/message/") :]
+            if name in SEND_ENDPOINTS:
+                return name, ""
+        if method == "GET" and path.startswith("/v2/bot/profile/"):
+            return "profile", path[len("/v2/bot/profile/") :]
+        if method == "GET" and path.startswith("/v2/bot/message/") and path.endswith("/content"):
+            return "content", path[len("/v2/bot/message/") : -len("/content")]
+        return "", ""
+
+    def _handle(self, method: str, path: str, headers: Any, raw: bytes, request_id: str) -> Response:
+        endpoint, arg = self._route(method, path)
+        if not endpoint:
+            return Response(404, {"message": "Not found"})
+        auth = headers.get("Authorization") or ""
+        if auth != f"Bearer {self.token}":
+            return Response(
+                401,
+                {"message": "Authentication failed. Confirm that the access token in the authorization header is valid."},
+            )
+        retry_key = headers.get("X-Line-Retry-Key") or ""
+        body: Any = None
+        if endpoint in SEND_ENDPOINTS:
+            try:
+                body = json.loads(raw or b"null")
+            except ValueError:
+                return Response(400, {"message": "The request body could not be parsed as JSON"})
+            try:
+                if retry_key and not RETRY_KEY_RE.match(retry_key):
+                    raise ValidationFailed("The value for the 'X-Line-Retry-Key' header is invalid")
+                if retry_key and endpoint == "reply":
+                    raise ValidationFailed("The retry key cannot be used for this endpoint")
+                recipients = self._validate(endpoint, body)
+            except ValidationFailed as exc:
+                payload: dict = {"message": exc.message}
+                if exc.details:
+                    payload["details"] = exc.details
+                self._log(endpoint, request_id, retry_key, body, 400)
+                return Response(400, payload)
+        now = time.monotonic()
+        with self.lock:
+            self.endpoint_counts[endpoint] += 1
+            if self._rate_limited(endpoint, now):
+                self._log_locked(endpoint, request_id, retry_key, body, 429)
+                return Response(429, {"message": "The API rate limit has been exceeded. Try again later."})
+            fault = self._fault(endpoint)
+            if fault == "429":
+                self._log_locked(endpoint, request_id, retry_key, body, 429)
+                extra = {"Retry-After": f"{self.faults.retry_after:g}"} if self.faults.retry_after is not None else {}
+                return Response(429, {"message": "The API rate limit has been exceeded. Try again later."}, extra)
+            if fault == "500":
+                self._log_locked(endpoint, request_id, retry_key, body, 500)
+                return Response(500, {"message": "An error occurred in the server. Please try again later."})
+            delay = self.faults.delay_seconds if fault == "delay" else 0.0
+
+            if endpoint == "profile":
+                profile = self.profiles.get(arg) or {"userId": arg, "displayName": fake_display_name(arg)}
+                return Response(200, dict(profile), delay=delay)
+            if endpoint == "content":
+                found = self.content.get(arg)
+                if not found:
+                    return Response(404, {"message": "Not found"}, delay=delay)
+                return Response(200, found[0], content_type=found[1], delay=delay)
+
+            if retry_key:
+                accepted = self.accepted_keys.get(retry_key.lower())
+                if accepted:
+                    self._log_locked(endpoint, request_id, retry_key, body, 409)
+                    return Response(
+                        409,
+                        {"message": "The retry key is already accepted"},
+                        {"x-line-accepted-request-id": accepted},
+                        delay=delay,
+                    )
+            messages = body["messages"]
+            result: dict = {}
+            if endpoint == "reply":
+                token = body["replyToken"]
+                issued = self.reply_tokens.get(token)
+                fresh = issued is not None and (now - issued[1]) <= self.reply_token_ttl
+                if token in self.used_reply_tokens or (self.strict_reply_tokens and not fresh):
+                    self._log_locked(endpoint, request_id, retry_key, body, 400)
+                    return Response(400, {"message": "Invalid reply token"}, delay=delay)
+                self.used_reply_tokens.add(token)
+                recipients = [issued[0]] if issued else []
+            if endpoint == "broadcast":
+                self.broadcasts.append(messages)
+            else:
+                self._deliver(recipients, messages)
+            if endpoint in ("push", "reply"):
+                result = {"sentMessages": [{"id": str(self.rng.randrange(10**17, 10**18))} for _ in messages]}
+            if retry_key:
+                self.accepted_keys[retry_key.lower()] = request_id
+            self._log_locked(endpoint, request_id, retry_key, body, 200)
+            return Response(200, result, delay=delay)
+
+    def _log(self, endpoint: str, request_id: str, retry_key: str, body: Any, status: int) -> None:
+        with self.lock:
+            self._log_locked(endpoint, request_id, retry_key, body, status)
+
+    def _log_locked(self, endpoint: str, request_id: str, retry_key: str, body: Any, status: int) -> None:
+        self.request_log.append(
+            {"endpoint": endpoint, "request_id": request_id, "retry_key": retry_key, "body": body, "status": status}
+        )
+
+    # -- validation as LINE does it ---------------------------------------------------------
+    def _validate(self, endpoint: str, body: Any) -> list[str]:
+        details: list[dict] = []
+        if not isinstance(body, dict):
+            raise ValidationFailed("The request body has 1 error(s)", [{"message": "must be an object", "property": ""}])
+        recipients: list[str] = []
+        if endpoint == "push":
+            to = body.get("to")
+            if not isinstance(to, str) or not to:
+                details.append({"message": "must be specified", "property": "to"})
+            else:
+                recipients = [to]
+        elif endpoint == "multicast":
+            to = body.get("to")
+            if not isinstance(to, list):
+                details.append({"message": "must be specified", "property": "to"})
+            elif not (1 <= len(to) <= MULTICAST_MAX):
+                details.append({"message": f"Size must be between 1 and {MULTICAST_MAX}", "property": "to"})
+            elif not all(isinstance(u, str) and u for u in to):
+                details.append({"message": "must be a user ID", "property": "to"})
+            else:
+                recipients = to
+        elif endpoint == "reply":
+            token = body.get("replyToken")
+            if not isinstance(token, str) or not token:
+                details.append({"message": "must be specified", "property": "replyToken"})
+        messages = body.get("messages")
+        if not isinstance(messages, list):
+            details.append({"message": "must be specified", "property": "messages"})
+        elif not (1 <= len(messages) <= MESSAGES_MAX):
+            details.append({"message": f"Size must be between 1 and {MESSAGES_MAX}", "property": "messages"})
+        else:
+            for index, message in enumerate(messages):
+                details.extend(self._validate_message(message, f"messages[{index}]"))
+        if details:
+            raise ValidationFailed(f"The request body has {len(details)} error(s)", details)
+        return recipients
+
+    def _url_ok(self, value: Any) -> bool:
+        if not isinstance(value, str) or not value or len(value) > URL_MAX:
+            return False
+        parts = urlsplit(value)
+        if parts.scheme == "https" and parts.netloc:
+            return True
+        return bool(self.allow_http_loopback_images and parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS)
+
+    def _validate_message(self, message: Any, where: str) -> list[dict]:
+        if not isinstance(message, dict):
+            return [{"message": "must be an object", "property": where}]
+        kind = message.get("type")
+        if kind not in KNOWN_MESSAGE_TYPES:
+            return [{"message": "Invalid message type", "property": f"{where}.type"}]
+        errors: list[dict] = []
+        if kind == "text":
+            text = message.get("text")
+            if not isinstance(text, str) or not text:
+                errors.append({"message": "must be specified", "property": f"{where}.text"})
+            elif len(text) > TEXT_MAX:
+                errors.append({"message": f"Length must be between 0 and {TEXT_MAX}", "property": f"{where}.text"})
+        elif kind in ("image", "video"):
+            for key in ("originalContentUrl", "previewImageUrl"):
+                if not self._url_ok(message.get(key)):
+                    errors.append({"message": "must be a valid HTTPS URL", "property": f"{where}.{key}"})
+        quick = message.get("quickReply")
+        if quick is not None:
+            items = quick.get("items") if isinstance(quick, dict) else None
+            if not isinstance(items, list) or not (1 <= len(items) <= QUICK_REPLY_MAX):
+                errors.append(
+                    {"message": f"Size must be between 1 and {QUICK_REPLY_MAX}", "property": f"{where}.quickReply.items"}
+                )
+            else:
+                for i, item in enumerate(items):
+                    action = item.get("action") if isinstance(item, dict) else None
+                    label = action.get("label") if isinstance(action, dict) else None
+                    prop = f"{where}.quickReply.items[{i}].action"
+                    if not isinstance(action, dict) or not action.get("type"):
+                        errors.append({"message": "must be specified", "property": prop})
+                    elif action["type"] not in ("camera", "cameraRoll", "location") and not label:
+                        errors.append({"message": "must be specified", "property": f"{prop}.label"})
+                    elif label and len(label) > 20:
+                        errors.append({"message": "Length must be between 0 and 20", "property": f"{prop}.label"})
+                    elif action["type"] == "postback" and len(str(action.get("data", ""))) > 300:
+                        errors.append({"message": "Length must be between 0 and 300", "property": f"{prop}.data"})
+        return errors
+
+    # -- admin ------------------------------------------------------------------------------
+    def admin(self, method: str, path: str, query: dict, raw: bytes) -> Response:
+        try:
+            data = json.loads(raw) if raw else {}
+        except ValueError:
+            return Response(400, {"message": "invalid JSON"})
+        route = (method, path)
+        if route == ("GET", "/_emulator/deliveries"):
+            user_id = (query.get("user_id") or [""])[0]
+            if user_id:
+                return Response(200, {"user_id": user_id, "count": self.count(user_id), "messages": self.received(user_id)})
+            return Response(200, self.summary())
+        if route == ("GET", "/_emulator/summary"):
+            return Response(200, self.summary())
+        if route == ("GET", "/_emulator/counts"):
+            with self.lock:
+                return Response(200, dict(self.counts))
+        if route == ("GET", "/_emulator/requests"):
+            endpoint = (query.get("endpoint") or [None])[0]
+            limit = int((query.get("limit") or ["1000"])[0])
+            return Response(200, self.requests(endpoint)[-limit:])
+        if route == ("POST", "/_emulator/reset"):
+            self.reset()
+            return Response(200, {})
+        if route == ("GET", "/_emulator/faults"):
+            return Response(200, self.faults.as_dict())
+        if route == ("POST", "/_emulator/faults"):
+            return Response(200, self.set_faults(**_fault_args(data)).as_dict())
+        if route == ("POST", "/_emulator/limits"):
+            self.set_limits(data)
+            return Response(200, {k: list(v) for k, v in self.limits.items()})
+        if route == ("POST", "/_emulator/content"):
+            body = base64.b64decode(data["body_base64"]) if data.get("body_base64") else sample_jpeg(hash(data["message_id"]))
+            self.add_content(data["message_id"], body, data.get("content_type") or "image/jpeg")
+            return Response(200, {})
+        if route == ("POST", "/_emulator/reply-tokens"):
+            self.add_reply_token(data["reply_token"], data["user_id"])
+            return Response(200, {})
+        if route == ("POST", "/_emulator/expire-reply-tokens"):
+            self.expire_reply_tokens()
+            return Response(200, {})
+        if route == ("POST", "/_emulator/profiles"):
+            self.add_profile(data["user_id"], data["display_name"])
+            return Response(200, {})
+        return Response(404, {"message": "Not found"})
+
+
+def _fault_args(data: dict) -> dict:
+    allowed = {"rate_429", "rate_500", "delay_rate", "delay_seconds", "retry_after", "limit", "endpoints"}
+    return {k: v for k, v in data.items() if k in allowed}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive
+    disable_nagle_algorithm = True  # headers and body go out at once, no 40 ms delayed-ACK stalls
+    server_version = "line-emulator"
+    sys_version = ""
+    state: EmulatorState  # set on the subclass made by make_server
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet: no user IDs in logs
+        return
+
+    def _dispatch(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        parts = urlsplit(self.path)
+        if parts.path.startswith("/_emulator/"):
+            response = self.state.admin(self.command, parts.path, parse_qs(parts.query), raw)
+        else:
+            response = self.state.handle(self.command, parts.path, self.headers, raw)
+        if response.delay:
+            time.sleep(response.delay)
+        if isinstance(response.body, bytes | bytearray):
+            payload = bytes(response.body)
+        else:
+            payload = json.dumps(response.body if response.body is not None else {}, ensure_ascii=False).encode()
+        try:
+            self.send_response_only(response.status)
+            self.send_header("Content-Type", response.content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            for key, value in response.headers.items():
+                self.send_header(key, value)
+            self._headers_buffer.append(b"\r\n" + payload)  # one write for headers and body
+            self.flush_headers()
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    do_GET = _dispatch  # noqa: N815
+    do_POST = _dispatch  # noqa: N815
+
+
+class EmulatorServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 256
+
+
+def make_server(host: str = "127.0.0.1", port: int = 0, state: EmulatorState | None = None) -> EmulatorServer:
+    """A server bound to ``host:port`` (0: a free port); ``server.state`` is its state."""
+    state = state or EmulatorState()
+    handler = type("Handler", (_Handler,), {"state": state})
+    server = EmulatorServer((host, port), handler)
+    server.state = state  # type: ignore[attr-defined]
+    return server
+
+
+class RunningEmulator:
+    """An emulator serving from a background thread (tests, benchmarks)."""
+
+    def __init__(self, state: EmulatorState | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.server = make_server(host, port, state)
+        self.state: EmulatorState = self.server.state  # type: ignore[attr-defined]
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)

@@ -28,12 +28,14 @@ DROP FUNCTION IF EXISTS accounts_auditentry_append_only();
 
 def forwards(apps, schema_editor):  # noqa: ANN001, ANN201
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
+        with schema_editor.connection.cursor() as cursor:  # no params: '%' in RAISE is literal
+            cursor.execute(CREATE)
 
 
 def backwards(apps, schema_editor):  # noqa: ANN001, ANN201
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute(DROP)
 
 
 class Migration(migrations.Migration):

@@ -11,6 +11,16 @@ from accounts.models import AuditEntry
 from tests.fixtures.accounts import totp_code_for
 
 LOGIN = "/accounts/login/"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate-limit counters live in the cache; on Redis they would outlive the test."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 PASSWORD = "pass-word-123"
 
 

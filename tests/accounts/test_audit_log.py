@@ -130,8 +130,11 @@ def test_no_url_offers_to_change_an_entry(admin_client):
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the append-only trigger exists on PostgreSQL only")
 def test_postgresql_trigger_rejects_raw_update_and_delete():
     entry = audit_record(action=audit.LOGIN_SUCCESS, target_repr="kept")
-    table = AuditEntry._meta.db_table
-    for sql in (f"UPDATE {table} SET target_repr = 'changed' WHERE id = %s", f"DELETE FROM {table} WHERE id = %s"):
+    statements = (
+        "UPDATE accounts_auditentry SET target_repr = 'changed' WHERE id = %s",
+        "DELETE FROM accounts_auditentry WHERE id = %s",
+    )
+    for sql in statements:
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql, [entry.pk])
     assert AuditEntry.objects.get(pk=entry.pk).target_repr == "kept"

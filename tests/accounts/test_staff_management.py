@@ -5,9 +5,9 @@ import re
 
 import pytest
 import time_machine
-from django.test import Client
 from allauth.mfa.models import Authenticator
 from django.core import mail
+from django.test import Client
 from django.utils import timezone
 
 from accounts import audit, roles

@@ -229,3 +229,22 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- intake.bulky (粗大ごみ) ---
+# The day before collection, remind each booking once (dedupe key per booking and date).
+CELERY_BEAT_SCHEDULE["bulky-reminders"] = {
+    "task": "bulky.send_reminders",
+    "schedule": __import__("celery.schedules", fromlist=["crontab"]).crontab(hour=17, minute=0),
+}
+
+# --- portal.line (LINE platform layer) ---
+# Shared token buckets (portal/line/ratelimit.py), below LINE's published ceilings: in any
+# window, burst + rate stays under LINE's limit (multicast 200/s, push 2000/s, broadcast 60/h).
+LINE_RATE_LIMITS = {
+    "multicast": {"rate": 180, "per": 1.0, "burst": 10},
+    "push": {"rate": 1800, "per": 1.0, "burst": 100},
+    "reply": {"rate": 1800, "per": 1.0, "burst": 100},
+    "broadcast": {"rate": 50, "per": 3600.0, "burst": 5},
+}
+CELERY_BEAT_SCHEDULE["line-requeue-pending"] = {"task": "line.requeue_pending", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["line-purge-blocked"] = {"task": "line.purge_blocked_residents", "schedule": 3600.0}

@@ -1,0 +1,99 @@
+"""Forms of intake.bulky (set-up pages and staff actions)."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import WEEKDAY_LABELS, BulkySettings, Closure, CollectionArea, Item
+
+WEEKDAY_CHOICES = [(str(n), label) for n, label in enumerate(WEEKDAY_LABELS)]
+
+
+class SettingsForm(forms.ModelForm):
+    class Meta:
+        model = BulkySettings
+        fields = [
+            "earliest_days_ahead",
+            "latest_days_ahead",
+            "cancel_deadline_days",
+            "max_items_per_booking",
+            "max_per_item",
+            "link_ttl_minutes",
+            "session_minutes",
+            "payment_note",
+        ]
+        widgets = {"payment_note": forms.Textarea(attrs={"rows": 3})}
+
+    def clean(self) -> dict:
+        data = super().clean()
+        first, last = data.get("earliest_days_ahead"), data.get("latest_days_ahead")
+        if first is not None and last is not None and last < first:
+            self.add_error("latest_days_ahead", _("受付終了は受付開始より後の日数にしてください。"))
+        for name in ("max_items_per_booking", "max_per_item", "link_ttl_minutes", "session_minutes"):
+            if data.get(name) == 0:
+                self.add_error(name, _("1以上を入力してください。"))
+        return data
+
+
+class ItemForm(forms.ModelForm):
+    class Meta:
+        model = Item
+        fields = ["name", "category", "fee_yen", "size_points", "accepted", "refusal_reason", "order", "is_active"]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("accepted") is False and not (data.get("refusal_reason") or "").strip():
+            self.add_error("refusal_reason", _("収集しない品目には理由を入力してください（例：家電リサイクル）。"))
+        if data.get("size_points") == 0:
+            self.add_error("size_points", _("1以上を入力してください。"))
+        return data
+
+
+class CollectionAreaForm(forms.Form):
+    weekdays = forms.MultipleChoiceField(
+        label=_("収集曜日"), choices=WEEKDAY_CHOICES, widget=forms.CheckboxSelectMultiple, required=False
+    )
+    capacity_points = forms.IntegerField(label=_("1日の収集能力（点）"), min_value=0, max_value=100000)
+    is_active = forms.BooleanField(label=_("受付中"), required=False)
+
+    @classmethod
+    def for_area(cls, area: CollectionArea, data: dict | None = None) -> "CollectionAreaForm":
+        return cls(
+            data,
+            initial={"weekdays": list(area.weekdays), "capacity_points": area.capacity_points, "is_active": area.is_active},
+        )
+
+
+class ClosureForm(forms.ModelForm):
+    class Meta:
+        model = Closure
+        fields = ["date", "area", "reason"]
+        widgets = {"date": forms.DateInput(attrs={"type": "date"})}
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(label=_("却下理由"), max_length=200, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RescheduleForm(forms.Form):
+    new_date = forms.DateField(label=_("新しい収集日"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(label=_("メモ"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class QueueFilterForm(forms.Form):
+    date = forms.DateField(label=_("収集日"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    area = forms.ModelChoiceField(label=_("地域"), queryset=CollectionArea.objects.select_related("area"), required=False)
+    status = forms.ChoiceField(label=_("状態"), required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        from .models import Booking
+
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", _("すべて")), *Booking.Status.choices]
+
+
+class RouteFilterForm(forms.Form):
+    area = forms.ModelChoiceField(label=_("地域"), queryset=CollectionArea.objects.select_related("area"))
+    date = forms.DateField(label=_("収集日"), widget=forms.DateInput(attrs={"type": "date"}))

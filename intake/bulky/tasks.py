@@ -1,0 +1,14 @@
+"""Celery tasks of intake.bulky (thin: call a service)."""
+
+import datetime as dt
+
+from celery import shared_task
+
+from . import selectors, services
+
+
+@shared_task(name="bulky.send_reminders")
+def send_reminders(for_date: str | None = None) -> int:
+    """The day before collection: remind every active booking (deduplicated per booking)."""
+    day = dt.date.fromisoformat(for_date) if for_date else selectors.today() + dt.timedelta(days=1)
+    return services.reminders_send(for_date=day)

@@ -9,3 +9,17 @@ class BroadcastsConfig(AppConfig):
     label = "broadcasts"
     verbose_name = _("配信")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from accounts.audit import register_actions
+        from accounts.roles import Perm
+        from portal.navigation import NavItem, register, register_dashboard
+
+        from . import audit, dashboard
+
+        register_actions(audit.LABELS)
+        register(
+            NavItem(_("配信"), "broadcasts:list", Perm.VIEW_BROADCASTS, order=20),
+            NavItem(_("承認待ち"), "broadcasts:approvals", Perm.APPROVE_BROADCAST, order=21),
+        )
+        register_dashboard(Perm.VIEW_BROADCASTS, dashboard.cards)

@@ -1,1 +1,179 @@
-"""Models of broadcasts."""
+"""Broadcasts: what is sent (bubbles, images), to whom (segment), its approval state, and
+the delivery batches (the recipient snapshot, ≤ 500 LINE user ids per batch)."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+MIN_RECIPIENTS = 50
+MAX_BUBBLES = 5
+TEXT_MAX = 5000
+BATCH_SIZE = 500
+
+
+class Broadcast(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("下書き")
+        PENDING = "pending", _("承認待ち")
+        APPROVED = "approved", _("承認済")
+        SCHEDULED = "scheduled", _("予約済")
+        SENDING = "sending", _("配信中")
+        DONE = "done", _("配信完了")
+        PARTIAL = "partial", _("一部失敗")
+        CANCELLED = "cancelled", _("中止")
+        RETURNED = "returned", _("差し戻し")
+
+    class Kind(models.TextChoices):
+        NORMAL = "normal", _("通常配信")
+        EMERGENCY = "emergency", _("緊急配信（災害時）")
+
+    class Audience(models.TextChoices):
+        ALL = "all", _("友だち全員")
+        SEGMENT = "segment", _("属性で絞り込み")
+
+    class HaltReason(models.TextChoices):
+        NONE = "", ""
+        BELOW_MINIMUM = "below_minimum", _("配信対象者が最低配信人数（50人）を下回ったため配信しませんでした。")
+        CANCELLED_BY_STAFF = "cancelled", _("職員が配信を中止しました。")
+
+    title = models.CharField(_("管理用タイトル"), max_length=100)
+    kind = models.CharField(_("種別"), max_length=16, choices=Kind.choices, default=Kind.NORMAL)
+    audience = models.CharField(_("配信範囲"), max_length=16, choices=Audience.choices, default=Audience.ALL)
+    # Segment: OR inside one dimension, AND across dimensions; an empty list = no condition.
+    age_bands = models.JSONField(_("年代"), default=list, blank=True)
+    area_ids = models.JSONField(_("地域"), default=list, blank=True)
+    interest_ids = models.JSONField(_("関心分野"), default=list, blank=True)
+    exclude_broadcast = models.ForeignKey(
+        "self",
+        verbose_name=_("除外する過去の配信"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    status = models.CharField(_("状態"), max_length=16, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    halt_reason = models.CharField(_("中止理由"), max_length=32, choices=HaltReason.choices, blank=True, default="")
+    scheduled_at = models.DateTimeField(_("予約日時"), null=True, blank=True, db_index=True)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("起案者"), on_delete=models.PROTECT, related_name="+")
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("承認者"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Exact snapshot size (≥ 50 unless 友だち全員); shown only through privacy.people().
+    recipients_total = models.PositiveIntegerField(_("配信対象者数"), default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("配信")
+        verbose_name_plural = _("配信")
+
+    def __str__(self) -> str:
+        return f"配信#{self.pk}"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in {
+            self.Status.DRAFT,
+            self.Status.RETURNED,
+            self.Status.PENDING,
+            self.Status.APPROVED,
+            self.Status.SCHEDULED,
+        }
+
+    @property
+    def is_segment(self) -> bool:
+        return self.audience == self.Audience.SEGMENT
+
+    @property
+    def is_emergency(self) -> bool:
+        return self.kind == self.Kind.EMERGENCY
+
+
+class BroadcastImage(models.Model):
+    """An uploaded image, re-encoded as JPEG (EXIF dropped) in the two sizes LINE takes.
+    Served publicly (LINE's servers fetch it) under an unguessable token."""
+
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    original = models.FileField(upload_to="broadcasts/images/")
+    preview = models.FileField(upload_to="broadcasts/images/")
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"配信画像#{self.pk}"
+
+
+class Bubble(models.Model):
+    """One message bubble: text or image, in order (≤ 5 per broadcast)."""
+
+    class Type(models.TextChoices):
+        TEXT = "text", _("テキスト")
+        IMAGE = "image", _("画像")
+
+    broadcast = models.ForeignKey(Broadcast, on_delete=models.CASCADE, related_name="bubbles")
+    position = models.PositiveSmallIntegerField(default=0)
+    type = models.CharField(max_length=8, choices=Type.choices, default=Type.TEXT)
+    text = models.TextField(blank=True, max_length=TEXT_MAX)
+    image = models.ForeignKey(BroadcastImage, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return f"吹き出し#{self.pk}"
+
+
+class Comment(models.Model):
+    """A note on the approval thread (差し戻し理由, 承認コメント …)."""
+
+    broadcast = models.ForeignKey(Broadcast, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=32, blank=True)
+    body = models.TextField(max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"コメント#{self.pk}"
+
+
+class Batch(models.Model):
+    """One LINE request: a multicast to ≤ 500 recipients (the snapshot lives here, as a
+    compact list of LINE user ids), or the single broadcast-endpoint call of an emergency
+    broadcast. The retry key is saved with the row, before the first attempt."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("送信待ち")
+        SENDING = "sending", _("送信中")
+        DONE = "done", _("送信済")
+        FAILED = "failed", _("失敗")
+
+    broadcast = models.ForeignKey(Broadcast, on_delete=models.CASCADE, related_name="batches")
+    number = models.PositiveIntegerField()
+    retry_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    endpoint = models.CharField(max_length=16, default="multicast")
+    line_user_ids = models.JSONField(default=list)
+    size = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True)
+    line_request_id = models.CharField(max_length=64, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["broadcast", "number"], name="batch_number_unique")]
+        indexes = [models.Index(fields=["broadcast", "status"], name="batch_progress_idx")]
+
+    def __str__(self) -> str:
+        return f"配信バッチ#{self.pk}"

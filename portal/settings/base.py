@@ -248,3 +248,7 @@ LINE_RATE_LIMITS = {
 }
 CELERY_BEAT_SCHEDULE["line-requeue-pending"] = {"task": "line.requeue_pending", "schedule": 60.0}
 CELERY_BEAT_SCHEDULE["line-purge-blocked"] = {"task": "line.purge_blocked_residents", "schedule": 3600.0}
+
+# --- broadcasts ---------------------------------------------------------------------------
+# Start 予約済 broadcasts whose time has come (the task only enqueues; start is idempotent).
+CELERY_BEAT_SCHEDULE["broadcasts-start-due"] = {"task": "broadcasts.start_due", "schedule": 30.0}

@@ -1,0 +1,310 @@
+"""DRF API of broadcasts: the same life cycle, permissions and services as the pages.
+
+One permission per URL (``portal_permission``), checked before any object lookup."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.generics import ListAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.roles import Perm
+
+from . import privacy, selectors, services
+from .models import MAX_BUBBLES, TEXT_MAX, Broadcast, BroadcastImage
+
+
+class SegmentSerializer(serializers.Serializer):
+    audience = serializers.ChoiceField(choices=Broadcast.Audience.choices, default=Broadcast.Audience.ALL)
+    age_bands = serializers.ListField(child=serializers.CharField(max_length=8), required=False, default=list)
+    area_ids = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    interest_ids = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    exclude_broadcast_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class BubbleSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["text", "image"])
+    text = serializers.CharField(max_length=TEXT_MAX, required=False, allow_blank=True, default="")
+    image_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class DraftSerializer(SegmentSerializer):
+    title = serializers.CharField(max_length=100)
+    kind = serializers.ChoiceField(choices=Broadcast.Kind.choices, default=Broadcast.Kind.NORMAL)
+    scheduled_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    bubbles = BubbleSerializer(many=True, max_length=MAX_BUBBLES)
+
+
+class EstimateSerializer(serializers.Serializer):
+    reach = serializers.IntegerField(allow_null=True, help_text="Rounded; null below the 50-recipient minimum.")
+    below_minimum = serializers.BooleanField()
+    text = serializers.CharField()
+
+
+class ProgressSerializer(serializers.Serializer):
+    batches_total = serializers.IntegerField()
+    batches_done = serializers.IntegerField()
+    batches_failed = serializers.IntegerField()
+    recipients_total = serializers.CharField()
+    recipients_reached = serializers.CharField()
+    recipients_failed = serializers.CharField()
+
+
+class BroadcastSerializer(serializers.ModelSerializer):
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    halt_reason_label = serializers.CharField(source="get_halt_reason_display", read_only=True)
+    author = serializers.CharField(source="author.get_short_name", read_only=True)
+    approver = serializers.SerializerMethodField()
+    bubbles = serializers.SerializerMethodField()
+    progress = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Broadcast
+        fields = [
+            "id",
+            "title",
+            "kind",
+            "audience",
+            "age_bands",
+            "area_ids",
+            "interest_ids",
+            "exclude_broadcast",
+            "status",
+            "status_label",
+            "halt_reason",
+            "halt_reason_label",
+            "scheduled_at",
+            "author",
+            "approver",
+            "created_at",
+            "submitted_at",
+            "approved_at",
+            "started_at",
+            "finished_at",
+            "bubbles",
+            "progress",
+        ]
+
+    def get_approver(self, obj: Broadcast) -> str | None:
+        return obj.approver.get_short_name() if obj.approver_id else None
+
+    def get_bubbles(self, obj: Broadcast) -> list[dict]:
+        return [{"type": b.type, "text": b.text, "image_id": b.image_id} for b in obj.bubbles.all()]
+
+    @extend_schema(responses=ProgressSerializer)
+    def get_progress(self, obj: Broadcast) -> dict:
+        p = selectors.broadcast_progress(broadcast=obj)
+        return {
+            "batches_total": p.batches_total,
+            "batches_done": p.batches_done,
+            "batches_failed": p.batches_failed,
+            "recipients_total": privacy.people(p.recipients_total),
+            "recipients_reached": privacy.people(p.recipients_reached),
+            "recipients_failed": privacy.people(p.recipients_failed),
+        }
+
+
+ErrorSerializer = inline_serializer("BroadcastError", {"detail": serializers.ListField(child=serializers.CharField())})
+
+
+def _error(exc: Exception) -> Response:
+    if isinstance(exc, PermissionDenied):
+        return Response({"detail": [str(exc)]}, status=status.HTTP_403_FORBIDDEN)
+    assert isinstance(exc, ValidationError)
+    return Response({"detail": [str(m) for m in exc.messages]}, status=status.HTTP_400_BAD_REQUEST)
+
+
+class BroadcastListApi(ListAPIView):
+    portal_permission = Perm.VIEW_BROADCASTS
+    serializer_class = BroadcastSerializer
+
+    def get_queryset(self):
+        return selectors.broadcast_list().prefetch_related("bubbles")
+
+
+class BroadcastDetailApi(APIView):
+    """A broadcast with its status and live progress (poll this while 配信中)."""
+
+    portal_permission = Perm.VIEW_BROADCASTS
+
+    @extend_schema(responses=BroadcastSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        broadcast = get_object_or_404(Broadcast, pk=pk)
+        return Response(BroadcastSerializer(broadcast).data)
+
+
+class EstimateApi(APIView):
+    """Rounded live reach of a segment; below 50 only 「50人未満」, never a number."""
+
+    portal_permission = Perm.VIEW_AUDIENCE
+
+    @extend_schema(request=SegmentSerializer, responses=EstimateSerializer)
+    def post(self, request: Request) -> Response:
+        data = SegmentSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        segment = selectors.Segment.build(
+            everyone=v["audience"] == Broadcast.Audience.ALL,
+            age_bands=v["age_bands"],
+            area_ids=v["area_ids"],
+            interest_ids=v["interest_ids"],
+            exclude_broadcast_id=v["exclude_broadcast_id"],
+        )
+        count = selectors.segment_reach(segment=segment)
+        shown = privacy.rounded_reach(count)
+        below = shown is None and not segment.everyone
+        return Response({"reach": shown, "below_minimum": below, "text": privacy.reach_text(count)})
+
+
+def _draft_kwargs(v: dict) -> dict:
+    bubbles = []
+    for b in v["bubbles"]:
+        if b["type"] == "image":
+            image = BroadcastImage.objects.filter(pk=b.get("image_id") or 0).first()
+            bubbles.append({"type": "image", "image": image})
+        else:
+            bubbles.append({"type": "text", "text": b.get("text", "")})
+    return {
+        "title": v["title"],
+        "kind": v["kind"],
+        "audience": v["audience"],
+        "age_bands": v["age_bands"],
+        "area_ids": v["area_ids"],
+        "interest_ids": v["interest_ids"],
+        "exclude_broadcast_id": v["exclude_broadcast_id"],
+        "scheduled_at": v["scheduled_at"],
+        "bubbles": bubbles,
+    }
+
+
+class DraftCreateApi(APIView):
+    portal_permission = Perm.COMPOSE_BROADCAST
+
+    @extend_schema(request=DraftSerializer, responses={201: BroadcastSerializer, 400: ErrorSerializer})
+    def post(self, request: Request) -> Response:
+        data = DraftSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            broadcast = services.broadcast_save(actor=request.user, request=request, **_draft_kwargs(data.validated_data))
+        except ValidationError as exc:
+            return _error(exc)
+        return Response(BroadcastSerializer(broadcast).data, status=status.HTTP_201_CREATED)
+
+
+class DraftUpdateApi(APIView):
+    """Edit; a broadcast past 下書き returns to 下書き (approval is needed again)."""
+
+    portal_permission = Perm.COMPOSE_BROADCAST
+
+    @extend_schema(request=DraftSerializer, responses={200: BroadcastSerializer, 400: ErrorSerializer})
+    def put(self, request: Request, pk: int) -> Response:
+        broadcast = get_object_or_404(Broadcast, pk=pk)
+        data = DraftSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            broadcast = services.broadcast_save(
+                actor=request.user, broadcast=broadcast, request=request, **_draft_kwargs(data.validated_data)
+            )
+        except ValidationError as exc:
+            return _error(exc)
+        return Response(BroadcastSerializer(broadcast).data)
+
+
+CommentSerializer = inline_serializer("BroadcastComment", {"comment": serializers.CharField(required=False, allow_blank=True)})
+ScheduleSerializer = inline_serializer("BroadcastSchedule", {"scheduled_at": serializers.DateTimeField()})
+
+
+class _ActionApi(APIView):
+    request_serializer = None
+
+    def run(self, request: Request, broadcast: Broadcast) -> Broadcast | None:
+        raise NotImplementedError
+
+    def post(self, request: Request, pk: int) -> Response:
+        broadcast = get_object_or_404(Broadcast, pk=pk)
+        try:
+            result = self.run(request, broadcast)
+        except (ValidationError, PermissionDenied) as exc:
+            return _error(exc)
+        broadcast = Broadcast.objects.get(pk=(result or broadcast).pk)
+        return Response(BroadcastSerializer(broadcast).data)
+
+
+def _action_api(name: str, permission: str, run, request_serializer=None, doc: str = "") -> type[APIView]:
+    @extend_schema(
+        request=request_serializer,
+        responses={200: BroadcastSerializer, 400: ErrorSerializer, 403: ErrorSerializer},
+        description=doc,
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        return _ActionApi.post(self, request, pk)
+
+    return type(
+        name,
+        (_ActionApi,),
+        {"portal_permission": permission, "run": lambda self, request, b: run(request, b), "post": post, "__doc__": doc},
+    )
+
+
+def _comment(request: Request) -> str:
+    return str(request.data.get("comment", "") or "")
+
+
+def _scheduled_at(request: Request):
+    field = serializers.DateTimeField()
+    try:
+        return field.to_internal_value(request.data.get("scheduled_at"))
+    except serializers.ValidationError:
+        raise ValidationError("予約日時の形式が正しくありません。") from None
+
+
+SubmitApi = _action_api(
+    "SubmitApi",
+    Perm.COMPOSE_BROADCAST,
+    lambda r, b: services.broadcast_submit(broadcast=b, actor=r.user, request=r),
+    doc="承認申請 (refused below the 50-recipient minimum).",
+)
+ApproveApi = _action_api(
+    "ApproveApi",
+    Perm.APPROVE_BROADCAST,
+    lambda r, b: services.broadcast_approve(broadcast=b, approver=r.user, comment=_comment(r), request=r),
+    CommentSerializer,
+    doc="承認 by an approver who is not the author; an emergency broadcast starts at once.",
+)
+ReturnApi = _action_api(
+    "ReturnApi",
+    Perm.APPROVE_BROADCAST,
+    lambda r, b: services.broadcast_return(broadcast=b, approver=r.user, comment=_comment(r), request=r),
+    CommentSerializer,
+    doc="差し戻し with a comment.",
+)
+ScheduleApi = _action_api(
+    "ScheduleApi",
+    Perm.COMPOSE_BROADCAST,
+    lambda r, b: services.broadcast_schedule(broadcast=b, actor=r.user, scheduled_at=_scheduled_at(r), request=r),
+    ScheduleSerializer,
+    doc="予約 an approved broadcast.",
+)
+CancelApi = _action_api(
+    "CancelApi",
+    Perm.COMPOSE_BROADCAST,
+    lambda r, b: services.broadcast_cancel(broadcast=b, actor=r.user, request=r),
+    doc="中止, until sending starts.",
+)
+SendApi = _action_api(
+    "SendApi",
+    Perm.COMPOSE_BROADCAST,
+    lambda r, b: services.broadcast_send(broadcast=b, actor=r.user, request=r),
+    doc="今すぐ配信 an approved broadcast (re-checked against live data, then on the snapshot).",
+)
+RetryApi = _action_api(
+    "RetryApi",
+    Perm.APPROVE_BROADCAST,
+    lambda r, b: services.broadcast_retry_failed(broadcast=b, actor=r.user, request=r),
+    doc="Send the failed batches again (same retry keys).",
+)

@@ -1,0 +1,35 @@
+"""Audit action names of broadcasts (labels registered from BroadcastsConfig.ready())."""
+
+from django.utils.translation import gettext_lazy as _
+
+CREATED = "broadcast.created"
+EDITED = "broadcast.edited"
+SUBMITTED = "broadcast.submitted"
+APPROVED = "broadcast.approved"
+RETURNED = "broadcast.returned"
+SCHEDULED = "broadcast.scheduled"
+CANCELLED = "broadcast.cancelled"
+SEND_REQUESTED = "broadcast.send_requested"
+STARTED = "broadcast.started"
+HALTED = "broadcast.halted"
+COMPLETED = "broadcast.completed"
+PARTIAL = "broadcast.partial"
+RETRIED = "broadcast.retried"
+TEST_SENT = "broadcast.test_sent"
+
+LABELS = {
+    CREATED: _("配信の作成"),
+    EDITED: _("配信の編集"),
+    SUBMITTED: _("配信の承認申請"),
+    APPROVED: _("配信の承認"),
+    RETURNED: _("配信の差し戻し"),
+    SCHEDULED: _("配信の予約"),
+    CANCELLED: _("配信の中止"),
+    SEND_REQUESTED: _("配信の開始指示"),
+    STARTED: _("配信の開始"),
+    HALTED: _("配信の停止（最低配信人数未満）"),
+    COMPLETED: _("配信の完了"),
+    PARTIAL: _("配信の一部失敗"),
+    RETRIED: _("失敗バッチの再送"),
+    TEST_SENT: _("テスト配信"),
+}

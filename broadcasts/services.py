@@ -1,0 +1,535 @@
+"""Writes for broadcasts: compose, the approval life cycle, the recipient snapshot and the
+fan-out of batches. UI views, the API and Celery tasks all call these functions.
+
+The 50-recipient minimum lives in exactly one place: ``ensure_minimum`` (and the snapshot
+check in ``broadcast_start``, which applies the same rule to the frozen recipient set).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Q
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.roles import Perm
+from accounts.services import audit_record
+
+from . import audit as actions
+from . import images, selectors
+from .models import BATCH_SIZE, MAX_BUBBLES, MIN_RECIPIENTS, TEXT_MAX, Batch, Broadcast, BroadcastImage, Bubble, Comment
+
+logger = logging.getLogger(__name__)
+
+S = Broadcast.Status
+
+
+class BelowMinimum(ValidationError):
+    """The segment reaches fewer than 50 residents (never says how many)."""
+
+    def __init__(self) -> None:
+        super().__init__(_("配信対象者が50人未満のため、この操作はできません（最低配信人数は50人です）。"), code="below_minimum")
+
+
+# -- the one rule ------------------------------------------------------------------------
+
+
+def ensure_minimum(*, broadcast: Broadcast) -> int:
+    """Raise ``BelowMinimum`` unless the broadcast may go out, counted on live data now.
+    友だち全員 (and emergency broadcasts) are exempt from the minimum, not from approval."""
+    segment = selectors.Segment.of(broadcast)
+    count = selectors.segment_reach(segment=segment)
+    if broadcast.is_segment and count < MIN_RECIPIENTS:
+        raise BelowMinimum()
+    return count
+
+
+def _transition(broadcast: Broadcast, allowed: set[str]) -> None:
+    if broadcast.status not in allowed:
+        raise ValidationError(
+            _("「%(status)s」の配信にはこの操作はできません。") % {"status": broadcast.get_status_display()}, code="bad_state"
+        )
+
+
+def _lock(broadcast: Broadcast) -> Broadcast:
+    return Broadcast.objects.select_for_update().get(pk=broadcast.pk)
+
+
+def _audit(action: str, *, actor: Any, broadcast: Broadcast, request: HttpRequest | None = None, **detail: Any) -> None:
+    audit_record(action=action, actor=actor, request=request, target=broadcast, detail=detail)
+
+
+# -- compose -----------------------------------------------------------------------------
+
+
+def image_upload(*, data: bytes, actor: Any) -> BroadcastImage:
+    converted = images.convert(data)
+    image = BroadcastImage(uploaded_by=actor, width=converted.width, height=converted.height)
+    name = uuid.uuid4().hex
+    image.original.save(f"{name}.jpg", ContentFile(converted.original), save=False)
+    image.preview.save(f"{name}-preview.jpg", ContentFile(converted.preview), save=False)
+    image.save()
+    return image
+
+
+def _clean_bubbles(bubbles: list[dict]) -> list[dict]:
+    cleaned = []
+    for bubble in bubbles:
+        kind = bubble.get("type", "text")
+        if kind == "text":
+            text = (bubble.get("text") or "").strip()
+            if not text:
+                continue
+            if len(text) > TEXT_MAX:
+                raise ValidationError(_("テキストは%(max)s文字以内にしてください。") % {"max": TEXT_MAX}, code="text_too_long")
+            cleaned.append({"type": "text", "text": text, "image": None})
+        elif kind == "image":
+            image = bubble.get("image")
+            if isinstance(image, int | str) and str(image).isdigit():
+                image = BroadcastImage.objects.filter(pk=int(image)).first()
+            if image is None:
+                raise ValidationError(_("画像が見つかりません。"), code="image_missing")
+            cleaned.append({"type": "image", "text": "", "image": image})
+        else:
+            raise ValidationError(_("吹き出しの種類が不正です。"), code="bad_bubble")
+    if len(cleaned) > MAX_BUBBLES:
+        raise ValidationError(_("吹き出しは%(max)s個までです。") % {"max": MAX_BUBBLES}, code="too_many_bubbles")
+    return cleaned
+
+
+@transaction.atomic
+def broadcast_save(
+    *,
+    actor: Any,
+    broadcast: Broadcast | None = None,
+    title: str,
+    kind: str = Broadcast.Kind.NORMAL,
+    audience: str = Broadcast.Audience.ALL,
+    age_bands: list[str] | tuple = (),
+    area_ids: list[int] | tuple = (),
+    interest_ids: list[int] | tuple = (),
+    exclude_broadcast_id: int | None = None,
+    scheduled_at: datetime | None = None,
+    bubbles: list[dict],
+    request: HttpRequest | None = None,
+) -> Broadcast:
+    """Create or edit a draft. Editing anything past 下書き/差し戻し returns it to 下書き."""
+    title = (title or "").strip()
+    if not title:
+        raise ValidationError(_("管理用タイトルを入力してください。"), code="title_required")
+    if kind not in Broadcast.Kind.values or audience not in Broadcast.Audience.values:
+        raise ValidationError(_("配信の種別または配信範囲が不正です。"), code="bad_audience")
+    if kind == Broadcast.Kind.EMERGENCY:
+        audience, age_bands, area_ids, interest_ids, exclude_broadcast_id = Broadcast.Audience.ALL, (), (), (), None
+    cleaned = _clean_bubbles(bubbles)
+    segment = selectors.Segment.build(
+        everyone=audience == Broadcast.Audience.ALL,
+        age_bands=age_bands,
+        area_ids=area_ids,
+        interest_ids=interest_ids,
+        exclude_broadcast_id=exclude_broadcast_id,
+    )
+    if segment.exclude_broadcast_id and not selectors.excludable_broadcasts().filter(pk=segment.exclude_broadcast_id).exists():
+        raise ValidationError(_("除外できる過去の配信ではありません。"), code="bad_exclude")
+    creating = broadcast is None
+    if creating:
+        broadcast = Broadcast(author=actor)
+        previous = S.DRAFT
+    else:
+        broadcast = _lock(broadcast)
+        if not broadcast.is_editable:
+            raise ValidationError(_("配信を開始した後は編集できません。"), code="not_editable")
+        previous = broadcast.status
+    broadcast.title = title[:100]
+    broadcast.kind = kind
+    broadcast.audience = audience
+    broadcast.age_bands = list(segment.age_bands)
+    broadcast.area_ids = list(segment.area_ids)
+    broadcast.interest_ids = list(segment.interest_ids)
+    broadcast.exclude_broadcast_id = segment.exclude_broadcast_id
+    broadcast.scheduled_at = scheduled_at
+    broadcast.status = S.RETURNED if previous == S.RETURNED else S.DRAFT
+    broadcast.approver = None
+    broadcast.approved_at = None
+    broadcast.save()
+    broadcast.bubbles.all().delete()
+    Bubble.objects.bulk_create(
+        Bubble(broadcast=broadcast, position=i, type=b["type"], text=b["text"], image=b["image"]) for i, b in enumerate(cleaned)
+    )
+    if creating:
+        _audit(actions.CREATED, actor=actor, broadcast=broadcast, request=request)
+    else:
+        _audit(actions.EDITED, actor=actor, broadcast=broadcast, request=request, previous_status=previous)
+    return broadcast
+
+
+def line_messages(*, broadcast: Broadcast) -> list[dict]:
+    """The bubbles in the Messaging API's JSON shape; image URLs absolute on PORTAL_BASE_URL."""
+    from django.urls import reverse
+
+    base = settings.PORTAL_BASE_URL.rstrip("/")
+    messages: list[dict] = []
+    for bubble in broadcast.bubbles.select_related("image"):
+        if bubble.type == Bubble.Type.IMAGE and bubble.image:
+            token = bubble.image.token
+            messages.append(
+                {
+                    "type": "image",
+                    "originalContentUrl": base + reverse("broadcasts:media", args=[token, "original"]),
+                    "previewImageUrl": base + reverse("broadcasts:media", args=[token, "preview"]),
+                }
+            )
+        elif bubble.text:
+            messages.append({"type": "text", "text": bubble.text})
+    return messages
+
+
+def _require_content(broadcast: Broadcast) -> None:
+    if not broadcast.bubbles.exists():
+        raise ValidationError(_("メッセージを1つ以上入力してください。"), code="no_messages")
+
+
+# -- approval life cycle -----------------------------------------------------------------
+
+
+@transaction.atomic
+def broadcast_submit(*, broadcast: Broadcast, actor: Any, request: HttpRequest | None = None) -> Broadcast:
+    broadcast = _lock(broadcast)
+    _transition(broadcast, {S.DRAFT, S.RETURNED})
+    _require_content(broadcast)
+    ensure_minimum(broadcast=broadcast)
+    broadcast.status = S.PENDING
+    broadcast.submitted_at = timezone.now()
+    broadcast.save(update_fields=["status", "submitted_at", "updated_at"])
+    _audit(actions.SUBMITTED, actor=actor, broadcast=broadcast, request=request)
+    return broadcast
+
+
+def _check_approver(broadcast: Broadcast, approver: Any) -> None:
+    if not approver.has_perm(Perm.APPROVE_BROADCAST):
+        raise PermissionDenied(_("配信を承認する権限がありません。"))
+    if broadcast.author_id == approver.pk:
+        raise PermissionDenied(_("自分が起案した配信は承認できません。"))
+
+
+@transaction.atomic
+def broadcast_approve(*, broadcast: Broadcast, approver: Any, comment: str = "", request: HttpRequest | None = None) -> Broadcast:
+    """承認. A future ``scheduled_at`` makes it 予約済; an emergency broadcast starts now."""
+    broadcast = _lock(broadcast)
+    _check_approver(broadcast, approver)
+    _transition(broadcast, {S.PENDING})
+    ensure_minimum(broadcast=broadcast)
+    now = timezone.now()
+    broadcast.approver = approver
+    broadcast.approved_at = now
+    broadcast.status = S.APPROVED
+    if broadcast.scheduled_at and broadcast.scheduled_at > now and not broadcast.is_emergency:
+        broadcast.status = S.SCHEDULED
+    broadcast.save(update_fields=["approver", "approved_at", "status", "updated_at"])
+    if comment.strip():
+        Comment.objects.create(broadcast=broadcast, author=approver, action="approved", body=comment.strip()[:2000])
+    _audit(actions.APPROVED, actor=approver, broadcast=broadcast, request=request, scheduled=broadcast.status == S.SCHEDULED)
+    if broadcast.is_emergency:
+        broadcast.status = S.SENDING
+        broadcast.save(update_fields=["status", "updated_at"])
+        _enqueue_start(broadcast)
+    return broadcast
+
+
+@transaction.atomic
+def broadcast_return(*, broadcast: Broadcast, approver: Any, comment: str, request: HttpRequest | None = None) -> Broadcast:
+    """差し戻し with a comment for the author."""
+    broadcast = _lock(broadcast)
+    _check_approver(broadcast, approver)
+    _transition(broadcast, {S.PENDING})
+    if not comment.strip():
+        raise ValidationError(_("差し戻しの理由を入力してください。"), code="comment_required")
+    broadcast.status = S.RETURNED
+    broadcast.save(update_fields=["status", "updated_at"])
+    Comment.objects.create(broadcast=broadcast, author=approver, action="returned", body=comment.strip()[:2000])
+    _audit(actions.RETURNED, actor=approver, broadcast=broadcast, request=request)
+    return broadcast
+
+
+@transaction.atomic
+def broadcast_schedule(
+    *, broadcast: Broadcast, actor: Any, scheduled_at: datetime, request: HttpRequest | None = None
+) -> Broadcast:
+    """予約: an approved broadcast goes out at ``scheduled_at`` (the beat job starts it)."""
+    broadcast = _lock(broadcast)
+    _transition(broadcast, {S.APPROVED, S.SCHEDULED})
+    if broadcast.is_emergency:
+        raise ValidationError(_("緊急配信は予約できません。"), code="bad_state")
+    if scheduled_at is None or scheduled_at <= timezone.now():
+        raise ValidationError(_("予約日時には未来の日時を指定してください。"), code="bad_time")
+    ensure_minimum(broadcast=broadcast)
+    broadcast.scheduled_at = scheduled_at
+    broadcast.status = S.SCHEDULED
+    broadcast.save(update_fields=["scheduled_at", "status", "updated_at"])
+    _audit(actions.SCHEDULED, actor=actor, broadcast=broadcast, request=request, scheduled_at=scheduled_at.isoformat())
+    return broadcast
+
+
+@transaction.atomic
+def broadcast_cancel(*, broadcast: Broadcast, actor: Any, request: HttpRequest | None = None) -> Broadcast:
+    """中止, possible until sending starts."""
+    broadcast = _lock(broadcast)
+    _transition(broadcast, {S.DRAFT, S.RETURNED, S.PENDING, S.APPROVED, S.SCHEDULED})
+    broadcast.status = S.CANCELLED
+    broadcast.halt_reason = Broadcast.HaltReason.CANCELLED_BY_STAFF
+    broadcast.finished_at = timezone.now()
+    broadcast.save(update_fields=["status", "halt_reason", "finished_at", "updated_at"])
+    _audit(actions.CANCELLED, actor=actor, broadcast=broadcast, request=request)
+    return broadcast
+
+
+@transaction.atomic
+def broadcast_send(*, broadcast: Broadcast, actor: Any, request: HttpRequest | None = None) -> Broadcast:
+    """今すぐ配信 of an approved broadcast: checked now, checked again on the snapshot."""
+    broadcast = _lock(broadcast)
+    _transition(broadcast, {S.APPROVED})
+    ensure_minimum(broadcast=broadcast)
+    broadcast.status = S.SENDING  # started_at stays empty until the snapshot is taken
+    broadcast.save(update_fields=["status", "updated_at"])
+    _audit(actions.SEND_REQUESTED, actor=actor, broadcast=broadcast, request=request)
+    _enqueue_start(broadcast)
+    return broadcast
+
+
+def _enqueue_start(broadcast: Broadcast) -> None:
+    from .tasks import start_broadcast
+
+    broadcast_id = broadcast.pk
+    transaction.on_commit(lambda: start_broadcast.delay(broadcast_id))
+
+
+def start_due_scheduled(*, now: datetime | None = None) -> int:
+    """Beat job: start every 予約済 broadcast whose time has come."""
+    now = now or timezone.now()
+    due = list(Broadcast.objects.filter(status=S.SCHEDULED, scheduled_at__lte=now).values_list("pk", flat=True))
+    from .tasks import start_broadcast
+
+    for pk in due:
+        start_broadcast.delay(pk)
+    return len(due)
+
+
+# -- snapshot and fan-out ----------------------------------------------------------------
+
+
+class _SnapshotTooSmall(Exception):
+    pass
+
+
+def broadcast_start(*, broadcast_id: int) -> Broadcast | None:
+    """Freeze the recipients into batches of ≤ 500 and enqueue one task per batch.
+    Idempotent: only an 承認済/予約済 broadcast starts (a second call does nothing)."""
+    with transaction.atomic():
+        broadcast = Broadcast.objects.select_for_update().filter(pk=broadcast_id).first()
+        startable = broadcast is not None and (
+            broadcast.status in {S.APPROVED, S.SCHEDULED} or (broadcast.status == S.SENDING and broadcast.started_at is None)
+        )
+        if not startable:
+            return broadcast
+        if broadcast.is_emergency:
+            Batch.objects.create(broadcast=broadcast, number=0, endpoint="broadcast", size=0)
+            total = 0
+        else:
+            try:
+                with transaction.atomic():
+                    total = _snapshot(broadcast)
+                    if broadcast.is_segment and total < MIN_RECIPIENTS:
+                        raise _SnapshotTooSmall
+            except _SnapshotTooSmall:
+                broadcast.status = S.CANCELLED
+                broadcast.halt_reason = Broadcast.HaltReason.BELOW_MINIMUM
+                broadcast.finished_at = timezone.now()
+                broadcast.save(update_fields=["status", "halt_reason", "finished_at", "updated_at"])
+                _audit(actions.HALTED, actor=None, broadcast=broadcast, reason="below_minimum")
+                return broadcast
+        broadcast.status = S.SENDING
+        broadcast.recipients_total = total
+        broadcast.started_at = timezone.now()
+        broadcast.save(update_fields=["status", "recipients_total", "started_at", "updated_at"])
+        _audit(actions.STARTED, actor=None, broadcast=broadcast)
+        if total == 0 and not broadcast.is_emergency:
+            _finish(broadcast)
+            return broadcast
+        transaction.on_commit(lambda: _enqueue_batches(broadcast.pk))
+    return broadcast
+
+
+def _snapshot(broadcast: Broadcast) -> int:
+    segment = selectors.Segment.of(broadcast)
+    total = 0
+    number = 0
+    pending: list[Batch] = []
+    chunk: list[str] = []
+
+    def flush_chunk() -> None:
+        nonlocal number
+        pending.append(Batch(broadcast=broadcast, number=number, line_user_ids=list(chunk), size=len(chunk)))
+        number += 1
+        chunk.clear()
+
+    for line_user_id in selectors.segment_line_user_ids(segment=segment):
+        chunk.append(line_user_id)
+        total += 1
+        if len(chunk) == BATCH_SIZE:
+            flush_chunk()
+            if len(pending) >= 20:
+                Batch.objects.bulk_create(pending)
+                pending.clear()
+    if chunk:
+        flush_chunk()
+    if pending:
+        Batch.objects.bulk_create(pending)
+    return total
+
+
+def _enqueue_batches(broadcast_id: int) -> None:
+    from .tasks import send_batch
+
+    ids = Batch.objects.filter(broadcast_id=broadcast_id, status=Batch.Status.PENDING).order_by("number")
+    for batch_id in ids.values_list("pk", flat=True).iterator(chunk_size=2000):
+        send_batch.delay(batch_id)
+
+
+def _acquire(bucket: str) -> None:
+    try:
+        from portal.line import ratelimit
+    except ImportError:  # the LINE layer's shared bucket is not there yet: LINE's 429s pace us
+        return
+    ratelimit.acquire(bucket)
+
+
+MAX_ATTEMPTS = 8
+
+
+def batch_send(*, batch_id: int) -> str:
+    """Send one batch with its saved retry key; returns the batch's final status.
+
+    The row is claimed with ``select_for_update(skip_locked=True)`` for the whole send, so a
+    duplicate delivery of the task skips it while another worker holds it; a worker killed
+    mid-send loses its lock, and the broker redelivers the task (acks_late), which sends
+    again with the same retry key: LINE answers 409 if it already accepted it.
+    """
+    from portal.line import client
+
+    with transaction.atomic():
+        batch = (
+            Batch.objects.select_for_update(skip_locked=True)
+            .filter(pk=batch_id, status__in=[Batch.Status.PENDING, Batch.Status.SENDING])
+            .first()
+        )
+        if batch is None:
+            return "skipped"
+        broadcast = Broadcast.objects.get(pk=batch.broadcast_id)
+        if broadcast.status != S.SENDING:
+            return "skipped"
+        messages = line_messages(broadcast=broadcast)
+        error = ""
+        status = Batch.Status.FAILED
+        for _attempt in range(MAX_ATTEMPTS):
+            batch.attempts += 1
+            Batch.objects.filter(pk=batch.pk).update(attempts=batch.attempts, status=Batch.Status.SENDING)
+            try:
+                _acquire(batch.endpoint)
+                if batch.endpoint == "broadcast":
+                    result = client.broadcast(messages=messages, retry_key=batch.retry_key)
+                else:
+                    result = client.multicast(to=batch.line_user_ids, messages=messages, retry_key=batch.retry_key)
+            except client.LineRateLimited as exc:
+                error = "429"
+                time.sleep(min(exc.retry_after if exc.retry_after is not None else _backoff(_attempt), 30.0))
+                continue
+            except client.LineTemporaryError as exc:
+                error = str(exc)[:500]
+                time.sleep(_backoff(_attempt))
+                continue
+            except client.LineRejected as exc:
+                error = f"{exc.status}: {exc.message}"[:500]
+                break
+            batch.line_request_id = (result.accepted_request_id or result.request_id or "")[:64]
+            status = Batch.Status.DONE
+            error = ""
+            break
+        else:
+            error = (_("再試行の上限に達しました: %(error)s") % {"error": error})[:500]
+        batch.status = status
+        batch.error = error
+        batch.sent_at = timezone.now() if status == Batch.Status.DONE else None
+        batch.save(update_fields=["status", "error", "line_request_id", "sent_at", "attempts"])
+    broadcast_finish_if_complete(broadcast_id=batch.broadcast_id)
+    return status
+
+
+def _backoff(attempt: int) -> float:
+    return min(0.2 * (2**attempt), 5.0)
+
+
+def broadcast_finish_if_complete(*, broadcast_id: int) -> Broadcast | None:
+    """配信完了 / 一部失敗 once no batch is left to send (checked after each batch commits)."""
+    open_batches = Batch.objects.filter(broadcast_id=broadcast_id).filter(
+        Q(status=Batch.Status.PENDING) | Q(status=Batch.Status.SENDING)
+    )
+    if open_batches.exists():
+        return None
+    with transaction.atomic():
+        broadcast = Broadcast.objects.select_for_update().get(pk=broadcast_id)
+        if broadcast.status != S.SENDING:
+            return broadcast
+        _finish(broadcast)
+    return broadcast
+
+
+def _finish(broadcast: Broadcast) -> None:
+    failed = Batch.objects.filter(broadcast=broadcast, status=Batch.Status.FAILED).exists()
+    broadcast.status = S.PARTIAL if failed else S.DONE
+    broadcast.finished_at = timezone.now()
+    broadcast.save(update_fields=["status", "finished_at", "updated_at"])
+    _audit(actions.PARTIAL if failed else actions.COMPLETED, actor=None, broadcast=broadcast)
+
+
+@transaction.atomic
+def broadcast_retry_failed(*, broadcast: Broadcast, actor: Any, request: HttpRequest | None = None) -> int:
+    """An approver sends the failed batches again, each with its own (unchanged) retry key."""
+    if not actor.has_perm(Perm.APPROVE_BROADCAST):
+        raise PermissionDenied(_("失敗したバッチを再送する権限がありません。"))
+    broadcast = _lock(broadcast)
+    _transition(broadcast, {S.PARTIAL})
+    count = Batch.objects.filter(broadcast=broadcast, status=Batch.Status.FAILED).update(status=Batch.Status.PENDING, error="")
+    broadcast.status = S.SENDING
+    broadcast.finished_at = None
+    broadcast.save(update_fields=["status", "finished_at", "updated_at"])
+    _audit(actions.RETRIED, actor=actor, broadcast=broadcast, request=request, batches=count)
+    transaction.on_commit(lambda: _enqueue_batches(broadcast.pk))
+    return count
+
+
+def broadcast_test_send(*, broadcast: Broadcast, actor: Any, request: HttpRequest | None = None) -> None:
+    """テスト配信 to the staff member's own linked LINE test account (one push)."""
+    from portal.line import client
+
+    to = (getattr(actor, "line_test_user_id", "") or "").strip()
+    if not to:
+        raise ValidationError(_("テスト配信用のLINEアカウントが登録されていません。"), code="no_test_account")
+    messages = line_messages(broadcast=broadcast)
+    if not messages:
+        raise ValidationError(_("メッセージを1つ以上入力してください。"), code="no_messages")
+    _acquire("push")
+    try:
+        client.push(to=to, messages=messages, retry_key=uuid.uuid4())
+    except client.LineError as exc:
+        raise ValidationError(_("テスト配信に失敗しました: %(error)s") % {"error": exc}, code="line_error") from None
+    _audit(actions.TEST_SENT, actor=actor, broadcast=broadcast, request=request)

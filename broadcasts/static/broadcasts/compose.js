@@ -1,0 +1,115 @@
+/* Compose page: bubble editors, LINE-style preview, live reach estimate (fetch). */
+(function () {
+  "use strict";
+  var form = document.getElementById("compose-form");
+  if (!form) return;
+  var estimateUrl = form.dataset.estimateUrl;
+  var csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
+  var reachEl = document.getElementById("reach-value");
+  var gated = Array.prototype.slice.call(document.querySelectorAll("[data-needs-minimum]"));
+  var preview = document.getElementById("line-preview-messages");
+  var segmentBox = document.getElementById("segment-options");
+  var pending = null;
+  var seq = 0;
+
+  function checked(name) {
+    return Array.prototype.slice.call(form.querySelectorAll("input[name=" + name + "]:checked")).map(function (el) { return el.value; });
+  }
+  function audience() {
+    var el = form.querySelector("input[name=audience]:checked");
+    return el ? el.value : "all";
+  }
+  function setGate(below) {
+    gated.forEach(function (btn) {
+      btn.disabled = below;
+      if (below) btn.setAttribute("aria-disabled", "true"); else btn.removeAttribute("aria-disabled");
+    });
+  }
+  function estimate() {
+    if (!estimateUrl) return;
+    var ex = form.querySelector("select[name=exclude_broadcast]");
+    var body = {
+      audience: audience(),
+      age_bands: checked("age_bands"),
+      area_ids: checked("area_ids").map(Number),
+      interest_ids: checked("interest_ids").map(Number),
+      exclude_broadcast_id: ex && ex.value ? Number(ex.value) : null
+    };
+    var mine = ++seq;
+    reachEl.setAttribute("aria-busy", "true");
+    fetch(estimateUrl, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json" },
+      body: JSON.stringify(body)
+    }).then(function (r) { return r.json(); }).then(function (data) {
+      if (mine !== seq) return;
+      reachEl.textContent = data.text;
+      reachEl.classList.toggle("reach--below", !!data.below_minimum);
+      reachEl.dataset.below = data.below_minimum ? "1" : "0";
+      reachEl.removeAttribute("aria-busy");
+      setGate(!!data.below_minimum);
+    }).catch(function () { reachEl.removeAttribute("aria-busy"); });
+  }
+  function schedule() {
+    if (pending) clearTimeout(pending);
+    pending = setTimeout(estimate, 150);
+  }
+  function toggleSegment() {
+    if (segmentBox) segmentBox.hidden = audience() !== "segment";
+  }
+  function renderPreview() {
+    preview.innerHTML = "";
+    form.querySelectorAll(".bubble-editor").forEach(function (ed) {
+      var type = ed.querySelector("select.bubble-type").value;
+      if (!type) return;
+      var row = document.createElement("div");
+      row.className = "line-msg";
+      var icon = document.createElement("span");
+      icon.className = "line-msg__icon"; icon.setAttribute("aria-hidden", "true"); icon.textContent = "市";
+      row.appendChild(icon);
+      if (type === "text") {
+        var text = ed.querySelector("textarea").value;
+        if (!text.trim()) return;
+        var b = document.createElement("div"); b.className = "line-msg__bubble"; b.textContent = text;
+        row.appendChild(b);
+      } else {
+        var file = ed.querySelector("input[type=file]");
+        var img = document.createElement("img"); img.className = "line-msg__image"; img.alt = ed.dataset.imageAlt || "";
+        if (file && file.files && file.files[0]) img.src = URL.createObjectURL(file.files[0]);
+        else if (ed.dataset.previewUrl) img.src = ed.dataset.previewUrl;
+        else return;
+        row.appendChild(img);
+      }
+      preview.appendChild(row);
+    });
+  }
+  function syncEditors() {
+    form.querySelectorAll(".bubble-editor").forEach(function (ed) {
+      var type = ed.querySelector("select.bubble-type").value;
+      ed.querySelector(".bubble-text").hidden = type !== "text";
+      ed.querySelector(".bubble-image").hidden = type !== "image";
+      var ta = ed.querySelector("textarea");
+      var counter = ed.querySelector(".char-count span");
+      if (counter) counter.textContent = Array.from(ta.value).length;
+    });
+  }
+  var addBtn = document.getElementById("add-bubble");
+  if (addBtn) addBtn.addEventListener("click", function () {
+    var hidden = form.querySelector(".bubble-editor[hidden]");
+    if (hidden) { hidden.hidden = false; hidden.querySelector("select.bubble-type").value = "text"; syncEditors(); hidden.querySelector("textarea").focus(); }
+    if (!form.querySelector(".bubble-editor[hidden]")) addBtn.disabled = true;
+  });
+  form.addEventListener("change", function (e) {
+    var t = e.target;
+    if (t.name === "audience" || t.name === "age_bands" || t.name === "area_ids" || t.name === "interest_ids" || t.name === "exclude_broadcast") {
+      toggleSegment(); schedule();
+    }
+    syncEditors(); renderPreview();
+  });
+  form.addEventListener("input", function () { syncEditors(); renderPreview(); });
+  form.addEventListener("submit", function (e) {
+    var submitter = e.submitter;
+    if (submitter && submitter.hasAttribute("data-needs-minimum") && reachEl.dataset.below === "1") e.preventDefault();
+  });
+  toggleSegment(); syncEditors(); renderPreview(); estimate();
+})();

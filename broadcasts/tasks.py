@@ -1,0 +1,20 @@
+"""Celery tasks of broadcasts: thin wrappers around services (ids in, retry policy only)."""
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(name="broadcasts.start", acks_late=True, reject_on_worker_lost=True)
+def start_broadcast(broadcast_id: int) -> None:
+    services.broadcast_start(broadcast_id=broadcast_id)
+
+
+@shared_task(name="broadcasts.send_batch", acks_late=True, reject_on_worker_lost=True)
+def send_batch(batch_id: int) -> str:
+    return services.batch_send(batch_id=batch_id)
+
+
+@shared_task(name="broadcasts.start_due")
+def start_due_scheduled() -> int:
+    return services.start_due_scheduled()

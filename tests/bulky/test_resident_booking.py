@@ -1,0 +1,129 @@
+"""A resident books from the LINE chat, gets the confirmation push, views and cancels."""
+
+import datetime as dt
+import re
+
+import pytest
+
+from intake.bulky.models import Booking, BookingLink, BulkySettings, CollectionDay
+from tests.fixtures.bulky import bookable_date
+
+pytestmark = pytest.mark.usefixtures("on_commit_now")
+
+
+def test_resident_books_gets_push_and_cancels(bulky_setup, open_booking_page, line_resident, line_emulator, settings):
+    page = open_booking_page("U-bulky-resident-1")
+    response = page.client.get("/bulky/r/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "椅子" in html and "500円" in html
+    assert "冷蔵庫：家電リサイクル" in html  # refused items are listed with the reason
+
+    date = bookable_date(7)
+    form = page.form(area=bulky_setup.chuo.pk, collection_date=date.isoformat())
+    form.update({f"qty_{bulky_setup.chair.pk}": "2", f"qty_{bulky_setup.sofa.pk}": "1"})
+    response = page.client.post("/bulky/r/", form)
+    assert response.status_code == 302
+    booking = Booking.objects.get()
+    assert re.fullmatch(r"G-\d{4}-\d{6}", booking.number)
+    assert booking.total_fee_yen == 2000 and booking.total_points == 4
+    assert CollectionDay.objects.get(area=bulky_setup.chuo, date=date).used_points == 4
+
+    detail = page.client.get(response["Location"]).content.decode()
+    assert booking.number in detail and "2,000円" in detail
+
+    pushed = line_emulator.received_texts(page.user_id)[-1]
+    assert booking.number in pushed
+    assert "2,000円" in pushed and "処理券" in pushed and "椅子×2" in pushed
+
+    # The next visit prefills the address from the previous booking.
+    again = open_booking_page(page.user_id)
+    assert "福岡市中央区天神1-8-1" in again.client.get("/bulky/r/").content.decode()
+
+    # 「予約確認」 in the chat lists the booking with a cancel button.
+    line_resident.text(page.user_id, "予約確認")
+    listing = line_emulator.received(page.user_id)[-1]
+    assert booking.number in listing["text"]
+    buttons = [i["action"]["data"] for i in listing["quickReply"]["items"]]
+    assert f"flow=bulky&action=cancel&booking={booking.pk}" in buttons
+
+    # Cancel from the page before the deadline: capacity goes back, the resident is told.
+    response = again.client.post(f"/bulky/r/bookings/{booking.pk}/cancel/")
+    assert response.status_code == 302
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CANCELLED
+    assert CollectionDay.objects.get(area=bulky_setup.chuo, date=date).used_points == 0
+    assert "取り消しました" in line_emulator.received_texts(page.user_id)[-1]
+
+
+def test_cancel_from_the_chat_and_after_the_deadline(bulky_setup, open_booking_page, line_resident, line_emulator):
+    page = open_booking_page("U-bulky-resident-2")
+    form = page.form(area=bulky_setup.hakata.pk, collection_date=bookable_date(10).isoformat())
+    form[f"qty_{bulky_setup.bike.pk}"] = "1"
+    assert page.client.post("/bulky/r/", form).status_code == 302
+    booking = Booking.objects.get()
+
+    line_resident.postback(page.user_id, f"flow=bulky&action=cancel&booking={booking.pk}")
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CANCELLED
+    assert "取り消しました" in line_emulator.received_texts(page.user_id)[-1]
+
+    # A booking whose deadline has passed: collection in 3 days, cancellation until 5 days before.
+    BulkySettings.objects.filter(pk=1).update(cancel_deadline_days=5)
+    form = page.form(area=bulky_setup.hakata.pk, collection_date=bookable_date(3).isoformat())
+    form[f"qty_{bulky_setup.bike.pk}"] = "1"
+    assert page.client.post("/bulky/r/", form).status_code == 302
+    late = Booking.objects.latest("pk")
+    response = page.client.post(f"/bulky/r/bookings/{late.pk}/cancel/", follow=True)
+    late.refresh_from_db()
+    assert late.status == Booking.Status.SUBMITTED
+    assert "取消の期限" in response.content.decode()
+    line_resident.text(page.user_id, "予約確認")
+    assert "quickReply" not in line_emulator.received(page.user_id)[-1]  # no cancel button past the deadline
+
+
+def test_link_is_single_use_short_lived_and_carries_no_line_id(
+    bulky_setup, open_booking_page, line_resident, line_emulator, settings
+):
+    import time_machine
+
+    user_id = "U-bulky-resident-3"
+    page = open_booking_page(user_id)
+    link_text = [t for t in line_emulator.received_texts(user_id) if "/bulky/r/link/" in t][-1]
+    url = re.search(r"https?://\S+/bulky/r/link/\S+/", link_text).group(0)
+    path = "/" + url.split("/", 3)[3]
+    assert url.startswith(settings.PORTAL_BASE_URL)
+    # The token is a signed random nonce: no LINE user ID, no resident pk.
+    assert user_id not in url
+    nonce = path.split("/")[-2].split(":")[0]
+    assert len(nonce) == 64 and BookingLink.objects.filter(nonce=nonce, resident=page.resident).exists()
+
+    # Used once already by the fixture: a second use is refused.
+    from django.test import Client
+
+    second = Client().get(path)
+    assert second.status_code == 403
+    assert "すでに使用されています" in second.content.decode()
+
+    # A newer link revokes an unused older one.
+    line_resident.text(user_id, "粗大ごみ")
+    older = re.search(r"/bulky/r/link/\S+/", line_emulator.received_texts(user_id)[-1]).group(0)
+    line_resident.text(user_id, "粗大ごみ")
+    response = Client().get(older)
+    assert response.status_code == 403 and "無効になっています" in response.content.decode()
+
+    # An expired link (after 30 minutes) and a tampered one.
+    newest = re.search(r"/bulky/r/link/\S+/", line_emulator.received_texts(user_id)[-1]).group(0)
+    with time_machine.travel(dt.timedelta(minutes=31), tick=False):
+        response = Client().get(newest)
+    assert response.status_code == 403 and "有効期限が切れています" in response.content.decode()
+    response = Client().get(newest[:-3] + "xx/")
+    assert response.status_code == 403 and "正しくありません" in response.content.decode()
+    assert BookingLink.objects.filter(resident=page.resident, used_at__isnull=False).count() == 1
+
+    # The session a link opened lasts 30 minutes; then a new link is needed.
+    assert page.client.get("/bulky/r/").status_code == 200
+    with time_machine.travel(dt.timedelta(minutes=31), tick=False):
+        response = page.client.get("/bulky/r/")
+    assert response.status_code == 403 and "新しいリンク" in response.content.decode()
+    assert Client().get("/bulky/r/bookings/").status_code == 403

@@ -1,0 +1,39 @@
+"""The day-before reminder goes out exactly once per booking, even when the job runs twice."""
+
+import pytest
+
+from intake.bulky import tasks
+from intake.bulky.models import Booking
+from tests.fixtures.bulky import bookable_date
+
+pytestmark = pytest.mark.usefixtures("on_commit_now")
+
+
+def test_reminder_goes_out_once(bulky_setup, open_booking_page, line_emulator, waste_client):
+    def book(user_id: str, days: int) -> Booking:
+        page = open_booking_page(user_id)
+        form = page.form(area=bulky_setup.chuo.pk, collection_date=bookable_date(days).isoformat())
+        form[f"qty_{bulky_setup.sofa.pk}"] = "1"
+        page.client.post("/bulky/r/", form)
+        return Booking.objects.latest("pk")
+
+    due = book("U-remind-1", 5)
+    cancelled = book("U-remind-2", 5)
+    later = book("U-remind-3", 6)
+    waste_client.post(f"/bulky/bookings/{cancelled.pk}/cancel/")
+
+    def reminders(user_id: str) -> list[str]:
+        return [t for t in line_emulator.received_texts(user_id) if t.startswith("明日は粗大ごみの収集日です")]
+
+    day = bookable_date(5).isoformat()
+    assert tasks.send_reminders.delay(day).get() == 1
+    tasks.send_reminders.delay(day).get()  # the beat job ran twice
+    assert len(reminders("U-remind-1")) == 1
+    assert "朝8時までに" in reminders("U-remind-1")[0] and due.number in reminders("U-remind-1")[0]
+    assert reminders("U-remind-2") == [] and reminders("U-remind-3") == []
+    assert len([r for r in line_emulator.requests("push") if "明日は" in str(r["body"])]) == 1
+    assert later.status == Booking.Status.SUBMITTED
+
+
+def test_beat_schedule_runs_the_reminder_job(settings):
+    assert settings.CELERY_BEAT_SCHEDULE["bulky-reminders"]["task"] == "bulky.send_reminders"

@@ -170,6 +170,7 @@ class Batch(models.Model):
     error = models.CharField(max_length=500, blank=True)
     line_request_id = models.CharField(max_length=64, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True, null=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["broadcast", "number"], name="batch_number_unique")]

@@ -417,61 +417,92 @@ MAX_ATTEMPTS = 8
 
 
 def batch_send(*, batch_id: int) -> str:
-    """Send one batch with its saved retry key; returns the batch's final status.
+    """Send one batch with its saved retry key; returns the batch's status afterwards.
 
-    The row is claimed with ``select_for_update(skip_locked=True)`` for the whole send, so a
-    duplicate delivery of the task skips it while another worker holds it; a worker killed
-    mid-send loses its lock, and the broker redelivers the task (acks_late), which sends
-    again with the same retry key: LINE answers 409 if it already accepted it.
+    Each attempt takes a token from the shared bucket (outside any transaction), then claims
+    the row with ``select_for_update(skip_locked=True)`` for the length of the request, so a
+    duplicate delivery of the task skips a batch another worker is sending. A worker killed
+    mid-send loses its lock and the broker redelivers the task (acks_late): it sends again
+    with the same retry key, and LINE answers 409 if it had already accepted it.
     """
     from portal.line import client
 
-    with transaction.atomic():
-        batch = (
-            Batch.objects.select_for_update(skip_locked=True)
-            .filter(pk=batch_id, status__in=[Batch.Status.PENDING, Batch.Status.SENDING])
-            .first()
-        )
-        if batch is None:
+    status = Batch.Status.PENDING
+    broadcast_id = None
+    for attempt in range(MAX_ATTEMPTS):
+        endpoint = Batch.objects.filter(pk=batch_id).values_list("endpoint", flat=True).first()
+        if endpoint is None:
             return "skipped"
-        broadcast = Broadcast.objects.get(pk=batch.broadcast_id)
-        if broadcast.status != S.SENDING:
-            return "skipped"
-        messages = line_messages(broadcast=broadcast)
-        error = ""
-        status = Batch.Status.FAILED
-        for _attempt in range(MAX_ATTEMPTS):
+        _acquire(endpoint)
+        pause = 0.0
+        with transaction.atomic():
+            batch = (
+                Batch.objects.select_for_update(skip_locked=True)
+                .filter(pk=batch_id, status__in=[Batch.Status.PENDING, Batch.Status.SENDING])
+                .first()
+            )
+            if batch is None:
+                return "skipped"
+            broadcast_id = batch.broadcast_id
+            broadcast = Broadcast.objects.get(pk=broadcast_id)
+            if broadcast.status != S.SENDING:
+                return "skipped"
+            messages = line_messages(broadcast=broadcast)
             batch.attempts += 1
-            Batch.objects.filter(pk=batch.pk).update(attempts=batch.attempts, status=Batch.Status.SENDING)
+            batch.status = Batch.Status.SENDING
             try:
-                _acquire(batch.endpoint)
                 if batch.endpoint == "broadcast":
                     result = client.broadcast(messages=messages, retry_key=batch.retry_key)
                 else:
                     result = client.multicast(to=batch.line_user_ids, messages=messages, retry_key=batch.retry_key)
             except client.LineRateLimited as exc:
-                error = "429"
-                time.sleep(min(exc.retry_after if exc.retry_after is not None else _backoff(_attempt), 30.0))
-                continue
+                batch.error = "429"
+                pause = min(exc.retry_after if exc.retry_after is not None else _backoff(attempt), 30.0)
             except client.LineTemporaryError as exc:
-                error = str(exc)[:500]
-                time.sleep(_backoff(_attempt))
-                continue
+                batch.error = str(exc)[:500]
+                pause = _backoff(attempt)
             except client.LineRejected as exc:
-                error = f"{exc.status}: {exc.message}"[:500]
-                break
-            batch.line_request_id = (result.accepted_request_id or result.request_id or "")[:64]
-            status = Batch.Status.DONE
-            error = ""
+                batch.error = f"{exc.status}: {exc.message}"[:500]
+                batch.status = Batch.Status.FAILED
+            else:
+                batch.line_request_id = (result.accepted_request_id or result.request_id or "")[:64]
+                batch.status = Batch.Status.DONE
+                batch.error = ""
+                batch.sent_at = timezone.now()
+            if batch.status == Batch.Status.SENDING and attempt == MAX_ATTEMPTS - 1:
+                batch.status = Batch.Status.FAILED
+                batch.error = (_("再試行の上限に達しました: %(error)s") % {"error": batch.error})[:500]
+            batch.save(update_fields=["status", "error", "line_request_id", "sent_at", "attempts", "updated_at"])
+            status = batch.status
+        if status != Batch.Status.SENDING:
             break
-        else:
-            error = (_("再試行の上限に達しました: %(error)s") % {"error": error})[:500]
-        batch.status = status
-        batch.error = error
-        batch.sent_at = timezone.now() if status == Batch.Status.DONE else None
-        batch.save(update_fields=["status", "error", "line_request_id", "sent_at", "attempts"])
-    broadcast_finish_if_complete(broadcast_id=batch.broadcast_id)
+        time.sleep(pause)
+    if broadcast_id is not None:
+        broadcast_finish_if_complete(broadcast_id=broadcast_id)
     return status
+
+
+def batches_requeue_stale(*, older_than: float | None = None) -> int:
+    """Beat job: re-enqueue batches of 配信中 broadcasts that nobody is sending and nobody
+    touched for a while (their task was lost with a killed worker whose broker would only
+    redeliver after its visibility timeout). A duplicate task is harmless: the row claim
+    skips a batch being sent, and the retry key makes LINE answer 409 to a resend."""
+    from datetime import timedelta
+
+    from .tasks import send_batch
+
+    seconds = older_than if older_than is not None else float(getattr(settings, "BROADCAST_STALE_BATCH_SECONDS", 120))
+    cutoff = timezone.now() - timedelta(seconds=seconds)
+    stale = Batch.objects.filter(
+        broadcast__status=S.SENDING,
+        broadcast__started_at__lte=cutoff,
+        status__in=[Batch.Status.PENDING, Batch.Status.SENDING],
+    ).filter(Q(updated_at__lte=cutoff) | Q(updated_at__isnull=True))
+    count = 0
+    for batch_id in stale.values_list("pk", flat=True).iterator(chunk_size=2000):
+        send_batch.delay(batch_id)
+        count += 1
+    return count
 
 
 def _backoff(attempt: int) -> float:

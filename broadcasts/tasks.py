@@ -18,3 +18,8 @@ def send_batch(batch_id: int) -> str:
 @shared_task(name="broadcasts.start_due")
 def start_due_scheduled() -> int:
     return services.start_due_scheduled()
+
+
+@shared_task(name="broadcasts.requeue_stale")
+def requeue_stale_batches() -> int:
+    return services.batches_requeue_stale()

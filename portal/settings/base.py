@@ -178,12 +178,13 @@ CELERY_BROKER_DIR = Path(env.str("CELERY_BROKER_DIR", default=str(VAR_DIR / "cel
 
 def broker_transport_options(broker_url: str, folder: Path) -> dict:
     if broker_url.startswith("filesystem"):
-        for sub in ("queue", "processed"):
+        for sub in ("queue", "processed", "control"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
         return {
             "data_folder_in": str(folder / "queue"),
             "data_folder_out": str(folder / "queue"),
             "processed_folder": str(folder / "processed"),
+            "control_folder": str(folder / "control"),
             "store_processed": False,
         }
     return {"visibility_timeout": 3600}
@@ -252,3 +253,9 @@ CELERY_BEAT_SCHEDULE["line-purge-blocked"] = {"task": "line.purge_blocked_reside
 # --- broadcasts ---------------------------------------------------------------------------
 # Start 予約済 broadcasts whose time has come (the task only enqueues; start is idempotent).
 CELERY_BEAT_SCHEDULE["broadcasts-start-due"] = {"task": "broadcasts.start_due", "schedule": 30.0}
+
+# intake.roads: re-enqueue residents' photos still waiting for LINE's content endpoint.
+CELERY_BEAT_SCHEDULE["roads-requeue-pending-photos"] = {"task": "roads.requeue_pending_photos", "schedule": 600.0}
+# Batches of a 配信中 broadcast untouched this long are re-enqueued (a killed worker's task).
+CELERY_BEAT_SCHEDULE["broadcasts-requeue-stale"] = {"task": "broadcasts.requeue_stale", "schedule": 60.0}
+BROADCAST_STALE_BATCH_SECONDS = env.int("BROADCAST_STALE_BATCH_SECONDS", default=120)

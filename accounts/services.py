@@ -226,3 +226,15 @@ def role_policy_set(*, group: Group, mfa_required: bool, actor: User, request: H
 def audit_export_record(*, actor: User, filters: dict, rows: int, request: HttpRequest | None = None) -> AuditEntry:
     """The export of the audit log is itself audited (with the filters used)."""
     return audit_record(action=audit.AUDIT_EXPORTED, actor=actor, request=request, detail={"filters": filters, "rows": rows})
+
+
+@transaction.atomic
+def roles_ensure() -> None:
+    """Create any missing role group with its capabilities and policy (as migration 0002
+    does). Used where the database was emptied, e.g. after a transactional test's flush."""
+    from django.contrib.auth.models import Permission
+
+    for code, codenames in roles.ROLE_CAPABILITIES.items():
+        group, _created = Group.objects.get_or_create(name=code)
+        group.permissions.set(Permission.objects.filter(content_type__app_label="accounts", codename__in=codenames))
+        RolePolicy.objects.get_or_create(group=group, defaults={"mfa_required": code == roles.ADMIN})

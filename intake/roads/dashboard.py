@@ -1,0 +1,30 @@
+"""Dashboard cards of intake.roads (counts of reports, not of residents)."""
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from . import services
+from .models import RoadReport
+
+
+def cards(user) -> list:
+    from portal.navigation import DashboardCard
+
+    open_qs = RoadReport.objects.filter(status__in=services.OPEN_STATUSES)
+    return [
+        DashboardCard(
+            title=_("未完了の道路通報"),
+            value=open_qs.count(),
+            url=reverse("roads:queue") + "?status=received&status=checking&status=planned&status=in_progress",
+        ),
+        DashboardCard(
+            title=_("新しい通報（受付）"),
+            value=open_qs.filter(status="received").count(),
+            url=reverse("roads:queue") + "?status=received",
+        ),
+        DashboardCard(
+            title=_("重複の可能性あり"),
+            value=open_qs.filter(possible_duplicate_of__isnull=False).count(),
+            url=reverse("roads:queue") + "?duplicates=true",
+        ),
+    ]

@@ -1,0 +1,95 @@
+"""Forms of the triage workspace."""
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from accounts.roles import ROAD
+from portal.line.models import Area
+
+from .models import Category, Priority, ResponseTemplate, Status, Team
+
+
+def road_staff():
+    return get_user_model().objects.filter(is_active=True, groups__name=ROAD).order_by("email")
+
+
+class StatusChangeForm(forms.Form):
+    status = forms.ChoiceField(label=_("新しい状態"), choices=())
+    template = forms.ModelChoiceField(
+        label=_("返信テンプレート"), queryset=ResponseTemplate.objects.filter(is_active=True), required=False
+    )
+    message = forms.CharField(
+        label=_("住民へのメッセージ（空欄なら送りません）"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    after_photo = forms.ImageField(label=_("補修後の写真（完了のみ・住民に送ります）"), required=False)
+
+    def __init__(self, *args, allowed: list[str] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        allowed = allowed if allowed is not None else list(Status.values)
+        self.fields["status"].choices = [(s, Status(s).label) for s in allowed]
+
+
+class AssignForm(forms.Form):
+    team = forms.ModelChoiceField(label=_("担当班"), queryset=Team.objects.filter(is_active=True), required=False)
+    assignee = forms.ModelChoiceField(label=_("担当者"), queryset=road_staff(), required=False)
+    priority = forms.TypedChoiceField(label=_("優先度"), choices=Priority.choices, coerce=int)
+    area = forms.ModelChoiceField(label=_("地域"), queryset=Area.objects.all(), required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = road_staff()
+        self.fields["assignee"].label_from_instance = lambda u: u.get_full_name() or u.email
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(label=_("内部メモ（住民には見えません）"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class MergeForm(forms.Form):
+    into = forms.CharField(label=_("統合先の受付番号"), max_length=16)
+
+
+class RedactForm(forms.Form):
+    x = forms.FloatField(label=_("左端（%）"), min_value=0, max_value=100)
+    y = forms.FloatField(label=_("上端（%）"), min_value=0, max_value=100)
+    w = forms.FloatField(label=_("幅（%）"), min_value=0.1, max_value=100)
+    h = forms.FloatField(label=_("高さ（%）"), min_value=0.1, max_value=100)
+
+
+class BulkForm(forms.Form):
+    action = forms.ChoiceField(label=_("一括操作"), choices=[("status", _("状態を変更")), ("assign", _("担当を割り当て"))])
+    status = forms.ChoiceField(label=_("新しい状態"), choices=[("", "---------"), *Status.choices], required=False)
+    message = forms.CharField(label=_("住民へのメッセージ"), required=False, max_length=1000)
+    team = forms.ModelChoiceField(label=_("担当班"), queryset=Team.objects.filter(is_active=True), required=False)
+    assignee = forms.ModelChoiceField(label=_("担当者"), queryset=road_staff(), required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = road_staff()
+
+
+class CategoryForm(forms.ModelForm):
+    class Meta:
+        model = Category
+        fields = ["code", "name", "team", "emergency_phone", "description", "order", "is_active"]
+
+
+class TeamForm(forms.ModelForm):
+    class Meta:
+        model = Team
+        fields = ["code", "name", "is_active"]
+
+
+class ResponseTemplateForm(forms.ModelForm):
+    class Meta:
+        model = ResponseTemplate
+        fields = ["name", "status", "category", "text", "is_active"]
+        help_texts = {"text": _("{reference}（受付番号）, {category}（種別）, {status}（状態）が使えます。")}
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(label=_("名称（利用者）"), max_length=80)

@@ -1,0 +1,164 @@
+"""Image checks and derived copies for residents' photos (Pillow). No database here.
+
+Residents' originals are kept untouched in PRIVATE_MEDIA_ROOT; staff and the public only ever
+get a re-encoded, orientation-corrected JPEG that carries no EXIF (no GPS, no camera data).
+"""
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
+
+MAX_BYTES = 10 * 1024 * 1024
+MAX_PIXELS = 40_000_000
+ALLOWED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+DISPLAY_MAX_SIDE = 2048
+THUMB_SIDE = 320
+
+# Why a photo was refused -> what the resident is told.
+REJECT_MESSAGES = {
+    "too_large": _("写真のファイルが大きすぎます（10MBまで）。小さくして送り直してください。"),
+    "too_many_pixels": _("写真の画素数が多すぎます（4000万画素まで）。縮小して送り直してください。"),
+    "bomb": _("写真を読み込めませんでした（画像サイズが不正です）。別の写真を送ってください。"),
+    "unsupported": _("この形式の画像は受け付けられません。JPEG・PNG・WebPの写真を送ってください。"),
+    "broken": _("写真が壊れているか、画像ではないファイルです。撮り直して送ってください。"),
+    "unavailable": _("写真を取得できませんでした。お手数ですが、もう一度送ってください。"),
+}
+
+
+class PhotoRejected(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class CheckedImage:
+    format: str
+    content_type: str
+    width: int
+    height: int
+
+
+def _open(body: bytes) -> Image.Image:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            return Image.open(io.BytesIO(body))
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise PhotoRejected("bomb") from exc
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+            raise PhotoRejected("broken") from exc
+
+
+def check_image(body: bytes) -> CheckedImage:
+    """Raise PhotoRejected unless ``body`` is a whole JPEG/PNG/WebP within the limits.
+    The declared content type is not trusted: the bytes decide."""
+    if len(body) > MAX_BYTES:
+        raise PhotoRejected("too_large")
+    image = _open(body)
+    if image.format not in ALLOWED_FORMATS:
+        raise PhotoRejected("unsupported")
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        raise PhotoRejected("too_many_pixels")
+    try:
+        image.verify()
+        full = _open(body)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            full.load()  # truncated files fail here (LOAD_TRUNCATED_IMAGES stays False)
+    except PhotoRejected:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise PhotoRejected("bomb") from exc
+    except Exception as exc:  # noqa: BLE001 - Pillow raises many kinds for broken data
+        raise PhotoRejected("broken") from exc
+    return CheckedImage(format=image.format, content_type=ALLOWED_FORMATS[image.format], width=width, height=height)
+
+
+def _ratio(value) -> float:
+    if isinstance(value, tuple) and len(value) == 2:
+        return float(value[0]) / float(value[1]) if value[1] else 0.0
+    return float(value)
+
+
+def gps_position(body: bytes) -> tuple[float, float] | None:
+    """The GPS position in the original's EXIF, if any (decimal degrees)."""
+    try:
+        exif = _open(body).getexif()
+        gps = exif.get_ifd(0x8825)
+    except Exception:  # noqa: BLE001
+        return None
+    try:
+        lat_ref, lat, lng_ref, lng = gps.get(1), gps.get(2), gps.get(3), gps.get(4)
+        if not (lat and lng):
+            return None
+        latitude = _ratio(lat[0]) + _ratio(lat[1]) / 60 + _ratio(lat[2]) / 3600
+        longitude = _ratio(lng[0]) + _ratio(lng[1]) / 60 + _ratio(lng[2]) / 3600
+        if str(lat_ref).upper().startswith("S"):
+            latitude = -latitude
+        if str(lng_ref).upper().startswith("W"):
+            longitude = -longitude
+        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+            return None
+        return round(latitude, 7), round(longitude, 7)
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def derived_copies(body: bytes, redactions: list | None = None) -> tuple[bytes, bytes]:
+    """(display JPEG, thumbnail JPEG): orientation applied, black rectangles drawn over
+    ``redactions`` ([x, y, w, h] as fractions of the upright image), no metadata at all."""
+    image = _open(body)
+    image = ImageOps.exif_transpose(image)
+    image = image.convert("RGB")
+    if redactions:
+        draw = ImageDraw.Draw(image)
+        w, h = image.size
+        for x, y, rw, rh in redactions:
+            draw.rectangle([int(x * w), int(y * h), int((x + rw) * w), int((y + rh) * h)], fill=(0, 0, 0))
+    image.thumbnail((DISPLAY_MAX_SIDE, DISPLAY_MAX_SIDE))
+    # A fresh image holds pixels only: nothing of the original's info/EXIF/ICC goes along.
+    clean = Image.new("RGB", image.size)
+    clean.paste(image)
+    display = io.BytesIO()
+    clean.save(display, format="JPEG", quality=85, optimize=True)
+    thumb_image = clean.copy()
+    thumb_image.thumbnail((THUMB_SIDE, THUMB_SIDE))
+    thumb = io.BytesIO()
+    thumb_image.save(thumb, format="JPEG", quality=80)
+    return display.getvalue(), thumb.getvalue()
+
+
+def private_root() -> Path:
+    return Path(settings.PRIVATE_MEDIA_ROOT)
+
+
+def write_private(relative: str, data: bytes) -> str:
+    path = private_root() / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+    return relative
+
+
+def read_private(relative: str) -> bytes:
+    return (private_root() / relative).read_bytes()
+
+
+def private_path(relative: str) -> Path:
+    path = (private_root() / relative).resolve()
+    if private_root().resolve() not in path.parents:
+        raise ValueError("path outside private media")
+    return path
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

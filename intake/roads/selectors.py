@@ -1,0 +1,111 @@
+"""Reads for road-damage reports: the triage queue, a report page, residents' own
+reports, statistics, Open311 listings."""
+
+from collections import defaultdict
+from statistics import median
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models.functions import TruncMonth
+
+from portal.line.models import Resident
+
+from .models import ReportPhoto, RoadReport, Status, TimelineEntry
+
+SORTS = {
+    "new": ("-created_at", "-id"),
+    "old": ("created_at", "id"),
+    "priority": ("-priority", "-created_at", "-id"),
+    "updated": ("-updated_at", "-id"),
+    "status": ("status", "-created_at", "-id"),
+}
+
+
+def queue_base() -> QuerySet[RoadReport]:
+    """The queue's rows: everything a row shows in one query (no per-row queries)."""
+    return RoadReport.objects.select_related("category", "team", "assignee", "area").annotate(
+        photo_count=Count("photos", filter=Q(photos__kind=ReportPhoto.Kind.RESIDENT))
+    )
+
+
+def queue_sorted(qs: QuerySet[RoadReport], sort: str) -> QuerySet[RoadReport]:
+    return qs.order_by(*SORTS.get(sort, SORTS["new"]))
+
+
+def report_detail(*, pk: int) -> RoadReport:
+    return (
+        RoadReport.objects.select_related(
+            "category", "team", "assignee", "area", "resident", "possible_duplicate_of", "duplicate_of"
+        )
+        .prefetch_related(
+            Prefetch("photos", queryset=ReportPhoto.objects.order_by("kind", "id")),
+            Prefetch("timeline", queryset=TimelineEntry.objects.select_related("actor", "photo")),
+            "notes__author",
+            "merged_reports",
+        )
+        .get(pk=pk)
+    )
+
+
+def reports_of_resident(*, resident: Resident) -> QuerySet[RoadReport]:
+    return RoadReport.objects.filter(resident=resident).select_related("category").order_by("-created_at", "-id")
+
+
+def report_for_resident(*, resident: Resident, reference: str = "", report_id: int | None = None) -> RoadReport | None:
+    qs = RoadReport.objects.filter(resident=resident).select_related("category")
+    if reference:
+        return qs.filter(reference=reference).first()
+    if report_id:
+        return qs.filter(pk=report_id).first()
+    return None
+
+
+def statistics(*, qs: QuerySet[RoadReport] | None = None) -> dict[str, Any]:
+    """Counts by category, area, status and month, and the median days 受付 → 完了."""
+    qs = qs if qs is not None else RoadReport.objects.all()
+    by_category = list(qs.values("category__name").annotate(n=Count("id")).order_by("-n"))
+    by_area = list(qs.values("area__name").annotate(n=Count("id")).order_by("-n"))
+    by_status_raw = dict(qs.values_list("status").annotate(n=Count("id")))
+    by_status = [(Status(s).label, by_status_raw.get(s, 0)) for s in Status.values]
+    by_month = list(qs.annotate(month=TruncMonth("created_at")).values("month").annotate(n=Count("id")).order_by("month"))
+    durations = [
+        (closed - created).total_seconds() / 86400
+        for created, closed in qs.filter(status=Status.DONE, closed_at__isnull=False).values_list("created_at", "closed_at")
+    ]
+    per_category: dict[str, list[float]] = defaultdict(list)
+    for name, created, closed in qs.filter(status=Status.DONE, closed_at__isnull=False).values_list(
+        "category__name", "created_at", "closed_at"
+    ):
+        per_category[name].append((closed - created).total_seconds() / 86400)
+    return {
+        "total": qs.count(),
+        "by_category": by_category,
+        "by_area": by_area,
+        "by_status": by_status,
+        "by_month": by_month,
+        "median_days_to_done": round(median(durations), 1) if durations else None,
+        "done_count": len(durations),
+        "median_by_category": sorted((name, round(median(v), 1), len(v)) for name, v in per_category.items()),
+    }
+
+
+def open311_requests(*, params: dict) -> QuerySet[RoadReport]:
+    qs = (
+        RoadReport.objects.filter(is_private=False)
+        .select_related("category", "team")
+        .prefetch_related(
+            Prefetch(
+                "photos",
+                queryset=ReportPhoto.objects.filter(publishable=True, hidden=False, state=ReportPhoto.State.READY).order_by(
+                    "kind", "id"
+                ),
+                to_attr="public_photos",
+            ),
+            Prefetch(
+                "timeline",
+                queryset=TimelineEntry.objects.filter(kind=TimelineEntry.Kind.STATUS).order_by("-created_at", "-id"),
+                to_attr="status_entries",
+            ),
+        )
+    )
+    return qs.order_by("-created_at", "-id")

@@ -1,0 +1,618 @@
+"""Writes for road-damage reports: creation, the status workflow (the ONE transition table),
+assignment, duplicates and merge, photos, replies to residents, Open311 API keys."""
+
+import hashlib
+import logging
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.services import audit_record
+from portal.line.models import Resident
+
+from . import photos as imaging
+from .models import (
+    ApiKey,
+    Category,
+    InternalNote,
+    Priority,
+    ReferenceCounter,
+    ReportPhoto,
+    ResponseTemplate,
+    RoadReport,
+    Status,
+    Team,
+    TimelineEntry,
+)
+
+logger = logging.getLogger(__name__)
+
+# -- audit actions --------------------------------------------------------------------
+AUDIT_REPORT_VIEWED = "roads.report_viewed"
+AUDIT_EXPORTED = "roads.exported"
+AUDIT_PHOTO_CHANGED = "roads.photo_changed"
+AUDIT_REPORT_MERGED = "roads.report_merged"
+AUDIT_PRIVACY_CHANGED = "roads.privacy_changed"
+AUDIT_API_KEY = "roads.api_key"
+AUDIT_LABELS = {
+    AUDIT_REPORT_VIEWED: gettext_lazy("道路通報の閲覧"),
+    AUDIT_EXPORTED: gettext_lazy("道路通報のCSV出力"),
+    AUDIT_PHOTO_CHANGED: gettext_lazy("道路通報写真の変更"),
+    AUDIT_REPORT_MERGED: gettext_lazy("道路通報の統合"),
+    AUDIT_PRIVACY_CHANGED: gettext_lazy("道路通報の公開設定"),
+    AUDIT_API_KEY: gettext_lazy("Open311 APIキーの発行・無効化"),
+}
+
+
+# -- the status workflow: ONE table ----------------------------------------------------
+OPEN, CLOSED, FIXED = "open", "closed", "fixed"
+
+
+@dataclass(frozen=True)
+class StatusInfo:
+    type: str  # open | closed | fixed
+    resident_label: Any
+
+
+STATUS_INFO: dict[str, StatusInfo] = {
+    Status.RECEIVED: StatusInfo(OPEN, gettext_lazy("受け付けました")),
+    Status.CHECKING: StatusInfo(OPEN, gettext_lazy("担当者が内容を確認しています")),
+    Status.PLANNED: StatusInfo(OPEN, gettext_lazy("対応を予定しています")),
+    Status.IN_PROGRESS: StatusInfo(OPEN, gettext_lazy("対応しています")),
+    Status.DONE: StatusInfo(FIXED, gettext_lazy("対応が完了しました")),
+    Status.REJECTED: StatusInfo(CLOSED, gettext_lazy("市では対応できない内容でした")),
+    Status.DUPLICATE: StatusInfo(CLOSED, gettext_lazy("同じ場所の通報とまとめて対応します")),
+}
+OPEN_STATUSES = [s for s, info in STATUS_INFO.items() if info.type == OPEN]
+
+_ANY_OPEN_EXIT = {Status.REJECTED, Status.DUPLICATE}
+TRANSITIONS: dict[str, set[str]] = {
+    Status.RECEIVED: {Status.CHECKING, Status.PLANNED, Status.IN_PROGRESS} | _ANY_OPEN_EXIT,
+    Status.CHECKING: {Status.PLANNED, Status.IN_PROGRESS} | _ANY_OPEN_EXIT,
+    Status.PLANNED: {Status.IN_PROGRESS, Status.DONE} | _ANY_OPEN_EXIT,
+    Status.IN_PROGRESS: {Status.DONE} | _ANY_OPEN_EXIT,
+    # Reopening (e.g. after a resident's follow-up) goes back to 確認中.
+    Status.DONE: {Status.CHECKING},
+    Status.REJECTED: {Status.CHECKING},
+    Status.DUPLICATE: {Status.CHECKING},
+}
+
+
+def status_type(status: str) -> str:
+    return STATUS_INFO[status].type
+
+
+def resident_label(status: str) -> str:
+    return str(STATUS_INFO[status].resident_label)
+
+
+def allowed_transitions(status: str) -> list[str]:
+    return [s for s in Status.values if s in TRANSITIONS.get(status, set())]
+
+
+# -- reference numbers -----------------------------------------------------------------
+def reference_next(*, year: int | None = None) -> str:
+    """R-YYYY-NNNNNN from a per-year counter row, incremented atomically in the database:
+    unique under concurrency, and a rolled-back report just leaves a gap."""
+    year = year or timezone.localdate().year
+    with transaction.atomic():
+        if not ReferenceCounter.objects.filter(year=year).exists():
+            try:
+                with transaction.atomic():
+                    ReferenceCounter.objects.create(year=year, last=0)
+            except IntegrityError:
+                pass
+        ReferenceCounter.objects.filter(year=year).update(last=F("last") + 1)
+        number = ReferenceCounter.objects.values_list("last", flat=True).get(year=year)
+    return f"R-{year}-{number:06d}"
+
+
+# -- duplicates ------------------------------------------------------------------------
+DUPLICATE_RADIUS_M = 30.0
+DUPLICATE_WINDOW = timedelta(days=30)
+
+
+def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Great-circle distance (haversine), metres."""
+    r = 6_371_000.0
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(a))
+
+
+def possible_duplicate_find(*, report: RoadReport) -> RoadReport | None:
+    """The nearest open report of the same category within 30 m, filed in the last 30 days."""
+    if not report.has_location:
+        return None
+    dlat = DUPLICATE_RADIUS_M / 111_320.0
+    dlng = DUPLICATE_RADIUS_M / (111_320.0 * max(math.cos(math.radians(report.latitude)), 0.01))
+    candidates = (
+        RoadReport.objects.filter(
+            category_id=report.category_id,
+            status__in=OPEN_STATUSES,
+            created_at__gte=report.created_at - DUPLICATE_WINDOW,
+            latitude__range=(report.latitude - dlat, report.latitude + dlat),
+            longitude__range=(report.longitude - dlng, report.longitude + dlng),
+        )
+        .exclude(pk=report.pk)
+        .values_list("pk", "latitude", "longitude")
+    )
+    best = None
+    for pk, lat, lng in candidates:
+        d = distance_m(report.latitude, report.longitude, lat, lng)
+        if d <= DUPLICATE_RADIUS_M and (best is None or d < best[0]):
+            best = (d, pk)
+    return RoadReport.objects.get(pk=best[1]) if best else None
+
+
+# -- creation ----------------------------------------------------------------------------
+@transaction.atomic
+def report_create(
+    *,
+    category: Category,
+    resident: Resident | None = None,
+    source: str = RoadReport.Source.LINE,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    location_source: str = "",
+    address_text: str = "",
+    comment: str = "",
+    photo_ids: list[int] | None = None,
+    created_at: Any = None,
+) -> RoadReport:
+    report = RoadReport(
+        reference=reference_next(),
+        source=source,
+        resident=resident,
+        category=category,
+        team=category.team,
+        area=resident.area if resident is not None else None,
+        latitude=latitude,
+        longitude=longitude,
+        location_source=location_source if latitude is not None else (RoadReport.LocationSource.ADDRESS if address_text else ""),
+        address_text=address_text[:200],
+        comment=comment[:1000],
+    )
+    if created_at is not None:
+        report.created_at = report.updated_at = created_at
+    report.save()
+    if photo_ids:
+        ReportPhoto.objects.filter(pk__in=photo_ids, report__isnull=True).exclude(state=ReportPhoto.State.REJECTED).update(
+            report=report
+        )
+        location_hint_refresh(report=report)
+    TimelineEntry.objects.create(
+        report=report, kind=TimelineEntry.Kind.STATUS, status_to=Status.RECEIVED, created_at=report.created_at
+    )
+    duplicate = possible_duplicate_find(report=report)
+    if duplicate is not None:
+        report.possible_duplicate_of = duplicate
+        report.save(update_fields=["possible_duplicate_of"])
+    return report
+
+
+def location_hint_refresh(*, report: RoadReport) -> None:
+    """Offer a photo's EXIF GPS position when the resident sent no location."""
+    if report.has_location or report.hint_latitude is not None:
+        return
+    photo = report.photos.filter(gps_latitude__isnull=False).first()
+    if photo is not None:
+        RoadReport.objects.filter(pk=report.pk).update(hint_latitude=photo.gps_latitude, hint_longitude=photo.gps_longitude)
+
+
+@transaction.atomic
+def report_use_location_hint(*, report: RoadReport, actor: Any) -> RoadReport:
+    if report.hint_latitude is None:
+        raise ValidationError(_("写真に位置情報がありません。"))
+    report.latitude, report.longitude = report.hint_latitude, report.hint_longitude
+    report.location_source = RoadReport.LocationSource.EXIF
+    report.updated_at = timezone.now()
+    report.save(update_fields=["latitude", "longitude", "location_source", "updated_at"])
+    if report.possible_duplicate_of_id is None:
+        duplicate = possible_duplicate_find(report=report)
+        if duplicate is not None:
+            report.possible_duplicate_of = duplicate
+            report.save(update_fields=["possible_duplicate_of"])
+    return report
+
+
+# -- status changes and replies ----------------------------------------------------------
+def template_render(*, template: ResponseTemplate | str, report: RoadReport) -> str:
+    text = template.text if isinstance(template, ResponseTemplate) else template
+    return (
+        text.replace("{reference}", report.reference)
+        .replace("{category}", report.category.name)
+        .replace("{status}", resident_label(report.status))
+    )
+
+
+def public_photo_url(photo: ReportPhoto, *, variant: str = "full") -> str:
+    path = reverse("roads:public_photo", kwargs={"token": photo.public_token, "variant": variant})
+    return settings.PORTAL_BASE_URL.rstrip("/") + path
+
+
+def _recipients(report: RoadReport) -> list[Resident]:
+    """The report's resident and the residents of reports merged into it."""
+    people: dict[int, Resident] = {}
+    if report.resident_id:
+        people[report.resident_id] = report.resident
+    for merged in report.merged_reports.select_related("resident").exclude(resident__isnull=True):
+        people.setdefault(merged.resident_id, merged.resident)
+    return list(people.values())
+
+
+def resident_notify(*, report: RoadReport, entry: TimelineEntry, text: str, photo: ReportPhoto | None = None) -> int:
+    """Push ``text`` (and an after-photo) about ``report`` to its residents, once per
+    timeline entry and resident (the dedupe key), through the shared LINE sender."""
+    from portal.line import services as line_services
+
+    follow_up = {
+        "type": "action",
+        "action": {
+            "type": "postback",
+            "label": _("この通報について連絡")[:20],
+            "data": f"flow=road&action=followup&ref={report.reference}",
+        },
+    }
+    messages: list[dict] = [{"type": "text", "text": f"【{report.reference}】\n{text}"[:5000]}]
+    if photo is not None and photo.is_public:
+        messages.append(
+            {
+                "type": "image",
+                "originalContentUrl": public_photo_url(photo),
+                "previewImageUrl": public_photo_url(photo, variant="thumb"),
+            }
+        )
+    messages[-1]["quickReply"] = {"items": [follow_up]}  # LINE shows the last message's quick reply
+    sent = 0
+    for resident in _recipients(report):
+        line_services.push_to_resident(
+            resident=resident, messages=messages, purpose="road-report", dedupe_key=f"road-entry:{entry.pk}:{resident.pk}"
+        )
+        sent += 1
+    return sent
+
+
+@transaction.atomic
+def report_change_status(
+    *,
+    report: RoadReport,
+    to: str,
+    actor: Any,
+    message: str = "",
+    after_photo: ReportPhoto | None = None,
+    duplicate_of: RoadReport | None = None,
+) -> TimelineEntry:
+    """The only way a report's status changes: checks the transition table, records actor
+    and time on the resident-visible timeline, optionally pushes ``message``."""
+    report = RoadReport.objects.select_for_update().select_related("category", "resident").get(pk=report.pk)
+    if to not in TRANSITIONS.get(report.status, set()):
+        raise ValidationError(
+            _("「%(from)s」から「%(to)s」には変更できません。") % {"from": Status(report.status).label, "to": Status(to).label}
+        )
+    if after_photo is not None and to != Status.DONE:
+        raise ValidationError(_("補修後の写真は「完了」のときだけ添付できます。"))
+    now = timezone.now()
+    previous = report.status
+    report.status = to
+    report.updated_at = now
+    report.closed_at = now if status_type(to) != OPEN else None
+    if status_type(to) == OPEN:
+        report.needs_attention = False
+    if to == Status.DUPLICATE:
+        report.duplicate_of = duplicate_of
+    fields = ["status", "updated_at", "closed_at", "needs_attention", "duplicate_of"]
+    report.save(update_fields=fields)
+    if after_photo is not None:
+        ReportPhoto.objects.filter(pk=after_photo.pk).update(report=report)
+    entry = TimelineEntry.objects.create(
+        report=report,
+        kind=TimelineEntry.Kind.STATUS,
+        status_from=previous,
+        status_to=to,
+        text=message.strip(),
+        actor=actor,
+        photo=after_photo,
+        created_at=now,
+    )
+    if message.strip():
+        resident_notify(report=report, entry=entry, text=message.strip(), photo=after_photo)
+    return entry
+
+
+def report_bulk_change_status(*, reports: list[RoadReport], to: str, actor: Any, message: str = "") -> tuple[int, list[str]]:
+    """Each report goes through ``report_change_status``; returns (changed, refused references)."""
+    changed, refused = 0, []
+    for report in reports:
+        try:
+            report_change_status(
+                report=report, to=to, actor=actor, message=template_render(template=message, report=report) if message else ""
+            )
+            changed += 1
+        except ValidationError:
+            refused.append(report.reference)
+    return changed, refused
+
+
+@transaction.atomic
+def report_assign(
+    *,
+    report: RoadReport,
+    actor: Any,
+    team: Team | None = None,
+    assignee: Any = None,
+    priority: int | None = None,
+    area: Any = None,
+    fields: tuple[str, ...] = ("team", "assignee", "priority", "area"),
+) -> RoadReport:
+    values = {"team": team, "assignee": assignee, "priority": priority, "area": area}
+    changed = []
+    for name in fields:
+        value = values[name]
+        if name == "priority" and value is None:
+            continue
+        if name == "priority" and int(value) not in Priority.values:
+            raise ValidationError(_("優先度が不正です。"))
+        if getattr(report, name) != value:
+            setattr(report, name, value)
+            changed.append(name)
+    if changed:
+        report.updated_at = timezone.now()
+        report.save(update_fields=[*changed, "updated_at"])
+        InternalNote.objects.create(
+            report=report, author=actor, text=_("割り当てを変更: %(fields)s") % {"fields": ", ".join(changed)}
+        )
+    return report
+
+
+def report_bulk_assign(*, reports: list[RoadReport], actor: Any, **kwargs: Any) -> int:
+    for report in reports:
+        report_assign(report=report, actor=actor, **kwargs)
+    return len(reports)
+
+
+def note_add(*, report: RoadReport, author: Any, text: str) -> InternalNote:
+    if not text.strip():
+        raise ValidationError(_("メモを入力してください。"))
+    return InternalNote.objects.create(report=report, author=author, text=text.strip()[:2000])
+
+
+@transaction.atomic
+def report_merge(*, duplicate: RoadReport, into: RoadReport, actor: Any, request: HttpRequest | None = None) -> RoadReport:
+    """Close ``duplicate`` as 重複 of ``into``; from then on ``into``'s updates reach both
+    residents. Reports merged into ``duplicate`` follow it to ``into``."""
+    if duplicate.pk == into.pk:
+        raise ValidationError(_("同じ通報には統合できません。"))
+    if status_type(into.status) != OPEN:
+        raise ValidationError(_("統合先の通報が終了しています。"))
+    text = _("同じ場所の通報（%(ref)s）とまとめて対応します。今後の状況はこの通報でお知らせします。") % {"ref": into.reference}
+    report_change_status(report=duplicate, to=Status.DUPLICATE, actor=actor, message=text, duplicate_of=into)
+    RoadReport.objects.filter(duplicate_of=duplicate).update(duplicate_of=into)
+    RoadReport.objects.filter(possible_duplicate_of=duplicate).update(possible_duplicate_of=None)
+    if into.possible_duplicate_of_id == duplicate.pk:
+        RoadReport.objects.filter(pk=into.pk).update(possible_duplicate_of=None)
+    TimelineEntry.objects.create(report=into, kind=TimelineEntry.Kind.MERGED, text=duplicate.reference, actor=actor)
+    audit_record(action=AUDIT_REPORT_MERGED, actor=actor, request=request, target=duplicate, detail={"into": into.reference})
+    return into
+
+
+def report_dismiss_duplicate(*, report: RoadReport, actor: Any) -> None:
+    RoadReport.objects.filter(pk=report.pk).update(possible_duplicate_of=None)
+    InternalNote.objects.create(report=report, author=actor, text=_("重複の可能性を解除しました。"))
+
+
+@transaction.atomic
+def report_set_private(*, report: RoadReport, is_private: bool, actor: Any, request: HttpRequest | None = None) -> None:
+    if report.is_private != is_private:
+        RoadReport.objects.filter(pk=report.pk).update(is_private=is_private)
+        audit_record(action=AUDIT_PRIVACY_CHANGED, actor=actor, request=request, target=report, detail={"is_private": is_private})
+
+
+@transaction.atomic
+def resident_follow_up(*, report: RoadReport, resident: Resident, text: str) -> TimelineEntry:
+    """A resident writes about one of their reports; on a closed report staff are flagged."""
+    entry = TimelineEntry.objects.create(report=report, kind=TimelineEntry.Kind.RESIDENT, text=text.strip()[:1000])
+    updates: dict[str, Any] = {"updated_at": timezone.now()}
+    if status_type(report.status) != OPEN:
+        updates["needs_attention"] = True
+    RoadReport.objects.filter(pk=report.pk).update(**updates)
+    return entry
+
+
+# -- photos ----------------------------------------------------------------------------
+def photo_receive(*, resident: Resident, message_id: str) -> ReportPhoto:
+    """An image message arrived in the chat: remember it (pending) and fetch it after commit."""
+    from . import tasks
+
+    photo = ReportPhoto.objects.create(resident=resident, line_message_id=message_id)
+    transaction.on_commit(lambda: tasks.fetch_photo.delay(photo.pk))
+    return photo
+
+
+class PhotoFetchTemporaryError(Exception):
+    """The LINE content endpoint failed for now; the task retries."""
+
+
+def _store(photo: ReportPhoto, body: bytes, *, folder: str) -> None:
+    checked = imaging.check_image(body)
+    ext = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}[checked.format]
+    stem = f"roads/{folder}/{photo.pk}-{secrets.token_hex(8)}"
+    photo.original_path = imaging.write_private(f"{stem}-original.{ext}", body)
+    display, thumb = imaging.derived_copies(body)
+    photo.display_path = imaging.write_private(f"{stem}-display.jpg", display)
+    photo.thumb_path = imaging.write_private(f"{stem}-thumb.jpg", thumb)
+    photo.content_type = checked.content_type
+    photo.width, photo.height = checked.width, checked.height
+    gps = imaging.gps_position(body)
+    if gps:
+        photo.gps_latitude, photo.gps_longitude = gps
+    photo.state = ReportPhoto.State.READY
+
+
+def photo_reject_notify(*, photo: ReportPhoto) -> None:
+    from portal.line import services as line_services
+
+    if photo.resident_id is None:
+        return
+    text = str(imaging.REJECT_MESSAGES.get(photo.reject_reason, imaging.REJECT_MESSAGES["broken"]))
+    line_services.push_to_resident(
+        resident=photo.resident,
+        messages=[{"type": "text", "text": text}],
+        purpose="road-photo-rejected",
+        dedupe_key=f"road-photo-rejected:{photo.pk}",
+    )
+
+
+def photo_fetch(*, photo_id: int) -> ReportPhoto:
+    """Fetch a pending photo from LINE, check it, store the original privately and the
+    EXIF-free copies. A refused photo is marked and the resident told why; a temporary
+    failure raises PhotoFetchTemporaryError (the photo stays pending; nothing is lost)."""
+    from portal.line import client as line_client
+
+    photo = ReportPhoto.objects.select_related("resident").get(pk=photo_id)
+    if photo.state != ReportPhoto.State.PENDING:
+        return photo
+    ReportPhoto.objects.filter(pk=photo.pk).update(attempts=F("attempts") + 1)
+    try:
+        body, _content_type = line_client.get_message_content(message_id=photo.line_message_id)
+    except (line_client.LineTemporaryError, line_client.LineRateLimited) as exc:
+        raise PhotoFetchTemporaryError(type(exc).__name__) from exc
+    except line_client.LineError:
+        body = None
+    with transaction.atomic():
+        photo = ReportPhoto.objects.select_for_update().select_related("resident").get(pk=photo_id)
+        if photo.state != ReportPhoto.State.PENDING:
+            return photo
+        if body is None:
+            photo.state, photo.reject_reason = ReportPhoto.State.REJECTED, "unavailable"
+        else:
+            try:
+                _store(photo, body, folder="photos")
+            except imaging.PhotoRejected as exc:
+                photo.state, photo.reject_reason = ReportPhoto.State.REJECTED, exc.reason
+        photo.save()
+        if photo.state == ReportPhoto.State.REJECTED:
+            logger.info("road photo %s refused: %s", photo.pk, photo.reject_reason)
+            photo_reject_notify(photo=photo)
+        elif photo.report_id:
+            location_hint_refresh(report=photo.report)
+    return photo
+
+
+def photos_pending_requeue(*, older_than: timedelta = timedelta(minutes=10)) -> int:
+    """Beat job: re-enqueue photos still pending (e.g. the worker died or retries ran out)."""
+    from . import tasks
+
+    ids = list(
+        ReportPhoto.objects.filter(state=ReportPhoto.State.PENDING, created_at__lt=timezone.now() - older_than)
+        .exclude(line_message_id="")
+        .values_list("pk", flat=True)[:500]
+    )
+    for pk in ids:
+        tasks.fetch_photo.delay(pk)
+    return len(ids)
+
+
+@transaction.atomic
+def after_photo_upload(*, body: bytes, actor: Any) -> ReportPhoto:
+    """A staff-approved after-photo (for 完了): stored like residents' photos, publishable."""
+    photo = ReportPhoto.objects.create(kind=ReportPhoto.Kind.AFTER, publishable=True)
+    try:
+        _store(photo, body, folder="after")
+    except imaging.PhotoRejected as exc:
+        raise ValidationError(str(imaging.REJECT_MESSAGES[exc.reason])) from exc
+    photo.save()
+    return photo
+
+
+def _rebuild_display(photo: ReportPhoto) -> None:
+    display, thumb = imaging.derived_copies(imaging.read_private(photo.original_path), photo.redactions)
+    stem = f"roads/photos/{photo.pk}-{secrets.token_hex(8)}"
+    photo.display_path = imaging.write_private(f"{stem}-display.jpg", display)
+    photo.thumb_path = imaging.write_private(f"{stem}-thumb.jpg", thumb)
+
+
+@transaction.atomic
+def photo_update(
+    *,
+    photo: ReportPhoto,
+    actor: Any,
+    hidden: bool | None = None,
+    publishable: bool | None = None,
+    redaction: list[float] | None = None,
+    clear_redactions: bool = False,
+    request: HttpRequest | None = None,
+) -> ReportPhoto:
+    """Hide, mark publishable or black out a rectangle; the original is kept; audited."""
+    detail: dict[str, Any] = {}
+    if hidden is not None and hidden != photo.hidden:
+        photo.hidden = detail["hidden"] = hidden
+    if publishable is not None and publishable != photo.publishable:
+        photo.publishable = detail["publishable"] = publishable
+    if redaction is not None or clear_redactions:
+        if photo.state != ReportPhoto.State.READY:
+            raise ValidationError(_("まだ写真を取得していません。"))
+        if clear_redactions:
+            photo.redactions = []
+        else:
+            x, y, w, h = (max(0.0, min(1.0, float(v))) for v in redaction)
+            if w <= 0 or h <= 0:
+                raise ValidationError(_("塗りつぶす範囲を指定してください。"))
+            photo.redactions = [*photo.redactions, [x, y, w, h]]
+        _rebuild_display(photo)
+        detail["redactions"] = len(photo.redactions)
+        photo.public_token = secrets.token_urlsafe(24)  # old public URLs stop working
+    if detail:
+        photo.save()
+        audit_record(action=AUDIT_PHOTO_CHANGED, actor=actor, request=request, target=photo, detail=detail)
+    return photo
+
+
+# -- Open311 API keys -------------------------------------------------------------------
+def _hash_key(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_key_issue(*, name: str, actor: Any, request: HttpRequest | None = None) -> tuple[ApiKey, str]:
+    """Returns (key, the raw key): the raw key is shown once and never stored."""
+    raw = "o311_" + secrets.token_urlsafe(32)
+    key = ApiKey.objects.create(name=name.strip()[:80], prefix=raw[5:11], key_hash=_hash_key(raw), created_by=actor)
+    audit_record(action=AUDIT_API_KEY, actor=actor, request=request, target=key, detail={"issued": True})
+    return key, raw
+
+
+@transaction.atomic
+def api_key_revoke(*, key: ApiKey, actor: Any, request: HttpRequest | None = None) -> None:
+    ApiKey.objects.filter(pk=key.pk).update(is_active=False)
+    audit_record(action=AUDIT_API_KEY, actor=actor, request=request, target=key, detail={"revoked": True})
+
+
+def api_key_verify(*, raw: str) -> ApiKey | None:
+    if not raw:
+        return None
+    key = ApiKey.objects.filter(key_hash=_hash_key(raw), is_active=True).first()
+    if key is not None:
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
+    return key
+
+
+def export_record(*, actor: Any, filters: dict, rows: int, request: HttpRequest | None = None) -> None:
+    audit_record(action=AUDIT_EXPORTED, actor=actor, request=request, detail={"filters": filters, "rows": rows})
+
+
+def report_view_record(*, report: RoadReport, actor: Any, request: HttpRequest | None = None) -> None:
+    audit_record(action=AUDIT_REPORT_VIEWED, actor=actor, request=request, target=report)

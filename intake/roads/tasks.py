@@ -1,0 +1,22 @@
+"""Celery tasks of intake.roads: thin (ids in, a service call, the retry policy)."""
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(bind=True, max_retries=8, acks_late=True, name="roads.fetch_photo")
+def fetch_photo(self, photo_id: int) -> None:
+    """Fetch one resident photo from LINE's content endpoint. Temporary failures retry with
+    backoff; the photo stays 取得待ち meanwhile, and the beat job re-enqueues stragglers."""
+    try:
+        services.photo_fetch(photo_id=photo_id)
+    except services.PhotoFetchTemporaryError as exc:
+        if self.request.is_eager:
+            return  # tests / eager mode: leave it pending for the beat job
+        raise self.retry(exc=exc, countdown=min(600, 5 * 2**self.request.retries)) from None
+
+
+@shared_task(name="roads.requeue_pending_photos")
+def requeue_pending_photos() -> int:
+    return services.photos_pending_requeue()

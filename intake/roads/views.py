@@ -1,0 +1,446 @@
+"""Triage workspace views (thin: forms in, services/selectors out). Every view declares
+its permission with portal.access, checked before any object lookup."""
+
+import csv
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from accounts.roles import Perm
+from portal import access
+
+from . import forms, photos, selectors, services
+from .filters import ReportFilter
+from .models import ApiKey, Category, ReportPhoto, ResponseTemplate, RoadReport, Status, Team
+
+PAGE_SIZE = 50
+
+
+def _filtered(request: HttpRequest):
+    f = ReportFilter(request.GET or None, queryset=selectors.queue_base())
+    qs = f.qs if f.is_bound and f.is_valid() else selectors.queue_base()
+    return f, selectors.queue_sorted(qs, request.GET.get("sort", "new"))
+
+
+def _marker(report: RoadReport) -> dict | None:
+    if not report.has_location:
+        return None
+    return {
+        "lat": report.latitude,
+        "lng": report.longitude,
+        "ref": report.reference,
+        "label": f"{report.reference} {report.category.name} {report.get_status_display()}",
+        "url": reverse("roads:detail", args=[report.pk]),
+    }
+
+
+def _map_context(markers: list[dict]) -> dict:
+    return {
+        "map_config": {
+            "tile_url": settings.MAP_TILE_URL,
+            "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
+            "center": list(settings.MAP_DEFAULT_CENTER),
+            "markers": markers,
+        }
+    }
+
+
+@access.require(Perm.TRIAGE_ROAD_REPORTS)
+def queue(request: HttpRequest) -> HttpResponse:
+    filterset, qs = _filtered(request)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "roads/queue.html",
+        {
+            "filter": filterset,
+            "page": page,
+            "rows": rows,
+            "querystring": params.urlencode(),
+            "sort": request.GET.get("sort", "new"),
+            "sorts": [
+                ("new", _("新しい順")),
+                ("old", _("古い順")),
+                ("priority", _("優先度順")),
+                ("updated", _("更新順")),
+                ("status", _("状態順")),
+            ],
+            "bulk_form": forms.BulkForm(),
+            **_map_context([m for m in (_marker(r) for r in rows) if m]),
+        },
+    )
+
+
+@access.require(Perm.TRIAGE_ROAD_REPORTS)
+def export_csv(request: HttpRequest) -> HttpResponse:
+    """The filtered queue as CSV (no LINE user IDs, names or contact details); audited."""
+    _filterset, qs = _filtered(request)
+    qs = qs.select_related(None).select_related("category", "team", "assignee", "area")
+    count = qs.count()
+    services.export_record(actor=request.user, filters=dict(request.GET.lists()), rows=count, request=request)
+
+    class Echo:
+        def write(self, value: str) -> str:
+            return value
+
+    writer = csv.writer(Echo())
+    header = [
+        _("受付番号"), _("受付日時"), _("種別"), _("状態"), _("優先度"), _("担当班"), _("担当者"), _("地域"),
+        _("緯度"), _("経度"), _("住所・目印"), _("コメント"), _("写真枚数"), _("重複の可能性"),
+    ]  # fmt: skip
+
+    def rows():
+        yield "\ufeff" + writer.writerow(header)
+        for r in qs.iterator(chunk_size=2000):
+            yield writer.writerow(
+                [
+                    r.reference,
+                    timezone.localtime(r.created_at).strftime("%Y-%m-%d %H:%M"),
+                    r.category.name,
+                    r.get_status_display(),
+                    r.get_priority_display(),
+                    r.team.name if r.team else "",
+                    (r.assignee.get_full_name() or r.assignee.email) if r.assignee else "",
+                    r.area.name if r.area else "",
+                    r.latitude if r.latitude is not None else "",
+                    r.longitude if r.longitude is not None else "",
+                    r.address_text,
+                    r.comment,
+                    r.photo_count,
+                    _("あり") if r.possible_duplicate_of_id else "",
+                ]
+            )
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="road-reports-{timezone.localdate():%Y%m%d}.csv"'
+    return response
+
+
+@access.require(Perm.TRIAGE_ROAD_REPORTS)
+@require_POST
+def bulk(request: HttpRequest) -> HttpResponse:
+    ids = [int(v) for v in request.POST.getlist("report") if v.isdigit()]
+    form = forms.BulkForm(request.POST)
+    back = request.POST.get("next") or "roads:queue"
+    if not ids or not form.is_valid():
+        messages.error(request, _("通報と操作を選んでください。"))
+        return redirect(back if back.startswith("/") else "roads:queue")
+    reports = list(RoadReport.objects.filter(pk__in=ids).select_related("category", "resident"))
+    data = form.cleaned_data
+    if data["action"] == "status":
+        if not data["status"]:
+            messages.error(request, _("新しい状態を選んでください。"))
+        else:
+            changed, refused = services.report_bulk_change_status(
+                reports=reports, to=data["status"], actor=request.user, message=data["message"]
+            )
+            messages.success(request, _("%(n)s件の状態を変更しました。") % {"n": changed})
+            if refused:
+                messages.warning(request, _("変更できなかった通報: %(refs)s") % {"refs": ", ".join(refused)})
+    else:
+        fields = tuple(name for name in ("team", "assignee") if data[name] is not None)
+        n = services.report_bulk_assign(
+            reports=reports, actor=request.user, team=data["team"], assignee=data["assignee"], fields=fields
+        )
+        messages.success(request, _("%(n)s件を割り当てました。") % {"n": n})
+    return redirect(back if back.startswith("/") else "roads:queue")
+
+
+def _report_or_404(pk: int) -> RoadReport:
+    try:
+        return selectors.report_detail(pk=pk)
+    except RoadReport.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+@access.require(Perm.TRIAGE_ROAD_REPORTS)
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    report = _report_or_404(pk)
+    services.report_view_record(report=report, actor=request.user, request=request)
+    assign_form = forms.AssignForm(
+        initial={"team": report.team_id, "assignee": report.assignee_id, "priority": report.priority, "area": report.area_id}
+    )
+    templates = ResponseTemplate.objects.filter(is_active=True).select_related("category")
+    template_texts = {
+        str(t.pk): services.template_render(template=t, report=report)
+        for t in templates
+        if t.category_id in (None, report.category_id)
+    }
+    photos_all = list(report.photos.all())
+    return render(
+        request,
+        "roads/detail.html",
+        {
+            "report": report,
+            "status_type": services.status_type(report.status),
+            "resident_label": services.resident_label(report.status),
+            "status_form": forms.StatusChangeForm(allowed=services.allowed_transitions(report.status)),
+            "assign_form": assign_form,
+            "note_form": forms.NoteForm(),
+            "merge_form": forms.MergeForm(
+                initial={"into": report.possible_duplicate_of.reference if report.possible_duplicate_of else ""}
+            ),
+            "redact_form": forms.RedactForm(),
+            "template_texts": template_texts,
+            "resident_photos": [p for p in photos_all if p.kind == ReportPhoto.Kind.RESIDENT],
+            "after_photos": [p for p in photos_all if p.kind == ReportPhoto.Kind.AFTER],
+            **_map_context([m for m in [_marker(report)] if m]),
+        },
+    )
+
+
+def _back(pk: int) -> HttpResponse:
+    return redirect("roads:detail", pk=pk)
+
+
+@access.require(Perm.TRIAGE_ROAD_REPORTS)
+@require_POST
+def change_status(request: HttpRequest, pk: int) -> HttpResponse:
+    report = get_object_or_404(RoadReport.objects.select_related("category"), pk=pk)
+    form = forms.StatusChangeForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("入力内容を確認してください。"))
+        return _back(pk)
+    data = form.cleaned_data
+    message = data["message"].strip()
+    if not message and data["template"] is not None:
+        message = services.template_render(template=data["template"], report=report)
+    try:
+        after = None
+        if data["after_photo"] is not None:
+            if data["status"] != Status.DONE:
+                raise ValidationError(_("補修後の写真は「完了」のときだけ添付できます。"))
+            after = services.after_photo_upload(body=data["after_photo"].read(), actor=request.user)
+        services.report_change_status(report=report, to=data["status"], actor=request.user, message=message, after_photo=after)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return _back(pk)
+    if message:
+        messages.success(request, _("状態を変更し、住民へメッセージを送りました。"))
+    else:
+        messages.success(request, _("状態を変更しました。"))
+    return _back(pk)
+
+
+@access.require(Perm.TRIAGE_ROAD_REPORTS)
+@require_POST
+def assign(request: HttpRequest, pk: int) -> HttpResponse:
+    report = get_object_or_404(RoadReport, pk=pk)
+    form = forms.AssignForm(request.POST)
+    if form.is_valid():
+        services.report_assign(report=report, actor=request.user, **form.cleaned_data)
+        messages.success(request, _("割り当てを保存しました。"))
+    else:
+        messages.error(request, _("入力内容を確認してください。"))
+    return _back(pk)
+
+
+@access.require(Perm.TRIAGE_ROAD_REPORTS)
+@require_POST
+def add_note(request: HttpRequest, pk: int) -> HttpResponse:
+    report = get_object_or_404(RoadReport, pk=pk)
+    form = forms.NoteForm(request.POST)
+    if form.is_valid():
+        services.note_add(report=report, author=request.user, text=form.cleaned_data["text"])
+        messages.success(request, _("内部メモを追加しました。"))
+    return _back(pk)
+
+
+@access.require(Perm.TRIAGE_ROAD_REPORTS)
+@require_POST
+def merge(request: HttpRequest, pk: int) -> HttpResponse:
+    report = get_object_or_404(RoadReport, pk=pk)
+    form = forms.MergeForm(request.POST)
+    into = RoadReport.objects.filter(reference=form.data.get("into", "").strip()).first()
+    if into is None:
+        messages.error(request, _("統合先の受付番号が見つかりません。"))
+        return _back(pk)
+    try:
+        services.report_merge(duplicate=report, into=into, actor=request.user, request=request)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return _back(pk)
+    messages.success(request, _("%(ref)s に統合しました。") % {"ref": into.reference})
+    return _back(into.pk)
+
+
+@access.require(Perm.TRIAGE_ROAD_REPORTS)
+@require_POST
+def dismiss_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
+    report = get_object_or_404(RoadReport, pk=pk)
+    services.report_dismiss_duplicate(report=report, actor=request.user)
+    return _back(pk)
+
+
+@access.require(Perm.TRIAGE_ROAD_REPORTS)
+@require_POST
+def privacy(request: HttpRequest, pk: int) -> HttpResponse:
+    report = get_object_or_404(RoadReport, pk=pk)
+    services.report_set_private(
+        report=report, is_private=request.POST.get("is_private") == "1", actor=request.user, request=request
+    )
+    return _back(pk)
+
+
+@access.require(Perm.TRIAGE_ROAD_REPORTS)
+@require_POST
+def use_hint(request: HttpRequest, pk: int) -> HttpResponse:
+    report = get_object_or_404(RoadReport, pk=pk)
+    try:
+        services.report_use_location_hint(report=report, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return _back(pk)
+
+
+# -- photos --------------------------------------------------------------------------
+def _file(relative: str) -> FileResponse:
+    try:
+        path = photos.private_path(relative)
+        handle = path.open("rb")
+    except (OSError, ValueError) as exc:
+        raise Http404 from exc
+    response = FileResponse(handle, content_type="image/jpeg")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@access.require(Perm.TRIAGE_ROAD_REPORTS)
+def photo(request: HttpRequest, pk: int, variant: str) -> HttpResponse:
+    """Staff see the EXIF-free, orientation-corrected copy (never the original)."""
+    item = get_object_or_404(ReportPhoto, pk=pk, state=ReportPhoto.State.READY)
+    relative = item.thumb_path if variant == "thumb" else item.display_path
+    if variant not in ("thumb", "full") or not relative:
+        raise Http404
+    response = _file(relative)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@access.require(Perm.TRIAGE_ROAD_REPORTS)
+@require_POST
+def photo_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    item = get_object_or_404(ReportPhoto, pk=pk)
+    op = request.POST.get("op", "")
+    try:
+        if op in ("hide", "show"):
+            services.photo_update(photo=item, actor=request.user, hidden=op == "hide", request=request)
+        elif op in ("publish", "unpublish"):
+            services.photo_update(photo=item, actor=request.user, publishable=op == "publish", request=request)
+        elif op == "clear":
+            services.photo_update(photo=item, actor=request.user, clear_redactions=True, request=request)
+        elif op == "redact":
+            form = forms.RedactForm(request.POST)
+            if not form.is_valid():
+                raise ValidationError(_("塗りつぶす範囲を正しく入力してください。"))
+            d = form.cleaned_data
+            services.photo_update(
+                photo=item,
+                actor=request.user,
+                redaction=[d["x"] / 100, d["y"] / 100, d["w"] / 100, d["h"] / 100],
+                request=request,
+            )
+        messages.success(request, _("写真の設定を変更しました。"))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return _back(item.report_id) if item.report_id else redirect("roads:queue")
+
+
+@access.require(access.PUBLIC)
+def public_photo(request: HttpRequest, token: str, variant: str) -> HttpResponse:
+    """A staff-approved, EXIF-free photo behind an unguessable token (LINE fetches after-photos
+    from here; Open311 media_url points here). Nothing else is reachable this way."""
+    item = ReportPhoto.objects.filter(public_token=token).select_related("report").first()
+    if item is None or not item.is_public or variant not in ("full", "thumb"):
+        raise Http404
+    if item.kind == ReportPhoto.Kind.RESIDENT and (item.report is None or item.report.is_private):
+        raise Http404
+    response = _file(item.thumb_path if variant == "thumb" else item.display_path)
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+# -- statistics ----------------------------------------------------------------------
+@access.require(Perm.TRIAGE_ROAD_REPORTS)
+def stats(request: HttpRequest) -> HttpResponse:
+    return render(request, "roads/stats.html", {"stats": selectors.statistics()})
+
+
+# -- settings: categories, teams, templates (road staff), API keys (admins) -------------
+SETTINGS_KINDS = {
+    "categories": (Category, forms.CategoryForm, gettext_lazy("通報種別"), ["name", "team", "emergency_phone", "is_active"]),
+    "teams": (Team, forms.TeamForm, gettext_lazy("担当班"), ["code", "name", "is_active"]),
+    "templates": (
+        ResponseTemplate,
+        forms.ResponseTemplateForm,
+        gettext_lazy("返信テンプレート"),
+        ["name", "status", "category", "is_active"],
+    ),
+}
+
+
+@access.require(Perm.TRIAGE_ROAD_REPORTS)
+def settings_list(request: HttpRequest, kind: str) -> HttpResponse:
+    if kind not in SETTINGS_KINDS:
+        raise Http404
+    model, form_class, title, columns = SETTINGS_KINDS[kind]
+    form = form_class(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("追加しました。"))
+        return redirect("roads:settings", kind=kind)
+    rows = [
+        (obj.pk, [getattr(obj, f"get_{c}_display")() if hasattr(obj, f"get_{c}_display") else getattr(obj, c) for c in columns])
+        for obj in model.objects.all()
+    ]
+    headers = [model._meta.get_field(c).verbose_name for c in columns]
+    return render(
+        request,
+        "roads/settings_list.html",
+        {"kind": kind, "title": title, "rows": rows, "headers": headers, "form": form, "kinds": SETTINGS_KINDS},
+    )
+
+
+@access.require(Perm.TRIAGE_ROAD_REPORTS)
+def settings_edit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    if kind not in SETTINGS_KINDS:
+        raise Http404
+    model, form_class, title, _columns = SETTINGS_KINDS[kind]
+    obj = get_object_or_404(model, pk=pk)
+    form = form_class(request.POST or None, instance=obj)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("保存しました。"))
+        return redirect("roads:settings", kind=kind)
+    return render(request, "roads/settings_edit.html", {"kind": kind, "title": title, "form": form, "obj": obj})
+
+
+@access.require(Perm.MANAGE_SETTINGS)
+def api_keys(request: HttpRequest) -> HttpResponse:
+    form = forms.ApiKeyForm(request.POST or None)
+    raw = None
+    if request.method == "POST" and form.is_valid():
+        _key, raw = services.api_key_issue(name=form.cleaned_data["name"], actor=request.user, request=request)
+        form = forms.ApiKeyForm()
+    return render(request, "roads/api_keys.html", {"form": form, "keys": ApiKey.objects.all(), "raw_key": raw})
+
+
+@access.require(Perm.MANAGE_SETTINGS)
+@require_POST
+def api_key_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    key = get_object_or_404(ApiKey, pk=pk)
+    services.api_key_revoke(key=key, actor=request.user, request=request)
+    messages.success(request, _("APIキーを無効にしました。"))
+    return redirect("roads:api_keys")

@@ -1,0 +1,193 @@
+"""Residents file road-damage reports through the signed webhook (emulated LINE)."""
+
+import io
+import re
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+from PIL import Image
+
+from intake.roads.models import ReportPhoto, RoadReport
+from portal.line.models import Conversation
+from tests.fixtures.roads import jpeg_bytes
+
+from .helpers import big_bilevel_png, finish_with_location, pb, png_with_size, start_to_photos
+
+USER = "U" + "1" * 32
+
+
+def texts(line_emulator, user=USER) -> list[str]:
+    return line_emulator.received_texts(user)
+
+
+def test_resident_files_report_with_two_photos_and_location(line_resident, line_emulator, road_setup, road_client, settings):
+    line_resident.follow(USER)
+    line_resident.text(USER, "通報")
+    first = line_emulator.received(USER)[-1]
+    labels = [item["action"]["label"] for item in first["quickReply"]["items"]]
+    assert "道路の穴・陥没" in labels and "公園遊具" in labels
+
+    line_resident.postback(USER, pb("category", road_setup["pothole"].pk))
+    assert texts(line_emulator)[-1] == "今すぐ通行に危険がありますか？"
+    line_resident.postback(USER, pb("danger", "no"))
+    line_resident.image(USER, body=jpeg_bytes(exif_gps=(33.6, 130.41), orientation=6))
+    assert "1/3" in texts(line_emulator)[-1]
+    line_resident.image(USER, body=jpeg_bytes(size=(200, 100)))
+    finish_with_location(line_resident, USER, comment="大きな穴です")
+
+    report = RoadReport.objects.get()
+    assert re.fullmatch(r"R-\d{4}-\d{6}", report.reference)
+    assert report.reference in texts(line_emulator)[-1]
+    assert (report.latitude, report.longitude) == (33.5902, 130.4017)
+    assert report.comment == "大きな穴です"
+    assert report.team == road_setup["pothole"].team
+    photos = list(report.photos.all())
+    assert [p.state for p in photos] == ["ready", "ready"]
+    assert not Conversation.objects.filter(resident__line_user_id=USER).exists()
+
+    # The queue lists it; the staff copy carries no EXIF and is upright.
+    page = road_client.get("/roads/")
+    assert report.reference in page.content.decode()
+    assert road_client.get(f"/roads/{report.pk}/").status_code == 200
+    response = road_client.get(f"/roads/photos/{photos[0].pk}/full/")
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content)
+    shown = Image.open(io.BytesIO(body))
+    assert dict(shown.getexif()) == {}
+    assert b"Exif" not in body and b"TestCam" not in body
+    assert shown.size == (240, 320)  # orientation 6 applied to a 320x240 original
+    thumb = b"".join(road_client.get(f"/roads/photos/{photos[0].pk}/thumb/").streaming_content)
+    assert b"TestCam" not in thumb
+    # The original is kept privately, untouched, and not under MEDIA_ROOT.
+    original = (settings.PRIVATE_MEDIA_ROOT / photos[0].original_path).read_bytes()
+    assert b"TestCam" in original
+    assert not list(settings.MEDIA_ROOT.rglob("*")) if settings.MEDIA_ROOT.exists() else True
+    # GPS from EXIF is kept as a hint only (a location was sent, so no hint is offered).
+    assert photos[0].gps_latitude == pytest.approx(33.6, abs=1e-4)
+
+
+def test_exif_gps_offered_as_hint_when_no_location(line_resident, line_emulator, road_setup, road_client):
+    start_to_photos(line_resident, USER, road_setup["drain"])
+    line_resident.image(USER, body=jpeg_bytes(exif_gps=(33.58, 130.39)))
+    line_resident.postback(USER, pb("photos", "next"))
+    line_resident.postback(USER, pb("place", "address"))
+    line_resident.text(USER, "天神小学校の前")
+    line_resident.postback(USER, pb("comment", "none"))
+    line_resident.postback(USER, pb("confirm", "yes"))
+    report = RoadReport.objects.get()
+    assert report.latitude is None and report.address_text == "天神小学校の前"
+    assert report.hint_latitude == pytest.approx(33.58, abs=1e-4)
+    page = road_client.get(f"/roads/{report.pk}/").content.decode()
+    assert "この位置を採用" in page
+    road_client.post(f"/roads/{report.pk}/use-location-hint/")
+    report.refresh_from_db()
+    assert report.latitude == pytest.approx(33.58, abs=1e-4) and report.location_source == "exif"
+
+
+def test_danger_yes_gives_emergency_number_and_ends(line_resident, line_emulator, road_setup):
+    line_resident.text(USER, "通報")
+    line_resident.postback(USER, pb("category", road_setup["fallen"].pk))
+    line_resident.postback(USER, pb("danger", "yes"))
+    assert road_setup["fallen"].emergency_phone in texts(line_emulator)[-1]
+    assert not Conversation.objects.exists()
+    assert RoadReport.objects.count() == 0
+
+
+def test_rich_menu_postback_starts_and_cancel_aborts(line_resident, line_emulator, road_setup):
+    line_resident.postback(USER, "flow=road&action=start")
+    assert Conversation.objects.get().flow == "road"
+    line_resident.text(USER, "キャンセル")
+    assert not Conversation.objects.exists()
+    assert RoadReport.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "expected"),
+    [
+        (b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF", "image/jpeg", "画像ではないファイル"),
+        (png_with_size(100_000, 100_000), "image/png", "画像サイズが不正"),
+        (big_bilevel_png(7000, 6000), "image/png", "4000万画素"),
+        (b"\xff\xd8\xff\xe0" + b"\0" * (10 * 1024 * 1024 + 10), "image/jpeg", "10MB"),
+        (jpeg_bytes(size=(640, 480))[:600], "image/jpeg", "壊れているか"),
+        (
+            b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;",
+            "image/gif",
+            "JPEG・PNG・WebP",
+        ),
+    ],
+    ids=["fake-pdf", "bomb", "too-many-pixels", "oversize", "truncated", "gif"],
+)
+def test_bad_photo_is_refused_with_a_reason(line_resident, line_emulator, road_setup, body, content_type, expected):
+    start_to_photos(line_resident, USER, road_setup["pothole"])
+    line_resident.image(USER, body=body, content_type=content_type)
+    photo = ReportPhoto.objects.get()
+    assert photo.state == "rejected"
+    assert any(expected in t for t in texts(line_emulator)), texts(line_emulator)
+    # With only a refused photo, 「次へ」 asks for a photo again; no report, no stored file.
+    line_resident.postback(USER, pb("photos", "next"))
+    assert "受け付けられた写真がありません" in " ".join(texts(line_emulator)[-2:])
+    assert Conversation.objects.get().step == "photos"
+    assert photo.original_path == ""
+
+
+def test_wrong_message_type_where_photo_expected_reprompts(line_resident, line_emulator, road_setup):
+    start_to_photos(line_resident, USER, road_setup["pothole"])
+    line_resident.sticker(USER)
+    assert any("スタンプではなく" in t for t in texts(line_emulator)[-2:])
+    line_resident.text(USER, "写真はありません")
+    assert any("写真を送ってください" in t for t in texts(line_emulator)[-2:])
+    from portal.line import simulate
+
+    video = simulate.image_event(USER)
+    video["message"]["type"] = "video"
+    line_resident.post_events([video])
+    assert any("動画は受け付けていません" in t for t in texts(line_emulator)[-2:])
+    assert Conversation.objects.get().step == "photos"
+    assert ReportPhoto.objects.count() == 0
+
+
+def test_expired_conversation_does_not_continue(line_resident, line_emulator, road_setup):
+    start_to_photos(line_resident, USER, road_setup["pothole"])
+    with time_machine.travel(timezone.now() + timedelta(minutes=31)):
+        line_resident.image(USER)
+    assert ReportPhoto.objects.count() == 0
+    assert not Conversation.objects.exists()
+    assert RoadReport.objects.count() == 0
+
+
+def test_conversation_survives_within_30_minutes(line_resident, line_emulator, road_setup):
+    start_to_photos(line_resident, USER, road_setup["pothole"])
+    with time_machine.travel(timezone.now() + timedelta(minutes=25)):
+        line_resident.image(USER)
+    assert ReportPhoto.objects.count() == 1
+
+
+def test_content_fetch_failure_keeps_photo_pending_then_recovers(line_resident, line_emulator, road_setup, road_client):
+    line_emulator.set_faults(rate_500=1.0, endpoints=("content",))
+    start_to_photos(line_resident, USER, road_setup["pothole"])
+    line_resident.image(USER)
+    finish_with_location(line_resident, USER)
+    report = RoadReport.objects.get()
+    photo = report.photos.get()
+    assert photo.state == "pending"
+    assert "取得待ち" in road_client.get(f"/roads/{report.pk}/").content.decode()
+    # The content endpoint works again: the beat job re-enqueues the pending photo.
+    line_emulator.set_faults()
+    from intake.roads import tasks
+
+    with time_machine.travel(timezone.now() + timedelta(minutes=11)):
+        assert tasks.requeue_pending_photos.delay().get() == 1
+    photo.refresh_from_db()
+    assert photo.state == "ready"
+
+
+def test_status_query_lists_resident_reports(line_resident, line_emulator, road_setup):
+    start_to_photos(line_resident, USER, road_setup["pothole"])
+    line_resident.image(USER)
+    finish_with_location(line_resident, USER)
+    report = RoadReport.objects.get()
+    line_resident.text(USER, "通報状況")
+    last = texts(line_emulator)[-1]
+    assert report.reference in last and "受け付けました" in last

@@ -1,0 +1,94 @@
+"""Capacity never overbooks: the last slots of a day go to exactly as many residents as fit,
+and everyone refused is offered the next free dates."""
+
+import threading
+from urllib.parse import urlsplit
+
+import pytest
+from django.db import connection, connections
+from django.test import Client
+
+from intake.bulky import services
+from intake.bulky.models import Booking, CollectionDay
+from intake.bulky.selectors import format_date
+from portal.line.models import Resident
+from tests.fixtures.bulky import bookable_date
+
+
+def _resident_client(user_id: str) -> Client:
+    resident = Resident.objects.create(line_user_id=user_id)
+    client = Client()
+    assert client.get(urlsplit(services.link_issue(resident=resident)).path).status_code == 302
+    return client
+
+
+def _form(area_id: int, item_id: int, date) -> dict:
+    import uuid
+
+    return {
+        "form_token": uuid.uuid4().hex,
+        "area": area_id,
+        "collection_date": date.isoformat(),
+        "address": "福岡市中央区天神1-1-1",
+        "phone": "092-000-0000",
+        f"qty_{item_id}": "1",
+    }
+
+
+@pytest.mark.usefixtures("on_commit_now")
+def test_a_full_day_refuses_with_the_next_free_dates(bulky_setup, line_emulator):
+    date = bookable_date(7)
+    CollectionDay.objects.create(area=bulky_setup.chuo, date=date, capacity_points=10, used_points=10)
+    client = _resident_client("U-full")
+    response = client.post("/bulky/r/", _form(bulky_setup.chuo.pk, bulky_setup.chair.pk, date))
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "予約がいっぱいになりました" in html and format_date(bookable_date(8)) in html
+    assert Booking.objects.count() == 0
+    # The booking page offers only dates with room.
+    page = client.get("/bulky/r/").content.decode()
+    assert f'value="{date.isoformat()}" data-area="{bulky_setup.chuo.pk}"' not in page
+    assert f'value="{bookable_date(8).isoformat()}" data-area="{bulky_setup.chuo.pk}"' in page
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL: concurrent writers (SQLite serialises them)")
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_bookings_for_the_last_slots_end_exactly_full(bulky_setup, line_emulator):
+    threads_count, free = 24, 4
+    date = bookable_date(7)
+    CollectionDay.objects.create(area=bulky_setup.chuo, date=date, capacity_points=10, used_points=10 - free)
+    clients = [_resident_client(f"U-race-{n}") for n in range(threads_count)]
+    barrier = threading.Barrier(threads_count)
+    results: list = [None] * threads_count
+
+    def book(n: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            response = clients[n].post("/bulky/r/", _form(bulky_setup.chuo.pk, bulky_setup.chair.pk, date))
+            results[n] = (response.status_code, response.content.decode())
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            results[n] = (0, repr(error))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=book, args=(n,)) for n in range(threads_count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    booked = [r for r in results if r and r[0] == 302]
+    refused = [r for r in results if r and r[0] == 400]
+    assert len(booked) == free, [r[1][:200] for r in results if r and r[0] not in (302, 400)]
+    assert len(refused) == threads_count - free
+    day = CollectionDay.objects.get(area=bulky_setup.chuo, date=date)
+    assert day.used_points == day.capacity_points == 10
+    assert Booking.objects.filter(collection_date=date).count() == free
+    next_free = format_date(bookable_date(8))
+    for _status, html in refused:
+        assert "予約がいっぱいになりました" in html and "次の空いている日" in html and next_free in html
+    # Every resident who got a booking was told so in LINE; nobody else was.
+    confirmed = [f"U-race-{n}" for n in range(threads_count) if results[n][0] == 302]
+    for n in range(threads_count):
+        texts = line_emulator.received_texts(f"U-race-{n}")
+        assert (f"U-race-{n}" in confirmed) == any("受け付けました" in t for t in texts)

@@ -24,6 +24,23 @@ EXTERNAL_PREFIXES = ("accounts/", "django-admin/", "i18n/")
 PINNED = {
     "dashboard": {roles.ADMIN, roles.PR_AUTHOR, roles.PR_APPROVER, roles.ROAD, roles.WASTE, roles.AUDITOR, "none"},
     "healthz": {"anonymous", roles.ADMIN, roles.PR_AUTHOR, roles.PR_APPROVER, roles.ROAD, roles.WASTE, roles.AUDITOR, "none"},
+    # accounts: staff management is for admins only; the audit log for admins and auditors
+    **{
+        f"accounts:{name}": {roles.ADMIN}
+        for name in (
+            "staff_list",
+            "staff_invite",
+            "staff_edit",
+            "staff_deactivate",
+            "staff_reactivate",
+            "staff_mfa_reset",
+            "staff_invitation_resend",
+            "role_policies",
+        )
+    },
+    "accounts:audit_log": {roles.ADMIN, roles.AUDITOR},
+    "accounts:audit_export": {roles.ADMIN, roles.AUDITOR},
+    "accounts:invitation_accept": {"anonymous", *roles.ROLE_ORDER, "none"},
 }
 
 SAMPLE_BY_CONVERTER = {

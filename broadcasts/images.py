@@ -57,6 +57,8 @@ def convert(data: bytes) -> Converted:
             preview, _w, _h = _jpeg(image, PREVIEW_MAX)
     except ValidationError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError, SyntaxError):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ValidationError(_("画像の画素数が大きすぎます。")) from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         raise ValidationError(_("画像として読み込めませんでした。")) from None
     return Converted(original=original, preview=preview, width=w, height=h)

@@ -1,0 +1,191 @@
+"""Fan-out: every recipient of a sent broadcast gets it exactly once from the emulator,
+also under injected 429/500, timeouts after delivery, and a failed batch retried."""
+
+from collections import Counter
+
+import pytest
+from django.urls import reverse
+
+from broadcasts import services
+from broadcasts.models import Batch, Broadcast
+from portal.line.models import Resident
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def fast_retries(monkeypatch):
+    monkeypatch.setattr(services, "_backoff", lambda attempt: 0.0)
+
+
+@pytest.fixture
+def crowd(segment_world, make_residents):
+    """1,130 recipients in area 0 (3 batches), plus people who must not receive it."""
+    a0, a1 = segment_world.areas[0], segment_world.areas[1]
+    recipients = make_residents(1130, area=a0)
+    others = make_residents(60, area=a1)
+    others += make_residents(20, area=a0, opt_out=True)
+    others += make_residents(20, area=a0, status=Resident.Status.BLOCKED)
+    return recipients, others, a0
+
+
+def _send(client, author, approver, make_broadcast, area, run_on_commit) -> Broadcast:
+    b = make_broadcast(areas=[area], to="approved", approver=approver)
+    client.force_login(author)
+    with run_on_commit():
+        client.post(reverse("broadcasts:send", args=[b.pk]))
+    b.refresh_from_db()
+    return b
+
+
+def _assert_exactly_once(line_emulator, recipients, others, text="お知らせです"):
+    counts = line_emulator.counts()
+    for uid in recipients:
+        assert counts.get(uid, 0) == 1, "a recipient got it other than once"
+    for uid in others:
+        assert counts.get(uid, 0) == 0
+    # and the content is what was composed
+    assert line_emulator.received_texts(recipients[0]) == [text]
+
+
+def test_every_recipient_gets_it_exactly_once(client, author, approver, make_broadcast, crowd, line_emulator, run_on_commit):
+    recipients, others, area = crowd
+    b = _send(client, author, approver, make_broadcast, area, run_on_commit)
+    assert b.status == Broadcast.Status.DONE
+    assert b.recipients_total == 1130
+    sizes = list(b.batches.order_by("number").values_list("size", flat=True))
+    assert sizes == [500, 500, 130]
+    assert len({k for k in b.batches.values_list("retry_key", flat=True)}) == 3
+    _assert_exactly_once(line_emulator, recipients, others)
+    sent = [r for r in line_emulator.requests("multicast") if r["status"] == 200]
+    assert sorted(r["retry_key"] for r in sent) == sorted(str(k) for k in b.batches.values_list("retry_key", flat=True))
+    page = client.get(reverse("broadcasts:detail", args=[b.pk])).content.decode()
+    assert "配信完了" in page and "1,130人" in page
+    progress = client.get(reverse("broadcasts:progress", args=[b.pk])).json()
+    assert progress["batches_done"] == 3 and progress["recipients_reached"] == "1,130人" and progress["finished"]
+
+
+def test_exactly_once_under_429_500_and_timeouts(
+    client, author, approver, make_broadcast, crowd, line_emulator, run_on_commit, fast_retries, settings
+):
+    recipients, others, area = crowd
+    settings.LINE_REQUEST_TIMEOUT = 0.5
+    # 429 with Retry-After, 500s, and answers that arrive after the client gave up although
+    # LINE had delivered (the retry with the same key gets 409 = delivered).
+    line_emulator.set_faults(rate_429=0.3, rate_500=0.3, delay_rate=0.2, delay_seconds=0.8, retry_after=0.01)
+    b = _send(client, author, approver, make_broadcast, area, run_on_commit)
+    assert b.status == Broadcast.Status.DONE
+    statuses = Counter(r["status"] for r in line_emulator.requests("multicast"))
+    assert statuses[429] + statuses[500] > 0, statuses
+    _assert_exactly_once(line_emulator, recipients, others)
+    assert all(k.attempts >= 1 for k in b.batches.all())
+
+
+def test_delivered_then_timed_out_is_counted_once_via_409(
+    client, author, approver, make_broadcast, crowd, line_emulator, run_on_commit, fast_retries, settings
+):
+    recipients, others, area = crowd
+    settings.LINE_REQUEST_TIMEOUT = 0.5
+    line_emulator.set_faults(delay_rate=1.0, delay_seconds=0.8, limit=3)  # every batch's first answer is late
+    b = _send(client, author, approver, make_broadcast, area, run_on_commit)
+    assert b.status == Broadcast.Status.DONE
+    assert Counter(r["status"] for r in line_emulator.requests("multicast"))[409] == 3
+    _assert_exactly_once(line_emulator, recipients, others)
+
+
+def test_failed_batch_is_retried_by_an_approver_with_the_same_key(
+    client, author, approver, make_broadcast, crowd, line_emulator, run_on_commit, fast_retries, monkeypatch
+):
+    recipients, others, area = crowd
+    monkeypatch.setattr(services, "MAX_ATTEMPTS", 2)
+    line_emulator.set_faults(rate_500=1.0, limit=2)  # the first batch fails twice: gives up
+    b = _send(client, author, approver, make_broadcast, area, run_on_commit)
+    assert b.status == Broadcast.Status.PARTIAL
+    failed = b.batches.get(status=Batch.Status.FAILED)
+    assert "再試行の上限" in failed.error
+    page = client.get(reverse("broadcasts:detail", args=[b.pk])).content.decode()
+    assert "一部失敗" in page and "失敗したバッチ" in page
+    # the author may not retry; an approver may
+    assert client.post(reverse("broadcasts:retry", args=[b.pk])).status_code == 403
+    client.force_login(approver)
+    with run_on_commit():
+        client.post(reverse("broadcasts:retry", args=[b.pk]))
+    b.refresh_from_db()
+    failed.refresh_from_db()
+    assert b.status == Broadcast.Status.DONE
+    assert failed.status == Batch.Status.DONE
+    keys = [r["retry_key"] for r in line_emulator.requests("multicast")]
+    assert keys.count(str(failed.retry_key)) == 3  # two 500s and the successful retry, one key
+    _assert_exactly_once(line_emulator, recipients, others)
+
+
+def test_rejected_batch_fails_with_lines_message(client, author, approver, make_broadcast, crowd, line_emulator, run_on_commit):
+    recipients, others, area = crowd
+    line_emulator.state.token = "another-token"  # LINE answers 401 to every request
+    b = _send(client, author, approver, make_broadcast, area, run_on_commit)
+    assert b.status == Broadcast.Status.PARTIAL
+    assert set(b.batches.values_list("status", flat=True)) == {Batch.Status.FAILED}
+    assert all(e.startswith("401") for e in b.batches.values_list("error", flat=True))
+    assert all(k == 1 for k in b.batches.values_list("attempts", flat=True))
+
+
+def test_duplicate_task_delivery_sends_once(author, approver, make_broadcast, crowd, line_emulator, run_on_commit):
+    """The same batch task delivered twice (broker redelivery) sends one request."""
+    from broadcasts import tasks
+
+    recipients, others, area = crowd
+    b = make_broadcast(areas=[area], to="approved", approver=approver)
+    services.broadcast_send(broadcast=b, actor=author)
+    services.broadcast_start(broadcast_id=b.pk)  # snapshot, without running the batch tasks
+    for batch in b.batches.all():
+        tasks.send_batch.delay(batch.pk)
+        tasks.send_batch.delay(batch.pk)
+    b.refresh_from_db()
+    assert b.status == Broadcast.Status.DONE
+    assert len(line_emulator.requests("multicast")) == 3
+    _assert_exactly_once(line_emulator, recipients, others)
+
+
+def test_exclude_recipients_of_an_earlier_broadcast(
+    author, approver, make_broadcast, segment_world, make_residents, line_emulator, run_on_commit
+):
+    a0, a1 = segment_world.areas[0], segment_world.areas[1]
+    first_ids = make_residents(60, area=a0)
+    later_ids = make_residents(55, area=a1)
+    first = make_broadcast(areas=[a0], to="approved", approver=approver, text="第1回")
+    with run_on_commit():
+        services.broadcast_send(broadcast=first, actor=author)
+    first.refresh_from_db()
+    assert first.status == Broadcast.Status.DONE
+    second = make_broadcast(areas=[a0, a1], exclude=first, to="approved", approver=approver, text="第2回")
+    with run_on_commit():
+        services.broadcast_send(broadcast=second, actor=author)
+    second.refresh_from_db()
+    assert second.recipients_total == 55
+    assert all(line_emulator.received_texts(u) == ["第1回"] for u in first_ids)
+    assert all(line_emulator.received_texts(u) == ["第2回"] for u in later_ids)
+
+
+def test_emergency_broadcast_uses_the_broadcast_endpoint_after_two_taps(
+    client, author, approver, segment_world, make_residents, line_emulator, run_on_commit
+):
+    make_residents(3, area=segment_world.areas[0])  # few friends: emergency is exempt from the minimum
+    client.force_login(author)
+    client.post(
+        reverse("broadcasts:emergency_new"),
+        {"title": "避難指示", "bubble-0-type": "text", "bubble-0-text": "避難してください", "action": "submit"},
+    )
+    b = Broadcast.objects.get(title="避難指示")
+    assert b.kind == Broadcast.Kind.EMERGENCY and b.status == Broadcast.Status.PENDING
+    client.force_login(approver)
+    # tap 1: the approvals list links to the one-screen review; tap 2: approve
+    listing = client.get(reverse("broadcasts:approvals")).content.decode()
+    assert reverse("broadcasts:review", args=[b.pk]) in listing
+    page = client.get(reverse("broadcasts:review", args=[b.pk])).content.decode()
+    assert "承認して今すぐ配信" in page and 'name="viewport"' in page
+    with run_on_commit():
+        client.post(reverse("broadcasts:approve", args=[b.pk]), {"next": "review"})
+    b.refresh_from_db()
+    assert b.status == Broadcast.Status.DONE
+    assert line_emulator.broadcasts() and line_emulator.requests("multicast") == []
+    assert len(line_emulator.requests("broadcast")) == 1

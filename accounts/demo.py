@@ -1,4 +1,8 @@
-"""Demo staff: one account per role, with printed passwords (demo only)."""
+"""Demo staff: one account per role, with printed passwords (demo only).
+
+The demo admin's TOTP authenticator is set up with a fixed, printed secret so the demo can
+be tried without a phone: ``python manage.py demo_totp admin@city.example.jp`` prints the
+current code (or add the secret to any authenticator app)."""
 
 from collections.abc import Callable
 
@@ -15,15 +19,23 @@ DEMO_STAFF = [
     ("waste@city.example.jp", "環境 四郎", [roles.WASTE], "demo-waste-pass"),
     ("auditor@city.example.jp", "監査 五郎", [roles.AUDITOR], "demo-auditor-pass"),
 ]
+# Base32; demo only. Real admins scan their own QR code at first sign-in.
+DEMO_ADMIN_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
 def load_demo_staff(say: Callable[[str], None]) -> None:
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP
+
     for email, name, codes, password in DEMO_STAFF:
         user, created = User.objects.get_or_create(email=email, defaults={"full_name": name})
         if created:
             user.set_password(password)
             user.save()
         user.groups.set(Group.objects.filter(name__in=codes))
+        if roles.ADMIN in codes and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+            TOTP.activate(user, DEMO_ADMIN_TOTP_SECRET)
         labels = "・".join(roles.role_label(c) for c in codes)
         say(f"  {labels:<10} {email:<28} password: {password}")
-    say("  (システム管理者 must set up TOTP at first sign-in: MFA is mandatory for admins.)")
+    say(f"  (システム管理者 needs a TOTP code: MFA is mandatory for admins. Demo TOTP secret: {DEMO_ADMIN_TOTP_SECRET};")
+    say("   current code: python manage.py demo_totp admin@city.example.jp)")

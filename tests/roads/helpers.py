@@ -48,3 +48,11 @@ def big_bilevel_png(width: int, height: int) -> bytes:
     out = io.BytesIO()
     Image.new("1", (width, height), 1).save(out, format="PNG")
     return out.getvalue()
+
+
+def gif_bytes() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 0, 0)).save(out, format="GIF")
+    return out.getvalue()

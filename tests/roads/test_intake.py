@@ -13,7 +13,7 @@ from intake.roads.models import ReportPhoto, RoadReport
 from portal.line.models import Conversation
 from tests.fixtures.roads import jpeg_bytes
 
-from .helpers import big_bilevel_png, finish_with_location, pb, png_with_size, start_to_photos
+from .helpers import big_bilevel_png, finish_with_location, gif_bytes, pb, png_with_size, start_to_photos
 
 USER = "U" + "1" * 32
 
@@ -111,11 +111,7 @@ def test_rich_menu_postback_starts_and_cancel_aborts(line_resident, line_emulato
         (big_bilevel_png(7000, 6000), "image/png", "4000万画素"),
         (b"\xff\xd8\xff\xe0" + b"\0" * (10 * 1024 * 1024 + 10), "image/jpeg", "10MB"),
         (jpeg_bytes(size=(640, 480))[:600], "image/jpeg", "壊れているか"),
-        (
-            b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;",
-            "image/gif",
-            "JPEG・PNG・WebP",
-        ),
+        (gif_bytes(), "image/gif", "JPEG・PNG・WebP"),
     ],
     ids=["fake-pdf", "bomb", "too-many-pixels", "oversize", "truncated", "gif"],
 )

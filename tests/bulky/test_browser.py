@@ -1,0 +1,115 @@
+"""In a real browser: a resident books on the phone-sized booking page (fee total shown live)
+and cancels; waste staff review bookings (approve, reschedule) in the queue."""
+
+import re
+
+import pytest
+from django.test import Client
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
+
+from accounts import roles
+from intake.bulky.models import Booking
+from tests.fixtures.bulky import bookable_date
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _wait_for(predicate, timeout: float = 5.0):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def test_resident_books_and_cancels_on_a_phone(browser, bulky_setup, line_resident, line_emulator, settings):
+    settings.PORTAL_BASE_URL = browser.live_server_url
+    line_resident.follow("U-phone")
+    line_resident.text("U-phone", "粗大ごみ")
+    url = re.search(r"https?://\S+/bulky/r/link/\S+/", line_emulator.received_texts("U-phone")[-1]).group(0)
+
+    browser.set_window_size(390, 844)
+    browser.get(url)
+    assert browser.find_element(By.TAG_NAME, "h1").text == "粗大ごみ収集の申込"
+    # Phone-first: nothing wider than the screen.
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= 390
+
+    chairs = browser.find_element(By.ID, f"qty_{bulky_setup.chair.pk}")
+    chairs.clear()
+    chairs.send_keys("2")
+    sofa = browser.find_element(By.ID, f"qty_{bulky_setup.sofa.pk}")
+    sofa.clear()
+    sofa.send_keys("1")
+    _wait_for(lambda: browser.find_element(By.ID, "fee-total").text == "2,000")
+
+    Select(browser.find_element(By.ID, "area")).select_by_visible_text("博多区")
+    date = bookable_date(9)
+    # Only 博多区's dates can be chosen now (the other areas' groups are disabled).
+    browser.find_element(
+        By.CSS_SELECTOR, f"#collection_date option[value='{date.isoformat()}'][data-area='{bulky_setup.hakata.pk}']"
+    ).click()
+    assert not browser.find_element(
+        By.CSS_SELECTOR, f"#collection_date option[value='{date.isoformat()}'][data-area='{bulky_setup.chuo.pk}']"
+    ).is_enabled()
+    browser.find_element(By.ID, "address").send_keys("福岡市博多区博多駅前2-9-3")
+    browser.find_element(By.ID, "phone").send_keys("092-000-1234")
+    browser.find_element(By.ID, "submit-booking").click()
+
+    number = _wait_for(lambda: browser.find_elements(By.ID, "booking-number")).pop().text
+    booking = Booking.objects.get()
+    assert number == booking.number and booking.area == bulky_setup.hakata and booking.collection_date == date
+    assert "申込を受け付けました" in browser.page_source
+    _wait_for(lambda: any(booking.number in t for t in line_emulator.received_texts("U-phone")))
+
+    browser.find_element(By.ID, "cancel-booking").click()
+    _wait_for(lambda: "申込を取り消しました" in browser.page_source)
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CANCELLED
+
+
+def test_staff_review_in_the_browser(browser, bulky_setup, make_staff, line_emulator, settings):
+    from intake.bulky import services
+    from portal.line.models import Resident
+
+    bookings = []
+    for n in range(2):
+        resident = Resident.objects.create(line_user_id=f"U-review-{n}")
+        bookings.append(
+            services.booking_create(
+                resident=resident,
+                area=bulky_setup.chuo,
+                collection_date=bookable_date(7),
+                quantities={bulky_setup.bike.pk: 1},
+                address=f"福岡市中央区大名{n + 1}-1",
+                phone="092-000-0000",
+            )
+        )
+    client = Client()
+    client.force_login(make_staff(roles.WASTE))
+    browser.get(browser.live_server_url + "/healthz")
+    browser.add_cookie({"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value})
+
+    browser.get(browser.live_server_url + "/bulky/?status=submitted")
+    browser.find_element(By.LINK_TEXT, bookings[0].number).click()
+    assert "福岡市中央区大名1-1" in browser.page_source
+    browser.find_element(By.ID, "approve").click()
+    _wait_for(lambda: browser.find_element(By.ID, "booking-status").text == "確認済")
+    assert "確認済にし、住民にLINEで通知しました" in browser.page_source
+
+    browser.get(browser.live_server_url + "/bulky/")
+    browser.find_element(By.LINK_TEXT, bookings[1].number).click()
+    new_date = bookable_date(10)
+    browser.execute_script("document.getElementById('id_new_date').value = arguments[0]", new_date.isoformat())
+    browser.find_element(By.ID, "reschedule").click()
+    _wait_for(lambda: "収集日を変更し" in browser.page_source)
+    assert f"{new_date.month}月{new_date.day}日" in browser.find_element(By.ID, "booking-date").text
+
+    browser.get(browser.live_server_url + "/bulky/calendar/")
+    assert "中央区" in browser.page_source
+    _wait_for(lambda: any("収集日が変更になりました" in t for t in line_emulator.received_texts("U-review-1")))
+    _wait_for(lambda: any("確認しました" in t for t in line_emulator.received_texts("U-review-0")))

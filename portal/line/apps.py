@@ -9,3 +9,16 @@ class LineConfig(AppConfig):
     label = "line"
     verbose_name = _("LINE連携")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import chat
+        from .flows import PreferencesFlow, ShowPreferencesFlow
+
+        chat.register_flow(PreferencesFlow(), priority=50)
+        chat.register_flow(ShowPreferencesFlow(), priority=50)
+
+        from portal import demo
+
+        from .demo import load_demo
+
+        demo.register(20, "line", load_demo)

@@ -119,6 +119,9 @@ class WebhookEvent(models.Model):
     error = models.CharField(max_length=500, blank=True)
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # A worker claims the event with one conditional UPDATE setting this lease, so an event
+    # enqueued twice is processed once; a crashed worker's lease expires (0002).
+    locked_until = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"webhook-event#{self.pk} {self.event_type}"
@@ -163,3 +166,38 @@ class OutboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"outbound#{self.pk} {self.purpose} {self.status}"
+
+
+# -- added by the LINE layer (migration 0002) ---------------------------------------------
+class RateLimitBucket(models.Model):
+    """A token bucket shared by every process (used when no Redis is configured)."""
+
+    name = models.CharField(max_length=64, unique=True)
+    tokens = models.FloatField(default=0)
+    updated = models.FloatField(default=0)  # UNIX time of the last refill
+
+    def __str__(self) -> str:
+        return f"bucket {self.name}"
+
+
+class LineSettings(models.Model):
+    """Settings of the LINE layer an admin edits in the portal (one row)."""
+
+    blocked_retention_days = models.PositiveIntegerField(
+        _("ブロック後の個人情報保持期間（日）"),
+        default=90,
+        help_text=_("ブロックした住民の表示名・属性を、この日数の経過後に削除します。"),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("LINE連携の設定")
+        verbose_name_plural = _("LINE連携の設定")
+
+    def __str__(self) -> str:
+        return "LINE settings"
+
+    @classmethod
+    def current(cls) -> "LineSettings":
+        obj, _created = cls.objects.get_or_create(pk=1)
+        return obj

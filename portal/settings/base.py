@@ -249,6 +249,9 @@ LINE_RATE_LIMITS = {
 }
 CELERY_BEAT_SCHEDULE["line-requeue-pending"] = {"task": "line.requeue_pending", "schedule": 60.0}
 CELERY_BEAT_SCHEDULE["line-purge-blocked"] = {"task": "line.purge_blocked_residents", "schedule": 3600.0}
+# Tasks a worker enqueues (a chat reply pushed after its token expired) go to the queue it
+# consumes; tests start workers on a per-run queue and pass it here.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 
 # --- broadcasts ---------------------------------------------------------------------------
 # Start 予約済 broadcasts whose time has come (the task only enqueues; start is idempotent).

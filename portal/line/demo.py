@@ -1,0 +1,53 @@
+"""Demo data of the LINE layer: Fukuoka's 7 wards, interests, and synthetic residents."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .models import Area, Interest
+
+AREAS = [
+    ("higashi", "東区"),
+    ("hakata", "博多区"),
+    ("chuo", "中央区"),
+    ("minami", "南区"),
+    ("jonan", "城南区"),
+    ("sawara", "早良区"),
+    ("nishi", "西区"),
+]
+INTERESTS = [
+    ("kosodate", "子育て"),
+    ("bousai", "防災"),
+    ("event", "イベント"),
+    ("kenko", "健康・医療"),
+    ("fukushi", "福祉"),
+    ("sports", "スポーツ"),
+    ("kankyo", "環境"),
+    ("kanko", "観光"),
+]
+DEMO_RESIDENTS = 3000
+
+
+def segments_load_demo() -> tuple[list[Area], list[Interest]]:
+    """Areas and interests (idempotent: matched by code)."""
+    areas = [
+        Area.objects.update_or_create(code=code, defaults={"name": name, "order": i})[0] for i, (code, name) in enumerate(AREAS)
+    ]
+    interests = []
+    for i, (code, name) in enumerate(INTERESTS):
+        interest = Interest.objects.filter(code=code).first()
+        if interest is None:
+            used = set(Interest.objects.values_list("bit", flat=True))
+            bit = next(b for b in range(63) if b not in used)
+            interest = Interest.objects.create(code=code, name=name, bit=bit, order=i)
+        interests.append(interest)
+    return areas, interests
+
+
+def load_demo(say: Callable[[str], None]) -> None:
+    from .seed import seed_residents
+
+    areas, interests = segments_load_demo()
+    say(f"LINE: {len(areas)} areas, {len(interests)} interests")
+    made = seed_residents(count=DEMO_RESIDENTS, prefix="Udemo", only_if_fewer=True)
+    say(f"LINE: {made} synthetic residents added")

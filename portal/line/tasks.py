@@ -1,0 +1,45 @@
+"""Celery tasks of the LINE layer: thin wrappers that own the retry policy."""
+
+from __future__ import annotations
+
+import random
+
+from celery import shared_task
+
+from . import services
+from .client import LineRateLimited, LineTemporaryError
+
+OUTBOUND_MAX_RETRIES = 8
+
+
+@shared_task(name="line.process_webhook_event", acks_late=True, ignore_result=True)
+def process_webhook_event(event_id: int) -> bool:
+    return services.webhook_event_process(event_id=event_id)
+
+
+def _backoff(retries: int) -> float:
+    return min(300.0, 2.0**retries) + random.uniform(0, 1)
+
+
+@shared_task(name="line.send_outbound", bind=True, acks_late=True, ignore_result=True, max_retries=OUTBOUND_MAX_RETRIES)
+def send_outbound(self, outbound_id: int) -> None:
+    """One push through the shared sender: 429 waits Retry-After (or backs off), 5xx and
+    timeouts retry with the same retry key, 409 is sent, other 4xx fail."""
+    try:
+        services.outbound_send(outbound_id=outbound_id)
+    except (LineRateLimited, LineTemporaryError) as exc:
+        if self.request.retries >= OUTBOUND_MAX_RETRIES:
+            services.outbound_give_up(outbound_id=outbound_id, reason=f"gave up after retries: {exc}")
+            return
+        countdown = exc.retry_after if isinstance(exc, LineRateLimited) and exc.retry_after else _backoff(self.request.retries)
+        raise self.retry(countdown=countdown, exc=exc) from None
+
+
+@shared_task(name="line.requeue_pending", ignore_result=True)
+def requeue_pending() -> dict:
+    return services.requeue_pending()
+
+
+@shared_task(name="line.purge_blocked_residents", ignore_result=True)
+def purge_blocked_residents() -> int:
+    return services.residents_purge_blocked()

@@ -145,7 +145,7 @@ def test_queue_filters_and_sorting(road_client, road_staff, make_report):
     a = make_report("pothole", lat=33.5)
     b = make_report("streetlight", lat=33.6)
     services.report_assign(report=b, actor=road_staff, assignee=road_staff, priority=4, fields=("assignee", "priority"))
-    page = road_client.get("/roads/?category=%d" % b.category_id).content.decode()
+    page = road_client.get(f"/roads/?category={b.category_id}").content.decode()
     assert b.reference in page and a.reference not in page
     page = road_client.get(f"/roads/?assignee={road_staff.pk}&priority=4").content.decode()
     assert b.reference in page and a.reference not in page

@@ -225,9 +225,9 @@ def broadcast_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "broadcasts/detail.html", _detail_context(request, broadcast))
 
 
+@access.require(Perm.VIEW_BROADCASTS)
 @never_cache
 @require_GET
-@access.require(Perm.VIEW_BROADCASTS)
 def broadcast_progress(request: HttpRequest, pk: int) -> JsonResponse:
     broadcast = get_object_or_404(Broadcast, pk=pk)
     return JsonResponse(_progress_texts(broadcast, selectors.broadcast_progress(broadcast=broadcast)))
@@ -249,8 +249,8 @@ def _action(request: HttpRequest, pk: int, run) -> HttpResponse:
     return redirect("broadcasts:detail", pk=pk)
 
 
-@require_POST
 @access.require(Perm.COMPOSE_BROADCAST)
+@require_POST
 def broadcast_submit(request: HttpRequest, pk: int) -> HttpResponse:
     def run(b):
         services.broadcast_submit(broadcast=b, actor=request.user, request=request)
@@ -259,8 +259,8 @@ def broadcast_submit(request: HttpRequest, pk: int) -> HttpResponse:
     return _action(request, pk, run)
 
 
-@require_POST
 @access.require(Perm.APPROVE_BROADCAST)
+@require_POST
 def broadcast_approve(request: HttpRequest, pk: int) -> HttpResponse:
     def run(b):
         b = services.broadcast_approve(
@@ -271,8 +271,8 @@ def broadcast_approve(request: HttpRequest, pk: int) -> HttpResponse:
     return _action(request, pk, run)
 
 
-@require_POST
 @access.require(Perm.APPROVE_BROADCAST)
+@require_POST
 def broadcast_return(request: HttpRequest, pk: int) -> HttpResponse:
     def run(b):
         services.broadcast_return(broadcast=b, approver=request.user, comment=request.POST.get("comment", ""), request=request)
@@ -281,8 +281,8 @@ def broadcast_return(request: HttpRequest, pk: int) -> HttpResponse:
     return _action(request, pk, run)
 
 
-@require_POST
 @access.require(Perm.COMPOSE_BROADCAST)
+@require_POST
 def broadcast_schedule(request: HttpRequest, pk: int) -> HttpResponse:
     def run(b):
         when = parse_local_datetime(request.POST.get("scheduled_at"))
@@ -294,8 +294,8 @@ def broadcast_schedule(request: HttpRequest, pk: int) -> HttpResponse:
     return _action(request, pk, run)
 
 
-@require_POST
 @access.require(Perm.COMPOSE_BROADCAST)
+@require_POST
 def broadcast_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     def run(b):
         services.broadcast_cancel(broadcast=b, actor=request.user, request=request)
@@ -304,8 +304,8 @@ def broadcast_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     return _action(request, pk, run)
 
 
-@require_POST
 @access.require(Perm.COMPOSE_BROADCAST)
+@require_POST
 def broadcast_send(request: HttpRequest, pk: int) -> HttpResponse:
     def run(b):
         services.broadcast_send(broadcast=b, actor=request.user, request=request)
@@ -314,8 +314,8 @@ def broadcast_send(request: HttpRequest, pk: int) -> HttpResponse:
     return _action(request, pk, run)
 
 
-@require_POST
 @access.require(Perm.APPROVE_BROADCAST)
+@require_POST
 def broadcast_retry(request: HttpRequest, pk: int) -> HttpResponse:
     def run(b):
         services.broadcast_retry_failed(broadcast=b, actor=request.user, request=request)
@@ -324,8 +324,8 @@ def broadcast_retry(request: HttpRequest, pk: int) -> HttpResponse:
     return _action(request, pk, run)
 
 
-@require_POST
 @access.require(Perm.COMPOSE_BROADCAST)
+@require_POST
 def broadcast_test_send(request: HttpRequest, pk: int) -> HttpResponse:
     def run(b):
         services.broadcast_test_send(broadcast=b, actor=request.user, request=request)
@@ -347,9 +347,9 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "broadcasts/review.html", _detail_context(request, broadcast))
 
 
+@access.require(access.PUBLIC)
 @cache_control(public=True, max_age=86400)
 @require_GET
-@access.require(access.PUBLIC)
 def media(request: HttpRequest, token, variant: str) -> FileResponse:
     """Broadcast images, public because LINE's servers fetch them; unguessable token."""
     if variant not in {"original", "preview"}:

@@ -169,6 +169,13 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }
+# foundation: distinct names for the apps' "status" choice sets, so schema generation (run by
+# `check --deploy`) raises no drf_spectacular.W001 collision warning.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    "BroadcastStatusEnum": "broadcasts.models.Broadcast.Status",
+    "BulkyBookingStatusEnum": "intake.bulky.models.Booking.Status",
+    "RoadReportStatusEnum": "intake.roads.models.Status",
+}
 
 # Celery. The embedded default is kombu's filesystem transport: no server, but a real
 # worker process. Production sets CELERY_BROKER_URL to Redis or RabbitMQ.

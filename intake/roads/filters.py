@@ -25,7 +25,7 @@ def _road_staff(request=None):
 class ReportFilter(django_filters.FilterSet):
     reference = django_filters.CharFilter(label=_("受付番号"), field_name="reference", lookup_expr="icontains")
     status = django_filters.MultipleChoiceFilter(
-        label=_("状態"), choices=Status.choices, widget=forms.SelectMultiple(attrs={"size": 4})
+        distinct=False, label=_("状態"), choices=Status.choices, widget=forms.SelectMultiple(attrs={"size": 4})
     )
     category = django_filters.ModelChoiceFilter(label=_("種別"), queryset=Category.objects.all())
     area = django_filters.ModelChoiceFilter(label=_("地域"), queryset=Area.objects.all())

@@ -133,6 +133,8 @@ class RoadReport(models.Model):
             models.Index(fields=["category", "status", "latitude"], name="roadreport_dup_lookup"),
             models.Index(fields=["team", "status"], name="roadreport_team_status"),
             models.Index(fields=["assignee", "status"], name="roadreport_assignee_status"),
+            models.Index(fields=["-updated_at", "-id"], name="roadreport_updated"),
+            models.Index(fields=["-priority", "-created_at", "-id"], name="roadreport_priority"),
         ]
 
     def __str__(self) -> str:

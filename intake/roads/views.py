@@ -58,7 +58,7 @@ def _map_context(markers: list[dict]) -> dict:
 def queue(request: HttpRequest) -> HttpResponse:
     filterset, qs = _filtered(request)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = list(page.object_list)
+    rows = selectors.with_photo_counts(list(page.object_list))
     params = request.GET.copy()
     params.pop("page", None)
     return render(
@@ -87,8 +87,8 @@ def queue(request: HttpRequest) -> HttpResponse:
 def export_csv(request: HttpRequest) -> HttpResponse:
     """The filtered queue as CSV (no LINE user IDs, names or contact details); audited."""
     _filterset, qs = _filtered(request)
-    qs = qs.select_related(None).select_related("category", "team", "assignee", "area")
     count = qs.count()
+    qs = selectors.export_rows(qs)
     services.export_record(actor=request.user, filters=dict(request.GET.lists()), rows=count, request=request)
 
     class Echo:

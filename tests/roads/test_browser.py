@@ -6,7 +6,7 @@ from selenium.webdriver.support.ui import Select
 
 from intake.roads import services
 from intake.roads.demo_data import seed_reference_data
-from intake.roads.models import Category, ReportPhoto, RoadReport
+from intake.roads.models import Category, ReportPhoto
 from portal.line.models import OutboundMessage, Resident
 from tests.fixtures.roads import jpeg_bytes
 

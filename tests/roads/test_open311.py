@@ -55,7 +55,7 @@ def test_services_list_and_definition(client, road_setup):
     definition = client.get("/open311/v2/services/pothole.json").json()
     validate("service-definition.json", definition)
     assert client.get("/open311/v2/services/nothing.json").status_code == 404
-    xml = ET.fromstring(client.get("/open311/v2/services.xml").content)
+    xml = ET.fromstring(client.get("/open311/v2/services.xml").content)  # noqa: S314 - our own answer
     assert xml.tag == "services" and len(xml.findall("service")) == len(data)
 
 
@@ -89,7 +89,7 @@ def test_post_then_list_and_fetch_a_request(client, road_setup, api_key):
     assert client.get("/open311/v2/requests.json?status=closed").json() == []
     body = listing.content.decode()
     assert "someone@example.jp" not in body and "090-0000-0000" not in body and "太郎" not in body
-    xml = ET.fromstring(client.get(f"/open311/v2/requests/{ref}.xml").content)
+    xml = ET.fromstring(client.get(f"/open311/v2/requests/{ref}.xml").content)  # noqa: S314 - our own answer
     assert xml.find("request/service_request_id").text == ref
 
 

@@ -1,0 +1,192 @@
+"""Triage queue benchmark: 100,000 road reports on PostgreSQL, 50 typical filtered queue
+pages rendered through the Django test client; prints p50/p95 server time (goal p95 ≤ 150 ms).
+
+    .venv/bin/python bench/triage.py                       # 100,000 reports, 50 pages
+    .venv/bin/python bench/triage.py --reports 20000 --pages 50
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/other .venv/bin/python bench/triage.py
+
+Uses its own database (default portal_bench_roads, created and migrated when missing);
+reports are bulk-inserted once and reused by later runs.
+"""
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/portal_bench_roads"
+
+
+def ensure_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reports", type=int, default=100_000)
+    parser.add_argument("--pages", type=int, default=50)
+    parser.add_argument("--verbose", action="store_true", help="print each page's time and URL")
+    args = parser.parse_args()
+
+    os.environ.setdefault("DATABASE_URL", DEFAULT_DB)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings.base"
+    os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
+    os.environ.setdefault("DEBUG", "false")
+    if not os.environ["DATABASE_URL"].startswith("postgres"):
+        sys.exit("bench/triage.py measures PostgreSQL: set DATABASE_URL=postgres://…")
+    ensure_database(os.environ["DATABASE_URL"])
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    call_command("migrate", verbosity=0, interactive=False)
+    call_command("createcachetable", verbosity=0)
+
+    from django.contrib.auth.models import Group
+
+    from accounts.models import User
+    from intake.roads.demo_data import seed_reference_data
+    from intake.roads.models import Category, ReportPhoto, RoadReport, Status, Team
+    from portal.line.models import Area
+
+    seed_reference_data()
+    for i, name in enumerate(["東区", "博多区", "中央区", "南区", "城南区", "早良区", "西区"]):
+        Area.objects.get_or_create(code=f"bench-{i}", defaults={"name": name, "order": i})
+    staff = []
+    for i in range(8):
+        user, created = User.objects.get_or_create(email=f"bench-road-{i}@city.example.jp", defaults={"full_name": f"道路 {i}"})
+        if created:
+            user.set_password("bench-pass-1234")
+            user.save()
+        user.groups.add(Group.objects.get(name="road"))
+        staff.append(user)
+
+    existing = RoadReport.objects.count()
+    if existing < args.reports:
+        rng = random.Random(42)
+        categories = list(Category.objects.all())
+        teams = list(Team.objects.all())
+        areas = list(Area.objects.all())
+        now = time.time()
+        from django.utils import timezone
+
+        base = timezone.now()
+        statuses = [Status.RECEIVED] * 10 + [Status.CHECKING] * 8 + [Status.PLANNED] * 5 + [Status.IN_PROGRESS] * 4
+        statuses += [Status.DONE] * 60 + [Status.REJECTED] * 8 + [Status.DUPLICATE] * 5
+        batch: list = []
+        made = 0
+        to_make = args.reports - existing
+        t0 = time.perf_counter()
+        for i in range(existing, args.reports):
+            status = rng.choice(statuses)
+            created = base - timedelta(minutes=rng.randint(0, 60 * 24 * 730))
+            closed = (
+                created + timedelta(days=rng.uniform(0.5, 40))
+                if status in (Status.DONE, Status.REJECTED, Status.DUPLICATE)
+                else None
+            )
+            category = rng.choice(categories)
+            batch.append(
+                RoadReport(
+                    reference=f"R-BENCH-{i:07d}",
+                    category=category,
+                    status=status,
+                    priority=rng.choice([1, 2, 2, 2, 3, 4]),
+                    team=category.team or rng.choice(teams),
+                    assignee=rng.choice(staff) if rng.random() < 0.6 else None,
+                    area=rng.choice(areas),
+                    latitude=33.55 + rng.random() * 0.1,
+                    longitude=130.33 + rng.random() * 0.14,
+                    location_source="line",
+                    comment="ベンチマーク",
+                    created_at=created,
+                    updated_at=closed or created,
+                    closed_at=closed,
+                )
+            )
+            if len(batch) == 5000:
+                RoadReport.objects.bulk_create(batch)
+                made += len(batch)
+                batch = []
+                print(f"  inserted {made}/{to_make}", end="\r", flush=True)
+        if batch:
+            RoadReport.objects.bulk_create(batch)
+        # ~3% flagged as possible duplicates, photos for the newest reports.
+        ids = list(RoadReport.objects.order_by("-id").values_list("id", flat=True)[:to_make])
+        flagged = rng.sample(ids, k=max(1, len(ids) // 33))
+        for chunk in range(0, len(flagged), 2000):
+            part = flagged[chunk : chunk + 2000]
+            RoadReport.objects.filter(id__in=part).update(possible_duplicate_of_id=ids[-1])
+        ReportPhoto.objects.bulk_create(
+            [ReportPhoto(report_id=pk, state="ready") for pk in ids[:20000] for _ in range(2)], batch_size=5000
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        print(f"inserted {to_make} reports in {time.perf_counter() - t0:.1f} s (setup {time.time() - now:.1f} s)")
+
+    total = RoadReport.objects.count()
+    client = Client()
+    client.force_login(staff[0])
+    rng = random.Random(7)
+    cats = list(Category.objects.values_list("pk", flat=True))
+    team_ids = list(Team.objects.values_list("pk", flat=True))
+    area_ids = list(Area.objects.values_list("pk", flat=True))
+    today = time.strftime("%Y-%m-%d")
+    month_ago = time.strftime("%Y-%m-%d", time.localtime(time.time() - 30 * 86400))
+    typical = [
+        lambda: "/roads/",
+        lambda: "/roads/?status=received&status=checking",
+        lambda: f"/roads/?status=received&category={rng.choice(cats)}&sort=priority",
+        lambda: f"/roads/?team={rng.choice(team_ids)}&status=planned&status=in_progress",
+        lambda: f"/roads/?assignee={staff[rng.randrange(8)].pk}&status=checking&status=planned&status=in_progress&sort=updated",
+        lambda: f"/roads/?area={rng.choice(area_ids)}&date_from={month_ago}&date_to={today}",
+        lambda: "/roads/?duplicates=true&status=received&status=checking",
+        lambda: f"/roads/?priority=4&sort=old&page={rng.randint(1, 3)}",
+        lambda: f"/roads/?category={rng.choice(cats)}&page={rng.randint(2, 20)}",
+        lambda: "/roads/?status=done&sort=updated",
+    ]
+    # Warm up (template compilation, connection).
+    for make in typical:
+        client.get(make())
+    timings, queries = [], []
+    for i in range(args.pages):
+        url = typical[i % len(typical)]()
+        with CaptureQueriesContext(connection) as ctx:
+            start = time.perf_counter()
+            response = client.get(url)
+            elapsed = (time.perf_counter() - start) * 1000
+        assert response.status_code == 200, (url, response.status_code)
+        timings.append(elapsed)
+        queries.append(len(ctx.captured_queries))
+        if args.verbose:
+            slowest = max(ctx.captured_queries, key=lambda q: float(q["time"]))
+            print(
+                f"{elapsed:7.1f} ms {len(ctx.captured_queries):3d} q  {url}\n          slowest {slowest['time']}s: {slowest['sql'][:300]}"
+            )
+    timings.sort()
+    p50 = statistics.median(timings)
+    p95 = timings[max(0, int(round(0.95 * len(timings))) - 1)]
+    print(f"database: PostgreSQL {connection.pg_version // 10000}, reports: {total:,}, pages: {len(timings)}")
+    print(f"queue page server time: p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {timings[-1]:.1f} ms (goal p95 <= 150 ms)")
+    print(f"queries per page: min {min(queries)}, max {max(queries)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -331,9 +331,10 @@ class _SnapshotTooSmall(Exception):
     pass
 
 
-def broadcast_start(*, broadcast_id: int) -> Broadcast | None:
+def broadcast_start(*, broadcast_id: int, queue: str | None = None) -> Broadcast | None:
     """Freeze the recipients into batches of ≤ 500 and enqueue one task per batch.
-    Idempotent: only an 承認済/予約済 broadcast starts (a second call does nothing)."""
+    Idempotent: only an 承認済/予約済 broadcast starts (a second call does nothing).
+    ``queue``: where the batch tasks go (the start task passes the queue it came from)."""
     with transaction.atomic():
         broadcast = Broadcast.objects.select_for_update().filter(pk=broadcast_id).first()
         startable = broadcast is not None and (
@@ -365,7 +366,7 @@ def broadcast_start(*, broadcast_id: int) -> Broadcast | None:
         if total == 0 and not broadcast.is_emergency:
             _finish(broadcast)
             return broadcast
-        transaction.on_commit(lambda: _enqueue_batches(broadcast.pk))
+        transaction.on_commit(lambda: _enqueue_batches(broadcast.pk, queue=queue))
     return broadcast
 
 
@@ -397,12 +398,13 @@ def _snapshot(broadcast: Broadcast) -> int:
     return total
 
 
-def _enqueue_batches(broadcast_id: int) -> None:
+def _enqueue_batches(broadcast_id: int, queue: str | None = None) -> None:
     from .tasks import send_batch
 
+    options = {"queue": queue} if queue else {}
     ids = Batch.objects.filter(broadcast_id=broadcast_id, status=Batch.Status.PENDING).order_by("number")
     for batch_id in ids.values_list("pk", flat=True).iterator(chunk_size=2000):
-        send_batch.delay(batch_id)
+        send_batch.apply_async((batch_id,), **options)
 
 
 def _acquire(bucket: str) -> None:

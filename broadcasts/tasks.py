@@ -5,9 +5,11 @@ from celery import shared_task
 from . import services
 
 
-@shared_task(name="broadcasts.start", acks_late=True, reject_on_worker_lost=True)
-def start_broadcast(broadcast_id: int) -> None:
-    services.broadcast_start(broadcast_id=broadcast_id)
+@shared_task(name="broadcasts.start", bind=True, acks_late=True, reject_on_worker_lost=True)
+def start_broadcast(self, broadcast_id: int) -> None:
+    # Batch tasks follow the start task's queue (a dedicated broadcast queue, or a test run's).
+    queue = (self.request.delivery_info or {}).get("routing_key") or None
+    services.broadcast_start(broadcast_id=broadcast_id, queue=queue)
 
 
 @shared_task(name="broadcasts.send_batch", acks_late=True, reject_on_worker_lost=True)

@@ -48,8 +48,9 @@ assets:
 	cp node_modules/@digital-go-jp/design-tokens/dist/tokens.css node_modules/@digital-go-jp/design-tokens/LICENSE static/vendor/digital-go-jp/
 	cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css node_modules/leaflet/dist/images node_modules/leaflet/LICENSE static/vendor/leaflet/
 
+## Compile every .po (root locale/ for templates/ and portal/, and each app's locale/).
 messages: install-dev
-	cd portal && ../$(PY) ../manage.py compilemessages --ignore=.venv
+	$(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules --ignore=var
 
 clean:
 	rm -rf var

@@ -10,7 +10,7 @@ from selenium.webdriver.common.by import By
 
 from accounts import roles
 from tests.fixtures.accounts import totp_code_for
-from tests.fixtures.browser import browser_sign_in, browser_sign_out, browser_submit
+from tests.fixtures.browser import browser_click, browser_sign_in, browser_sign_out, browser_submit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -33,10 +33,10 @@ def test_admin_invites_staff_who_sets_a_password_and_sees_only_their_sections(br
     browser_sign_in(browser, admin.email, "pass-word-123", totp=lambda: totp_code_for(admin))
     _shoot(browser, "dashboard")
 
-    browser.find_element(By.LINK_TEXT, "職員管理").click()
+    browser_click(browser, browser.find_element(By.LINK_TEXT, "職員管理"))
     assert browser.find_element(By.TAG_NAME, "h1").text == "職員管理"
     _shoot(browser, "staff-list")
-    browser.find_element(By.LINK_TEXT, "職員を招待").click()
+    browser_click(browser, browser.find_element(By.LINK_TEXT, "職員を招待"))
     browser.find_element(By.ID, "id_email").send_keys("newcomer@city.example.jp")
     browser.find_element(By.ID, "id_full_name").send_keys("新人 一郎")
     browser.find_element(By.ID, "id_department").send_keys("道路課")

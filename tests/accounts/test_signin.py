@@ -166,3 +166,17 @@ def test_removing_totp_is_audited(client, make_staff, django_capture_on_commit_c
     entry = AuditEntry.objects.filter(action=audit.MFA_CHANGED).last()
     assert entry.detail == {"event": "removed", "type": "totp"}
     assert entry.target_id == str(staff.pk)
+
+
+@pytest.mark.django_db
+def test_a_recovery_code_signs_in_once(client, make_staff):
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+
+    admin = make_staff(roles.ADMIN)
+    code = RecoveryCodes.activate(admin).get_unused_codes()[0]
+    _login(client, admin.email)
+    assert client.post("/accounts/2fa/authenticate/", {"code": code})["Location"] == "/"
+    client.logout()
+    _login(client, admin.email)
+    assert client.post("/accounts/2fa/authenticate/", {"code": code}).status_code == 200  # used up
+    assert client.get("/").status_code == 302

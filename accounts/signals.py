@@ -5,6 +5,7 @@ allauth.mfa (65.x) sends ``authenticator_added`` / ``_removed`` / ``_reset`` wit
 
 from typing import Any
 
+from allauth.account import signals as account_signals
 from allauth.mfa import signals as mfa_signals
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
@@ -74,3 +75,16 @@ def _mfa_failed(sender: Any, request: Any = None, user: Any = None, authenticato
 
 
 mfa_signals.authentication_failed.connect(_mfa_failed, dispatch_uid="accounts.audit.mfa.failed")
+
+
+def _password_receiver(via: str) -> Any:
+    def receive(sender: Any, request: Any = None, user: Any = None, **kwargs: Any) -> None:
+        if user is not None:
+            audit_record(action=audit.PASSWORD_CHANGED, actor=user, request=request, target=user, detail={"via": via})
+
+    return receive
+
+
+for _name, _via in {"password_changed": "change", "password_reset": "reset", "password_set": "set"}.items():
+    _receivers[_name] = _password_receiver(_via)
+    getattr(account_signals, _name).connect(_receivers[_name], dispatch_uid=f"accounts.audit.password.{_name}")

@@ -111,6 +111,8 @@ def test_password_reset_by_email(client, make_staff):
     action = form.redirect_chain[-1][0] if form.redirect_chain else link
     response = client.post(action, {"password1": "A-new-pass-4567", "password2": "A-new-pass-4567"})
     assert response.status_code == 302
+    reset = AuditEntry.objects.get(action=audit.PASSWORD_CHANGED)
+    assert reset.target_id == str(staff.pk) and reset.detail == {"via": "reset"}
     client.logout()
     assert _login(client, staff.email, password="A-new-pass-4567").status_code == 302
     assert client.get("/").status_code == 200

@@ -4,6 +4,16 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
+def _dashboard_cards(user) -> list:
+    from django.urls import reverse
+
+    from portal.navigation import DashboardCard
+
+    from .selectors import friends_total, privacy_count
+
+    return [DashboardCard(title=_("LINE友だち"), value=privacy_count(friends_total()), url=reverse("line:audience"))]
+
+
 class LineConfig(AppConfig):
     name = "portal.line"
     label = "line"
@@ -11,14 +21,22 @@ class LineConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from accounts.audit import register_actions
+        from accounts.roles import Perm
+        from portal import demo, navigation
+
         from . import chat
+        from .audit import ACTIONS
+        from .demo import load_demo
         from .flows import PreferencesFlow, ShowPreferencesFlow
 
         chat.register_flow(PreferencesFlow(), priority=50)
         chat.register_flow(ShowPreferencesFlow(), priority=50)
-
-        from portal import demo
-
-        from .demo import load_demo
-
         demo.register(20, "line", load_demo)
+        register_actions(ACTIONS)
+        navigation.register(
+            navigation.NavItem(_("配信対象者"), "line:audience", Perm.VIEW_AUDIENCE, order=20),
+            navigation.NavItem(_("住民照会"), "line:lookup", Perm.LOOKUP_RESIDENT, order=80),
+            navigation.NavItem(_("LINE設定"), "line:settings", Perm.MANAGE_SETTINGS, order=85),
+        )
+        navigation.register_dashboard(Perm.VIEW_AUDIENCE, _dashboard_cards)

@@ -7,6 +7,8 @@ menu) reopens the flow, ``flow=prefs&action=show`` shows the answers.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,7 +22,7 @@ DONE = "done"
 
 
 def _data(step: str, value: str) -> str:
-    return f"flow=prefs&step={step}&value={value}"
+    return urlencode({"flow": "prefs", "step": step, "value": value})
 
 
 def _selected_labels(bits: int) -> list[str]:

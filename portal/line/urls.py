@@ -7,4 +7,11 @@ from . import views
 app_name = "line"
 urlpatterns: list = [
     path("webhook", views.webhook, name="webhook"),
+    path("audience/", views.audience, name="audience"),
+    path("residents/lookup/", views.resident_lookup, name="lookup"),
+    path("settings/", views.settings_index, name="settings"),
+    path("settings/areas/new/", views.area_create, name="area_create"),
+    path("settings/areas/<int:pk>/", views.area_edit, name="area_edit"),
+    path("settings/interests/new/", views.interest_create, name="interest_create"),
+    path("settings/interests/<int:pk>/", views.interest_edit, name="interest_edit"),
 ]

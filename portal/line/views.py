@@ -5,13 +5,22 @@ from __future__ import annotations
 import json
 
 from django.conf import settings
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from accounts.roles import Perm
+from accounts.services import audit_record
 from portal import access
 
-from . import services
+from . import selectors, services
+from .audit import AUDIT_RESIDENT_LOOKUP, AUDIT_SETTINGS_CHANGED
+from .forms import AreaForm, InterestForm, LineSettingsForm, ResidentLookupForm
+from .models import Area, Interest, LineSettings
 from .simulate import verify_signature
 
 
@@ -33,3 +42,85 @@ def webhook(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"message": "events must be a list"}, status=400)
     services.webhook_events_store(events=events)
     return JsonResponse({})
+
+
+# -- staff pages ------------------------------------------------------------------------------
+@access.require(Perm.VIEW_AUDIENCE)
+def audience(request: HttpRequest) -> HttpResponse:
+    """Subscriber totals and breakdowns; every count below 50 is 「50人未満」."""
+    return render(request, "line/audience.html", {"summary": selectors.audience_summary()})
+
+
+@never_cache
+@access.require(Perm.LOOKUP_RESIDENT)
+def resident_lookup(request: HttpRequest) -> HttpResponse:
+    """Admin-only lookup of individual residents; the terms travel in the POST body and
+    every lookup is audited."""
+    results = None
+    form = ResidentLookupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        found = selectors.resident_lookup(
+            line_user_id=form.cleaned_data["line_user_id"], display_name=form.cleaned_data["display_name"]
+        )
+        audit_record(
+            action=AUDIT_RESIDENT_LOOKUP,
+            request=request,
+            target_type="line.resident",
+            target_id=",".join(str(r.pk) for r in found)[:200],
+            target_repr=_("住民{count}件").format(count=len(found)),
+            detail={
+                "by": "line_user_id" if form.cleaned_data["line_user_id"] else "display_name",
+                "matched": len(found),
+                "resident_ids": [r.pk for r in found],
+                "reason": form.cleaned_data["reason"],
+            },
+        )
+        results = [{"resident": r, "interests": selectors.interest_names(r)} for r in found]
+    return render(request, "line/lookup.html", {"form": form, "results": results})
+
+
+@access.require(Perm.MANAGE_SETTINGS)
+def settings_index(request: HttpRequest) -> HttpResponse:
+    row = LineSettings.current()
+    form = LineSettingsForm(request.POST or None, instance=row)
+    if request.method == "POST" and form.is_valid():
+        services.line_settings_update(blocked_retention_days=form.cleaned_data["blocked_retention_days"])
+        audit_record(action=AUDIT_SETTINGS_CHANGED, request=request, target=row,
+                     detail={"blocked_retention_days": form.cleaned_data["blocked_retention_days"]})  # fmt: skip
+        messages.success(request, _("設定を保存しました。"))
+        return redirect("line:settings")
+    return render(
+        request,
+        "line/settings.html",
+        {"form": form, "areas": Area.objects.all(), "interests": Interest.objects.all()},
+    )
+
+
+def _edit(request: HttpRequest, form_class, instance, heading: str) -> HttpResponse:
+    form = form_class(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        saved = form.save()
+        audit_record(action=AUDIT_SETTINGS_CHANGED, request=request, target=saved)
+        messages.success(request, _("保存しました。"))
+        return redirect("line:settings")
+    return render(request, "line/edit.html", {"form": form, "heading": heading})
+
+
+@access.require(Perm.MANAGE_SETTINGS)
+def area_create(request: HttpRequest) -> HttpResponse:
+    return _edit(request, AreaForm, None, _("地域を追加"))
+
+
+@access.require(Perm.MANAGE_SETTINGS)
+def area_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _edit(request, AreaForm, get_object_or_404(Area, pk=pk), _("地域を編集"))
+
+
+@access.require(Perm.MANAGE_SETTINGS)
+def interest_create(request: HttpRequest) -> HttpResponse:
+    return _edit(request, InterestForm, None, _("関心分野を追加"))
+
+
+@access.require(Perm.MANAGE_SETTINGS)
+def interest_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _edit(request, InterestForm, get_object_or_404(Interest, pk=pk), _("関心分野を編集"))

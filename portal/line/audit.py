@@ -1,0 +1,11 @@
+"""Audit actions of the LINE layer (registered from LineConfig.ready())."""
+
+from django.utils.translation import gettext_lazy as _
+
+AUDIT_RESIDENT_LOOKUP = "line.resident_lookup"
+AUDIT_SETTINGS_CHANGED = "line.settings_changed"
+
+ACTIONS = {
+    AUDIT_RESIDENT_LOOKUP: _("住民の個別照会"),
+    AUDIT_SETTINGS_CHANGED: _("LINE連携の設定変更"),
+}

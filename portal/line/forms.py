@@ -1,0 +1,67 @@
+"""Forms of the LINE layer's staff pages."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Area, Interest, LineSettings
+
+
+class AreaForm(forms.ModelForm):
+    class Meta:
+        model = Area
+        fields = ["name", "code", "order", "is_active"]
+        help_texts = {"code": _("半角英数字とハイフン。配信の条件やデータ連携で使います。")}
+
+
+class InterestForm(forms.ModelForm):
+    class Meta:
+        model = Interest
+        fields = ["name", "code", "order", "is_active"]
+        help_texts = {"code": _("半角英数字とハイフン。登録後も変更できますが、既存の住民の選択は保たれます。")}
+
+    def save(self, commit: bool = True) -> Interest:
+        interest = super().save(commit=False)
+        if interest.bit is None:
+            used = set(Interest.objects.values_list("bit", flat=True))
+            free = [b for b in range(63) if b not in used]
+            if not free:
+                raise forms.ValidationError(_("関心分野は63件までです。"))
+            interest.bit = free[0]
+        if commit:
+            interest.save()
+        return interest
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is None and Interest.objects.count() >= 63:
+            raise forms.ValidationError(_("関心分野は63件までです。使わない分野は「有効」を外してください。"))
+        return cleaned
+
+
+class LineSettingsForm(forms.ModelForm):
+    class Meta:
+        model = LineSettings
+        fields = ["blocked_retention_days"]
+        widgets = {"blocked_retention_days": forms.NumberInput(attrs={"min": 0, "max": 3650})}
+
+    def clean_blocked_retention_days(self) -> int:
+        days = self.cleaned_data["blocked_retention_days"]
+        if days > 3650:
+            raise forms.ValidationError(_("3650日以下で指定してください。"))
+        return days
+
+
+class ResidentLookupForm(forms.Form):
+    line_user_id = forms.CharField(label=_("LINEユーザーID"), max_length=64, required=False)
+    display_name = forms.CharField(label=_("表示名（部分一致）"), max_length=100, required=False)
+    reason = forms.CharField(label=_("照会の理由"), max_length=200, help_text=_("監査ログに記録されます。"))
+
+    def clean(self):
+        cleaned = super().clean()
+        user_id = (cleaned.get("line_user_id") or "").strip()
+        name = (cleaned.get("display_name") or "").strip()
+        if bool(user_id) == bool(name):
+            raise forms.ValidationError(_("LINEユーザーIDか表示名のどちらか一方を入力してください。"))
+        if name and len(name) < 2:
+            raise forms.ValidationError(_("表示名は2文字以上で入力してください。"))
+        return cleaned

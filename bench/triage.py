@@ -177,9 +177,8 @@ def main() -> None:
         queries.append(len(ctx.captured_queries))
         if args.verbose:
             slowest = max(ctx.captured_queries, key=lambda q: float(q["time"]))
-            print(
-                f"{elapsed:7.1f} ms {len(ctx.captured_queries):3d} q  {url}\n          slowest {slowest['time']}s: {slowest['sql'][:300]}"
-            )
+            print(f"{elapsed:7.1f} ms {len(ctx.captured_queries):3d} q  {url}")
+            print(f"          slowest {slowest['time']}s: {slowest['sql'][:300]}")
     timings.sort()
     p50 = statistics.median(timings)
     p95 = timings[max(0, int(round(0.95 * len(timings))) - 1)]

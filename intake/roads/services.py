@@ -108,13 +108,13 @@ def reference_next(*, year: int | None = None) -> str:
     unique under concurrency, and a rolled-back report just leaves a gap."""
     year = year or timezone.localdate().year
     with transaction.atomic():
-        if not ReferenceCounter.objects.filter(year=year).exists():
+        # Write first: the row lock (PostgreSQL) / write lock (SQLite) is taken before any read.
+        if not ReferenceCounter.objects.filter(year=year).update(last=F("last") + 1):
             try:
                 with transaction.atomic():
-                    ReferenceCounter.objects.create(year=year, last=0)
+                    ReferenceCounter.objects.create(year=year, last=1)
             except IntegrityError:
-                pass
-        ReferenceCounter.objects.filter(year=year).update(last=F("last") + 1)
+                ReferenceCounter.objects.filter(year=year).update(last=F("last") + 1)
         number = ReferenceCounter.objects.values_list("last", flat=True).get(year=year)
     return f"R-{year}-{number:06d}"
 
@@ -298,7 +298,7 @@ def report_change_status(
 ) -> TimelineEntry:
     """The only way a report's status changes: checks the transition table, records actor
     and time on the resident-visible timeline, optionally pushes ``message``."""
-    report = RoadReport.objects.select_for_update().select_related("category", "resident").get(pk=report.pk)
+    report = RoadReport.objects.select_for_update(of=("self",)).select_related("category", "resident").get(pk=report.pk)
     if to not in TRANSITIONS.get(report.status, set()):
         raise ValidationError(
             _("「%(from)s」から「%(to)s」には変更できません。") % {"from": Status(report.status).label, "to": Status(to).label}
@@ -493,7 +493,7 @@ def photo_fetch(*, photo_id: int) -> ReportPhoto:
     except line_client.LineError:
         body = None
     with transaction.atomic():
-        photo = ReportPhoto.objects.select_for_update().select_related("resident").get(pk=photo_id)
+        photo = ReportPhoto.objects.select_for_update(of=("self",)).select_related("resident").get(pk=photo_id)
         if photo.state != ReportPhoto.State.PENDING:
             return photo
         if body is None:

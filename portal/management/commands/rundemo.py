@@ -43,18 +43,28 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Portal: http://{options['addr']}/  (Ctrl-C stops everything)"))
 
         def stop(*_args) -> None:
+            # SIGTERM to each main process (Celery then shuts its pool down cleanly), then
+            # SIGKILL whatever is left in each process group, so nothing outlives the demo.
             for _name, proc in running:
                 if proc.poll() is None:
-                    os.killpg(proc.pid, signal.SIGTERM)
-            deadline = time.monotonic() + 10
+                    proc.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + 15
             for _name, proc in running:
                 try:
                     proc.wait(timeout=max(0.1, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
+                    pass
+                try:
                     os.killpg(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                proc.wait()
             sys.exit(0)
 
         signal.signal(signal.SIGTERM, stop)
+        # Explicit, because a shell without job control starts background jobs with SIGINT
+        # ignored, and then Python would not raise KeyboardInterrupt on Ctrl-C.
+        signal.signal(signal.SIGINT, stop)
         try:
             while True:
                 for name, proc in running:

@@ -215,6 +215,16 @@ class BookingLink(models.Model):
 class BookingEvent(models.Model):
     """History of a booking (status changes, reschedules, notes)."""
 
+    KIND_LABELS = {
+        "created": _("申込"),
+        "approved": _("確認済にした"),
+        "rejected": _("却下"),
+        "rescheduled": _("収集日の変更"),
+        "cancelled": _("キャンセル"),
+        "collected": _("収集済にした"),
+        "noted": _("メモ追加"),
+    }
+
     booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=32)
     actor = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL)
@@ -226,6 +236,10 @@ class BookingEvent(models.Model):
 
     def __str__(self) -> str:
         return f"申込履歴#{self.pk} {self.kind}"
+
+    @property
+    def kind_label(self) -> str:
+        return str(self.KIND_LABELS.get(self.kind, self.kind))
 
 
 def new_nonce() -> str:

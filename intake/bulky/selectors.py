@@ -78,14 +78,17 @@ def available_dates(
     if not area.is_active:
         return []
     first, last = booking_window()
-    used = dict(CollectionDay.objects.filter(area=area, date__range=(first, last)).values_list("date", "used_points"))
-    capacities = dict(CollectionDay.objects.filter(area=area, date__range=(first, last)).values_list("date", "capacity_points"))
+    rows = CollectionDay.objects.filter(area=area, date__range=(first, last)).values_list(
+        "date", "capacity_points", "used_points"
+    )
+    stored = {date: (capacity, used) for date, capacity, used in rows}
     excluded = set(exclude)
     result = []
     for date in collection_dates(area=area, start=first, end=last):
         if date in excluded:
             continue
-        remaining = capacities.get(date, area.capacity_points) - used.get(date, 0)
+        capacity, used = stored.get(date, (area.capacity_points, 0))
+        remaining = capacity - used
         if remaining >= points:
             result.append((date, remaining))
             if limit and len(result) >= limit:

@@ -214,8 +214,6 @@ def booking_create(
     collection_day_get(area=area, date=collection_date)
     try:
         with transaction.atomic():
-            if not capacity_take(area=area, date=collection_date, points=points):
-                raise _full_error(area, points, collection_date)
             booking = Booking.objects.create(
                 resident=resident,
                 area=area,
@@ -236,6 +234,9 @@ def booking_create(
             )
             BookingEvent.objects.create(booking=booking, kind="created")
             _push(booking, _confirmation_text(booking, config), "bulky.booked", f"bulky-booked:{booking.pk}")
+            # Last, so the day's row stays locked only until the commit that follows.
+            if not capacity_take(area=area, date=collection_date, points=points):
+                raise _full_error(area, points, collection_date)
     except IntegrityError:
         if idempotency_key:
             existing = Booking.objects.filter(idempotency_key=idempotency_key).first()
@@ -439,3 +440,11 @@ def collection_area_update(
             capacity_points=Greatest(F("used_points"), capacity_points)
         )
     return collection_area
+
+
+def collection_areas_ensure() -> None:
+    """Every area of the city gets its collection set-up row (no collection days until set)."""
+    from portal.line.models import Area
+
+    for area in Area.objects.filter(bulky__isnull=True):
+        CollectionArea.objects.get_or_create(area=area)

@@ -13,7 +13,6 @@ from django.views.decorators.http import require_POST
 from accounts.roles import Perm
 from accounts.services import audit_record
 from portal import access
-from portal.line.models import Area
 
 from . import forms, selectors, services
 from .audit import AUDIT_BOOKING_VIEWED, AUDIT_ROUTE_EXPORTED, AUDIT_ROUTE_VIEWED
@@ -247,8 +246,7 @@ def item_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 @access.require(MANAGE)
 def areas(request: HttpRequest) -> HttpResponse:
-    for area in Area.objects.filter(bulky__isnull=True):
-        CollectionArea.objects.get_or_create(area=area)
+    services.collection_areas_ensure()
     return render(request, "bulky/areas.html", {"areas": CollectionArea.objects.select_related("area")})
 
 

@@ -270,3 +270,12 @@ def test_summary_asks_to_confirm(line_resident, line_emulator, road_setup):
     summary = pushed_texts(line_emulator, USER_A)[-1]
     assert "道路の穴・陥没" in summary and "写真: 1枚" in summary and "天神" in summary
     assert RoadReport.objects.count() == 0
+
+
+def test_queue_in_english(road_client, make_report):
+    from django.conf import settings
+
+    make_report()
+    road_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = road_client.get("/roads/").content.decode()
+    assert "Road reports" in page and "Received" in page

@@ -432,9 +432,12 @@ def batch_send(*, batch_id: int) -> str:
     status = Batch.Status.PENDING
     broadcast_id = None
     for attempt in range(MAX_ATTEMPTS):
-        endpoint = Batch.objects.filter(pk=batch_id).values_list("endpoint", flat=True).first()
+        open_batch = Batch.objects.filter(pk=batch_id, status__in=[Batch.Status.PENDING, Batch.Status.SENDING])
+        endpoint = open_batch.values_list("endpoint", flat=True).first()
         if endpoint is None:
-            return "skipped"
+            return "skipped"  # already sent or failed: no token spent
+        # Committed at once: a batch left 送信中 and untouched was lost with its worker.
+        open_batch.update(status=Batch.Status.SENDING, updated_at=timezone.now())
         _acquire(endpoint)
         pause = 0.0
         with transaction.atomic():

@@ -1,0 +1,234 @@
+#!/usr/bin/env python
+"""Fan-out benchmark: one broadcast to N residents (default 1,000,000) on PostgreSQL + Redis,
+the LINE emulator at LINE's multicast limit (200 requests/s × 500 = 100,000 recipients/s),
+2 Celery worker processes. Prints wall time, recipients/s, the ratio to the ceiling, peak
+worker RSS, duplicates and missing; then (``--faults``, on by default) the same with 5 %
+injected 429/500 and one worker SIGKILLed mid-send (a supervisor restarts it 1 s later, and
+the stale-batch job — run here every 5 s with a 15 s threshold — re-enqueues its batches).
+
+    .venv/bin/python bench/fanout.py                       # 1,000,000 residents
+    .venv/bin/python bench/fanout.py --residents 100000    # smaller scale
+
+Uses its own database (``--database-url``, default portal_bench_broadcasts) and Redis dbs 8/9.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common  # noqa: E402
+
+CEILING = 100_000  # recipients/s: 200 multicast requests/s × 500
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mb(pid: int) -> float:
+    """RSS of a process and its children (prefork pools), in MB."""
+    total = 0
+    pids = [pid]
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        pids += [int(c) for c in children]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
+
+class Worker:
+    def __init__(self, name: str, env: dict, concurrency: int) -> None:
+        self.name = name
+        self.log = open(Path("/tmp") / f"bench-fanout-{name}.log", "wb")  # noqa: SIM115
+        cmd = [sys.executable, "-m", "celery", "-A", "portal", "worker", "-n", f"{name}@%h", "--pool=threads",
+               f"--concurrency={concurrency}", "--loglevel=WARNING", "--without-gossip", "--without-mingle",
+               "--without-heartbeat", "--prefetch-multiplier=1"]  # fmt: skip
+        self.proc = subprocess.Popen(cmd, cwd=_common.ROOT, env={**os.environ, **env}, stdout=self.log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)  # fmt: skip
+        self.peak = 0.0
+
+    def sample(self) -> None:
+        if self.proc.poll() is None:
+            self.peak = max(self.peak, rss_mb(self.proc.pid))
+
+    def kill(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def emulator_get(url: str, path: str):
+    with urllib.request.urlopen(url + path, timeout=120) as r:  # noqa: S310 - local emulator
+        return json.loads(r.read())
+
+
+def run(args, env: dict, *, faults: bool) -> dict:
+    import redis
+    from django.contrib.auth.models import Group
+    from django.db import connection
+
+    from accounts import roles
+    from accounts.models import User
+    from broadcasts import services
+    from broadcasts.models import Batch, Broadcast
+
+    redis.Redis.from_url(env["CELERY_BROKER_URL"]).flushdb()
+    redis.Redis.from_url(env["CACHE_URL"]).flushdb()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**env, "LINE_API_BASE_URL": url, "LINE_API_DATA_BASE_URL": url}
+    os.environ.update(env)
+    from django.conf import settings
+
+    settings.LINE_API_BASE_URL = settings.LINE_API_DATA_BASE_URL = url
+    emu_cmd = [sys.executable, "manage.py", "line_emulator", "--port", str(port), "--detail-users", "0", "--limit-multicast", "200/1"]
+    if faults:
+        emu_cmd += ["--fault-429", "0.025", "--fault-500", "0.025"]
+    emulator = subprocess.Popen(emu_cmd, cwd=_common.ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    workers = [Worker(f"bench{i + 1}", env, args.concurrency) for i in range(args.workers)]
+    try:
+        for _ in range(100):
+            try:
+                emulator_get(url, "/_emulator/summary")
+                break
+            except OSError:
+                time.sleep(0.1)
+        time.sleep(3)  # workers connect
+        author, _c = User.objects.get_or_create(email="bench-author@city.example.jp")
+        approver, _c = User.objects.get_or_create(email="bench-approver@city.example.jp")
+        author.groups.add(Group.objects.get(name=roles.PR_AUTHOR))
+        approver.groups.add(Group.objects.get(name=roles.PR_APPROVER))
+        approver = User.objects.get(pk=approver.pk)  # fresh permission cache
+        b = services.broadcast_save(actor=author, title="bench", audience=Broadcast.Audience.ALL,
+                                    bubbles=[{"type": "text", "text": "ベンチマーク配信"}])  # fmt: skip
+        services.broadcast_submit(broadcast=b, actor=author)
+        services.broadcast_approve(broadcast=b, approver=approver)
+        t0 = time.monotonic()
+        services.broadcast_send(broadcast=b, actor=author)  # enqueues the start task on commit
+        killed = False
+        last_requeue = time.monotonic()
+        restarted: list[Worker] = []
+        while True:
+            for w in workers + restarted:
+                w.sample()
+            b.refresh_from_db()
+            if b.status in (Broadcast.Status.DONE, Broadcast.Status.PARTIAL, Broadcast.Status.CANCELLED):
+                break
+            if faults and not killed and b.recipients_total:
+                done = Batch.objects.filter(broadcast=b, status=Batch.Status.DONE).count()
+                total = Batch.objects.filter(broadcast=b).count()
+                if total and done >= total * 0.4:
+                    workers[-1].kill()
+                    killed = True
+                    print(f"  killed worker {workers[-1].name} (pid {workers[-1].proc.pid}) at {done}/{total} batches", flush=True)
+                    time.sleep(1.0)
+                    restarted.append(Worker(f"{workers[-1].name}r", env, args.concurrency))
+            if faults and time.monotonic() - last_requeue > 5:
+                services.batches_requeue_stale(older_than=15)
+                last_requeue = time.monotonic()
+            if time.monotonic() - t0 > args.timeout:
+                print("  TIMEOUT", flush=True)
+                break
+            time.sleep(0.25)
+        wall = time.monotonic() - t0
+        b.refresh_from_db()
+        send_phase = (b.finished_at - b.started_at).total_seconds() if b.finished_at and b.started_at else float("nan")
+        counts = emulator_get(url, "/_emulator/counts")
+        duplicates = sum(c - 1 for c in counts.values() if c > 1)
+        missing = 0
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT line_user_id FROM line_resident WHERE status = 'active' AND NOT segment_opt_out")
+            while rows := cursor.fetchmany(20000):
+                missing += sum(1 for (uid,) in rows if uid not in counts)
+        statuses: dict = {}
+        for r in emulator_get(url, "/_emulator/requests?endpoint=multicast&limit=100000000"):
+            statuses[r["status"]] = statuses.get(r["status"], 0) + 1
+        reached = len(counts)
+        return {
+            "status": b.status,
+            "recipients": b.recipients_total,
+            "reached": reached,
+            "wall": wall,
+            "send_phase": send_phase,
+            "snapshot": (b.started_at - b.approved_at).total_seconds() if b.started_at else float("nan"),
+            "rate": reached / wall,
+            "rate_send": reached / send_phase if send_phase == send_phase and send_phase else float("nan"),
+            "peak_rss": max(w.peak for w in workers + restarted),
+            "duplicates": duplicates,
+            "missing": missing,
+            "requests": statuses,
+            "killed": killed,
+        }
+    finally:
+        for w in workers:
+            w.stop()
+        for w in locals().get("restarted", []):
+            w.stop()
+        os.killpg(emulator.pid, signal.SIGTERM)
+        emulator.wait(timeout=10)
+
+
+def report(title: str, r: dict) -> None:
+    print(f"\n== {title}")
+    print(f"  final status        {r['status']}  (killed a worker: {r['killed']})")
+    print(f"  recipients          {r['recipients']:,}  reached {r['reached']:,}")
+    print(f"  wall time           {r['wall']:.1f} s  (snapshot ≈ {r['snapshot']:.1f} s, sending {r['send_phase']:.1f} s)")
+    print(f"  recipients/s        {r['rate']:,.0f} over the wall time; {r['rate_send']:,.0f} while sending")
+    print(f"  ratio to ceiling    {r['rate'] / CEILING:.2f} (wall)  {r['rate_send'] / CEILING:.2f} (sending)   goal ≥ 0.8")
+    print(f"  peak worker RSS     {r['peak_rss']:.0f} MB   goal < 250 MB")
+    print(f"  duplicates          {r['duplicates']}")
+    print(f"  missing             {r['missing']}")
+    print(f"  multicast answers   {dict(sorted(r['requests'].items()))}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--residents", type=int, default=1_000_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=8, help="threads per worker process")
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", _common.DEFAULT_DB))
+    parser.add_argument("--no-faults", action="store_true", help="skip the second run (429/500 + killed worker)")
+    parser.add_argument("--timeout", type=float, default=900)
+    args = parser.parse_args()
+    env = _common.configure(database_url=args.database_url, broker_db=8, cache_db=9)
+    _common.ensure_database(args.database_url)
+    _common.setup_django()
+    t = time.monotonic()
+    made = _common.populate_flat(args.residents)
+    print(f"residents: {args.residents:,} reachable ({'inserted' if made else 'already there'} in {time.monotonic() - t:.1f} s)")
+    print(f"workers: {args.workers} processes × {args.concurrency} threads; emulator multicast limit 200/s; PostgreSQL + Redis")
+    report("clean run", run(args, env, faults=False))
+    if not args.no_faults:
+        report("5 % 429/500 injected, one worker killed mid-send", run(args, env, faults=True))
+
+
+if __name__ == "__main__":
+    main()

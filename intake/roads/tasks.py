@@ -1,6 +1,7 @@
 """Celery tasks of intake.roads: thin (ids in, a service call, the retry policy)."""
 
 from celery import shared_task
+from django.conf import settings
 
 from . import services
 
@@ -14,7 +15,8 @@ def fetch_photo(self, photo_id: int) -> None:
     except services.PhotoFetchTemporaryError as exc:
         if self.request.is_eager:
             return  # tests / eager mode: leave it pending for the beat job
-        raise self.retry(exc=exc, countdown=min(600, 5 * 2**self.request.retries)) from None
+        base = float(getattr(settings, "ROADS_PHOTO_RETRY_BASE", 5.0))
+        raise self.retry(exc=exc, countdown=min(600.0, base * 2**self.request.retries)) from None
 
 
 @shared_task(name="roads.requeue_pending_photos")

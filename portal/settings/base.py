@@ -269,3 +269,6 @@ CELERY_BEAT_SCHEDULE["roads-requeue-pending-photos"] = {"task": "roads.requeue_p
 # Batches of a 配信中 broadcast untouched this long are re-enqueued (a killed worker's task).
 CELERY_BEAT_SCHEDULE["broadcasts-requeue-stale"] = {"task": "broadcasts.requeue_stale", "schedule": 60.0}
 BROADCAST_STALE_BATCH_SECONDS = env.int("BROADCAST_STALE_BATCH_SECONDS", default=120)
+
+# intake.roads: first retry delay (seconds, doubled each retry) when LINE's content endpoint fails.
+ROADS_PHOTO_RETRY_BASE = env.float("ROADS_PHOTO_RETRY_BASE", default=5.0)

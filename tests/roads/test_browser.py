@@ -37,6 +37,14 @@ def test_triage_flow_in_browser(browser, live_server, transactional_db, make_sta
     # The photo (EXIF-free copy) loaded through the permission-checked view.
     image = browser.find_element(By.CSS_SELECTOR, ".road-photos img")
     assert browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", image)
+    # The full-size viewer opens in a dialog and closes again.
+    image.click()
+    viewer = browser.find_element(By.ID, "photo-viewer")
+    assert viewer.get_attribute("open") is not None
+    full = browser.find_element(By.ID, "photo-viewer-img")
+    assert browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", full)
+    viewer.find_element(By.TAG_NAME, "button").click()
+    assert viewer.get_attribute("open") is None
     # The map initialised (Leaflet, no tiles configured).
     assert browser.find_elements(By.CSS_SELECTOR, "#report-map.leaflet-container")
 

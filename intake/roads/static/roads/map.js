@@ -36,4 +36,14 @@
     var map = JSON.parse(texts.textContent);
     tpl.addEventListener("change", function () { if (map[tpl.value]) { msg.value = map[tpl.value]; } });
   }
+  var viewer = document.getElementById("photo-viewer");
+  if (viewer && viewer.showModal) {
+    document.querySelectorAll("a[data-viewer]").forEach(function (link) {
+      link.addEventListener("click", function (ev) {
+        ev.preventDefault();
+        document.getElementById("photo-viewer-img").src = link.href;
+        viewer.showModal();
+      });
+    });
+  }
 })();

@@ -42,7 +42,7 @@ def booking_detail(request: HttpRequest, pk: int) -> HttpResponse:
     booking = get_object_or_404(Booking.objects.select_related("area__area"), pk=pk)
     audit_record(action=AUDIT_BOOKING_VIEWED, request=request, target=booking)
     upcoming = selectors.available_dates(
-        area=booking.area, points=booking.total_points, limit=8, exclude=[booking.collection_date]
+        area=booking.area, points=booking.total_points, limit=20, exclude=[booking.collection_date]
     )
     return render(
         request,
@@ -52,9 +52,8 @@ def booking_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "lines": booking.lines.select_related("item"),
             "events": booking.events.select_related("actor"),
             "reject_form": forms.RejectForm(),
-            "reschedule_form": forms.RescheduleForm(),
             "note_form": forms.NoteForm(),
-            "upcoming": [selectors.format_date(d) for d, _free in upcoming],
+            "upcoming": [{"value": d.isoformat(), "label": selectors.format_date(d), "free": free} for d, free in upcoming],
             "date_label": selectors.format_date(booking.collection_date),
         },
     )

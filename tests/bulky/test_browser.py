@@ -1,6 +1,7 @@
 """In a real browser: a resident books on the phone-sized booking page (fee total shown live)
 and cancels; waste staff review bookings (approve, reschedule) in the queue."""
 
+import os
 import re
 
 import pytest
@@ -13,6 +14,16 @@ from intake.bulky.models import Booking
 from tests.fixtures.bulky import bookable_date
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SCREENSHOTS = os.environ.get("PORTAL_SCREENSHOTS", "")  # a folder: save layout screenshots there
+
+
+def _shoot(browser, name: str) -> None:
+    if SCREENSHOTS:
+        height = browser.execute_script("return document.body.scrollHeight")
+        width = browser.execute_script("return window.innerWidth")
+        browser.set_window_size(width, max(height, 844))
+        browser.save_screenshot(os.path.join(SCREENSHOTS, f"bulky-{name}.png"))
 
 
 def _wait_for(predicate, timeout: float = 5.0):
@@ -46,6 +57,8 @@ def test_resident_books_and_cancels_on_a_phone(browser, bulky_setup, line_reside
     sofa.clear()
     sofa.send_keys("1")
     _wait_for(lambda: browser.find_element(By.ID, "fee-total").text == "2,000")
+    _shoot(browser, "resident-book")
+    browser.set_window_size(390, 844)
 
     Select(browser.find_element(By.ID, "area")).select_by_visible_text("博多区")
     date = bookable_date(9)
@@ -97,6 +110,8 @@ def test_staff_review_in_the_browser(browser, bulky_setup, make_staff, line_emul
     browser.get(browser.live_server_url + "/bulky/?status=submitted")
     browser.find_element(By.LINK_TEXT, bookings[0].number).click()
     assert "福岡市中央区大名1-1" in browser.page_source
+    _shoot(browser, "staff-booking")
+    browser.set_window_size(1280, 900)
     browser.find_element(By.ID, "approve").click()
     _wait_for(lambda: browser.find_element(By.ID, "booking-status").text == "確認済")
     assert "確認済にし、住民にLINEで通知しました" in browser.page_source

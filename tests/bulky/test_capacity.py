@@ -8,6 +8,7 @@ import pytest
 from django.db import connection, connections
 from django.test import Client
 
+from accounts import roles
 from intake.bulky import services
 from intake.bulky.models import Booking, CollectionDay
 from intake.bulky.selectors import format_date
@@ -92,3 +93,47 @@ def test_concurrent_bookings_for_the_last_slots_end_exactly_full(bulky_setup, li
     for n in range(threads_count):
         texts = line_emulator.received_texts(f"U-race-{n}")
         assert (f"U-race-{n}" in confirmed) == any("受け付けました" in t for t in texts)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL: concurrent writers (SQLite serialises them)")
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_reschedules_into_the_last_slots_end_exactly_full(bulky_setup, line_emulator, make_staff):
+    staff = make_staff(roles.WASTE)
+    source, target = bookable_date(5), bookable_date(6)
+    bulky_setup.hakata.capacity_points = 30
+    bulky_setup.hakata.save()
+    CollectionDay.objects.create(area=bulky_setup.hakata, date=target, capacity_points=10, used_points=8)
+    bookings = [
+        services.booking_create(
+            resident=Resident.objects.create(line_user_id=f"U-move-{n}"),
+            area=bulky_setup.hakata,
+            collection_date=source,
+            quantities={bulky_setup.chair.pk: 1},
+            address="福岡市博多区1-1",
+            phone="092-000-0000",
+        )
+        for n in range(20)
+    ]
+    barrier = threading.Barrier(len(bookings))
+    outcomes: list = [None] * len(bookings)
+
+    def move(n: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            services.booking_reschedule(booking=bookings[n], actor=staff, new_date=target)
+            outcomes[n] = "moved"
+        except services.CapacityFull as error:
+            outcomes[n] = error.message
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=move, args=(n,)) for n in range(len(bookings))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert outcomes.count("moved") == 2
+    assert all("次の空いている日" in o for o in outcomes if o != "moved")
+    assert CollectionDay.objects.get(area=bulky_setup.hakata, date=target).used_points == 10
+    assert CollectionDay.objects.get(area=bulky_setup.hakata, date=source).used_points == 18
+    assert Booking.objects.filter(collection_date=target).count() == 2

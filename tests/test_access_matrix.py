@@ -107,26 +107,31 @@ def _denied(response) -> bool:
 @pytest.mark.django_db
 def test_role_url_matrix(client, make_staff):
     users = _role_users(make_staff)
-    checked = 0
-    failures = []
+    declared = []
     for name, route, callback, converters in _patterns():
         permission = access.declared_permission(callback)
         path = _concrete(route, converters)
-        if permission is None or path is None:
-            continue
-        for who in ["anonymous", *users]:
-            client.logout()
-            if who != "anonymous":
-                client.force_login(users[who])
-            user = users.get(who)
+        if permission is not None and path is not None:
+            declared.append((name, path, permission))
+    checked = 0
+    failures = []
+    # One sign-in per role (not per URL): the walk stays fast as apps add URLs.
+    for who in ["anonymous", *users]:
+        client.logout()
+        if who != "anonymous":
+            client.force_login(users[who])
+        user = users.get(who)
+        for name, path, permission in declared:
             expected_allowed = access.user_passes(user, permission) if user else permission == access.PUBLIC
             if name in PINNED:
                 assert expected_allowed == (who in PINNED[name]), f"{name}: pinned expectation for {who}"
+            if permission == access.PUBLIC and who != "anonymous":
+                continue  # public views answer as they see fit; asked once, anonymously, below
             for method in ("get", "post"):
                 response = getattr(client, method)(path)
                 checked += 1
                 if permission == access.PUBLIC:
-                    continue  # public views answer as they see fit; they must not deny
+                    continue
                 if _denied(response) == expected_allowed:
                     failures.append(f"{method.upper()} {path} ({name}) as {who}: {response.status_code}")
     assert failures == [], "\n".join(failures)

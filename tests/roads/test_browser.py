@@ -2,13 +2,15 @@
 
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from intake.roads import services
 from intake.roads.demo_data import seed_reference_data
 from intake.roads.models import Category, ReportPhoto
 from portal.line.models import OutboundMessage, Resident
 from tests.fixtures.roads import jpeg_bytes
+
+LOADED = "return arguments[0].complete && arguments[0].naturalWidth > 0"
 
 
 @pytest.mark.browser
@@ -36,13 +38,13 @@ def test_triage_flow_in_browser(browser, live_server, transactional_db, make_sta
     assert report.reference in browser.find_element(By.TAG_NAME, "h1").text
     # The photo (EXIF-free copy) loaded through the permission-checked view.
     image = browser.find_element(By.CSS_SELECTOR, ".road-photos img")
-    assert browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", image)
+    WebDriverWait(browser, 10).until(lambda d: d.execute_script(LOADED, image))
     # The full-size viewer opens in a dialog and closes again.
     image.click()
     viewer = browser.find_element(By.ID, "photo-viewer")
     assert viewer.get_attribute("open") is not None
     full = browser.find_element(By.ID, "photo-viewer-img")
-    assert browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", full)
+    WebDriverWait(browser, 10).until(lambda d: d.execute_script(LOADED, full))
     viewer.find_element(By.TAG_NAME, "button").click()
     assert viewer.get_attribute("open") is None
     # The map initialised (Leaflet, no tiles configured).
@@ -54,7 +56,7 @@ def test_triage_flow_in_browser(browser, live_server, transactional_db, make_sta
     assert "担当者が現地の状況を確認します" in message.get_attribute("value")  # filled from the template
     browser.find_element(By.CSS_SELECTOR, "#status-form button[type=submit]").click()
 
-    assert browser.find_element(By.ID, "report-status").text == "確認中"
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "report-status").text == "確認中")
     report.refresh_from_db()
     assert report.status == "checking"
     assert OutboundMessage.objects.filter(resident=resident, purpose="road-report").count() == 1

@@ -119,3 +119,13 @@ def test_production_settings_refuse_to_start_without_secrets():
     )
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+@pytest.mark.django_db
+def test_forbidden_page_is_in_the_portal_layout_and_translated(client, make_staff):
+    client.force_login(make_staff(roles.ROAD))
+    response = client.get("/staff/")
+    assert response.status_code == 403
+    assert "このページを開く権限がありません" in response.content.decode()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert "You may not open this page" in client.get("/staff/").content.decode()

@@ -21,6 +21,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -59,7 +60,7 @@ def rss_mb(pid: int) -> float:
 class Worker:
     def __init__(self, name: str, env: dict, concurrency: int) -> None:
         self.name = name
-        self.log = open(Path("/tmp") / f"bench-fanout-{name}.log", "wb")  # noqa: SIM115
+        self.log = open(Path(tempfile.gettempdir()) / f"bench-fanout-{name}.log", "wb")  # noqa: SIM115
         cmd = [sys.executable, "-m", "celery", "-A", "portal", "worker", "-n", f"{name}@%h", "--pool=threads",
                f"--concurrency={concurrency}", "--loglevel=WARNING", "--without-gossip", "--without-mingle",
                "--without-heartbeat", "--prefetch-multiplier=1"]  # fmt: skip
@@ -108,7 +109,17 @@ def run(args, env: dict, *, faults: bool) -> dict:
     from django.conf import settings
 
     settings.LINE_API_BASE_URL = settings.LINE_API_DATA_BASE_URL = url
-    emu_cmd = [sys.executable, "manage.py", "line_emulator", "--port", str(port), "--detail-users", "0", "--limit-multicast", "200/1"]
+    emu_cmd = [
+        sys.executable,
+        "manage.py",
+        "line_emulator",
+        "--port",
+        str(port),
+        "--detail-users",
+        "0",
+        "--limit-multicast",
+        "200/1",
+    ]
     if faults:
         emu_cmd += ["--fault-429", "0.025", "--fault-500", "0.025"]
     emulator = subprocess.Popen(emu_cmd, cwd=_common.ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
@@ -148,7 +159,9 @@ def run(args, env: dict, *, faults: bool) -> dict:
                 if total and done >= total * 0.4:
                     workers[-1].kill()
                     killed = True
-                    print(f"  killed worker {workers[-1].name} (pid {workers[-1].proc.pid}) at {done}/{total} batches", flush=True)
+                    print(
+                        f"  killed worker {workers[-1].name} (pid {workers[-1].proc.pid}) at {done}/{total} batches", flush=True
+                    )
                     time.sleep(1.0)
                     restarted.append(Worker(f"{workers[-1].name}r", env, args.concurrency))
             if faults and time.monotonic() - last_requeue > 5:

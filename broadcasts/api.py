@@ -155,7 +155,7 @@ class EstimateApi(APIView):
             interest_ids=v["interest_ids"],
             exclude_broadcast_id=v["exclude_broadcast_id"],
         )
-        count = selectors.segment_reach(segment=segment)
+        count = selectors.segment_estimate(segment=segment)
         shown = privacy.rounded_reach(count)
         below = shown is None and not segment.everyone
         return Response({"reach": shown, "below_minimum": below, "text": privacy.reach_text(count)})

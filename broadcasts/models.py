@@ -178,3 +178,19 @@ class Batch(models.Model):
 
     def __str__(self) -> str:
         return f"配信バッチ#{self.pk}"
+
+
+class ReachCell(models.Model):
+    """How many reachable residents (friends, not 配信停止) share one combination of age
+    band × area × interest bits. Rebuilt every minute (beat) so that a reach *estimate* sums
+    a few thousand cells instead of counting a million residents; the 50-recipient rule
+    never uses these, it counts live residents."""
+
+    age_band = models.CharField(max_length=8, blank=True)
+    area_id = models.BigIntegerField(null=True, blank=True)
+    interest_bits = models.BigIntegerField(default=0)
+    residents = models.PositiveIntegerField(default=0)
+    refreshed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"reach-cell#{self.pk}"

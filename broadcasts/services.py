@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -508,6 +508,31 @@ def batches_requeue_stale(*, older_than: float | None = None) -> int:
         send_batch.delay(batch_id)
         count += 1
     return count
+
+
+def reach_cells_refresh() -> int:
+    """Rebuild the reach cells (one GROUP BY over residents); returns how many cells."""
+    from portal.line.models import Resident
+
+    from .models import ReachCell
+
+    now = timezone.now()
+    rows = (
+        Resident.objects.filter(status=Resident.Status.ACTIVE, segment_opt_out=False)
+        .values("age_band", "area_id", "interest_bits")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    cells = [
+        ReachCell(
+            age_band=r["age_band"], area_id=r["area_id"], interest_bits=r["interest_bits"], residents=r["n"], refreshed_at=now
+        )
+        for r in rows.iterator(chunk_size=5000)
+    ]
+    with transaction.atomic():
+        ReachCell.objects.all().delete()
+        ReachCell.objects.bulk_create(cells, batch_size=2000)
+    return len(cells)
 
 
 def _backoff(attempt: int) -> float:

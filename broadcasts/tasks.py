@@ -25,3 +25,8 @@ def start_due_scheduled() -> int:
 @shared_task(name="broadcasts.requeue_stale")
 def requeue_stale_batches() -> int:
     return services.batches_requeue_stale()
+
+
+@shared_task(name="broadcasts.refresh_reach_cells")
+def refresh_reach_cells() -> int:
+    return services.reach_cells_refresh()

@@ -174,7 +174,7 @@ def _detail_context(request: HttpRequest, broadcast: Broadcast) -> dict:
         "comments": list(broadcast.comments.select_related("author")),
         "progress": progress,
         "progress_text": _progress_texts(broadcast, progress),
-        "reach_text": privacy.reach_text(selectors.segment_reach(segment=segment))
+        "reach_text": privacy.reach_text(selectors.segment_estimate(segment=segment))
         if broadcast.status
         in {
             Broadcast.Status.DRAFT,

@@ -272,3 +272,6 @@ BROADCAST_STALE_BATCH_SECONDS = env.int("BROADCAST_STALE_BATCH_SECONDS", default
 
 # intake.roads: first retry delay (seconds, doubled each retry) when LINE's content endpoint fails.
 ROADS_PHOTO_RETRY_BASE = env.float("ROADS_PHOTO_RETRY_BASE", default=5.0)
+# Reach estimates sum pre-counted cells (rebuilt each minute); older than this: counted live.
+CELERY_BEAT_SCHEDULE["broadcasts-refresh-reach-cells"] = {"task": "broadcasts.refresh_reach_cells", "schedule": 60.0}
+BROADCAST_REACH_CELLS_MAX_AGE = env.int("BROADCAST_REACH_CELLS_MAX_AGE", default=180)

@@ -1,10 +1,14 @@
 """Root URLs. Each app owns its own urls.py; every view declares its permission."""
 
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import access, views
+
+# foundation: Django admin signs in through allauth (rate limits, MFA, audit), never its own form.
+admin.site.login = secure_admin_login(admin.site.login)
 
 # The schema views declare their own access: staff only.
 SpectacularAPIView.portal_permission = access.AUTHENTICATED

@@ -129,3 +129,13 @@ def test_forbidden_page_is_in_the_portal_layout_and_translated(client, make_staf
     assert "このページを開く権限がありません" in response.content.decode()
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     assert "You may not open this page" in client.get("/staff/").content.decode()
+
+
+@pytest.mark.django_db
+def test_django_admin_signs_in_through_allauth_not_its_own_form(client, make_staff):
+    response = client.get("/django-admin/login/?next=/django-admin/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    developer = make_staff(is_staff=True, is_superuser=True)
+    response = client.post("/django-admin/login/", {"username": developer.email, "password": "pass-word-123"})
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    assert client.get("/django-admin/").status_code == 302  # not signed in by the admin form

@@ -14,9 +14,19 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 
+try:  # HEIC/HEIF (iPhone photos) through libheif; without it those are refused as unsupported.
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    HEIF_SUPPORTED = True
+except ImportError:  # pragma: no cover
+    HEIF_SUPPORTED = False
+
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000
 ALLOWED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+if HEIF_SUPPORTED:
+    ALLOWED_FORMATS["HEIF"] = "image/heic"
 DISPLAY_MAX_SIDE = 2048
 THUMB_SIDE = 320
 
@@ -25,7 +35,7 @@ REJECT_MESSAGES = {
     "too_large": _("写真のファイルが大きすぎます（10MBまで）。小さくして送り直してください。"),
     "too_many_pixels": _("写真の画素数が多すぎます（4000万画素まで）。縮小して送り直してください。"),
     "bomb": _("写真を読み込めませんでした（画像サイズが不正です）。別の写真を送ってください。"),
-    "unsupported": _("この形式の画像は受け付けられません。JPEG・PNG・WebPの写真を送ってください。"),
+    "unsupported": _("この形式の画像は受け付けられません。JPEG・PNG・WebP・HEICの写真を送ってください。"),
     "broken": _("写真が壊れているか、画像ではないファイルです。撮り直して送ってください。"),
     "unavailable": _("写真を取得できませんでした。お手数ですが、もう一度送ってください。"),
 }

@@ -448,7 +448,7 @@ class PhotoFetchTemporaryError(Exception):
 
 def _store(photo: ReportPhoto, body: bytes, *, folder: str) -> None:
     checked = imaging.check_image(body)
-    ext = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}[checked.format]
+    ext = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "HEIF": "heic"}[checked.format]
     stem = f"roads/{folder}/{photo.pk}-{secrets.token_hex(8)}"
     photo.original_path = imaging.write_private(f"{stem}-original.{ext}", body)
     display, thumb = imaging.derived_copies(body)

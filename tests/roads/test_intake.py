@@ -187,3 +187,19 @@ def test_status_query_lists_resident_reports(line_resident, line_emulator, road_
     line_resident.text(USER, "通報状況")
     last = texts(line_emulator)[-1]
     assert report.reference in last and "受け付けました" in last
+
+
+def test_heic_photo_is_accepted_and_served_as_exif_free_jpeg(line_resident, line_emulator, road_setup, road_client):
+    from PIL import Image as PILImage
+
+    image = PILImage.new("RGB", (320, 240), (90, 90, 90))
+    exif = PILImage.Exif()
+    exif[0x010F] = "TestCam"
+    out = io.BytesIO()
+    image.save(out, format="HEIF", exif=exif.tobytes())
+    start_to_photos(line_resident, USER, road_setup["pothole"])
+    line_resident.image(USER, body=out.getvalue(), content_type="image/heic")
+    photo = ReportPhoto.objects.get()
+    assert photo.state == "ready" and photo.content_type == "image/heic"
+    body = b"".join(road_client.get(f"/roads/photos/{photo.pk}/full/").streaming_content)
+    assert Image.open(io.BytesIO(body)).format == "JPEG" and b"TestCam" not in body

@@ -204,3 +204,10 @@ def test_test_send_goes_to_the_authors_linked_account(client, make_staff, make_b
     client.post(reverse("broadcasts:test_send", args=[b.pk]))
     assert line_emulator.received_texts("U" + "a" * 32) == ["テストです"]
     assert AuditEntry.objects.filter(action="broadcast.test_sent").exists()
+
+
+def test_pages_in_english(client, author):
+    client.force_login(author)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = client.get(reverse("broadcasts:new"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Save draft" in page and "Submit for approval" in page

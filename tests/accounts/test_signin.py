@@ -126,6 +126,8 @@ def test_admin_without_totp_is_sent_to_set_it_up_and_set_up_is_audited(client, m
         response = client.get(path)
         assert response.status_code == 302
         assert response["Location"] == "/accounts/2fa/totp/activate/"
+    assert client.get("/healthz").status_code == 200  # sign-in, health and language stay open
+    assert client.post("/i18n/setlang/", {"language": "ja", "next": "/"}).status_code == 302
     # allauth.mfa asks for the password again before any MFA change
     assert client.get("/accounts/2fa/totp/activate/")["Location"].startswith("/accounts/reauthenticate/")
     client.post("/accounts/reauthenticate/", {"password": PASSWORD})

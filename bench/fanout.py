@@ -57,6 +57,22 @@ def rss_mb(pid: int) -> float:
     return total / 1024
 
 
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process (and its reaped children), in seconds."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu() -> tuple[float, float]:
+    """(busy, total) jiffies of the whole machine (every process, not only ours)."""
+    parts = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = parts[3] + parts[4]
+    return float(sum(parts) - idle), float(sum(parts))
+
+
 class Worker:
     def __init__(self, name: str, env: dict, concurrency: int) -> None:
         self.name = name
@@ -67,10 +83,12 @@ class Worker:
         self.proc = subprocess.Popen(cmd, cwd=_common.ROOT, env={**os.environ, **env}, stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)  # fmt: skip
         self.peak = 0.0
+        self.cpu = 0.0
 
     def sample(self) -> None:
         if self.proc.poll() is None:
             self.peak = max(self.peak, rss_mb(self.proc.pid))
+            self.cpu = max(self.cpu, cpu_seconds(self.proc.pid))
 
     def kill(self) -> None:
         os.killpg(self.proc.pid, signal.SIGKILL)
@@ -142,6 +160,9 @@ def run(args, env: dict, *, faults: bool) -> dict:
                                     bubbles=[{"type": "text", "text": "ベンチマーク配信"}])  # fmt: skip
         services.broadcast_submit(broadcast=b, actor=author)
         services.broadcast_approve(broadcast=b, approver=approver)
+        cpu0 = machine_cpu()
+        emu_cpu0 = cpu_seconds(emulator.pid)
+        worker_cpu0 = sum(cpu_seconds(w.proc.pid) for w in workers)
         t0 = time.monotonic()
         services.broadcast_send(broadcast=b, actor=author)  # enqueues the start task on commit
         killed = False
@@ -172,6 +193,11 @@ def run(args, env: dict, *, faults: bool) -> dict:
                 break
             time.sleep(0.25)
         wall = time.monotonic() - t0
+        for w in workers + restarted:
+            w.sample()
+        cpu1 = machine_cpu()
+        emu_cpu = cpu_seconds(emulator.pid) - emu_cpu0
+        worker_cpu = sum(w.cpu for w in workers + restarted) - worker_cpu0
         b.refresh_from_db()
         send_phase = (b.finished_at - b.started_at).total_seconds() if b.finished_at and b.started_at else float("nan")
         counts = emulator_get(url, "/_emulator/counts")
@@ -199,6 +225,12 @@ def run(args, env: dict, *, faults: bool) -> dict:
             "missing": missing,
             "requests": statuses,
             "killed": killed,
+            "batches": Batch.objects.filter(broadcast=b).count(),
+            "worker_cpu": worker_cpu,
+            "emulator_cpu": emu_cpu,
+            "machine_busy": (cpu1[0] - cpu0[0]) / max(1.0, cpu1[1] - cpu0[1]),
+            "cores": os.cpu_count(),
+            "load": os.getloadavg()[0],
         }
     finally:
         for w in workers:
@@ -220,6 +252,12 @@ def report(title: str, r: dict) -> None:
     print(f"  duplicates          {r['duplicates']}")
     print(f"  missing             {r['missing']}")
     print(f"  multicast answers   {dict(sorted(r['requests'].items()))}")
+    per_batch = 1000 / max(1, r["batches"])
+    print(
+        f"  CPU                 workers {r['worker_cpu']:.1f} s ({r['worker_cpu'] * per_batch:.1f} ms/batch), "
+        f"emulator {r['emulator_cpu']:.1f} s ({r['emulator_cpu'] * per_batch:.1f} ms/batch); machine "
+        f"{r['machine_busy'] * 100:.0f} % busy of {r['cores']} cores (load avg {r['load']:.1f}, other sessions included)"
+    )
 
 
 def main() -> None:

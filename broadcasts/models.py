@@ -60,6 +60,8 @@ class Broadcast(models.Model):
     approver = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("承認者"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The Messaging API payload, frozen when sending starts (every batch sends the same).
+    line_payload = models.JSONField(default=list, blank=True, editable=False)
     # Exact snapshot size (≥ 50 unless 友だち全員); shown only through privacy.people().
     recipients_total = models.PositiveIntegerField(_("配信対象者数"), default=0)
     created_at = models.DateTimeField(auto_now_add=True)

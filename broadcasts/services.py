@@ -361,7 +361,8 @@ def broadcast_start(*, broadcast_id: int, queue: str | None = None) -> Broadcast
         broadcast.status = S.SENDING
         broadcast.recipients_total = total
         broadcast.started_at = timezone.now()
-        broadcast.save(update_fields=["status", "recipients_total", "started_at", "updated_at"])
+        broadcast.line_payload = line_messages(broadcast=broadcast)
+        broadcast.save(update_fields=["status", "recipients_total", "started_at", "line_payload", "updated_at"])
         _audit(actions.STARTED, actor=None, broadcast=broadcast)
         if total == 0 and not broadcast.is_emergency:
             _finish(broadcast)
@@ -402,9 +403,9 @@ def _enqueue_batches(broadcast_id: int, queue: str | None = None) -> None:
     from .tasks import send_batch
 
     options = {"queue": queue} if queue else {}
-    ids = Batch.objects.filter(broadcast_id=broadcast_id, status=Batch.Status.PENDING).order_by("number")
-    for batch_id in ids.values_list("pk", flat=True).iterator(chunk_size=2000):
-        send_batch.apply_async((batch_id,), **options)
+    rows = Batch.objects.filter(broadcast_id=broadcast_id, status=Batch.Status.PENDING).order_by("number")
+    for batch_id, endpoint in rows.values_list("pk", "endpoint").iterator(chunk_size=2000):
+        send_batch.apply_async((batch_id, endpoint), **options)
 
 
 def _acquire(bucket: str) -> None:
@@ -418,7 +419,7 @@ def _acquire(bucket: str) -> None:
 MAX_ATTEMPTS = 8
 
 
-def batch_send(*, batch_id: int) -> str:
+def batch_send(*, batch_id: int, endpoint: str = "multicast") -> str:
     """Send one batch with its saved retry key; returns the batch's status afterwards.
 
     Each attempt takes a token from the shared bucket (outside any transaction), then claims
@@ -432,27 +433,26 @@ def batch_send(*, batch_id: int) -> str:
     status = Batch.Status.PENDING
     broadcast_id = None
     for attempt in range(MAX_ATTEMPTS):
-        open_batch = Batch.objects.filter(pk=batch_id, status__in=[Batch.Status.PENDING, Batch.Status.SENDING])
-        endpoint = open_batch.values_list("endpoint", flat=True).first()
-        if endpoint is None:
-            return "skipped"  # already sent or failed: no token spent
         # Committed at once: a batch left 送信中 and untouched was lost with its worker.
-        open_batch.update(status=Batch.Status.SENDING, updated_at=timezone.now())
+        open_batch = Batch.objects.filter(pk=batch_id, status__in=[Batch.Status.PENDING, Batch.Status.SENDING])
+        if not open_batch.update(status=Batch.Status.SENDING, updated_at=timezone.now()):
+            return "skipped"  # already sent or failed: no token spent
         _acquire(endpoint)
         pause = 0.0
         with transaction.atomic():
             batch = (
-                Batch.objects.select_for_update(skip_locked=True)
+                Batch.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("broadcast")
                 .filter(pk=batch_id, status__in=[Batch.Status.PENDING, Batch.Status.SENDING])
                 .first()
             )
             if batch is None:
                 return "skipped"
             broadcast_id = batch.broadcast_id
-            broadcast = Broadcast.objects.get(pk=broadcast_id)
+            broadcast = batch.broadcast
             if broadcast.status != S.SENDING:
                 return "skipped"
-            messages = line_messages(broadcast=broadcast)
+            messages = broadcast.line_payload or line_messages(broadcast=broadcast)
             batch.attempts += 1
             batch.status = Batch.Status.SENDING
             try:
@@ -504,8 +504,8 @@ def batches_requeue_stale(*, older_than: float | None = None) -> int:
         status__in=[Batch.Status.PENDING, Batch.Status.SENDING],
     ).filter(Q(updated_at__lte=cutoff) | Q(updated_at__isnull=True))
     count = 0
-    for batch_id in stale.values_list("pk", flat=True).iterator(chunk_size=2000):
-        send_batch.delay(batch_id)
+    for batch_id, endpoint in stale.values_list("pk", "endpoint").iterator(chunk_size=2000):
+        send_batch.delay(batch_id, endpoint)
         count += 1
     return count
 

@@ -13,8 +13,8 @@ def start_broadcast(self, broadcast_id: int) -> None:
 
 
 @shared_task(name="broadcasts.send_batch", acks_late=True, reject_on_worker_lost=True)
-def send_batch(batch_id: int) -> str:
-    return services.batch_send(batch_id=batch_id)
+def send_batch(batch_id: int, endpoint: str = "multicast") -> str:
+    return services.batch_send(batch_id=batch_id, endpoint=endpoint)
 
 
 @shared_task(name="broadcasts.start_due")

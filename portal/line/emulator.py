@@ -527,7 +527,10 @@ class EmulatorState:
             self.add_content(data["message_id"], body, data.get("content_type") or "image/jpeg")
             return Response(200, {})
         if route == ("POST", "/_emulator/reply-tokens"):
-            self.add_reply_token(data["reply_token"], data["user_id"])
+            # one token ({"reply_token", "user_id"}) or many ({"tokens": {token: user_id}})
+            tokens = data.get("tokens") or {data["reply_token"]: data["user_id"]}
+            for token, user_id in tokens.items():
+                self.add_reply_token(token, user_id)
             return Response(200, {})
         if route == ("POST", "/_emulator/expire-reply-tokens"):
             self.expire_reply_tokens()

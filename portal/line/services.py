@@ -10,7 +10,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,9 +32,10 @@ CANCEL_WORDS = {"キャンセル", "やめる", "中止"}
 
 # -- webhook ----------------------------------------------------------------------------------
 def webhook_events_store(*, events: list[dict]) -> list[int]:
-    """Store ``events`` (deduplicated by ``webhookEventId``) and enqueue the pending ones
-    after commit. Returns the ids of events enqueued. Safe under concurrent redeliveries:
-    the unique constraint decides, and a worker processes an event once (its lease)."""
+    """Store ``events`` (deduplicated by ``webhookEventId``) and enqueue the new ones after
+    commit; returns their ids. One ``INSERT … ON CONFLICT DO NOTHING RETURNING id``: the
+    unique constraint decides between concurrent redeliveries, and only the request that
+    inserted an event enqueues it (an event left pending is re-enqueued by the beat job)."""
     rows = []
     seen: set[str] = set()
     for event in events:
@@ -45,22 +46,41 @@ def webhook_events_store(*, events: list[dict]) -> list[int]:
             continue
         seen.add(event_id)
         rows.append(
-            WebhookEvent(
-                webhook_event_id=event_id,
-                event_type=str(event.get("type") or "")[:32],
-                payload=event,
-                is_redelivery=bool((event.get("deliveryContext") or {}).get("isRedelivery")),
+            (
+                event_id,
+                str(event.get("type") or "")[:32],
+                event,
+                bool((event.get("deliveryContext") or {}).get("isRedelivery")),
             )
         )
     if not rows:
         return []
-    with transaction.atomic():
-        WebhookEvent.objects.bulk_create(rows, ignore_conflicts=True)
-        pending = list(
-            WebhookEvent.objects.filter(webhook_event_id__in=seen, state=WebhookEvent.State.PENDING).values_list("pk", flat=True)
-        )
-        transaction.on_commit(lambda: _enqueue_events(pending))
-    return pending
+    table = WebhookEvent._meta.db_table
+    payload_field = WebhookEvent._meta.get_field("payload")
+    now = timezone.now()
+    placeholders = ", ".join(["(%s, %s, %s, %s, %s, 0, '', %s)"] * len(rows))
+    params: list = []
+    for event_id, event_type, payload, redelivery in rows:
+        params += [
+            event_id,
+            event_type,
+            payload_field.get_db_prep_save(payload, connection),
+            redelivery,
+            WebhookEvent.State.PENDING,
+            now,
+        ]
+    sql = (
+        f"INSERT INTO {table} (webhook_event_id, event_type, payload, is_redelivery, state, attempts, error, received_at) "  # noqa: S608 - fixed names
+        f"VALUES {placeholders} ON CONFLICT (webhook_event_id) DO NOTHING RETURNING id"
+    )
+    # One statement: in autocommit it is its own transaction (one round trip), and the
+    # enqueue below runs once it is durable; inside an outer transaction, after that commits.
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        created = [row[0] for row in cursor.fetchall()]
+    if created:
+        transaction.on_commit(lambda: _enqueue_events(created))
+    return created
 
 
 def _enqueue_events(ids: list[int]) -> None:
@@ -303,9 +323,11 @@ def resident_for_message(*, line_user_id: str) -> Resident:
     resident = Resident.objects.filter(line_user_id=line_user_id).first()
     if resident is not None:
         return resident
+    # No profile call here: the display name is only needed for a lookup, and a follow
+    # (or the next one) fills it in; messages must not wait on LINE's profile endpoint.
     try:
         with transaction.atomic():
-            return Resident.objects.create(line_user_id=line_user_id, display_name=_profile_name(line_user_id))
+            return Resident.objects.create(line_user_id=line_user_id)
     except IntegrityError:
         return Resident.objects.get(line_user_id=line_user_id)
 

@@ -165,13 +165,14 @@ def main() -> None:
     # Warm up (template compilation, connection).
     for make in typical:
         client.get(make())
-    timings, queries = [], []
+    timings, queries, cpu = [], [], []
     for i in range(args.pages):
         url = typical[i % len(typical)]()
         with CaptureQueriesContext(connection) as ctx:
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             response = client.get(url)
             elapsed = (time.perf_counter() - start) * 1000
+            cpu.append((time.process_time() - start_cpu) * 1000)
         assert response.status_code == 200, (url, response.status_code)
         timings.append(elapsed)
         queries.append(len(ctx.captured_queries))
@@ -184,7 +185,11 @@ def main() -> None:
     p95 = timings[max(0, int(round(0.95 * len(timings))) - 1)]
     print(f"database: PostgreSQL {connection.pg_version // 10000}, reports: {total:,}, pages: {len(timings)}")
     print(f"queue page server time: p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {timings[-1]:.1f} ms (goal p95 <= 150 ms)")
-    print(f"queries per page: min {min(queries)}, max {max(queries)}")
+    cpu.sort()
+    print(
+        f"web-process CPU per page: p50 {statistics.median(cpu):.1f} ms, p95 {cpu[max(0, int(round(0.95 * len(cpu))) - 1)]:.1f} ms"
+    )
+    print(f"queries per page: min {min(queries)}, max {max(queries)}; load average {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from accounts.roles import ROAD
 from portal.line.models import Area
 
 from .models import Category, Priority, RoadReport, Status, Team
+from .widgets import FastSelect, FastSelectMultiple
 
 
 class DateInput(forms.DateInput):
@@ -25,13 +26,13 @@ def _road_staff(request=None):
 class ReportFilter(django_filters.FilterSet):
     reference = django_filters.CharFilter(label=_("受付番号"), field_name="reference", lookup_expr="icontains")
     status = django_filters.MultipleChoiceFilter(
-        distinct=False, label=_("状態"), choices=Status.choices, widget=forms.SelectMultiple(attrs={"size": 4})
+        distinct=False, label=_("状態"), choices=Status.choices, widget=FastSelectMultiple(attrs={"size": 4})
     )
-    category = django_filters.ModelChoiceFilter(label=_("種別"), queryset=Category.objects.all())
-    area = django_filters.ModelChoiceFilter(label=_("地域"), queryset=Area.objects.all())
-    team = django_filters.ModelChoiceFilter(label=_("担当班"), queryset=Team.objects.all())
-    assignee = django_filters.ModelChoiceFilter(label=_("担当者"), queryset=_road_staff)
-    priority = django_filters.TypedChoiceFilter(label=_("優先度"), choices=Priority.choices, coerce=int)
+    category = django_filters.ModelChoiceFilter(label=_("種別"), queryset=Category.objects.all(), widget=FastSelect)
+    area = django_filters.ModelChoiceFilter(label=_("地域"), queryset=Area.objects.all(), widget=FastSelect)
+    team = django_filters.ModelChoiceFilter(label=_("担当班"), queryset=Team.objects.all(), widget=FastSelect)
+    assignee = django_filters.ModelChoiceFilter(label=_("担当者"), queryset=_road_staff, widget=FastSelect)
+    priority = django_filters.TypedChoiceFilter(label=_("優先度"), choices=Priority.choices, coerce=int, widget=FastSelect)
     date_from = django_filters.DateFilter(label=_("受付日（から）"), method="filter_date_from", widget=DateInput)
     date_to = django_filters.DateFilter(label=_("受付日（まで）"), method="filter_date_to", widget=DateInput)
     duplicates = django_filters.BooleanFilter(
@@ -39,12 +40,12 @@ class ReportFilter(django_filters.FilterSet):
         field_name="possible_duplicate_of",
         lookup_expr="isnull",
         exclude=True,
-        widget=forms.Select(choices=[("", "---------"), ("true", _("はい")), ("false", _("いいえ"))]),
+        widget=FastSelect(choices=[("", "---------"), ("true", _("はい")), ("false", _("いいえ"))]),
     )
     attention = django_filters.BooleanFilter(
         label=_("住民から追加連絡あり"),
         field_name="needs_attention",
-        widget=forms.Select(choices=[("", "---------"), ("true", _("はい")), ("false", _("いいえ"))]),
+        widget=FastSelect(choices=[("", "---------"), ("true", _("はい")), ("false", _("いいえ"))]),
     )
 
     class Meta:

@@ -8,6 +8,7 @@ from accounts.roles import ROAD
 from portal.line.models import Area
 
 from .models import Category, Priority, ResponseTemplate, Status, Team
+from .widgets import FastSelect
 
 
 def road_staff():
@@ -61,11 +62,17 @@ class RedactForm(forms.Form):
 
 
 class BulkForm(forms.Form):
-    action = forms.ChoiceField(label=_("一括操作"), choices=[("status", _("状態を変更")), ("assign", _("担当を割り当て"))])
-    status = forms.ChoiceField(label=_("新しい状態"), choices=[("", "---------"), *Status.choices], required=False)
+    action = forms.ChoiceField(
+        label=_("一括操作"), choices=[("status", _("状態を変更")), ("assign", _("担当を割り当て"))], widget=FastSelect
+    )
+    status = forms.ChoiceField(
+        label=_("新しい状態"), choices=[("", "---------"), *Status.choices], required=False, widget=FastSelect
+    )
     message = forms.CharField(label=_("住民へのメッセージ"), required=False, max_length=1000)
-    team = forms.ModelChoiceField(label=_("担当班"), queryset=Team.objects.filter(is_active=True), required=False)
-    assignee = forms.ModelChoiceField(label=_("担当者"), queryset=road_staff(), required=False)
+    team = forms.ModelChoiceField(
+        label=_("担当班"), queryset=Team.objects.filter(is_active=True), required=False, widget=FastSelect
+    )
+    assignee = forms.ModelChoiceField(label=_("担当者"), queryset=road_staff(), required=False, widget=FastSelect)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -13,9 +13,11 @@ class BroadcastsConfig(AppConfig):
     def ready(self) -> None:
         from accounts.audit import register_actions
         from accounts.roles import Perm
+        from portal import demo
         from portal.navigation import NavItem, register, register_dashboard
 
         from . import audit, dashboard
+        from .demo import load_demo
 
         register_actions(audit.LABELS)
         register(
@@ -23,3 +25,4 @@ class BroadcastsConfig(AppConfig):
             NavItem(_("承認待ち"), "broadcasts:approvals", Perm.APPROVE_BROADCAST, order=21),
         )
         register_dashboard(Perm.VIEW_BROADCASTS, dashboard.cards)
+        demo.register(50, "broadcasts", load_demo)

@@ -211,3 +211,15 @@ def test_pages_in_english(client, author):
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     page = client.get(reverse("broadcasts:new"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Save draft" in page and "Submit for approval" in page
+
+
+def test_demo_loader_is_idempotent(make_staff):
+    from accounts import roles
+    from broadcasts.demo import load_demo
+
+    make_staff(roles.PR_AUTHOR, email="pr@city.example.jp")
+    said: list[str] = []
+    load_demo(said.append)
+    load_demo(said.append)
+    assert Broadcast.objects.count() == 2
+    assert said[-1] == "broadcasts: already there"

@@ -145,6 +145,10 @@ def test_shrinking_after_send_was_requested_stops_the_task(client, author, appro
     _no_small_count(page)
     status = client.get(reverse("broadcasts:api_detail", args=[b.pk])).json()
     assert status["status"] == "cancelled" and status["halt_reason"] == "below_minimum"
+    from accounts.models import AuditEntry
+
+    halted = AuditEntry.objects.get(action="broadcast.halted", target_id=str(b.pk))
+    assert "49" not in str(halted.detail) and "49" not in halted.target_repr
 
 
 def test_scheduled_broadcast_that_shrank_is_not_started_by_beat(

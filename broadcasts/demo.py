@@ -1,0 +1,41 @@
+"""Demo broadcasts (idempotent): a draft to a segment and one awaiting approval."""
+
+from collections.abc import Callable
+
+from django.core.exceptions import ValidationError
+
+
+def load_demo(say: Callable[[str], None]) -> None:
+    from accounts.models import User
+    from portal.line.models import Area
+
+    from . import services
+    from .models import Broadcast
+
+    if Broadcast.objects.exists():
+        say("broadcasts: already there")
+        return
+    author = User.objects.filter(email="pr@city.example.jp").first()
+    if author is None:
+        say("broadcasts: no demo author (pr@city.example.jp); skipped")
+        return
+    areas = list(Area.objects.filter(is_active=True).values_list("pk", flat=True)[:2])
+    services.broadcast_save(
+        actor=author,
+        title="【下書き】子育て応援イベントのお知らせ",
+        audience=Broadcast.Audience.SEGMENT,
+        age_bands=["25-29", "30-34", "35-39"],
+        area_ids=areas,
+        bubbles=[{"type": "text", "text": "今週末、市民センターで子育て応援イベントを開催します。"}],
+    )
+    pending = services.broadcast_save(
+        actor=author,
+        title="ごみ収集日変更のお知らせ",
+        audience=Broadcast.Audience.ALL,
+        bubbles=[{"type": "text", "text": "年末年始のごみ収集日が変わります。詳しくは市のホームページをご覧ください。"}],
+    )
+    try:
+        services.broadcast_submit(broadcast=pending, actor=author)
+    except ValidationError:
+        pass
+    say("broadcasts: 2 demo broadcasts (a draft, one awaiting approval)")

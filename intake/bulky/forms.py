@@ -19,6 +19,7 @@ class SettingsForm(forms.ModelForm):
             "max_per_item",
             "link_ttl_minutes",
             "session_minutes",
+            "retention_days",
             "payment_note",
         ]
         widgets = {"payment_note": forms.Textarea(attrs={"rows": 3})}

@@ -25,6 +25,11 @@ class BulkySettings(models.Model):
     max_per_item = models.PositiveSmallIntegerField(_("同一品目の最大点数"), default=5)
     link_ttl_minutes = models.PositiveSmallIntegerField(_("予約リンクの有効期間（分）"), default=30)
     session_minutes = models.PositiveSmallIntegerField(_("予約ページの利用時間（分）"), default=30)
+    retention_days = models.PositiveSmallIntegerField(
+        _("個人情報の保存期間（収集日から何日）"),
+        default=180,
+        help_text=_("この日数を過ぎた申込の住所・電話番号を消去します。"),
+    )
     payment_note = models.TextField(
         _("支払方法の案内"),
         default="コンビニ等で「粗大ごみ処理券」を手数料分お買い求めのうえ、品物ごとに見やすい所に貼ってください。",
@@ -164,6 +169,7 @@ class Booking(models.Model):
     idempotency_key = models.UUIDField(null=True, blank=True, unique=True)
     created_at = models.DateTimeField(_("申込日時"), default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    personal_data_purged_at = models.DateTimeField(_("個人情報消去日時"), null=True, blank=True)
 
     class Meta:
         ordering = ["collection_date", "id"]

@@ -154,7 +154,7 @@ def resident_bookings(*, resident: Resident) -> QuerySet[Booking]:
 
 
 def resident_previous_booking(*, resident: Resident) -> Booking | None:
-    return Booking.objects.filter(resident=resident).order_by("-created_at", "-id").first()
+    return Booking.objects.filter(resident=resident, personal_data_purged_at__isnull=True).order_by("-created_at", "-id").first()
 
 
 def cancel_deadline(*, booking: Booking, settings: BulkySettings | None = None) -> dt.date:

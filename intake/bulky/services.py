@@ -448,3 +448,15 @@ def collection_areas_ensure() -> None:
 
     for area in Area.objects.filter(bulky__isnull=True):
         CollectionArea.objects.get_or_create(area=area)
+
+
+def bookings_purge_personal_data(*, on: dt.date | None = None) -> int:
+    """Blank the address and phone of bookings whose collection date is older than the
+    retention period (and that are no longer active). Numbers, items and fees stay."""
+    config = BulkySettings.load()
+    cutoff = (on or selectors.today()) - dt.timedelta(days=config.retention_days)
+    return (
+        Booking.objects.filter(collection_date__lt=cutoff, personal_data_purged_at__isnull=True)
+        .exclude(status__in=Booking.ACTIVE_STATUSES)
+        .update(address="", phone="", personal_data_purged_at=timezone.now())
+    )

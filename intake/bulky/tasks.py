@@ -12,3 +12,9 @@ def send_reminders(for_date: str | None = None) -> int:
     """The day before collection: remind every active booking (deduplicated per booking)."""
     day = dt.date.fromisoformat(for_date) if for_date else selectors.today() + dt.timedelta(days=1)
     return services.reminders_send(for_date=day)
+
+
+@shared_task(name="bulky.purge_personal_data")
+def purge_personal_data() -> int:
+    """Daily: blank addresses and phone numbers past the retention period."""
+    return services.bookings_purge_personal_data()

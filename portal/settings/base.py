@@ -244,6 +244,11 @@ CELERY_BEAT_SCHEDULE["bulky-reminders"] = {
     "task": "bulky.send_reminders",
     "schedule": __import__("celery.schedules", fromlist=["crontab"]).crontab(hour=17, minute=0),
 }
+# Daily: blank addresses and phone numbers of bookings past the retention period.
+CELERY_BEAT_SCHEDULE["bulky-purge-personal-data"] = {
+    "task": "bulky.purge_personal_data",
+    "schedule": __import__("celery.schedules", fromlist=["crontab"]).crontab(hour=3, minute=30),
+}
 
 # --- portal.line (LINE platform layer) ---
 # Shared token buckets (portal/line/ratelimit.py), below LINE's published ceilings: in any

@@ -37,3 +37,31 @@ def test_reminder_goes_out_once(bulky_setup, open_booking_page, line_emulator, w
 
 def test_beat_schedule_runs_the_reminder_job(settings):
     assert settings.CELERY_BEAT_SCHEDULE["bulky-reminders"]["task"] == "bulky.send_reminders"
+
+
+def test_personal_data_is_blanked_after_the_retention_period(bulky_setup, open_booking_page, waste_client):
+    import datetime as dt
+
+    import time_machine
+
+    from intake.bulky.selectors import today
+
+    page = open_booking_page("U-retention")
+    form = page.form(area=bulky_setup.chuo.pk, collection_date=bookable_date(5).isoformat())
+    form[f"qty_{bulky_setup.chair.pk}"] = "1"
+    page.client.post("/bulky/r/", form)
+    booking = Booking.objects.get()
+    waste_client.post(f"/bulky/bookings/{booking.pk}/collect/")
+    assert tasks.purge_personal_data.delay().get() == 0
+    with time_machine.travel(today() + dt.timedelta(days=5 + 181), tick=False):
+        assert tasks.purge_personal_data.delay().get() == 1
+    booking.refresh_from_db()
+    assert booking.address == "" and booking.phone == "" and booking.personal_data_purged_at
+    assert booking.number and booking.total_fee_yen == 500  # the record itself stays
+    assert settings_has_job("bulky-purge-personal-data")
+
+
+def settings_has_job(name: str) -> bool:
+    from django.conf import settings
+
+    return name in settings.CELERY_BEAT_SCHEDULE

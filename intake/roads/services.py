@@ -526,6 +526,29 @@ def photos_pending_requeue(*, older_than: timedelta = timedelta(minutes=10)) -> 
     return len(ids)
 
 
+ORPHAN_PHOTO_AGE = timedelta(days=1)
+
+
+def photos_orphans_purge(*, older_than: timedelta = ORPHAN_PHOTO_AGE) -> int:
+    """Beat job: photos sent in a conversation that never became a report (cancelled,
+    expired) are deleted with their files after a day; residents' photos are not kept
+    without a purpose."""
+    stale = ReportPhoto.objects.filter(
+        report__isnull=True, kind=ReportPhoto.Kind.RESIDENT, created_at__lt=timezone.now() - older_than
+    )
+    removed = 0
+    for photo in stale.iterator():
+        for relative in (photo.original_path, photo.display_path, photo.thumb_path):
+            if relative:
+                try:
+                    imaging.private_path(relative).unlink(missing_ok=True)
+                except (OSError, ValueError):
+                    logger.warning("could not remove a file of road photo %s", photo.pk)
+        photo.delete()
+        removed += 1
+    return removed
+
+
 @transaction.atomic
 def after_photo_upload(*, body: bytes, actor: Any) -> ReportPhoto:
     """A staff-approved after-photo (for 完了): stored like residents' photos, publishable."""

@@ -21,4 +21,6 @@ def fetch_photo(self, photo_id: int) -> None:
 
 @shared_task(name="roads.requeue_pending_photos")
 def requeue_pending_photos() -> int:
+    """Every 10 minutes: re-enqueue pending photos, and delete photos of abandoned chats."""
+    services.photos_orphans_purge()
     return services.photos_pending_requeue()

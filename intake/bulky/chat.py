@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from portal.line import chat
 
 from . import selectors, services
-from .models import Booking
+from .models import Booking, BulkySettings
 
 START_WORDS = {"粗大ごみ", "粗大ゴミ", "粗大ごみ予約", "粗大ごみ申込"}
 CHECK_WORDS = {"予約確認", "粗大ごみ予約確認"}
@@ -36,10 +36,10 @@ class BulkyFlow:
             ctx.reply(
                 chat.text_message(
                     _(
-                        "粗大ごみの収集申込はこちらのページからどうぞ（30分間有効・1回限りのリンクです）。\n%(url)s\n\n"
+                        "粗大ごみの収集申込はこちらのページからどうぞ（%(minutes)d分間有効・1回限りのリンクです）。\n%(url)s\n\n"
                         "申込の確認・取消は「予約確認」と送ってください。"
                     )
-                    % {"url": url}
+                    % {"url": url, "minutes": BulkySettings.load().link_ttl_minutes}
                 )
             )
         ctx.end()

@@ -67,13 +67,11 @@ def _book_context(resident: Resident, post: dict | None = None) -> dict:
     default_area = previous.area_id if previous else None
     if default_area is None and resident.area_id:
         default_area = next((a.pk for a in areas if a.area_id == resident.area_id), None)
+    free = selectors.available_dates_for_areas(areas=areas, settings=config)
     area_dates = [
         {
             "area": area,
-            "dates": [
-                {"value": d.isoformat(), "label": selectors.format_date(d)}
-                for d, _free in selectors.available_dates(area=area, points=1)
-            ],
+            "dates": [{"value": d.isoformat(), "label": selectors.format_date(d)} for d, _free in free[area.pk]],
         }
         for area in areas
     ]

@@ -96,6 +96,39 @@ def available_dates(
     return result
 
 
+def available_dates_for_areas(
+    *, areas: list[CollectionArea], points: int = 1, settings: BulkySettings | None = None
+) -> dict[int, list[tuple[dt.date, int]]]:
+    """``available_dates`` for several areas in a constant number of queries (the booking page)."""
+    first, last = booking_window(settings=settings)
+    ids = [area.pk for area in areas]
+    stored = {
+        (area_id, date): (capacity, used)
+        for area_id, date, capacity, used in CollectionDay.objects.filter(area_id__in=ids, date__range=(first, last)).values_list(
+            "area_id", "date", "capacity_points", "used_points"
+        )
+    }
+    closures = list(
+        Closure.objects.filter(date__range=(first, last))
+        .filter(Q(area__isnull=True) | Q(area_id__in=ids))
+        .values_list("area_id", "date")
+    )
+    result: dict[int, list[tuple[dt.date, int]]] = {}
+    for area in areas:
+        closed = {date for area_id, date in closures if area_id in (None, area.pk)}
+        weekdays = set(area.weekday_numbers)
+        dates = []
+        current = first
+        while area.is_active and current <= last:
+            if current.weekday() in weekdays and current not in closed:
+                capacity, used = stored.get((area.pk, current), (area.capacity_points, 0))
+                if capacity - used >= points:
+                    dates.append((current, capacity - used))
+            current += dt.timedelta(days=1)
+        result[area.pk] = dates
+    return result
+
+
 def capacity_calendar(*, start: dt.date, days: int) -> tuple[list[dt.date], list[dict]]:
     """Rows per area: for each date, None (no collection) or (used, capacity)."""
     end = start + dt.timedelta(days=days - 1)

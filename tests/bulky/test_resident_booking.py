@@ -127,3 +127,23 @@ def test_link_is_single_use_short_lived_and_carries_no_line_id(
         response = page.client.get("/bulky/r/")
     assert response.status_code == 403 and "新しいリンク" in response.content.decode()
     assert Client().get("/bulky/r/bookings/").status_code == 403
+
+
+def test_booking_page_queries_do_not_grow_with_areas(bulky_setup, open_booking_page, django_assert_max_num_queries):
+    from intake.bulky.models import Closure, CollectionArea
+    from intake.bulky.selectors import available_dates
+    from portal.line.models import Area
+
+    for n in range(5):
+        CollectionArea.objects.create(area=Area.objects.create(code=f"ward-{n}", name=f"第{n}区"), weekdays="14")
+    Closure.objects.create(date=bookable_date(8), reason="祝日")
+    Closure.objects.create(date=bookable_date(9), area=bulky_setup.hakata, reason="工事")
+    CollectionDay.objects.create(area=bulky_setup.chuo, date=bookable_date(10), capacity_points=10, used_points=10)
+    page = open_booking_page("U-queries")
+    with django_assert_max_num_queries(10):
+        html = page.client.get("/bulky/r/").content.decode()
+    for area in CollectionArea.objects.all():
+        offered = re.findall(rf'<option value="([\d-]+)" data-area="{area.pk}"', html)
+        assert offered == [d.isoformat() for d, _free in available_dates(area=area)]
+    assert f'value="{bookable_date(9).isoformat()}" data-area="{bulky_setup.chuo.pk}"' in html
+    assert f'value="{bookable_date(9).isoformat()}" data-area="{bulky_setup.hakata.pk}"' not in html

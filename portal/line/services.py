@@ -107,25 +107,29 @@ def webhook_event_claim(*, event_id: int) -> bool:
 
 def webhook_event_process(*, event_id: int) -> bool:
     """Process one stored event once. Returns False when another worker has it or it is
-    already done. State changes commit together with the event's ``done`` mark; replies
-    go out after that commit."""
-    if not webhook_event_claim(event_id=event_id):
-        return False
-    event = WebhookEvent.objects.get(pk=event_id)
+    already done. The claim, the event's effects and its ``done`` mark commit together
+    (one transaction); replies go out after that commit."""
     outgoing: list[tuple[Resident, str, list[dict]]] = []
     try:
         with transaction.atomic():
-            outgoing = dispatch_event(event.payload)
+            # The claim is the transaction's first write: it locks the row (PostgreSQL) or
+            # takes SQLite's write lock, so a second worker on the same event waits, then
+            # finds it no longer pending. A crash rolls everything back: still pending.
+            if not webhook_event_claim(event_id=event_id):
+                return False
+            payload = WebhookEvent.objects.filter(pk=event_id).values_list("payload", flat=True).get()
+            outgoing = dispatch_event(payload)
             WebhookEvent.objects.filter(pk=event_id).update(
                 state=WebhookEvent.State.DONE, processed_at=timezone.now(), locked_until=None, error=""
             )
     except Exception as exc:
-        failed = event.attempts >= EVENT_MAX_ATTEMPTS
-        WebhookEvent.objects.filter(pk=event_id).update(
-            state=WebhookEvent.State.FAILED if failed else WebhookEvent.State.PENDING,
+        attempts = (WebhookEvent.objects.filter(pk=event_id).values_list("attempts", flat=True).first() or 0) + 1
+        WebhookEvent.objects.filter(pk=event_id, state=WebhookEvent.State.PENDING).update(
+            attempts=attempts,
+            state=WebhookEvent.State.FAILED if attempts >= EVENT_MAX_ATTEMPTS else WebhookEvent.State.PENDING,
             error=type(exc).__name__[:500],
-            # retried by the beat job after the lease runs out
-            locked_until=timezone.now() + timedelta(seconds=30 * event.attempts),
+            # retried by the beat job once this has passed
+            locked_until=timezone.now() + timedelta(seconds=30 * attempts),
         )
         logger.exception("webhook event %s failed (%s)", event_id, type(exc).__name__)
         return False

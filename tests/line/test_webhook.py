@@ -136,3 +136,27 @@ def test_webhook_body_shape_matches_webhook_yml():
     for key in ("type", "timestamp", "mode", "webhookEventId", "deliveryContext", "replyToken", "follow"):
         assert key in event
     assert len(event["webhookEventId"]) == 26
+
+
+def test_broker_down_keeps_events_pending_until_the_beat_job_requeues_them(line_resident, line_emulator, monkeypatch):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+    from kombu.exceptions import OperationalError
+
+    from portal.celery import app
+    from portal.line import tasks
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(app.conf, "task_always_eager", False)
+    monkeypatch.setattr(tasks.process_webhook_event, "apply_async", broker_down)
+    assert line_resident.follow(USER).status_code == 200  # still answered, event kept
+    assert WebhookEvent.objects.get().state == WebhookEvent.State.PENDING
+    monkeypatch.undo()
+    with time_machine.travel(timezone.now() + timedelta(minutes=2)):
+        assert tasks.requeue_pending.delay().get() == {"events": 1, "pushes": 0}
+    assert WebhookEvent.objects.get().state == WebhookEvent.State.DONE
+    assert Resident.objects.filter(line_user_id=USER).exists()

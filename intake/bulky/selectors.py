@@ -130,22 +130,26 @@ def available_dates_for_areas(
 
 
 def capacity_calendar(*, start: dt.date, days: int) -> tuple[list[dt.date], list[dict]]:
-    """Rows per area: for each date, None (no collection) or (used, capacity)."""
+    """Rows per area: for each date, None (no collection) or used / capacity points. A day
+    that still has bookings is shown even if it has since been closed."""
     end = start + dt.timedelta(days=days - 1)
     dates = [start + dt.timedelta(days=i) for i in range(days)]
+    stored = {(d.area_id, d.date): d for d in CollectionDay.objects.filter(date__range=(start, end))}
+    closures = list(Closure.objects.filter(date__range=(start, end)).values_list("area_id", "date"))
     rows = []
-    stored = {(d.area_id, d.date): d for d in CollectionDay.objects.filter(date__range=(start, end)).select_related("area")}
     for area in CollectionArea.objects.select_related("area"):
-        on = set(collection_dates(area=area, start=start, end=end))
+        closed = {date for area_id, date in closures if area_id in (None, area.pk)}
+        weekdays = set(area.weekday_numbers)
         cells = []
         for date in dates:
-            if date not in on:
+            day = stored.get((area.pk, date))
+            collecting = date.weekday() in weekdays and date not in closed
+            if not collecting and not (day and day.used_points):
                 cells.append(None)
                 continue
-            day = stored.get((area.pk, date))
             used = day.used_points if day else 0
             capacity = day.capacity_points if day else area.capacity_points
-            cells.append({"date": date, "used": used, "capacity": capacity, "full": used >= capacity})
+            cells.append({"date": date, "used": used, "capacity": capacity, "full": used >= capacity, "closed": not collecting})
         rows.append({"area": area, "cells": cells})
     return dates, rows
 

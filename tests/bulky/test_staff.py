@@ -135,9 +135,14 @@ def test_route_list_page_and_csv(booked, bulky_setup, waste_client, line_emulato
     assert "bulky.route_viewed" in actions and "bulky.route_exported" in actions
 
 
-def test_capacity_calendar(booked, bulky_setup, waste_client):
-    html = waste_client.get("/bulky/calendar/").content.decode()
-    assert "中央区" in html and "6/10" in html
+def test_capacity_calendar(booked, bulky_setup, waste_client, django_assert_max_num_queries):
+    from intake.bulky.models import Closure
+
+    Closure.objects.create(date=bookable_date(7), area=bulky_setup.chuo, reason="臨時休止")
+    with django_assert_max_num_queries(8):
+        html = waste_client.get("/bulky/calendar/").content.decode()
+    assert "中央区" in html and "6/10" in html and "休止" in html  # closed after booking: still shown
+    assert "0/10" in html
 
 
 def test_setup_pages(bulky_setup, waste_client, make_staff):

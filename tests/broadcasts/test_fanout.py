@@ -189,3 +189,19 @@ def test_emergency_broadcast_uses_the_broadcast_endpoint_after_two_taps(
     assert b.status == Broadcast.Status.DONE
     assert line_emulator.broadcasts() and line_emulator.requests("multicast") == []
     assert len(line_emulator.requests("broadcast")) == 1
+
+
+def test_live_progress_while_sending(client, author, approver, make_broadcast, crowd, line_emulator):
+    """Mid-send, the polling endpoint shows batches done and people reached; the page polls."""
+    recipients, others, area = crowd
+    b = make_broadcast(areas=[area], to="approved", approver=approver)
+    services.broadcast_send(broadcast=b, actor=author)
+    services.broadcast_start(broadcast_id=b.pk)  # snapshot; the batch tasks have not run yet
+    first = b.batches.order_by("number").first()
+    services.batch_send(batch_id=first.pk)
+    client.force_login(author)
+    progress = client.get(reverse("broadcasts:progress", args=[b.pk])).json()
+    assert progress["status"] == "配信中" and not progress["finished"]
+    assert (progress["batches_done"], progress["batches_total"], progress["recipients_reached"]) == (1, 3, "500人")
+    page = client.get(reverse("broadcasts:detail", args=[b.pk])).content.decode()
+    assert 'data-live="1"' in page and "progress.js" in page

@@ -78,8 +78,12 @@ def load(say: Callable[[str], None]) -> None:
     if RoadReport.objects.filter(comment__startswith="[demo]").exists():
         say("roads: demo reports already present")
         return
+    from portal.line.models import Area, Resident
+
     rng = random.Random(5)
     categories = list(Category.objects.all())
+    areas = list(Area.objects.all())
+    residents = list(Resident.objects.order_by("id")[:12])
     now = timezone.now()
     for i in range(12):
         category = categories[i % len(categories)]
@@ -91,7 +95,10 @@ def load(say: Callable[[str], None]) -> None:
             address_text="",
             comment=f"[demo] {category.name}の通報（デモ）",
             created_at=now - timedelta(days=rng.randint(0, 40), hours=rng.randint(0, 20)),
+            resident=residents[i] if i < len(residents) else None,
         )
+        if areas:
+            RoadReport.objects.filter(pk=report.pk).update(area=rng.choice(areas))
         photo = ReportPhoto.objects.create(report=report)
         services._store(photo, demo_photo(i), folder="photos")
         photo.save()

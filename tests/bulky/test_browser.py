@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.test import Client
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
@@ -31,7 +32,10 @@ def _wait_for(predicate, timeout: float = 5.0):
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        value = predicate()
+        try:
+            value = predicate()
+        except (StaleElementReferenceException, NoSuchElementException):
+            value = None  # the page is being replaced by the next one
         if value:
             return value
         time.sleep(0.05)
@@ -73,7 +77,7 @@ def test_resident_books_and_cancels_on_a_phone(browser, bulky_setup, line_reside
     browser.find_element(By.ID, "phone").send_keys("092-000-1234")
     browser.find_element(By.ID, "submit-booking").click()
 
-    number = _wait_for(lambda: browser.find_elements(By.ID, "booking-number")).pop().text
+    number = _wait_for(lambda: browser.find_element(By.ID, "booking-number").text)
     booking = Booking.objects.get()
     assert number == booking.number and booking.area == bulky_setup.hakata and booking.collection_date == date
     assert "申込を受け付けました" in browser.page_source

@@ -39,7 +39,7 @@ def _marker(report: RoadReport) -> dict | None:
         "lng": report.longitude,
         "ref": report.reference,
         "label": f"{report.reference} {report.category.name} {report.get_status_display()}",
-        "url": reverse("roads:detail", args=[report.pk]),
+        "url": report.detail_url,
     }
 
 
@@ -59,6 +59,9 @@ def queue(request: HttpRequest) -> HttpResponse:
     filterset, qs = _filtered(request)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = selectors.with_photo_counts(list(page.object_list))
+    detail_prefix = reverse("roads:detail", args=[0]).removesuffix("0/")
+    for row in rows:
+        row.detail_url = f"{detail_prefix}{row.pk}/"  # one reverse() for the page, not one per row
     params = request.GET.copy()
     params.pop("page", None)
     return render(
@@ -168,6 +171,7 @@ def _report_or_404(pk: int) -> RoadReport:
 @access.require(Perm.TRIAGE_ROAD_REPORTS)
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     report = _report_or_404(pk)
+    report.detail_url = request.path
     services.report_view_record(report=report, actor=request.user, request=request)
     assign_form = forms.AssignForm(
         initial={"team": report.team_id, "assignee": report.assignee_id, "priority": report.priority, "area": report.area_id}

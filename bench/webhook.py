@@ -69,7 +69,8 @@ def main() -> None:
     parser.add_argument("--redis-db", type=int, default=12, help="broker db; the cache uses the next one")
     parser.add_argument("--events", type=int, default=10000)
     parser.add_argument("--senders", type=int, default=16)
-    parser.add_argument("--redeliver", type=float, default=0.05, help="share of events LINE sends twice")
+    parser.add_argument("--redeliver", type=float, default=0.05, help="share of posts LINE sends twice")
+    parser.add_argument("--events-per-post", type=int, default=1, help="events in one webhook body (LINE batches)")
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--web-threads", type=int, default=8, help="gunicorn gthread threads per worker")
     parser.add_argument("--celery-concurrency", type=int, default=4)
@@ -139,12 +140,14 @@ def main() -> None:
         rng = random.Random(7)
         users = [f"Ubench{i:027x}" for i in range(args.events)]
         events = [simulate.text_event(u, "こんにちは") for u in users]
-        bodies = [simulate.callback_body([e]) for e in events]
+        k = max(1, args.events_per_post)
+        groups = [events[i : i + k] for i in range(0, len(events), k)]
+        bodies = [simulate.callback_body(group) for group in groups]
         redeliveries = []
-        for event in events:
+        for group in groups:
             if rng.random() < args.redeliver:
-                again = dict(event, deliveryContext={"isRedelivery": True})
-                redeliveries.append(simulate.callback_body([again]))
+                again = [dict(e, deliveryContext={"isRedelivery": True}) for e in group]
+                redeliveries.append(simulate.callback_body(again))
         conn = http.client.HTTPConnection("127.0.0.1", emulator_port, timeout=30)
         conn.request(
             "POST",
@@ -199,6 +202,7 @@ def main() -> None:
             t.join()
         send_seconds = time.perf_counter() - started
         posted = len(latencies)
+        posted_events = posted * k  # every post carries k events (the last group may be shorter)
 
         # Processing: wait until every stored event is done (or the cap).
         drain_deadline = time.monotonic() + args.drain_seconds
@@ -235,7 +239,9 @@ def main() -> None:
               f"gunicorn -w {args.web_workers} -k gthread --threads {args.web_threads}, "
               f"celery -c {args.celery_concurrency}, PostgreSQL + Redis")  # fmt: skip
         print(f"  machine load average at start: {load_at_start}")
-        print(f"  posted {posted} in {send_seconds:.1f} s: {posted / send_seconds:.0f} events/s; statuses {statuses}")
+        print(f"  posted {posted} requests ({k} event(s) each) in {send_seconds:.1f} s: "
+              f"{posted_events / send_seconds:.0f} events/s, {posted / send_seconds:.0f} requests/s; "
+              f"statuses {statuses}")  # fmt: skip
         print(f"  latency p50 {pct(50):.1f} ms, p99 {pct(99):.1f} ms, max {lat_ms[-1] if lat_ms else 0:.1f} ms, "
               f"mean {statistics.fmean(lat_ms) if lat_ms else 0:.1f} ms")  # fmt: skip
         print(f"  stored {stored} events (unique ids sent: {len(events)}), done {done}; all processed "

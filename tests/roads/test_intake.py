@@ -220,3 +220,17 @@ def test_photos_of_abandoned_conversations_are_deleted_after_a_day(line_resident
         tasks.requeue_pending_photos.delay()
     assert ReportPhoto.objects.count() == 0
     assert not original.exists()
+
+
+def test_two_photos_in_one_callback_both_count(line_resident, line_emulator, road_setup):
+    from portal.line import simulate
+
+    start_to_photos(line_resident, USER, road_setup["pothole"])
+    events = []
+    for _ in range(2):
+        message_id = simulate.new_message_id()
+        line_emulator.add_content(message_id)
+        events.append(simulate.image_event(USER, message_id=message_id))
+    line_resident.post_events(events)
+    assert Conversation.objects.get().data["photo_ids"] == list(ReportPhoto.objects.order_by("pk").values_list("pk", flat=True))
+    assert ReportPhoto.objects.filter(state="ready").count() == 2

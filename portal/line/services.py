@@ -84,15 +84,15 @@ def webhook_events_store(*, events: list[dict]) -> list[int]:
 
 
 def _enqueue_events(ids: list[int]) -> None:
-    from .tasks import process_webhook_event
+    from .tasks import process_webhook_event, process_webhook_events
 
-    for pk in ids:
-        try:
-            process_webhook_event.apply_async(args=[pk], retry=True, retry_policy={"max_retries": 1, "interval_start": 0})
-        except Exception as exc:  # noqa: BLE001 - the broker is down: the beat job re-enqueues
-            logger.warning("webhook event %s stays pending: enqueue failed (%s)", pk, type(exc).__name__)
-            if getattr(process_webhook_event.app.conf, "task_always_eager", False):
-                raise
+    task, args = (process_webhook_event, [ids[0]]) if len(ids) == 1 else (process_webhook_events, [ids])
+    try:
+        task.apply_async(args=args, retry=True, retry_policy={"max_retries": 1, "interval_start": 0})
+    except Exception as exc:  # noqa: BLE001 - the broker is down: the beat job re-enqueues
+        logger.warning("%d webhook event(s) stay pending: enqueue failed (%s)", len(ids), type(exc).__name__)
+        if getattr(task.app.conf, "task_always_eager", False):
+            raise
 
 
 def webhook_event_claim(*, event_id: int) -> bool:

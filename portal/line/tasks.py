@@ -17,6 +17,12 @@ def process_webhook_event(event_id: int) -> bool:
     return services.webhook_event_process(event_id=event_id)
 
 
+@shared_task(name="line.process_webhook_events", acks_late=True, ignore_result=True)
+def process_webhook_events(event_ids: list[int]) -> int:
+    """The events of one webhook body, in order (one message on the broker per body)."""
+    return sum(1 for pk in event_ids if services.webhook_event_process(event_id=pk))
+
+
 def _backoff(retries: int) -> float:
     return min(300.0, 2.0**retries) + random.uniform(0, 1)
 

@@ -160,3 +160,15 @@ def test_broker_down_keeps_events_pending_until_the_beat_job_requeues_them(line_
         assert tasks.requeue_pending.delay().get() == {"events": 1, "pushes": 0}
     assert WebhookEvent.objects.get().state == WebhookEvent.State.DONE
     assert Resident.objects.filter(line_user_id=USER).exists()
+
+
+def test_events_of_one_body_are_processed_in_order(line_resident, line_emulator):
+    events = [
+        simulate.follow_event(USER),
+        simulate.postback_event(USER, "flow=prefs&step=consent&value=yes"),
+        simulate.text_event(USER, "配信停止"),
+    ]
+    assert line_resident.post_events(events).status_code == 200
+    resident = Resident.objects.get(line_user_id=USER)
+    assert resident.consented_at is not None and resident.segment_opt_out
+    assert WebhookEvent.objects.filter(state=WebhookEvent.State.DONE).count() == 3

@@ -159,6 +159,14 @@ def main() -> None:
         rng.shuffle(payloads)
         signed = [(body, simulate.signature(body, SECRET)) for body in payloads]
 
+        # Warm-up: LINE's verification request (empty events) on every web thread.
+        warm = simulate.callback_body([])
+        for _ in range(4 * args.web_workers * args.web_threads):
+            c = http.client.HTTPConnection("127.0.0.1", web_port, timeout=30)
+            c.request("POST", "/line/webhook", warm, {"Content-Type": "application/json",
+                                                      "X-Line-Signature": simulate.signature(warm, SECRET)})  # fmt: skip
+            c.getresponse().read()
+            c.close()
         load_at_start = " ".join(f"{x:.1f}" for x in os.getloadavg())
         latencies: list[float] = []
         statuses: dict[int, int] = {}

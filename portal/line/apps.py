@@ -25,7 +25,7 @@ class LineConfig(AppConfig):
         from accounts.roles import Perm
         from portal import demo, navigation
 
-        from . import chat
+        from . import chat, tasks  # noqa: F401 - tasks: loaded at start, not on the first webhook
         from .audit import ACTIONS
         from .demo import load_demo
         from .flows import PreferencesFlow, ShowPreferencesFlow

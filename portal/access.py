@@ -4,7 +4,8 @@ A declaration is one of:
 - ``PUBLIC``: no sign-in (sign-in pages, the LINE webhook, which checks its own signature,
   residents' signed links, the Open311 API with its own keys);
 - ``AUTHENTICATED``: any signed-in, active staff member;
-- a permission string such as ``"accounts.manage_staff"`` (see ``accounts.roles.Perm``).
+- a permission string such as ``"accounts.manage_staff"`` (see ``accounts.roles.Perm``);
+- a tuple of permission strings: any one of them suffices.
 
 tests/test_access_matrix.py walks every URL pattern and fails when one declares nothing.
 """
@@ -24,8 +25,13 @@ AUTHENTICATED = "authenticated"
 ATTRIBUTE = "portal_permission"
 
 
-def user_passes(user: Any, permission: str) -> bool:
+Permission = str | tuple[str, ...]
+
+
+def user_passes(user: Any, permission: Permission) -> bool:
     """Whether ``user`` satisfies the declared ``permission``."""
+    if isinstance(permission, tuple):
+        return any(user_passes(user, one) for one in permission)
     if permission == PUBLIC:
         return True
     if not (user and user.is_authenticated and user.is_active):
@@ -35,7 +41,7 @@ def user_passes(user: Any, permission: str) -> bool:
     return user.has_perm(permission)
 
 
-def _check(request: HttpRequest, permission: str) -> HttpResponse | None:
+def _check(request: HttpRequest, permission: Permission) -> HttpResponse | None:
     if user_passes(request.user, permission):
         return None
     if not request.user.is_authenticated:
@@ -43,7 +49,7 @@ def _check(request: HttpRequest, permission: str) -> HttpResponse | None:
     raise PermissionDenied
 
 
-def require(permission: str) -> Callable:
+def require(permission: Permission) -> Callable:
     """Decorator for function views: declare and enforce ``permission``."""
 
     def decorator(view: Callable) -> Callable:
@@ -63,7 +69,7 @@ def require(permission: str) -> Callable:
 class PermissionRequiredMixin:
     """Mixin for class-based views: set ``portal_permission`` on the class."""
 
-    portal_permission: str | None = None
+    portal_permission: Permission | None = None
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if self.portal_permission is None:
@@ -84,7 +90,7 @@ class DeclaredPermission(BasePermission):
         return user_passes(request.user, permission)
 
 
-def declared_permission(callback: Callable) -> str | None:
+def declared_permission(callback: Callable) -> Permission | None:
     """The permission a resolved URL callback declares, or None when it declares none."""
     for owner in (callback, getattr(callback, "view_class", None), getattr(callback, "cls", None)):
         if owner is not None and getattr(owner, ATTRIBUTE, None):

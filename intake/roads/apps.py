@@ -23,6 +23,7 @@ class RoadsConfig(AppConfig):
             navigation.NavItem(_("道路通報"), "roads:queue", Perm.TRIAGE_ROAD_REPORTS, order=40),
             navigation.NavItem(_("道路通報の統計"), "roads:stats", Perm.TRIAGE_ROAD_REPORTS, order=41),
             navigation.NavItem(_("Open311 APIキー"), "roads:api_keys", Perm.MANAGE_SETTINGS, order=90),
+            navigation.NavItem(_("道路通報の設定"), "roads:settings_home", Perm.MANAGE_SETTINGS, order=91),
         )
         navigation.register_dashboard(Perm.TRIAGE_ROAD_REPORTS, dashboard.cards)
         demo.register(40, "roads", demo_data.load)

@@ -23,6 +23,7 @@ urlpatterns = [
     path("public/<str:token>/<str:variant>/", views.public_photo, name="public_photo"),
     path("settings/api-keys/", views.api_keys, name="api_keys"),
     path("settings/api-keys/<int:pk>/revoke/", views.api_key_revoke, name="api_key_revoke"),
+    path("settings/", views.settings_home, name="settings_home"),
     path("settings/<str:kind>/", views.settings_list, name="settings"),
     path("settings/<str:kind>/<int:pk>/", views.settings_edit, name="settings_edit"),
 ]

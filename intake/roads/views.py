@@ -382,7 +382,8 @@ def stats(request: HttpRequest) -> HttpResponse:
     return render(request, "roads/stats.html", {"stats": selectors.statistics()})
 
 
-# -- settings: categories, teams, templates (road staff), API keys (admins) -------------
+# -- settings: categories, teams, templates (road staff and admins), API keys (admins) --
+SETTINGS_PERMISSION = (Perm.TRIAGE_ROAD_REPORTS, Perm.MANAGE_SETTINGS)
 SETTINGS_KINDS = {
     "categories": (Category, forms.CategoryForm, gettext_lazy("通報種別"), ["name", "team", "emergency_phone", "is_active"]),
     "teams": (Team, forms.TeamForm, gettext_lazy("担当班"), ["code", "name", "is_active"]),
@@ -395,7 +396,12 @@ SETTINGS_KINDS = {
 }
 
 
-@access.require(Perm.TRIAGE_ROAD_REPORTS)
+@access.require(SETTINGS_PERMISSION)
+def settings_home(request: HttpRequest) -> HttpResponse:
+    return redirect("roads:settings", kind="categories")
+
+
+@access.require(SETTINGS_PERMISSION)
 def settings_list(request: HttpRequest, kind: str) -> HttpResponse:
     if kind not in SETTINGS_KINDS:
         raise Http404
@@ -417,7 +423,7 @@ def settings_list(request: HttpRequest, kind: str) -> HttpResponse:
     )
 
 
-@access.require(Perm.TRIAGE_ROAD_REPORTS)
+@access.require(SETTINGS_PERMISSION)
 def settings_edit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     if kind not in SETTINGS_KINDS:
         raise Http404

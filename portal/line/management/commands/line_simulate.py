@@ -19,6 +19,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlparse
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -27,6 +28,18 @@ from portal.line import simulate
 from portal.line.emulator import sample_jpeg
 
 ACTIONS = ["follow", "unfollow", "text", "postback", "tap", "image", "location", "sticker"]
+
+
+DEMO_EMULATOR = "http://127.0.0.1:8765"  # where `make run` starts the emulator
+
+
+def _default_emulator() -> str:
+    """LINE_API_BASE_URL when it points at a local emulator; otherwise the demo's emulator.
+    The simulator never talks to the real LINE platform."""
+    configured = settings.LINE_API_BASE_URL
+    if urlparse(configured).hostname in ("127.0.0.1", "localhost", "::1"):
+        return configured
+    return DEMO_EMULATOR
 
 
 def _call(url: str, payload: dict | None = None, method: str = "POST", timeout: float = 10) -> tuple[int, bytes]:
@@ -56,13 +69,13 @@ class Command(BaseCommand):
         parser.add_argument("--lng", type=float, default=None)
         parser.add_argument("--address", default="")
         parser.add_argument("--url", default="http://127.0.0.1:8000/line/webhook", help="the portal's webhook URL")
-        parser.add_argument("--emulator", default="", help="LINE emulator URL (default: LINE_API_BASE_URL)")
+        parser.add_argument("--emulator", default="", help="LINE emulator URL (default: LINE_API_BASE_URL when local, else http://127.0.0.1:8765)")
         parser.add_argument("--secret", default="", help="channel secret (default: LINE_CHANNEL_SECRET)")
         parser.add_argument("--wait", type=float, default=3.0, help="seconds to wait for the bot's answer (0: do not wait)")
 
     def handle(self, *args, **options) -> None:
         user = options["user"] or simulate.new_user_id()
-        emulator = (options["emulator"] or settings.LINE_API_BASE_URL).rstrip("/")
+        emulator = (options["emulator"] or _default_emulator()).rstrip("/")
         action = options["action"]
         before = self._received(emulator, user)
         if action == "tap":

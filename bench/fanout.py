@@ -38,16 +38,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def family(pid: int) -> list[int]:
+    """A process and its children (a prefork pool's processes)."""
+    pids = [pid]
+    try:
+        pids += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        pass
+    return pids
+
+
 def rss_mb(pid: int) -> float:
     """RSS of a process and its children (prefork pools), in MB."""
     total = 0
-    pids = [pid]
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        pids += [int(c) for c in children]
-    except OSError:
-        pass
-    for p in pids:
+    for p in family(pid):
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
@@ -74,10 +78,10 @@ def machine_cpu() -> tuple[float, float]:
 
 
 class Worker:
-    def __init__(self, name: str, env: dict, concurrency: int) -> None:
+    def __init__(self, name: str, env: dict, concurrency: int, pool: str = "threads") -> None:
         self.name = name
         self.log = open(Path(tempfile.gettempdir()) / f"bench-fanout-{name}.log", "wb")  # noqa: SIM115
-        cmd = [sys.executable, "-m", "celery", "-A", "portal", "worker", "-n", f"{name}@%h", "--pool=threads",
+        cmd = [sys.executable, "-m", "celery", "-A", "portal", "worker", "-n", f"{name}@%h", f"--pool={pool}",
                f"--concurrency={concurrency}", "--loglevel=WARNING", "--without-gossip", "--without-mingle",
                "--without-heartbeat", "--prefetch-multiplier=1"]  # fmt: skip
         self.proc = subprocess.Popen(cmd, cwd=_common.ROOT, env={**os.environ, **env}, stdout=self.log, stderr=subprocess.STDOUT,
@@ -88,7 +92,7 @@ class Worker:
     def sample(self) -> None:
         if self.proc.poll() is None:
             self.peak = max(self.peak, rss_mb(self.proc.pid))
-            self.cpu = max(self.cpu, cpu_seconds(self.proc.pid))
+            self.cpu = max(self.cpu, sum(cpu_seconds(p) for p in family(self.proc.pid)))
 
     def kill(self) -> None:
         os.killpg(self.proc.pid, signal.SIGKILL)
@@ -142,7 +146,7 @@ def run(args, env: dict, *, faults: bool) -> dict:
         emu_cmd += ["--fault-429", "0.025", "--fault-500", "0.025"]
     emulator = subprocess.Popen(emu_cmd, cwd=_common.ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
-    workers = [Worker(f"bench{i + 1}", env, args.concurrency) for i in range(args.workers)]
+    workers = [Worker(f"bench{i + 1}", env, args.concurrency, args.pool) for i in range(args.workers)]
     try:
         for _ in range(100):
             try:
@@ -162,7 +166,7 @@ def run(args, env: dict, *, faults: bool) -> dict:
         services.broadcast_approve(broadcast=b, approver=approver)
         cpu0 = machine_cpu()
         emu_cpu0 = cpu_seconds(emulator.pid)
-        worker_cpu0 = sum(cpu_seconds(w.proc.pid) for w in workers)
+        worker_cpu0 = sum(cpu_seconds(p) for w in workers for p in family(w.proc.pid))
         t0 = time.monotonic()
         services.broadcast_send(broadcast=b, actor=author)  # enqueues the start task on commit
         killed = False
@@ -184,7 +188,7 @@ def run(args, env: dict, *, faults: bool) -> dict:
                         f"  killed worker {workers[-1].name} (pid {workers[-1].proc.pid}) at {done}/{total} batches", flush=True
                     )
                     time.sleep(1.0)
-                    restarted.append(Worker(f"{workers[-1].name}r", env, args.concurrency))
+                    restarted.append(Worker(f"{workers[-1].name}r", env, args.concurrency, args.pool))
             if faults and time.monotonic() - last_requeue > 5:
                 services.batches_requeue_stale(older_than=15)
                 last_requeue = time.monotonic()
@@ -265,17 +269,22 @@ def main() -> None:
     parser.add_argument("--residents", type=int, default=1_000_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=8, help="threads per worker process")
+    parser.add_argument("--pool", default="threads", help="Celery pool of each worker (threads, prefork)")
+    parser.add_argument("--db-reuse-max", type=int, default=1000, help="CELERY_DB_REUSE_MAX of the workers (0: Celery's default)")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", _common.DEFAULT_DB))
     parser.add_argument("--no-faults", action="store_true", help="skip the second run (429/500 + killed worker)")
     parser.add_argument("--timeout", type=float, default=900)
     args = parser.parse_args()
-    env = _common.configure(database_url=args.database_url, broker_db=8, cache_db=9)
+    # Workers keep their database connection across tasks (see CELERY_DB_REUSE_MAX in settings).
+    env = _common.configure(database_url=args.database_url, broker_db=8, cache_db=9,
+                            extra={"CELERY_DB_REUSE_MAX": str(args.db_reuse_max)})  # fmt: skip
     _common.ensure_database(args.database_url)
     _common.setup_django()
     t = time.monotonic()
     made = _common.populate_flat(args.residents)
     print(f"residents: {args.residents:,} reachable ({'inserted' if made else 'already there'} in {time.monotonic() - t:.1f} s)")
-    print(f"workers: {args.workers} processes × {args.concurrency} threads; emulator multicast limit 200/s; PostgreSQL + Redis")
+    print(f"workers: {args.workers} × --pool={args.pool} --concurrency={args.concurrency}, db reuse {args.db_reuse_max}; "
+          "emulator multicast limit 200/s; PostgreSQL + Redis")  # fmt: skip
     report("clean run", run(args, env, faults=False))
     if not args.no_faults:
         report("5 % 429/500 injected, one worker killed mid-send", run(args, env, faults=True))

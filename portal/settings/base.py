@@ -266,6 +266,10 @@ CELERY_BEAT_SCHEDULE["line-purge-blocked"] = {"task": "line.purge_blocked_reside
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 
 # --- broadcasts ---------------------------------------------------------------------------
+# Celery's Django fix-up closes the database connection before and after every task unless
+# this is set (then each thread keeps it for about twice as many tasks): a fan-out batch task
+# otherwise pays a new PostgreSQL connection. Unset (default) keeps Celery's behaviour.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=0) or None
 # Start 予約済 broadcasts whose time has come (the task only enqueues; start is idempotent).
 CELERY_BEAT_SCHEDULE["broadcasts-start-due"] = {"task": "broadcasts.start_due", "schedule": 30.0}
 

@@ -32,7 +32,10 @@ class ReportFilter(django_filters.FilterSet):
     area = django_filters.ModelChoiceFilter(label=_("地域"), queryset=Area.objects.all(), widget=FastSelect)
     team = django_filters.ModelChoiceFilter(label=_("担当班"), queryset=Team.objects.all(), widget=FastSelect)
     assignee = django_filters.ModelChoiceFilter(label=_("担当者"), queryset=_road_staff, widget=FastSelect)
-    priority = django_filters.TypedChoiceFilter(label=_("優先度"), choices=Priority.choices, coerce=int, widget=FastSelect)
+    # An explicit empty choice: without it the select shows 「低」 and filtering sends it.
+    priority = django_filters.TypedChoiceFilter(
+        label=_("優先度"), choices=[("", "---------"), *Priority.choices], coerce=int, widget=FastSelect
+    )
     date_from = django_filters.DateFilter(label=_("受付日（から）"), method="filter_date_from", widget=DateInput)
     date_to = django_filters.DateFilter(label=_("受付日（まで）"), method="filter_date_to", widget=DateInput)
     duplicates = django_filters.BooleanFilter(

@@ -44,3 +44,17 @@ def test_other_roles_cannot_edit_categories(client, make_staff, road_setup, role
 def test_admin_sees_the_road_settings_in_the_menu(client, make_staff):
     client.force_login(make_staff(roles.ADMIN))
     assert b"/roads/settings/" in client.get("/").content
+
+
+def test_queue_priority_filter_starts_empty_and_submitting_it_keeps_every_report(road_client, make_report):
+    from intake.roads.models import Priority
+
+    low = make_report()
+    high = make_report()
+    type(high).objects.filter(pk=high.pk).update(priority=Priority.choices[-1][0])
+    page = road_client.get("/roads/").content.decode()
+    select = page[page.index('name="priority"') : page.index("</select>", page.index('name="priority"'))]
+    assert '<option value="" selected>' in select
+    # Submitting the untouched filter form (empty priority) lists both reports.
+    listed = road_client.get("/roads/", {"priority": "", "sort": "new"}).content.decode()
+    assert low.reference in listed and high.reference in listed

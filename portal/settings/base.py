@@ -261,6 +261,10 @@ LINE_RATE_LIMITS = {
 }
 CELERY_BEAT_SCHEDULE["line-requeue-pending"] = {"task": "line.requeue_pending", "schedule": 60.0}
 CELERY_BEAT_SCHEDULE["line-purge-blocked"] = {"task": "line.purge_blocked_residents", "schedule": 3600.0}
+# The webhook skips the staff portal's middleware after SecurityMiddleware (portal/line/middleware.py).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "portal.line.middleware.WebhookShortcutMiddleware"
+)
 # Tasks a worker enqueues (a chat reply pushed after its token expired) go to the queue it
 # consumes; tests start workers on a per-run queue and pass it here.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")

@@ -172,3 +172,22 @@ def test_events_of_one_body_are_processed_in_order(line_resident, line_emulator)
     resident = Resident.objects.get(line_user_id=USER)
     assert resident.consented_at is not None and resident.segment_opt_out
     assert WebhookEvent.objects.filter(state=WebhookEvent.State.DONE).count() == 3
+
+
+def test_webhook_skips_the_staff_middleware_but_keeps_host_checking(line_resident, client, settings):
+    """The webhook is answered before sessions, locale, auth, messages, allauth and MFA run
+    (portal/line/middleware.py); ALLOWED_HOSTS and the security headers still apply."""
+    response = line_resident.post_events([simulate.text_event(USER, "こんにちは")])
+    assert response.status_code == 200
+    assert WebhookEvent.objects.count() == 1
+    assert "Content-Language" not in response  # LocaleMiddleware did not run
+    assert "Cookie" not in response.get("Vary", "")  # nor SessionMiddleware
+    assert not response.cookies
+    assert response["X-Content-Type-Options"] == "nosniff"  # SecurityMiddleware did
+    body = simulate.callback_body([simulate.text_event(USER, "もう一度")])
+    sig = simulate.signature(body, settings.LINE_CHANNEL_SECRET)
+    assert client.post("/line/webhook", body, content_type="application/json", HTTP_X_LINE_SIGNATURE=sig,
+                       HTTP_HOST="evil.example").status_code == 400  # fmt: skip
+    assert WebhookEvent.objects.count() == 1
+    # every other page still goes through the whole stack
+    assert "Cookie" in client.get("/line/audience/").get("Vary", "")

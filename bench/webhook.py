@@ -54,6 +54,24 @@ def wait_http(port: int, path: str, timeout: float = 60.0) -> None:
     raise RuntimeError(f"nothing answered on port {port}")
 
 
+def session_cpu_seconds(sid: int) -> float:
+    """CPU time (user + system) of every live process in session ``sid`` (a process
+    started with ``start_new_session`` and its children: gunicorn's or Celery's workers)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid:  # fields after the name: state ppid pgrp session ...
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
 def ensure_database(url: str) -> None:
     import psycopg
 
@@ -73,6 +91,7 @@ def main() -> None:
     parser.add_argument("--events-per-post", type=int, default=1, help="events in one webhook body (LINE batches)")
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--web-threads", type=int, default=8, help="gunicorn gthread threads per worker")
+    parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class (gthread, sync)")
     parser.add_argument("--celery-concurrency", type=int, default=4)
     parser.add_argument("--max-seconds", type=float, default=120.0, help="cap on the sending phase")
     parser.add_argument("--drain-seconds", type=float, default=300.0, help="cap on waiting for processing")
@@ -128,9 +147,9 @@ def main() -> None:
     try:
         start([python, "manage.py", "line_emulator", "--port", str(emulator_port), "--token", TOKEN,
                "--reply-token-ttl", "3600", "--detail-users", "0"])  # fmt: skip
-        start([python, "-m", "gunicorn", "portal.wsgi", "-w", str(args.web_workers), "-k", "gthread",
+        web = start([python, "-m", "gunicorn", "portal.wsgi", "-w", str(args.web_workers), "-k", args.worker_class,
                "--threads", str(args.web_threads), "-b", f"127.0.0.1:{web_port}", "--backlog", "2048"])  # fmt: skip
-        start([python, "-m", "celery", "-A", "portal", "worker", "-Q", "line-bench", "-n", "line-bench@%h",
+        worker = start([python, "-m", "celery", "-A", "portal", "worker", "-Q", "line-bench", "-n", "line-bench@%h",
                f"--concurrency={args.celery_concurrency}", "--loglevel=WARNING",
                "--without-gossip", "--without-mingle", "--without-heartbeat"])  # fmt: skip
         wait_http(emulator_port, "/_emulator/summary")
@@ -168,6 +187,7 @@ def main() -> None:
             c.getresponse().read()
             c.close()
         load_at_start = " ".join(f"{x:.1f}" for x in os.getloadavg())
+        cpu_at_start = (session_cpu_seconds(web.pid), session_cpu_seconds(worker.pid), time.process_time())
         latencies: list[float] = []
         statuses: dict[int, int] = {}
         lock = threading.Lock()
@@ -209,6 +229,13 @@ def main() -> None:
         for t in threads:
             t.join()
         send_seconds = time.perf_counter() - started
+        load_at_end = " ".join(f"{x:.1f}" for x in os.getloadavg())
+        web_cpu, worker_cpu, client_cpu = (
+            now - then
+            for now, then in zip(
+                (session_cpu_seconds(web.pid), session_cpu_seconds(worker.pid), time.process_time()), cpu_at_start, strict=True
+            )
+        )
         posted = len(latencies)
         posted_events = posted * k  # every post carries k events (the last group may be shorter)
 
@@ -244,12 +271,14 @@ def main() -> None:
 
         print(f"webhook benchmark: {args.events} residents, {len(payloads)} signed posts "
               f"({len(redeliveries)} redeliveries), {args.senders} senders, "
-              f"gunicorn -w {args.web_workers} -k gthread --threads {args.web_threads}, "
+              f"gunicorn -w {args.web_workers} -k {args.worker_class} --threads {args.web_threads}, "
               f"celery -c {args.celery_concurrency}, PostgreSQL + Redis")  # fmt: skip
-        print(f"  machine load average at start: {load_at_start}")
+        print(f"  machine load average at start: {load_at_start}; at the end of sending: {load_at_end} ({os.cpu_count()} CPUs)")
         print(f"  posted {posted} requests ({k} event(s) each) in {send_seconds:.1f} s: "
               f"{posted_events / send_seconds:.0f} events/s, {posted / send_seconds:.0f} requests/s; "
               f"statuses {statuses}")  # fmt: skip
+        print(f"  CPU while sending: web {web_cpu:.1f} s ({1000 * web_cpu / max(posted, 1):.2f} ms per request), "
+              f"Celery worker {worker_cpu:.1f} s, senders {client_cpu:.1f} s")  # fmt: skip
         print(f"  latency p50 {pct(50):.1f} ms, p99 {pct(99):.1f} ms, max {lat_ms[-1] if lat_ms else 0:.1f} ms, "
               f"mean {statistics.fmean(lat_ms) if lat_ms else 0:.1f} ms")  # fmt: skip
         print(f"  stored {stored} events (unique ids sent: {len(events)}), done {done}; all processed "

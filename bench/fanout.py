@@ -116,6 +116,8 @@ def run(args, env: dict, *, faults: bool) -> dict:
     import redis
     from django.contrib.auth.models import Group
     from django.db import connection
+    from django.db.models import Min
+    from django.utils import timezone
 
     from accounts import roles
     from accounts.models import User
@@ -168,6 +170,7 @@ def run(args, env: dict, *, faults: bool) -> dict:
         emu_cpu0 = cpu_seconds(emulator.pid)
         worker_cpu0 = sum(cpu_seconds(p) for w in workers for p in family(w.proc.pid))
         t0 = time.monotonic()
+        clock0 = timezone.now()
         services.broadcast_send(broadcast=b, actor=author)  # enqueues the start task on commit
         killed = False
         last_requeue = time.monotonic()
@@ -203,7 +206,10 @@ def run(args, env: dict, *, faults: bool) -> dict:
         emu_cpu = cpu_seconds(emulator.pid) - emu_cpu0
         worker_cpu = sum(w.cpu for w in workers + restarted) - worker_cpu0
         b.refresh_from_db()
-        send_phase = (b.finished_at - b.started_at).total_seconds() if b.finished_at and b.started_at else float("nan")
+        # The snapshot is taken in steps while the first batches go out: sending runs from the
+        # first batch sent to the end; the snapshot from the send request to its last step.
+        first_sent = Batch.objects.filter(broadcast=b).aggregate(first=Min("sent_at"))["first"]
+        send_phase = (b.finished_at - first_sent).total_seconds() if b.finished_at and first_sent else float("nan")
         counts = emulator_get(url, "/_emulator/counts")
         duplicates = sum(c - 1 for c in counts.values() if c > 1)
         missing = 0
@@ -221,7 +227,8 @@ def run(args, env: dict, *, faults: bool) -> dict:
             "reached": reached,
             "wall": wall,
             "send_phase": send_phase,
-            "snapshot": (b.started_at - b.approved_at).total_seconds() if b.started_at else float("nan"),
+            "snapshot": (b.started_at - clock0).total_seconds() if b.started_at else float("nan"),
+            "first_sent": (first_sent - clock0).total_seconds() if first_sent else float("nan"),
             "rate": reached / wall,
             "rate_send": reached / send_phase if send_phase == send_phase and send_phase else float("nan"),
             "peak_rss": max(w.peak for w in workers + restarted),
@@ -249,7 +256,8 @@ def report(title: str, r: dict) -> None:
     print(f"\n== {title}")
     print(f"  final status        {r['status']}  (killed a worker: {r['killed']})")
     print(f"  recipients          {r['recipients']:,}  reached {r['reached']:,}")
-    print(f"  wall time           {r['wall']:.1f} s  (snapshot ≈ {r['snapshot']:.1f} s, sending {r['send_phase']:.1f} s)")
+    print(f"  wall time           {r['wall']:.1f} s  (first batch sent after {r['first_sent']:.1f} s, snapshot complete "
+          f"after {r['snapshot']:.1f} s; sending {r['send_phase']:.1f} s)")  # fmt: skip
     print(f"  recipients/s        {r['rate']:,.0f} over the wall time; {r['rate_send']:,.0f} while sending")
     print(f"  ratio to ceiling    {r['rate'] / CEILING:.2f} (wall)  {r['rate_send'] / CEILING:.2f} (sending)   goal ≥ 0.8")
     print(f"  peak worker RSS     {r['peak_rss']:.0f} MB   goal < 250 MB")

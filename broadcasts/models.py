@@ -62,6 +62,9 @@ class Broadcast(models.Model):
     )
     # The Messaging API payload, frozen when sending starts (every batch sends the same).
     line_payload = models.JSONField(default=list, blank=True, editable=False)
+    # PostgreSQL snapshots in steps (sending begins after the first): the last resident id
+    # frozen so far, so a redelivered start task resumes where the killed one stopped.
+    snapshot_position = models.BigIntegerField(null=True, blank=True, editable=False)
     # Exact snapshot size (≥ 50 unless 友だち全員); shown only through privacy.people().
     recipients_total = models.PositiveIntegerField(_("配信対象者数"), default=0)
     created_at = models.DateTimeField(auto_now_add=True)

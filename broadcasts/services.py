@@ -332,10 +332,26 @@ class _SnapshotTooSmall(Exception):
     pass
 
 
+# PostgreSQL freezes the recipients in steps of this many residents (multiples of 500):
+# batches are sent as soon as the first step commits, while the next ones are taken.
+SNAPSHOT_FIRST_STEP = 10_000
+SNAPSHOT_STEP = 100_000
+
+
 def broadcast_start(*, broadcast_id: int, queue: str | None = None) -> Broadcast | None:
     """Freeze the recipients into batches of ≤ 500 and enqueue one task per batch.
-    Idempotent: only an 承認済/予約済 broadcast starts (a second call does nothing).
-    ``queue``: where the batch tasks go (the start task passes the queue it came from)."""
+    Idempotent: only an 承認済/予約済 broadcast starts (a second call does nothing, a call
+    after a killed start resumes its snapshot). ``queue``: where the batch tasks go (the
+    start task passes the queue it came from).
+
+    On PostgreSQL the snapshot is taken in steps (``SNAPSHOT_FIRST_STEP``, then
+    ``SNAPSHOT_STEP`` residents in id order), each committed and enqueued at once, so
+    sending overlaps the rest of the snapshot; ``started_at`` is set when it is complete
+    (the broadcast cannot finish before). A segment that fits in the first step is checked
+    against the 50 minimum before anything is sent; a larger one has more than 50."""
+    from django.db import connection
+
+    stepped = connection.vendor == "postgresql"
     with transaction.atomic():
         broadcast = Broadcast.objects.select_for_update().filter(pk=broadcast_id).first()
         startable = broadcast is not None and (
@@ -343,14 +359,20 @@ def broadcast_start(*, broadcast_id: int, queue: str | None = None) -> Broadcast
         )
         if not startable:
             return broadcast
+        complete = True
         if broadcast.is_emergency:
             Batch.objects.create(broadcast=broadcast, number=0, endpoint="broadcast", size=0)
             total = 0
+        elif stepped and broadcast.snapshot_position is not None:
+            complete = False  # a killed start task took the first steps: go on below
         else:
             try:
                 with transaction.atomic():
-                    total = _snapshot(broadcast)
-                    if broadcast.is_segment and total < MIN_RECIPIENTS:
+                    if stepped:
+                        total, complete, _first = _snapshot_step(broadcast, SNAPSHOT_FIRST_STEP)
+                    else:
+                        total = _snapshot(broadcast)
+                    if complete and broadcast.is_segment and total < MIN_RECIPIENTS:
                         raise _SnapshotTooSmall
             except _SnapshotTooSmall:
                 broadcast.status = S.CANCELLED
@@ -360,42 +382,71 @@ def broadcast_start(*, broadcast_id: int, queue: str | None = None) -> Broadcast
                 _audit(actions.HALTED, actor=None, broadcast=broadcast, reason="below_minimum")
                 return broadcast
         broadcast.status = S.SENDING
-        broadcast.recipients_total = total
-        broadcast.started_at = timezone.now()
         broadcast.line_payload = line_messages(broadcast=broadcast)
-        broadcast.save(update_fields=["status", "recipients_total", "started_at", "line_payload", "updated_at"])
-        _audit(actions.STARTED, actor=None, broadcast=broadcast)
-        if total == 0 and not broadcast.is_emergency:
-            _finish(broadcast)
-            return broadcast
-        transaction.on_commit(lambda: _enqueue_batches(broadcast.pk, queue=queue))
+        if not complete:
+            broadcast.save(update_fields=["status", "line_payload", "snapshot_position", "recipients_total", "updated_at"])
+            transaction.on_commit(lambda: _enqueue_batches(broadcast.pk, queue=queue))
+        else:
+            broadcast.recipients_total = total
+            broadcast.started_at = timezone.now()
+            broadcast.save(
+                update_fields=["status", "recipients_total", "snapshot_position", "started_at", "line_payload", "updated_at"]
+            )
+            _audit(actions.STARTED, actor=None, broadcast=broadcast)
+            if total == 0 and not broadcast.is_emergency:
+                _finish(broadcast)
+                return broadcast
+            transaction.on_commit(lambda: _enqueue_batches(broadcast.pk, queue=queue))
+    if complete:
+        return broadcast
+    while not complete:
+        with transaction.atomic():
+            broadcast = Broadcast.objects.select_for_update().get(pk=broadcast_id)
+            if broadcast.status != S.SENDING or broadcast.started_at is not None:
+                return broadcast  # another start task completed it
+            _count, complete, first_number = _snapshot_step(broadcast, SNAPSHOT_STEP)
+            fields = ["snapshot_position", "recipients_total", "updated_at"]
+            if complete:
+                broadcast.started_at = timezone.now()
+                fields.append("started_at")
+            broadcast.save(update_fields=fields)
+            if complete:
+                _audit(actions.STARTED, actor=None, broadcast=broadcast)
+            transaction.on_commit(lambda n=first_number: _enqueue_batches(broadcast_id, queue=queue, since=n))
+    broadcast_finish_if_complete(broadcast_id=broadcast_id)  # its batches may all be sent already
     return broadcast
 
 
 def _snapshot(broadcast: Broadcast) -> int:
-    """Freeze the segment's recipients into batches of ≤ 500 (in resident order); returns
-    how many recipients. PostgreSQL does it in one INSERT … SELECT (nothing goes through
-    Python); elsewhere the ids are streamed in chunks."""
+    """Freeze the segment's recipients into batches of ≤ 500 (in resident order), streamed
+    through Python in chunks (the other databases); returns how many recipients."""
+    return _snapshot_streamed(broadcast, selectors.Segment.of(broadcast))
+
+
+def _snapshot_step(broadcast: Broadcast, limit: int) -> tuple[int, bool, int]:
+    """PostgreSQL: freeze the next ``limit`` recipients (ids after ``snapshot_position``)
+    into batches numbered after the existing ones, in one INSERT … SELECT (nothing goes
+    through Python). Updates ``snapshot_position`` and ``recipients_total`` on ``broadcast``
+    (the caller saves). Returns (recipients in this step, whether the snapshot is complete,
+    this step's first batch number)."""
     from django.db import connection
 
-    segment = selectors.Segment.of(broadcast)
-    if connection.vendor == "postgresql":
-        return _snapshot_postgresql(broadcast, segment)
-    return _snapshot_streamed(broadcast, segment)
-
-
-def _snapshot_postgresql(broadcast: Broadcast, segment: selectors.Segment) -> int:
-    from django.db import connection
-
-    residents = selectors.segment_residents(segment=segment).order_by().values("id", "line_user_id")
+    residents = selectors.segment_residents(segment=selectors.Segment.of(broadcast))
+    if broadcast.snapshot_position is not None:
+        residents = residents.filter(pk__gt=broadcast.snapshot_position)
+    residents = residents.order_by("pk").values("id", "line_user_id")[:limit]
     sql, params = residents.query.get_compiler(connection=connection).as_sql()
     table = Batch._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
+            f"SELECT coalesce(max(number) + 1, 0) FROM {table} WHERE broadcast_id = %s",  # noqa: S608
+            [broadcast.pk],
+        )
+        first_number = int(cursor.fetchone()[0])
+        cursor.execute(
             f"""
-            WITH numbered AS (
-                SELECT r.line_user_id, r.id, (row_number() OVER (ORDER BY r.id) - 1) / %s AS number
-                FROM ({sql}) r
+            WITH picked AS ({sql}), numbered AS (
+                SELECT line_user_id, id, %s + (row_number() OVER (ORDER BY id) - 1) / %s AS number FROM picked
             ), made AS (
                 INSERT INTO {table} (broadcast_id, number, retry_key, endpoint, line_user_ids, size, status, attempts,
                                      error, line_request_id, updated_at)
@@ -404,11 +455,18 @@ def _snapshot_postgresql(broadcast: Broadcast, segment: selectors.Segment) -> in
                 FROM numbered GROUP BY number
                 RETURNING size
             )
-            SELECT coalesce(sum(size), 0) FROM made
+            SELECT (SELECT coalesce(sum(size), 0) FROM made), (SELECT max(id) FROM picked)
             """,  # noqa: S608 - table name from the model, the segment's SQL from the ORM with bound parameters
-            [BATCH_SIZE, *params, broadcast.pk, Batch.Status.PENDING],
+            [*params, first_number, BATCH_SIZE, broadcast.pk, Batch.Status.PENDING],
         )
-        return int(cursor.fetchone()[0])
+        count, last_id = cursor.fetchone()
+    count = int(count)
+    if last_id is not None:
+        broadcast.snapshot_position = int(last_id)
+    elif broadcast.snapshot_position is None:
+        broadcast.snapshot_position = 0
+    broadcast.recipients_total += count
+    return count, count < limit, first_number
 
 
 def _snapshot_streamed(broadcast: Broadcast, segment: selectors.Segment) -> int:
@@ -438,11 +496,11 @@ def _snapshot_streamed(broadcast: Broadcast, segment: selectors.Segment) -> int:
     return total
 
 
-def _enqueue_batches(broadcast_id: int, queue: str | None = None) -> None:
+def _enqueue_batches(broadcast_id: int, queue: str | None = None, since: int = 0) -> None:
     from .tasks import send_batch
 
     options = {"queue": queue} if queue else {}
-    rows = Batch.objects.filter(broadcast_id=broadcast_id, status=Batch.Status.PENDING).order_by("number")
+    rows = Batch.objects.filter(broadcast_id=broadcast_id, status=Batch.Status.PENDING, number__gte=since).order_by("number")
     for batch_id, endpoint in rows.values_list("pk", "endpoint").iterator(chunk_size=2000):
         send_batch.apply_async((batch_id, endpoint), **options)
 
@@ -558,7 +616,7 @@ def batch_send(*, batch_id: int, endpoint: str = "multicast") -> str:
 def batches_requeue_stale(*, older_than: float | None = None) -> int:
     """Beat job: re-enqueue batches of 配信中 broadcasts that nobody is sending and nobody
     touched for a while (their task was lost with a killed worker whose broker would only
-    redeliver after its visibility timeout). A duplicate task is harmless: the row claim
+    redeliver after its visibility timeout), and the start of a stalled snapshot. A duplicate task is harmless: the row claim
     skips a batch being sent, and the retry key makes LINE answer 409 to a resend."""
     from datetime import timedelta
 
@@ -574,6 +632,14 @@ def batches_requeue_stale(*, older_than: float | None = None) -> int:
     count = 0
     for batch_id, endpoint in stale.values_list("pk", "endpoint").iterator(chunk_size=2000):
         send_batch.delay(batch_id, endpoint)
+        count += 1
+    # A snapshot nobody has advanced for as long: its start task was lost with its worker.
+    # Starting again resumes after the last committed step (under the broadcast's row lock).
+    from .tasks import start_broadcast
+
+    stalled = Broadcast.objects.filter(status=S.SENDING, started_at__isnull=True, updated_at__lte=cutoff)
+    for broadcast_id in stalled.values_list("pk", flat=True):
+        start_broadcast.delay(broadcast_id)
         count += 1
     return count
 
@@ -607,8 +673,7 @@ def _backoff(attempt: int) -> float:
     return min(0.2 * (2**attempt), 5.0)
 
 
-def broadcast_finish_if_complete(*, broadcast_id: int) -> Broadcast | None:
-    """配信完了 / 一部失敗 once no batch is left to send (checked after each batch commits)."""
+def _has_open_batches(broadcast_id: int) -> bool:
     from django.db import connection
 
     with connection.cursor() as cursor:  # written out: this runs after every batch
@@ -616,12 +681,20 @@ def broadcast_finish_if_complete(*, broadcast_id: int) -> Broadcast | None:
             f"SELECT 1 FROM {Batch._meta.db_table} WHERE broadcast_id = %s AND status IN (%s, %s) LIMIT 1",  # noqa: S608
             [broadcast_id, *_OPEN],
         )
-        if cursor.fetchone():
-            return None
+        return cursor.fetchone() is not None
+
+
+def broadcast_finish_if_complete(*, broadcast_id: int) -> Broadcast | None:
+    """配信完了 / 一部失敗 once no batch is left to send (checked after each batch commits)."""
+    if _has_open_batches(broadcast_id):
+        return None
     with transaction.atomic():
         broadcast = Broadcast.objects.select_for_update().get(pk=broadcast_id)
-        if broadcast.status != S.SENDING:
-            return broadcast
+        if broadcast.status != S.SENDING or broadcast.started_at is None:
+            return broadcast  # not sending, or its snapshot is still being taken
+        # Again under the lock: a snapshot step may have committed new batches meanwhile.
+        if _has_open_batches(broadcast_id):
+            return None
         _finish(broadcast)
     return broadcast
 

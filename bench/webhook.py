@@ -93,6 +93,7 @@ def main() -> None:
     parser.add_argument("--web-threads", type=int, default=8, help="gunicorn gthread threads per worker")
     parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class (gthread, sync)")
     parser.add_argument("--celery-concurrency", type=int, default=4)
+    parser.add_argument("--worker-nice", type=int, default=0, help="run the Celery worker at this nice level (web first)")
     parser.add_argument("--max-seconds", type=float, default=120.0, help="cap on the sending phase")
     parser.add_argument("--drain-seconds", type=float, default=300.0, help="cap on waiting for processing")
     args = parser.parse_args()
@@ -152,7 +153,8 @@ def main() -> None:
                "--reply-token-ttl", "3600", "--detail-users", "0"])  # fmt: skip
         web = start([python, "-m", "gunicorn", "portal.wsgi", "-w", str(args.web_workers), "-k", args.worker_class,
                "--threads", str(args.web_threads), "-b", f"127.0.0.1:{web_port}", "--backlog", "2048"])  # fmt: skip
-        worker = start([python, "-m", "celery", "-A", "portal", "worker", "-Q", "line-bench", "-n", "line-bench@%h",
+        niced = ["nice", "-n", str(args.worker_nice)] if args.worker_nice else []
+        worker = start([*niced, python, "-m", "celery", "-A", "portal", "worker", "-Q", "line-bench", "-n", "line-bench@%h",
                f"--concurrency={args.celery_concurrency}", "--loglevel=WARNING",
                "--without-gossip", "--without-mingle", "--without-heartbeat"])  # fmt: skip
         wait_http(emulator_port, "/_emulator/summary")
@@ -275,7 +277,7 @@ def main() -> None:
         print(f"webhook benchmark: {args.events} residents, {len(payloads)} signed posts "
               f"({len(redeliveries)} redeliveries), {args.senders} senders, "
               f"gunicorn -w {args.web_workers} -k {args.worker_class} --threads {args.web_threads}, "
-              f"celery -c {args.celery_concurrency}, PostgreSQL + Redis")  # fmt: skip
+              f"celery -c {args.celery_concurrency} (nice {args.worker_nice}), PostgreSQL + Redis")  # fmt: skip
         print(f"  machine load average at start: {load_at_start}; at the end of sending: {load_at_end} ({os.cpu_count()} CPUs)")
         print(f"  posted {posted} requests ({k} event(s) each) in {send_seconds:.1f} s: "
               f"{posted_events / send_seconds:.0f} events/s, {posted / send_seconds:.0f} requests/s; "

@@ -14,8 +14,26 @@ from portal.line import client
 SPEC = Path(__file__).resolve().parents[2].parent / "shared" / "line-openapi" / "messaging-api.yml"
 pytestmark = pytest.mark.skipif(not SPEC.exists(), reason=f"LINE's OpenAPI description is not at {SPEC} (../shared absent)")
 
-API_HOST = "https://api.line.me"
-DATA_HOST = "https://api-data.line.me"
+
+def _spec_servers() -> tuple[str, str]:
+    """The API and data server URLs the description declares. openapi-core matches requests
+    against them; nothing is ever sent there (every request in this file goes to the emulator)."""
+    if not SPEC.exists():
+        return "", ""
+    import yaml
+
+    spec = yaml.safe_load(SPEC.read_text())
+    api = spec["servers"][0]["url"]
+    data = next(
+        op["servers"][0]["url"]
+        for item in spec["paths"].values()
+        for op in item.values()
+        if isinstance(op, dict) and op.get("servers")
+    )
+    return api, data
+
+
+API_HOST, DATA_HOST = _spec_servers()
 USER = "U" + "4" * 32
 
 

@@ -59,6 +59,44 @@ def audit_record(
     )
 
 
+def field_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """``{field: [old, new]}`` for every field whose value differs (values as shown in the
+    audit log: str() of anything that is not a plain JSON scalar)."""
+
+    def shown(value: Any) -> Any:
+        return value if value is None or isinstance(value, bool | int | float | str) else str(value)
+
+    return {
+        name: [shown(before.get(name)), shown(after.get(name))]
+        for name in sorted(set(before) | set(after))
+        if shown(before.get(name)) != shown(after.get(name))
+    }
+
+
+def snapshot(instance: Any, fields: Iterable[str] | None = None) -> dict[str, Any]:
+    """The audited fields of a model instance, for ``field_changes`` before/after a save."""
+    names = fields or [f.attname for f in instance._meta.concrete_fields if not f.primary_key]
+    return {name: getattr(instance, name) for name in names}
+
+
+def audit_changes(
+    *,
+    action: str,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    actor: User | None = None,
+    request: HttpRequest | None = None,
+    target: Any = None,
+    extra: dict | None = None,
+) -> AuditEntry | None:
+    """Audit a change as a field diff (``detail["changes"] = {field: [old, new]}``). Writes
+    nothing when nothing changed. Never pass personal data of residents in before/after."""
+    changes = field_changes(before, after)
+    if not changes:
+        return None
+    return audit_record(action=action, actor=actor, request=request, target=target, detail={"changes": changes, **(extra or {})})
+
+
 def _ordered_codes(codes: Iterable[str]) -> list[str]:
     wanted = set(codes)
     unknown = wanted - set(roles.ROLE_ORDER)

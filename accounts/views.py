@@ -1,6 +1,5 @@
 """Staff management, role policies, invitations and the audit log (thin views)."""
 
-import csv
 from collections.abc import Iterator
 
 from django.contrib import messages
@@ -17,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from portal import access
+from portal.csv import csv_response
 
 from . import audit, roles, selectors, services
 from .filters import AuditEntryFilter
@@ -197,47 +197,16 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/audit_log.html", context)
 
 
-def _csv_safe(value: object) -> str:
-    """Neutralise spreadsheet formulas (CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 @access.require(Perm.VIEW_AUDIT_LOG)
 def audit_export(request: HttpRequest) -> StreamingHttpResponse:
     filterset = AuditEntryFilter(request.GET or None, queryset=selectors.audit_entries(), request=request)
     entries = filterset.qs
     services.audit_export_record(actor=request.user, filters=filterset.used_filters(), rows=entries.count(), request=request)
-    writer = csv.writer(_Echo())
     header = [_("日時"), _("実行者"), _("操作"), _("操作コード"), _("対象の種類"), _("対象ID"), _("対象"), _("接続元IP")]
 
-    def rows() -> Iterator[str]:
-        yield "\ufeff"  # BOM: spreadsheet software then reads UTF-8 Japanese correctly
-        yield writer.writerow(header)
+    def rows() -> Iterator[list]:
         for e in entries.iterator(chunk_size=2000):
             at = timezone.localtime(e.at).strftime("%Y-%m-%d %H:%M:%S")
-            yield writer.writerow(
-                [
-                    _csv_safe(v)
-                    for v in (
-                        at,
-                        e.actor_label,
-                        audit.action_label(e.action),
-                        e.action,
-                        e.target_type,
-                        e.target_id,
-                        e.target_repr,
-                        e.ip,
-                    )
-                ]
-            )
+            yield [at, e.actor_label, audit.action_label(e.action), e.action, e.target_type, e.target_id, e.target_repr, e.ip]
 
-    filename = f"audit-log-{timezone.localdate():%Y%m%d}.csv"
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return csv_response(filename=f"audit-log-{timezone.localdate():%Y%m%d}.csv", header=header, rows=rows())

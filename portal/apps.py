@@ -18,3 +18,6 @@ class PortalConfig(AppConfig):
             navigation.NavItem(label=_("ダッシュボード"), url_name="dashboard", permission=None, order=0),
         )
         del Perm
+        from accounts.audit import register_actions
+
+        register_actions({"retention.purged": _("保存期間経過データの削除")})

@@ -210,6 +210,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Each app adds its periodic jobs to this dict from its own module (see portal/celery.py).
 CELERY_BEAT_SCHEDULE: dict = {}
+# Hourly: every store of personal data registered in portal/retention.py, past its period.
+CELERY_BEAT_SCHEDULE["portal-purge-personal-data"] = {"task": "portal.purge_personal_data", "schedule": 3600.0}
 
 # LINE platform. The real hosts are only defaults: tests, benchmarks and the demo point
 # these at the project's emulator (python manage.py line_emulator).

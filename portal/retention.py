@@ -1,0 +1,71 @@
+"""Retention of residents' personal data: the registry of every store, and the audited purge.
+
+Each app registers its stores from its ``AppConfig.ready()``::
+
+    retention.register(retention.Store(
+        key="roads.reports",
+        label=_("道路通報"),
+        holds=_("住民の LINE ID、住所・目印、コメント、写真"),
+        action=_("完了から期間経過後、住民との紐付け・住所・コメント・写真を削除"),
+        period_days=lambda: settings.RETENTION_ROAD_REPORT_DAYS,
+        purge=services.reports_purge_personal_data,   # (cutoff: datetime) -> int or dict of counts
+    ))
+
+``purge_all()`` (the beat job ``portal.purge_personal_data``) runs every store's purge with
+its own cut-off and writes one audit entry per store with the counts. A purge must be
+idempotent and set-based (UPDATE/DELETE … WHERE …, in batches), never one row at a time.
+The admins' retention page and the README table list the same registry.
+"""
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils import timezone
+
+
+@dataclass(frozen=True)
+class Store:
+    key: str
+    label: Any
+    holds: Any
+    action: Any
+    period_days: Callable[[], int]
+    purge: Callable[[dt.datetime], int | dict[str, int]]
+
+
+_STORES: dict[str, Store] = {}
+
+
+def register(store: Store) -> None:
+    _STORES[store.key] = store
+
+
+def stores() -> list[Store]:
+    return [_STORES[key] for key in sorted(_STORES)]
+
+
+def cutoff(store: Store, *, now: dt.datetime | None = None) -> dt.datetime:
+    return (now or timezone.now()) - dt.timedelta(days=store.period_days())
+
+
+def purge_store(store: Store, *, now: dt.datetime | None = None) -> dict[str, int]:
+    """Run one store's purge and audit its counts (also when nothing was due)."""
+    from accounts.services import audit_record
+
+    limit = cutoff(store, now=now)
+    result = store.purge(limit)
+    counts = result if isinstance(result, dict) else {"rows": int(result)}
+    audit_record(
+        action="retention.purged",
+        target_type="retention",
+        target_id=store.key,
+        target_repr=str(store.label),
+        detail={"cutoff": limit.isoformat(timespec="seconds"), "period_days": store.period_days(), **counts},
+    )
+    return counts
+
+
+def purge_all(*, now: dt.datetime | None = None) -> dict[str, dict[str, int]]:
+    return {store.key: purge_store(store, now=now) for store in stores()}

@@ -29,7 +29,9 @@ class LineConfig(AppConfig):
         from .audit import ACTIONS
         from .demo import load_demo
         from .flows import PreferencesFlow, ShowPreferencesFlow
+        from .retention import register_stores
 
+        register_stores()
         chat.register_flow(PreferencesFlow(), priority=50)
         chat.register_flow(ShowPreferencesFlow(), priority=50)
         demo.register(20, "line", load_demo)

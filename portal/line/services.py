@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
@@ -119,8 +118,10 @@ def webhook_event_process(*, event_id: int) -> bool:
                 return False
             payload = WebhookEvent.objects.filter(pk=event_id).values_list("payload", flat=True).get()
             outgoing = dispatch_event(payload)
+            # Once processed, only the event id is kept (it recognises LINE's redeliveries):
+            # the payload (user ID, message text, location) goes in the same UPDATE.
             WebhookEvent.objects.filter(pk=event_id).update(
-                state=WebhookEvent.State.DONE, processed_at=timezone.now(), locked_until=None, error=""
+                state=WebhookEvent.State.DONE, processed_at=timezone.now(), locked_until=None, error="", payload={}
             )
     except Exception as exc:
         attempts = (WebhookEvent.objects.filter(pk=event_id).values_list("attempts", flat=True).first() or 0) + 1
@@ -338,7 +339,7 @@ def resident_for_message(*, line_user_id: str) -> Resident:
 
 def resident_block(*, line_user_id: str) -> Resident | None:
     """Unfollow: the resident is excluded from every send; personal fields are purged
-    after the retention period (``residents_purge_blocked``)."""
+    after the retention period (``portal.line.retention.residents_purge_blocked``)."""
     resident = Resident.objects.filter(line_user_id=line_user_id).first()
     if resident is None:
         return None
@@ -353,30 +354,6 @@ def resident_set_segment_opt_out(*, resident: Resident, opt_out: bool) -> Reside
     resident.segment_opt_out = opt_out
     resident.save(update_fields=["segment_opt_out"])
     return resident
-
-
-def residents_purge_blocked(*, now: Any = None) -> int:
-    """Blank the personal fields of residents blocked longer than the retention period.
-    The row stays (its LINE user ID is replaced by an anonymous token), so counts and
-    feature records that point at it survive."""
-    now = now or timezone.now()
-    days = LineSettings.current().blocked_retention_days
-    due = Resident.objects.filter(
-        status=Resident.Status.BLOCKED, blocked_at__lte=now - timedelta(days=days), purged_at__isnull=True
-    ).values_list("pk", flat=True)
-    count = 0
-    for pk in list(due[:10000]):
-        Resident.objects.filter(pk=pk).update(
-            line_user_id=f"purged-{pk}",
-            display_name="",
-            age_band="",
-            area=None,
-            interest_bits=0,
-            consented_at=None,
-            purged_at=now,
-        )
-        count += 1
-    return count
 
 
 def line_settings_update(*, blocked_retention_days: int) -> LineSettings:

@@ -53,4 +53,9 @@ def requeue_pending() -> dict:
 
 @shared_task(name="line.purge_blocked_residents", ignore_result=True)
 def purge_blocked_residents() -> int:
-    return services.residents_purge_blocked()
+    """The blocked-residents store alone (the hourly ``portal.purge_personal_data`` runs it
+    with every other store); audited like it. Returns how many residents were purged."""
+    from portal import retention
+
+    store = next(s for s in retention.stores() if s.key == "line.residents")
+    return retention.purge_store(store)["residents"]

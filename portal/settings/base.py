@@ -262,7 +262,6 @@ LINE_RATE_LIMITS = {
     "broadcast": {"rate": 50, "per": 3600.0, "burst": 5},
 }
 CELERY_BEAT_SCHEDULE["line-requeue-pending"] = {"task": "line.requeue_pending", "schedule": 60.0}
-CELERY_BEAT_SCHEDULE["line-purge-blocked"] = {"task": "line.purge_blocked_residents", "schedule": 3600.0}
 # The webhook skips the staff portal's middleware after SecurityMiddleware (portal/line/middleware.py).
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "portal.line.middleware.WebhookShortcutMiddleware"
@@ -290,3 +289,15 @@ ROADS_PHOTO_RETRY_BASE = env.float("ROADS_PHOTO_RETRY_BASE", default=5.0)
 # Reach estimates sum pre-counted cells (rebuilt each minute); older than this: counted live.
 CELERY_BEAT_SCHEDULE["broadcasts-refresh-reach-cells"] = {"task": "broadcasts.refresh_reach_cells", "schedule": 60.0}
 BROADCAST_REACH_CELLS_MAX_AGE = env.int("BROADCAST_REACH_CELLS_MAX_AGE", default=180)
+
+# --- retention of residents' personal data (portal/retention.py; README「保存期間」) ---------
+# Periods in days; the hourly job portal.purge_personal_data enforces them and audits counts.
+# Webhook events: the row (its id, for LINE's redeliveries) is deleted after this; the
+# payload is emptied when the event is processed, or after RETENTION_WEBHOOK_UNPROCESSED_DAYS
+# when it never could be.
+RETENTION_WEBHOOK_EVENT_DAYS = env.int("RETENTION_WEBHOOK_EVENT_DAYS", default=7)
+RETENTION_WEBHOOK_UNPROCESSED_DAYS = env.int("RETENTION_WEBHOOK_UNPROCESSED_DAYS", default=3)
+# Pushes to one resident (chat replies pushed, booking confirmations, reminders).
+RETENTION_OUTBOUND_MESSAGE_DAYS = env.int("RETENTION_OUTBOUND_MESSAGE_DAYS", default=30)
+# Chat conversations expire 30 minutes after the last step; deleted by the next run past this.
+RETENTION_CONVERSATION_DAYS = env.int("RETENTION_CONVERSATION_DAYS", default=0)

@@ -1,0 +1,146 @@
+"""Retention of the LINE layer's stores of residents' personal data: webhook events,
+outbound pushes, chat conversations and blocked residents. Each purge here is set-based
+(UPDATE/DELETE … WHERE …, in batches of primary keys), idempotent, and registered with
+``portal.retention`` (which runs them hourly and audits their counts)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db.models import CharField, F, QuerySet, Value
+from django.db.models.functions import Cast, Concat
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import Conversation, LineSettings, OutboundMessage, Resident, WebhookEvent
+
+BATCH = 2000
+
+
+def _in_batches(qs: QuerySet, apply: Callable[[QuerySet], int]) -> int:
+    """Apply ``apply`` (an UPDATE or DELETE on a pk set) to ``qs`` in batches of primary
+    keys until nothing is left; returns the rows touched. ``qs`` must stop matching a row
+    once it is processed (that is what makes the loop end and the purge idempotent)."""
+    total = 0
+    model = qs.model
+    while True:
+        pks = list(qs.order_by().values_list("pk", flat=True)[:BATCH])
+        if not pks:
+            return total
+        touched = apply(model.objects.filter(pk__in=pks))
+        total += touched
+        if touched == 0:
+            return total  # nothing changed: stop rather than loop on the same batch
+
+
+def _delete(qs: QuerySet) -> int:
+    return qs.delete()[0]
+
+
+def webhook_events_purge(cutoff: dt.datetime) -> dict[str, int]:
+    """A processed event's payload is emptied when it is processed (only its
+    ``webhookEventId`` is needed, to recognise LINE's redeliveries); this catches any
+    left over, empties the payload of events that never got processed after
+    ``RETENTION_WEBHOOK_UNPROCESSED_DAYS``, and deletes every event received before
+    ``cutoff``."""
+    now = timezone.now()
+    unprocessed_cutoff = now - dt.timedelta(days=settings.RETENTION_WEBHOOK_UNPROCESSED_DAYS)
+    with_payload = WebhookEvent.objects.exclude(payload={})
+    blanked = _in_batches(with_payload.filter(state=WebhookEvent.State.DONE), lambda qs: qs.update(payload={})) + _in_batches(
+        with_payload.exclude(state=WebhookEvent.State.DONE).filter(received_at__lt=unprocessed_cutoff),
+        lambda qs: qs.update(payload={}, state=WebhookEvent.State.FAILED, error="expired"),
+    )
+    deleted = _in_batches(WebhookEvent.objects.filter(received_at__lt=cutoff), _delete)
+    return {"payloads_emptied": blanked, "deleted": deleted}
+
+
+def outbound_messages_purge(cutoff: dt.datetime) -> dict[str, int]:
+    """Delete pushes (their text, which may repeat what the resident typed) made before
+    ``cutoff``, whatever their status (a push still queued that long ago will never go)."""
+    return {"deleted": _in_batches(OutboundMessage.objects.filter(created_at__lt=cutoff), _delete)}
+
+
+def conversations_purge(cutoff: dt.datetime) -> dict[str, int]:
+    """Delete chat conversations that expired before ``cutoff`` (abandoned flows keep what
+    the resident typed, e.g. an address, until this runs)."""
+    return {"deleted": _in_batches(Conversation.objects.filter(expires_at__lte=cutoff), _delete)}
+
+
+def residents_purge_blocked(cutoff: dt.datetime) -> dict[str, int]:
+    """Blank the personal fields of residents blocked before ``cutoff``. The row stays
+    (its LINE user ID replaced by an anonymous token), so counts and feature records that
+    point at it survive; their outbound pushes and conversation go with it."""
+    now = timezone.now()
+    due = Resident.objects.filter(status=Resident.Status.BLOCKED, blocked_at__lte=cutoff, purged_at__isnull=True)
+    pushes = _in_batches(OutboundMessage.objects.filter(resident__in=due), _delete)
+    conversations = _in_batches(Conversation.objects.filter(resident__in=due), _delete)
+    purged = _in_batches(
+        due,
+        lambda qs: qs.update(
+            line_user_id=Concat(Value("purged-"), Cast(F("pk"), output_field=CharField())),
+            display_name="",
+            age_band="",
+            area=None,
+            interest_bits=0,
+            consented_at=None,
+            purged_at=now,
+        ),
+    )
+    return {"residents": purged, "outbound_deleted": pushes, "conversations_deleted": conversations}
+
+
+def blocked_retention_days() -> int:
+    return LineSettings.current().blocked_retention_days
+
+
+def register_stores() -> None:
+    from portal import retention
+
+    retention.register(
+        retention.Store(
+            key="line.webhook_events",
+            label=_("LINEから受信したイベント"),
+            holds=_("住民のLINEユーザーID、送られたメッセージの文面・位置情報・画像のID"),
+            action=_(
+                "処理が終わった時点で内容を消去し、重複受信の判定に使うイベントIDだけを残します。"
+                "処理できなかったイベントの内容も一定日数後に消去し、保存期間を過ぎた記録は行ごと削除します。"
+            ),
+            period_days=lambda: settings.RETENTION_WEBHOOK_EVENT_DAYS,
+            purge=webhook_events_purge,
+        )
+    )
+    retention.register(
+        retention.Store(
+            key="line.outbound_messages",
+            label=_("住民への個別送信の記録"),
+            holds=_("送信先の住民、送った文面（受付内容の確認など）"),
+            action=_("保存期間を過ぎた送信記録を文面ごと削除します。"),
+            period_days=lambda: settings.RETENTION_OUTBOUND_MESSAGE_DAYS,
+            purge=outbound_messages_purge,
+        )
+    )
+    retention.register(
+        retention.Store(
+            key="line.conversations",
+            label=_("チャットの入力途中の内容"),
+            holds=_("住民が入力途中の回答（住所・目印、電話番号など）"),
+            action=_("入力が30分止まると期限切れになり、期限切れの会話を次回の削除処理（1時間ごと）で削除します。"),
+            period_days=lambda: settings.RETENTION_CONVERSATION_DAYS,
+            purge=conversations_purge,
+        )
+    )
+    retention.register(
+        retention.Store(
+            key="line.residents",
+            label=_("ブロックした住民"),
+            holds=_("LINEユーザーID、表示名、年代・地域・関心分野"),
+            action=_(
+                "ブロックから期間（LINE設定で変更できます）を過ぎると、LINEユーザーID・表示名・属性を消去し、"
+                "その住民への送信記録と会話も削除します。件数の集計用に匿名の行だけが残ります。"
+            ),
+            period_days=blocked_retention_days,
+            purge=residents_purge_blocked,
+        )
+    )

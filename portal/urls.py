@@ -3,7 +3,7 @@
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from . import access, views
 
@@ -12,7 +12,7 @@ admin.site.login = secure_admin_login(admin.site.login)
 
 # The schema views declare their own access: staff only.
 SpectacularAPIView.portal_permission = access.AUTHENTICATED
-SpectacularSwaggerView.portal_permission = access.AUTHENTICATED
+SpectacularSwaggerSplitView.portal_permission = access.AUTHENTICATED
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -26,6 +26,10 @@ urlpatterns = [
     path("open311/v2/", include("intake.roads.open311_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="portal/swagger_ui.html"),
+        name="api-docs",
+    ),
     path("django-admin/", admin.site.urls),
 ]

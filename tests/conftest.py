@@ -13,6 +13,7 @@ pytest_plugins = [
     "tests.fixtures.broadcasts",
     "tests.fixtures.roads",
     "tests.fixtures.bulky",
+    "tests.fixtures.world",
 ]
 
 

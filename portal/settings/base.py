@@ -301,3 +301,37 @@ RETENTION_WEBHOOK_UNPROCESSED_DAYS = env.int("RETENTION_WEBHOOK_UNPROCESSED_DAYS
 RETENTION_OUTBOUND_MESSAGE_DAYS = env.int("RETENTION_OUTBOUND_MESSAGE_DAYS", default=30)
 # Chat conversations expire 30 minutes after the last step; deleted by the next run past this.
 RETENTION_CONVERSATION_DAYS = env.int("RETENTION_CONVERSATION_DAYS", default=0)
+
+# --- ops: Content-Security-Policy (django-csp 4) --------------------------------------------
+# Everything comes from the portal itself: no inline script, no inline style attribute or
+# element, no event-handler attribute (tests/portal/test_csp.py walks the main pages).
+# data: images only for the TOTP QR code allauth renders. A tile server the city configures
+# (MAP_TILE_URL) is the one outside origin images may come from.
+from csp.constants import NONE, SELF  # noqa: E402
+
+
+def _origin(url: str) -> list[str]:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return [f"{parts.scheme}://{parts.netloc}"] if parts.scheme in ("http", "https") and parts.netloc else []
+
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", *_origin(MAP_TILE_URL)],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")
+# Swagger UI (/api/docs/) from the vendored sidecar package, its script a separate request.
+INSTALLED_APPS.append("drf_spectacular_sidecar")
+SPECTACULAR_SETTINGS.update({"SWAGGER_UI_DIST": "SIDECAR", "SWAGGER_UI_FAVICON_HREF": "SIDECAR", "REDOC_DIST": "SIDECAR"})

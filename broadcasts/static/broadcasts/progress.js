@@ -2,6 +2,9 @@
 (function () {
   "use strict";
   var box = document.getElementById("progress");
+  // The bar's width comes from data-percent: the CSP allows no inline style attribute.
+  var initial = document.getElementById("p-bar");
+  if (initial && initial.dataset.percent) initial.style.width = initial.dataset.percent + "%";
   if (!box || box.dataset.live !== "1") return;
   var url = box.dataset.url;
   function set(id, value) { var el = document.getElementById(id); if (el) el.textContent = value; }

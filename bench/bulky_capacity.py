@@ -19,6 +19,8 @@ import time
 import uuid
 from pathlib import Path
 
+from portal.line.simulate import user_id_for
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/portal_bench_bulky"
@@ -74,7 +76,7 @@ def main() -> None:
     BookingLine.objects.filter(booking__area=collection_area).delete()
     Booking.objects.filter(area=collection_area).delete()
     CollectionDay.objects.filter(area=collection_area).delete()
-    residents = [Resident.objects.get_or_create(line_user_id=f"U-bench-bulky-{n}")[0] for n in range(args.threads)]
+    residents = [Resident.objects.get_or_create(line_user_id=user_id_for(f"bench-bulky-{n}"))[0] for n in range(args.threads)]
     connections.close_all()
 
     latencies: list[float] = []

@@ -130,7 +130,7 @@ def main() -> None:
     with connection.cursor() as cursor:
         for model in (WebhookEvent, Conversation, OutboundMessage):
             cursor.execute(f"TRUNCATE {model._meta.db_table} CASCADE")
-    Resident.objects.filter(line_user_id__startswith="Ubench").delete()
+    Resident.objects.filter(line_user_id__startswith="Ube7c4").delete()
     connection.close()
     import redis
 
@@ -162,7 +162,7 @@ def main() -> None:
 
         # The residents and their events, made before the clock starts.
         rng = random.Random(7)
-        users = [f"Ubench{i:027x}" for i in range(args.events)]
+        users = [f"Ube7c4{i:027x}" for i in range(args.events)]
         events = [simulate.text_event(u, "こんにちは") for u in users]
         k = max(1, args.events_per_post)
         groups = [events[i : i + k] for i in range(0, len(events), k)]

@@ -49,5 +49,5 @@ def load_demo(say: Callable[[str], None]) -> None:
 
     areas, interests = segments_load_demo()
     say(f"LINE: {len(areas)} areas, {len(interests)} interests")
-    made = seed_residents(count=DEMO_RESIDENTS, prefix="Udemo", only_if_fewer=True)
+    made = seed_residents(count=DEMO_RESIDENTS, only_if_fewer=True)
     say(f"LINE: {made} synthetic residents added")

@@ -7,7 +7,13 @@ Nothing in tests, benchmarks or the demo calls the real LINE platform: they poin
 - ``POST /v2/bot/message/push``, ``/multicast``, ``/broadcast``, ``/reply``;
 - ``GET /v2/bot/profile/{userId}``; ``GET /v2/bot/message/{messageId}/content``.
 
-It validates requests as LINE does (LINE-shaped 400 bodies), answers 401 for a wrong
+It validates requests as strictly as LINE does (LINE-shaped 400 bodies: ``message`` plus
+``details`` of ``{message, property}``): user IDs are ``U`` + 32 lower-case hex digits, media
+URLs HTTPS only (≤ 2,000 characters), texts ≤ 5,000 UTF-16 units, 1–5 messages, 1–500
+multicast recipients, quick replies 1–13 with their label/data/text lengths and action enums,
+required fields per message type. The one exception is opt-in and for the local demo only:
+``allow_http_media`` (``line_emulator --allow-http-media PREFIX``) accepts plain-HTTP media
+URLs under the given prefixes. It answers 401 for a wrong
 channel access token, 429 past per-endpoint rate limits (sliding windows), 409 for an
 ``X-Line-Retry-Key`` already accepted (with ``x-line-accepted-request-id``), sets
 ``x-line-request-id`` on every answer, and injects faults on request (a share of 429, 500,
@@ -63,7 +69,19 @@ KNOWN_MESSAGE_TYPES = {
     "flex",
     "coupon",
 }
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
+# LINE's user IDs (webhook.yml: ``^U[0-9a-f]{32}$``); a push may also go to a group (C…) or
+# a multi-person chat (R…). Anything else is refused, as LINE refuses it.
+USER_ID_RE = re.compile(r"^U[0-9a-f]{32}\Z")
+PUSH_TARGET_RE = re.compile(r"^[UCR][0-9a-f]{32}\Z")
+LOCATION_TEXT_MAX = 100
+SENDER_NAME_MAX = 20
+LABEL_MAX = 20
+ACTION_TEXT_MAX = 300
+URI_ACTION_MAX = 1000
+URI_SCHEMES = {"http", "https", "line", "tel"}
+QUICK_REPLY_ACTIONS = {"postback", "message", "uri", "datetimepicker", "camera", "cameraRoll", "location", "clipboard"}
+POSTBACK_INPUT_OPTIONS = {"closeRichMenu", "openRichMenu", "openKeyboard", "openVoice"}
+DATETIME_MODES = {"date", "time", "datetime"}
 
 _FAMILY = ["佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤", "吉田", "山田"]
 _GIVEN = ["花子", "太郎", "陽菜", "蓮", "結衣", "湊", "さくら", "大翔", "美咲", "悠真", "葵", "翔太"]
@@ -144,7 +162,7 @@ class EmulatorState:
         keep_requests: int = 5000,
         reply_token_ttl: float = 60.0,
         strict_reply_tokens: bool = True,
-        allow_http_loopback_images: bool = True,
+        allow_http_media: tuple[str, ...] = (),
         seed: int | None = None,
     ) -> None:
         self.token = token
@@ -156,7 +174,9 @@ class EmulatorState:
         self.keep_requests = keep_requests
         self.reply_token_ttl = reply_token_ttl
         self.strict_reply_tokens = strict_reply_tokens
-        self.allow_http_loopback_images = allow_http_loopback_images
+        # Plain-HTTP URL prefixes accepted for media (LINE accepts none): only the local demo
+        # sets one, its own PORTAL_BASE_URL (``line_emulator --allow-http-media``).
+        self.allow_http_media = tuple(allow_http_media)
         self.rng = random.Random(seed)
         self.lock = threading.Lock()
         self.reset()
@@ -322,6 +342,9 @@ class EmulatorState:
                 {"message": "Authentication failed. Confirm that the access token in the authorization header is valid."},
             )
         retry_key = headers.get("X-Line-Retry-Key") or ""
+        if endpoint == "profile" and not USER_ID_RE.match(arg):
+            self._log(endpoint, request_id, retry_key, None, 400)
+            return Response(400, {"message": "The value for the 'userId' parameter is invalid"})
         body: Any = None
         if endpoint in SEND_ENDPOINTS:
             try:
@@ -408,14 +431,19 @@ class EmulatorState:
 
     # -- validation as LINE does it ---------------------------------------------------------
     def _validate(self, endpoint: str, body: Any) -> list[str]:
-        details: list[dict] = []
+        """The request rules of ``messaging-api.yml`` (and LINE's reference pages) for the
+        send endpoints: required fields, counts, lengths, enums, user IDs, HTTPS URLs.
+        Raises ``ValidationFailed`` with every error found, in LINE's shape."""
         if not isinstance(body, dict):
             raise ValidationFailed("The request body has 1 error(s)", [{"message": "must be an object", "property": ""}])
+        details: list[dict] = []
         recipients: list[str] = []
         if endpoint == "push":
             to = body.get("to")
             if not isinstance(to, str) or not to:
                 details.append({"message": "must be specified", "property": "to"})
+            elif not PUSH_TARGET_RE.match(to):
+                details.append({"message": "The property, 'to', in the request body is invalid", "property": "to"})
             else:
                 recipients = [to]
         elif endpoint == "multicast":
@@ -424,14 +452,17 @@ class EmulatorState:
                 details.append({"message": "must be specified", "property": "to"})
             elif not (1 <= len(to) <= MULTICAST_MAX):
                 details.append({"message": f"Size must be between 1 and {MULTICAST_MAX}", "property": "to"})
-            elif not all(isinstance(u, str) and u for u in to):
-                details.append({"message": "must be a user ID", "property": "to"})
             else:
-                recipients = to
+                bad = [i for i, u in enumerate(to) if not (isinstance(u, str) and USER_ID_RE.match(u))]
+                details.extend({"message": "invalid user ID", "property": f"to[{i}]"} for i in bad[:10])
+                if not bad:
+                    recipients = to
         elif endpoint == "reply":
             token = body.get("replyToken")
             if not isinstance(token, str) or not token:
                 details.append({"message": "must be specified", "property": "replyToken"})
+        if "notificationDisabled" in body and not isinstance(body["notificationDisabled"], bool):
+            details.append({"message": "must be a boolean", "property": "notificationDisabled"})
         messages = body.get("messages")
         if not isinstance(messages, list):
             details.append({"message": "must be specified", "property": "messages"})
@@ -444,13 +475,34 @@ class EmulatorState:
             raise ValidationFailed(f"The request body has {len(details)} error(s)", details)
         return recipients
 
-    def _url_ok(self, value: Any) -> bool:
+    def _media_url_ok(self, value: Any) -> bool:
+        """HTTPS only, at most 2,000 characters, as LINE requires of every media URL. The
+        demo alone may name plain-HTTP prefixes it serves itself (``allow_http_media``)."""
         if not isinstance(value, str) or not value or len(value) > URL_MAX:
             return False
         parts = urlsplit(value)
-        if parts.scheme == "https" and parts.netloc:
+        if parts.scheme == "https" and parts.hostname:
             return True
-        return bool(self.allow_http_loopback_images and parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS)
+        return parts.scheme == "http" and any(value.startswith(prefix) for prefix in self.allow_http_media)
+
+    def _text_errors(self, value: Any, prop: str, *, maximum: int, required: bool = True, utf16: bool = False) -> list[dict]:
+        if value is None and not required:
+            return []
+        if not isinstance(value, str) or (required and not value):
+            return [{"message": "must be specified", "property": prop}]
+        length = len(value.encode("utf-16-le")) // 2 if utf16 else len(value)
+        if length > maximum:
+            return [{"message": f"Length must be between 0 and {maximum}", "property": prop}]
+        return []
+
+    def _url_errors(self, message: dict, keys: tuple[str, ...], where: str) -> list[dict]:
+        errors = []
+        for key in keys:
+            if message.get(key) is None:
+                errors.append({"message": "must be specified", "property": f"{where}.{key}"})
+            elif not self._media_url_ok(message.get(key)):
+                errors.append({"message": "must be a valid HTTPS URL", "property": f"{where}.{key}"})
+        return errors
 
     def _validate_message(self, message: Any, where: str) -> list[dict]:
         if not isinstance(message, dict):
@@ -460,35 +512,81 @@ class EmulatorState:
             return [{"message": "Invalid message type", "property": f"{where}.type"}]
         errors: list[dict] = []
         if kind == "text":
-            text = message.get("text")
-            if not isinstance(text, str) or not text:
-                errors.append({"message": "must be specified", "property": f"{where}.text"})
-            elif len(text) > TEXT_MAX:
-                errors.append({"message": f"Length must be between 0 and {TEXT_MAX}", "property": f"{where}.text"})
+            # LINE counts a text's length in UTF-16 code units (an emoji outside the BMP is 2).
+            errors += self._text_errors(message.get("text"), f"{where}.text", maximum=TEXT_MAX, utf16=True)
         elif kind in ("image", "video"):
-            for key in ("originalContentUrl", "previewImageUrl"):
-                if not self._url_ok(message.get(key)):
-                    errors.append({"message": "must be a valid HTTPS URL", "property": f"{where}.{key}"})
+            errors += self._url_errors(message, ("originalContentUrl", "previewImageUrl"), where)
+        elif kind == "audio":
+            errors += self._url_errors(message, ("originalContentUrl",), where)
+            duration = message.get("duration")
+            if not isinstance(duration, int) or isinstance(duration, bool) or duration < 1:
+                errors.append({"message": "must be specified", "property": f"{where}.duration"})
+        elif kind == "sticker":
+            for key in ("packageId", "stickerId"):
+                if not isinstance(message.get(key), str) or not message.get(key):
+                    errors.append({"message": "must be specified", "property": f"{where}.{key}"})
+        elif kind == "location":
+            for key in ("title", "address"):
+                errors += self._text_errors(message.get(key), f"{where}.{key}", maximum=LOCATION_TEXT_MAX)
+            for key, bound in (("latitude", 90), ("longitude", 180)):
+                value = message.get(key)
+                if not isinstance(value, int | float) or isinstance(value, bool) or not (-bound <= value <= bound):
+                    errors.append({"message": "must be specified", "property": f"{where}.{key}"})
+        sender = message.get("sender")
+        if sender is not None:
+            if not isinstance(sender, dict):
+                errors.append({"message": "must be an object", "property": f"{where}.sender"})
+            else:
+                errors += self._text_errors(sender.get("name"), f"{where}.sender.name", maximum=SENDER_NAME_MAX, required=False)
+                if sender.get("iconUrl") is not None:
+                    errors += self._url_errors(sender, ("iconUrl",), f"{where}.sender")
         quick = message.get("quickReply")
         if quick is not None:
-            items = quick.get("items") if isinstance(quick, dict) else None
-            if not isinstance(items, list) or not (1 <= len(items) <= QUICK_REPLY_MAX):
-                errors.append(
-                    {"message": f"Size must be between 1 and {QUICK_REPLY_MAX}", "property": f"{where}.quickReply.items"}
-                )
-            else:
-                for i, item in enumerate(items):
-                    action = item.get("action") if isinstance(item, dict) else None
-                    label = action.get("label") if isinstance(action, dict) else None
-                    prop = f"{where}.quickReply.items[{i}].action"
-                    if not isinstance(action, dict) or not action.get("type"):
-                        errors.append({"message": "must be specified", "property": prop})
-                    elif action["type"] not in ("camera", "cameraRoll", "location") and not label:
-                        errors.append({"message": "must be specified", "property": f"{prop}.label"})
-                    elif label and len(label) > 20:
-                        errors.append({"message": "Length must be between 0 and 20", "property": f"{prop}.label"})
-                    elif action["type"] == "postback" and len(str(action.get("data", ""))) > 300:
-                        errors.append({"message": "Length must be between 0 and 300", "property": f"{prop}.data"})
+            errors += self._validate_quick_reply(quick, f"{where}.quickReply")
+        return errors
+
+    def _validate_quick_reply(self, quick: Any, where: str) -> list[dict]:
+        items = quick.get("items") if isinstance(quick, dict) else None
+        if not isinstance(items, list) or not (1 <= len(items) <= QUICK_REPLY_MAX):
+            return [{"message": f"Size must be between 1 and {QUICK_REPLY_MAX}", "property": f"{where}.items"}]
+        errors: list[dict] = []
+        for i, item in enumerate(items):
+            prop = f"{where}.items[{i}]"
+            if not isinstance(item, dict) or item.get("type", "action") != "action":
+                errors.append({"message": "must be an action item", "property": f"{prop}.type"})
+                continue
+            if item.get("imageUrl") is not None:
+                errors += self._url_errors(item, ("imageUrl",), prop)
+            errors += self._validate_action(item.get("action"), f"{prop}.action")
+        return errors
+
+    def _validate_action(self, action: Any, prop: str) -> list[dict]:
+        if not isinstance(action, dict) or not action.get("type"):
+            return [{"message": "must be specified", "property": prop}]
+        kind = action["type"]
+        if kind not in QUICK_REPLY_ACTIONS:
+            return [{"message": "Invalid action type", "property": f"{prop}.type"}]
+        label_required = kind not in ("camera", "cameraRoll", "location")
+        errors = self._text_errors(action.get("label"), f"{prop}.label", maximum=LABEL_MAX, required=label_required)
+        if kind == "message":
+            errors += self._text_errors(action.get("text"), f"{prop}.text", maximum=ACTION_TEXT_MAX)
+        elif kind == "postback":
+            errors += self._text_errors(action.get("data"), f"{prop}.data", maximum=ACTION_TEXT_MAX)
+            for key in ("displayText", "text"):
+                errors += self._text_errors(action.get(key), f"{prop}.{key}", maximum=ACTION_TEXT_MAX, required=False)
+            if action.get("inputOption") is not None and action["inputOption"] not in POSTBACK_INPUT_OPTIONS:
+                errors.append({"message": "Invalid input option", "property": f"{prop}.inputOption"})
+        elif kind == "datetimepicker":
+            errors += self._text_errors(action.get("data"), f"{prop}.data", maximum=ACTION_TEXT_MAX)
+            if action.get("mode") not in DATETIME_MODES:
+                errors.append({"message": "must be one of date, time, datetime", "property": f"{prop}.mode"})
+        elif kind == "uri":
+            uri = action.get("uri")
+            errors += self._text_errors(uri, f"{prop}.uri", maximum=URI_ACTION_MAX)
+            if isinstance(uri, str) and uri and urlsplit(uri).scheme not in URI_SCHEMES:
+                errors.append({"message": "Invalid URI scheme", "property": f"{prop}.uri"})
+        elif kind == "clipboard":
+            errors += self._text_errors(action.get("clipboardText"), f"{prop}.clipboardText", maximum=1000)
         return errors
 
     # -- admin ------------------------------------------------------------------------------

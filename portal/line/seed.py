@@ -100,13 +100,14 @@ def _rows(count: int, rng: random.Random, tag: int) -> list[tuple]:
 def seed_residents(
     *,
     count: int,
-    prefix: str = "",
     only_if_fewer: bool = False,
     batch_size: int = 20000,
     seed: int | None = None,
     say: Callable[[str], None] | None = None,
 ) -> int:
-    """Add ``count`` synthetic residents (``only_if_fewer``: only up to ``count`` in all)."""
+    """Add ``count`` synthetic residents (``only_if_fewer``: only up to ``count`` in all).
+    Their user IDs are valid LINE user IDs (``U`` + 32 lower-case hex digits: a random
+    8-digit run tag, then a counter)."""
     if only_if_fewer:
         count = max(0, count - Resident.objects.count())
     if count <= 0:

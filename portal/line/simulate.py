@@ -14,6 +14,8 @@ import string
 import time
 from typing import Any
 
+from .emulator import USER_ID_RE
+
 _ULID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
@@ -42,6 +44,17 @@ def new_event_id() -> str:
 
 def new_user_id() -> str:
     return "U" + os.urandom(16).hex()
+
+
+def user_id_for(label: str) -> str:
+    """A valid LINE user ID (``U`` + 32 lower-case hex digits) derived from ``label``: the
+    same label always names the same simulated resident (tests, demo scripts)."""
+    return "U" + hashlib.sha256(label.encode()).hexdigest()[:32]
+
+
+def is_user_id(value: str) -> bool:
+    """Whether ``value`` has the shape of a LINE user ID, as LINE checks it."""
+    return bool(USER_ID_RE.match(value))
 
 
 def new_message_id() -> str:

@@ -18,6 +18,9 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 LINE_API_BASE_URL = "http://127.0.0.1:9"  # a closed port: a test that forgets the emulator fails
 LINE_API_DATA_BASE_URL = "http://127.0.0.1:9"
 LINE_REQUEST_TIMEOUT = 3.0
+# LINE accepts HTTPS media URLs only, and so does the emulator: image messages built on this
+# base must pass it as they would pass LINE.
+PORTAL_BASE_URL = "https://portal.city.example.jp"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

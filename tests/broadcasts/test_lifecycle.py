@@ -4,6 +4,7 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
@@ -74,10 +75,12 @@ def test_full_life_cycle_through_pages_is_audited(client, author, approver, area
     # the delivered image is a public JPEG of LINE's sizes, EXIF gone
     resident = b.batches.first().line_user_ids[0]
     image_msg = [m for m in line_emulator.received(resident) if m["type"] == "image"][0]
-    assert image_msg["originalContentUrl"].startswith("http://127.0.0.1:8000/broadcasts/media/")
+    base = settings.PORTAL_BASE_URL.rstrip("/")
+    assert base.startswith("https://")  # LINE (and the emulator) take HTTPS image URLs only
+    assert image_msg["originalContentUrl"].startswith(f"{base}/broadcasts/media/")
     client.logout()
     for key, limit in (("originalContentUrl", 1024), ("previewImageUrl", 240)):
-        path = image_msg[key].replace("http://127.0.0.1:8000", "")
+        path = image_msg[key].removeprefix(base)
         served = client.get(path)
         assert served.status_code == 200 and served["Content-Type"] == "image/jpeg"
         img = Image.open(io.BytesIO(b"".join(served.streaming_content)))

@@ -7,6 +7,7 @@ from django.test import Client
 from accounts import roles
 from accounts.models import AuditEntry
 from intake.bulky.models import Booking, CollectionDay, Item
+from portal.line.simulate import user_id_for
 from tests.fixtures.bulky import bookable_date
 
 pytestmark = pytest.mark.usefixtures("on_commit_now")
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.usefixtures("on_commit_now")
 
 @pytest.fixture
 def api_booking(bulky_setup, open_booking_page) -> Booking:
-    page = open_booking_page("U-api")
+    page = open_booking_page(user_id_for("api"))
     form = page.form(area=bulky_setup.chuo.pk)
     form[f"qty_{bulky_setup.sofa.pk}"] = "2"
     assert page.client.post("/bulky/r/", form).status_code == 302
@@ -58,7 +59,7 @@ def test_booking_api_actions_push_and_audit(api_booking, waste_client, line_emul
 
     response = waste_client.post(f"/bulky/api/bookings/{api_booking.pk}/approve/")
     assert response.json()["status"] == "confirmed"
-    assert "確認しました" in line_emulator.received_texts("U-api")[-1]
+    assert "確認しました" in line_emulator.received_texts(user_id_for("api"))[-1]
 
     response = waste_client.post(
         f"/bulky/api/bookings/{api_booking.pk}/reschedule/",
@@ -71,13 +72,13 @@ def test_booking_api_actions_push_and_audit(api_booking, waste_client, line_emul
         f"/bulky/api/bookings/{api_booking.pk}/reschedule/", {"new_date": new_date.isoformat()}, content_type="application/json"
     )
     assert response.json()["collection_date"] == new_date.isoformat()
-    assert "収集日が変更になりました" in line_emulator.received_texts("U-api")[-1]
+    assert "収集日が変更になりました" in line_emulator.received_texts(user_id_for("api"))[-1]
 
     response = waste_client.post(
         f"/bulky/api/bookings/{api_booking.pk}/reject/", {"reason": "確認の電話がつながりません"}, content_type="application/json"
     )
     assert response.json()["status"] == "rejected"
-    assert "確認の電話がつながりません" in line_emulator.received_texts("U-api")[-1]
+    assert "確認の電話がつながりません" in line_emulator.received_texts(user_id_for("api"))[-1]
     assert CollectionDay.objects.get(date=new_date).used_points == 0
 
 

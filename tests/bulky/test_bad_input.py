@@ -7,6 +7,7 @@ from django.test import Client
 
 from intake.bulky.models import Booking, BookingLink, Closure, CollectionDay
 from portal.line.models import OutboundMessage
+from portal.line.simulate import user_id_for
 from tests.fixtures.bulky import bookable_date
 
 pytestmark = pytest.mark.usefixtures("on_commit_now")
@@ -51,7 +52,7 @@ def test_bad_input_changes_nothing(case, bulky_setup, open_booking_page):
     # 博多区 collects on one weekday only: the default date (7 days ahead) is not it.
     bulky_setup.hakata.weekdays = str((bookable_date(7).weekday() + 1) % 7)
     bulky_setup.hakata.save()
-    page = open_booking_page(f"U-bad-{abs(hash(case))}")
+    page = open_booking_page(user_id_for(f"bad-{abs(hash(case))}"))
     overrides, message = CASES[case]
     form = page.form(area=bulky_setup.chuo.pk)
     form[f"qty_{bulky_setup.chair.pk}"] = "1"
@@ -64,7 +65,7 @@ def test_bad_input_changes_nothing(case, bulky_setup, open_booking_page):
 
 
 def test_double_submit_books_once(bulky_setup, open_booking_page, line_emulator):
-    page = open_booking_page("U-double")
+    page = open_booking_page(user_id_for("double"))
     form = page.form(area=bulky_setup.chuo.pk)
     form[f"qty_{bulky_setup.chair.pk}"] = "1"
     first = page.client.post("/bulky/r/", form)
@@ -73,11 +74,11 @@ def test_double_submit_books_once(bulky_setup, open_booking_page, line_emulator)
     assert Booking.objects.count() == 1
     assert CollectionDay.objects.get().used_points == 1
     assert "すでに受け付けています" in second.content.decode()
-    assert sum("受け付けました" in t for t in line_emulator.received_texts("U-double")) == 1
+    assert sum("受け付けました" in t for t in line_emulator.received_texts(user_id_for("double"))) == 1
 
 
 def test_cancelled_booking_cannot_be_cancelled_again(bulky_setup, open_booking_page):
-    page = open_booking_page("U-twice-cancel")
+    page = open_booking_page(user_id_for("twice-cancel"))
     form = page.form(area=bulky_setup.chuo.pk)
     form[f"qty_{bulky_setup.chair.pk}"] = "2"
     page.client.post("/bulky/r/", form)
@@ -90,12 +91,12 @@ def test_cancelled_booking_cannot_be_cancelled_again(bulky_setup, open_booking_p
 
 
 def test_other_residents_bookings_are_not_reachable(bulky_setup, open_booking_page):
-    owner = open_booking_page("U-owner")
+    owner = open_booking_page(user_id_for("owner"))
     form = owner.form(area=bulky_setup.chuo.pk)
     form[f"qty_{bulky_setup.chair.pk}"] = "1"
     owner.client.post("/bulky/r/", form)
     booking = Booking.objects.get()
-    other = open_booking_page("U-other")
+    other = open_booking_page(user_id_for("other"))
     assert other.client.get(f"/bulky/r/bookings/{booking.pk}/").status_code == 404
     assert other.client.post(f"/bulky/r/bookings/{booking.pk}/cancel/").status_code == 404
     assert booking.number not in other.client.get("/bulky/r/bookings/").content.decode()
@@ -108,9 +109,9 @@ def test_expired_or_cancelled_link_books_nothing(bulky_setup, line_resident, lin
 
     import time_machine
 
-    line_resident.follow("U-late")
-    line_resident.text("U-late", "粗大ごみ")
-    path = re.search(r"/bulky/r/link/\S+/", line_emulator.received_texts("U-late")[-1]).group(0)
+    line_resident.follow(user_id_for("late"))
+    line_resident.text(user_id_for("late"), "粗大ごみ")
+    path = re.search(r"/bulky/r/link/\S+/", line_emulator.received_texts(user_id_for("late"))[-1]).group(0)
     with time_machine.travel(dt.timedelta(minutes=45), tick=False):
         client = Client()
         response = client.get(path)

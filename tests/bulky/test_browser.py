@@ -12,6 +12,7 @@ from selenium.webdriver.support.ui import Select
 
 from accounts import roles
 from intake.bulky.models import Booking
+from portal.line.simulate import user_id_for
 from tests.fixtures.bulky import bookable_date
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -44,9 +45,9 @@ def _wait_for(predicate, timeout: float = 5.0):
 
 def test_resident_books_and_cancels_on_a_phone(browser, bulky_setup, line_resident, line_emulator, settings):
     settings.PORTAL_BASE_URL = browser.live_server_url
-    line_resident.follow("U-phone")
-    line_resident.text("U-phone", "粗大ごみ")
-    url = re.search(r"https?://\S+/bulky/r/link/\S+/", line_emulator.received_texts("U-phone")[-1]).group(0)
+    line_resident.follow(user_id_for("phone"))
+    line_resident.text(user_id_for("phone"), "粗大ごみ")
+    url = re.search(r"https?://\S+/bulky/r/link/\S+/", line_emulator.received_texts(user_id_for("phone"))[-1]).group(0)
 
     browser.set_window_size(390, 844)
     browser.get(url)
@@ -81,7 +82,7 @@ def test_resident_books_and_cancels_on_a_phone(browser, bulky_setup, line_reside
     booking = Booking.objects.get()
     assert number == booking.number and booking.area == bulky_setup.hakata and booking.collection_date == date
     assert "申込を受け付けました" in browser.page_source
-    _wait_for(lambda: any(booking.number in t for t in line_emulator.received_texts("U-phone")))
+    _wait_for(lambda: any(booking.number in t for t in line_emulator.received_texts(user_id_for("phone"))))
 
     browser.find_element(By.ID, "cancel-booking").click()
     _wait_for(lambda: "申込を取り消しました" in browser.page_source)
@@ -95,7 +96,7 @@ def test_staff_review_in_the_browser(browser, bulky_setup, make_staff, line_emul
 
     bookings = []
     for n in range(2):
-        resident = Resident.objects.create(line_user_id=f"U-review-{n}")
+        resident = Resident.objects.create(line_user_id=user_id_for(f"review-{n}"))
         bookings.append(
             services.booking_create(
                 resident=resident,
@@ -130,5 +131,5 @@ def test_staff_review_in_the_browser(browser, bulky_setup, make_staff, line_emul
 
     browser.get(browser.live_server_url + "/bulky/calendar/")
     assert "中央区" in browser.page_source
-    _wait_for(lambda: any("収集日が変更になりました" in t for t in line_emulator.received_texts("U-review-1")))
-    _wait_for(lambda: any("確認しました" in t for t in line_emulator.received_texts("U-review-0")))
+    _wait_for(lambda: any("収集日が変更になりました" in t for t in line_emulator.received_texts(user_id_for("review-1"))))
+    _wait_for(lambda: any("確認しました" in t for t in line_emulator.received_texts(user_id_for("review-0"))))

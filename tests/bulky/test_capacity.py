@@ -13,6 +13,7 @@ from intake.bulky import services
 from intake.bulky.models import Booking, CollectionDay
 from intake.bulky.selectors import format_date
 from portal.line.models import Resident
+from portal.line.simulate import user_id_for
 from tests.fixtures.bulky import bookable_date
 
 
@@ -40,7 +41,7 @@ def _form(area_id: int, item_id: int, date) -> dict:
 def test_a_full_day_refuses_with_the_next_free_dates(bulky_setup, line_emulator):
     date = bookable_date(7)
     CollectionDay.objects.create(area=bulky_setup.chuo, date=date, capacity_points=10, used_points=10)
-    client = _resident_client("U-full")
+    client = _resident_client(user_id_for("full"))
     response = client.post("/bulky/r/", _form(bulky_setup.chuo.pk, bulky_setup.chair.pk, date))
     html = response.content.decode()
     assert response.status_code == 400
@@ -58,7 +59,7 @@ def test_concurrent_bookings_for_the_last_slots_end_exactly_full(bulky_setup, li
     threads_count, free = 24, 4
     date = bookable_date(7)
     CollectionDay.objects.create(area=bulky_setup.chuo, date=date, capacity_points=10, used_points=10 - free)
-    clients = [_resident_client(f"U-race-{n}") for n in range(threads_count)]
+    clients = [_resident_client(user_id_for(f"race-{n}")) for n in range(threads_count)]
     barrier = threading.Barrier(threads_count)
     results: list = [None] * threads_count
 
@@ -89,10 +90,10 @@ def test_concurrent_bookings_for_the_last_slots_end_exactly_full(bulky_setup, li
     for _status, html in refused:
         assert "予約がいっぱいになりました" in html and "次の空いている日" in html and next_free in html
     # Every resident who got a booking was told so in LINE; nobody else was.
-    confirmed = [f"U-race-{n}" for n in range(threads_count) if results[n][0] == 302]
+    confirmed = [user_id_for(f"race-{n}") for n in range(threads_count) if results[n][0] == 302]
     for n in range(threads_count):
-        texts = line_emulator.received_texts(f"U-race-{n}")
-        assert (f"U-race-{n}" in confirmed) == any("受け付けました" in t for t in texts)
+        texts = line_emulator.received_texts(user_id_for(f"race-{n}"))
+        assert (user_id_for(f"race-{n}") in confirmed) == any("受け付けました" in t for t in texts)
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL: concurrent writers (SQLite serialises them)")
@@ -105,7 +106,7 @@ def test_concurrent_reschedules_into_the_last_slots_end_exactly_full(bulky_setup
     CollectionDay.objects.create(area=bulky_setup.hakata, date=target, capacity_points=10, used_points=8)
     bookings = [
         services.booking_create(
-            resident=Resident.objects.create(line_user_id=f"U-move-{n}"),
+            resident=Resident.objects.create(line_user_id=user_id_for(f"move-{n}")),
             area=bulky_setup.hakata,
             collection_date=source,
             quantities={bulky_setup.chair.pk: 1},

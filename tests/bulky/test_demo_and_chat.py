@@ -6,6 +6,7 @@ from accounts import roles
 from intake.bulky.demo import load_demo
 from intake.bulky.models import Booking, CollectionArea, CollectionDay, Item
 from portal.line.models import Area, Resident
+from portal.line.simulate import user_id_for
 
 pytestmark = pytest.mark.usefixtures("on_commit_now")
 
@@ -13,7 +14,7 @@ pytestmark = pytest.mark.usefixtures("on_commit_now")
 def test_demo_loader_is_idempotent(db, line_emulator):
     for n, name in enumerate(["東区", "博多区", "中央区"]):
         area = Area.objects.create(code=f"demo-{n}", name=name, order=n)
-        Resident.objects.create(line_user_id=f"U-demo-{n}", area=area)
+        Resident.objects.create(line_user_id=user_id_for(f"demo-{n}"), area=area)
     said: list[str] = []
     load_demo(said.append)
     load_demo(said.append)
@@ -33,16 +34,16 @@ def test_demo_loader_is_idempotent(db, line_emulator):
 
 
 def test_rich_menu_postback_replies_with_a_link(bulky_setup, line_resident, line_emulator):
-    line_resident.follow("U-menu")
-    line_resident.postback("U-menu", "flow=bulky&action=start")
-    text = line_emulator.received_texts("U-menu")[-1]
+    line_resident.follow(user_id_for("menu"))
+    line_resident.postback(user_id_for("menu"), "flow=bulky&action=start")
+    text = line_emulator.received_texts(user_id_for("menu"))[-1]
     assert "/bulky/r/link/" in text and "30分間有効" in text
-    line_resident.text("U-menu", "予約確認")
-    assert "受付中の粗大ごみの申込はありません" in line_emulator.received_texts("U-menu")[-1]
+    line_resident.text(user_id_for("menu"), "予約確認")
+    assert "受付中の粗大ごみの申込はありません" in line_emulator.received_texts(user_id_for("menu"))[-1]
 
 
 def test_dashboard_card_for_waste_staff(bulky_setup, open_booking_page, make_staff, client):
-    page = open_booking_page("U-dash")
+    page = open_booking_page(user_id_for("dash"))
     form = page.form(area=bulky_setup.chuo.pk)
     form[f"qty_{bulky_setup.chair.pk}"] = "1"
     page.client.post("/bulky/r/", form)

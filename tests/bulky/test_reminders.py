@@ -4,6 +4,7 @@ import pytest
 
 from intake.bulky import tasks
 from intake.bulky.models import Booking
+from portal.line.simulate import user_id_for
 from tests.fixtures.bulky import bookable_date
 
 pytestmark = pytest.mark.usefixtures("on_commit_now")
@@ -17,9 +18,9 @@ def test_reminder_goes_out_once(bulky_setup, open_booking_page, line_emulator, w
         page.client.post("/bulky/r/", form)
         return Booking.objects.latest("pk")
 
-    due = book("U-remind-1", 5)
-    cancelled = book("U-remind-2", 5)
-    later = book("U-remind-3", 6)
+    due = book(user_id_for("remind-1"), 5)
+    cancelled = book(user_id_for("remind-2"), 5)
+    later = book(user_id_for("remind-3"), 6)
     waste_client.post(f"/bulky/bookings/{cancelled.pk}/cancel/")
 
     def reminders(user_id: str) -> list[str]:
@@ -28,9 +29,9 @@ def test_reminder_goes_out_once(bulky_setup, open_booking_page, line_emulator, w
     day = bookable_date(5).isoformat()
     assert tasks.send_reminders.delay(day).get() == 1
     tasks.send_reminders.delay(day).get()  # the beat job ran twice
-    assert len(reminders("U-remind-1")) == 1
-    assert "朝8時までに" in reminders("U-remind-1")[0] and due.number in reminders("U-remind-1")[0]
-    assert reminders("U-remind-2") == [] and reminders("U-remind-3") == []
+    assert len(reminders(user_id_for("remind-1"))) == 1
+    assert "朝8時までに" in reminders(user_id_for("remind-1"))[0] and due.number in reminders(user_id_for("remind-1"))[0]
+    assert reminders(user_id_for("remind-2")) == [] and reminders(user_id_for("remind-3")) == []
     assert len([r for r in line_emulator.requests("push") if "明日は" in str(r["body"])]) == 1
     assert later.status == Booking.Status.SUBMITTED
 
@@ -46,7 +47,7 @@ def test_personal_data_is_blanked_after_the_retention_period(bulky_setup, open_b
 
     from intake.bulky.selectors import today
 
-    page = open_booking_page("U-retention")
+    page = open_booking_page(user_id_for("retention"))
     form = page.form(area=bulky_setup.chuo.pk, collection_date=bookable_date(5).isoformat())
     form[f"qty_{bulky_setup.chair.pk}"] = "1"
     page.client.post("/bulky/r/", form)

@@ -6,13 +6,14 @@ import re
 import pytest
 
 from intake.bulky.models import Booking, BookingLink, BulkySettings, CollectionDay
+from portal.line.simulate import user_id_for
 from tests.fixtures.bulky import bookable_date
 
 pytestmark = pytest.mark.usefixtures("on_commit_now")
 
 
 def test_resident_books_gets_push_and_cancels(bulky_setup, open_booking_page, line_resident, line_emulator, settings):
-    page = open_booking_page("U-bulky-resident-1")
+    page = open_booking_page(user_id_for("bulky-resident-1"))
     response = page.client.get("/bulky/r/")
     html = response.content.decode()
     assert response.status_code == 200
@@ -57,7 +58,7 @@ def test_resident_books_gets_push_and_cancels(bulky_setup, open_booking_page, li
 
 
 def test_cancel_from_the_chat_and_after_the_deadline(bulky_setup, open_booking_page, line_resident, line_emulator):
-    page = open_booking_page("U-bulky-resident-2")
+    page = open_booking_page(user_id_for("bulky-resident-2"))
     form = page.form(area=bulky_setup.hakata.pk, collection_date=bookable_date(10).isoformat())
     form[f"qty_{bulky_setup.bike.pk}"] = "1"
     assert page.client.post("/bulky/r/", form).status_code == 302
@@ -87,7 +88,7 @@ def test_link_is_single_use_short_lived_and_carries_no_line_id(
 ):
     import time_machine
 
-    user_id = "U-bulky-resident-3"
+    user_id = user_id_for("bulky-resident-3")
     page = open_booking_page(user_id)
     link_text = [t for t in line_emulator.received_texts(user_id) if "/bulky/r/link/" in t][-1]
     url = re.search(r"https?://\S+/bulky/r/link/\S+/", link_text).group(0)
@@ -139,7 +140,7 @@ def test_booking_page_queries_do_not_grow_with_areas(bulky_setup, open_booking_p
     Closure.objects.create(date=bookable_date(8), reason="祝日")
     Closure.objects.create(date=bookable_date(9), area=bulky_setup.hakata, reason="工事")
     CollectionDay.objects.create(area=bulky_setup.chuo, date=bookable_date(10), capacity_points=10, used_points=10)
-    page = open_booking_page("U-queries")
+    page = open_booking_page(user_id_for("queries"))
     with django_assert_max_num_queries(10):
         html = page.client.get("/bulky/r/").content.decode()
     for area in CollectionArea.objects.all():

@@ -10,6 +10,7 @@ from django.test import Client
 from accounts import roles
 from accounts.models import AuditEntry
 from intake.bulky.models import Booking, CollectionDay, Item
+from portal.line.simulate import user_id_for
 from tests.fixtures.bulky import bookable_date
 
 pytestmark = pytest.mark.usefixtures("on_commit_now")
@@ -19,16 +20,16 @@ pytestmark = pytest.mark.usefixtures("on_commit_now")
 def booked(bulky_setup, open_booking_page):
     """Three bookings by three residents in 中央区, 7 days ahead."""
 
-    def book(user_id: str, qty: int = 1, days: int = 7) -> Booking:
-        page = open_booking_page(user_id)
+    def book(label: str, qty: int = 1, days: int = 7) -> Booking:
+        page = open_booking_page(user_id_for(label))
         form = page.form(
-            area=bulky_setup.chuo.pk, collection_date=bookable_date(days).isoformat(), address=f"テスト町{user_id[-1]}番地"
+            area=bulky_setup.chuo.pk, collection_date=bookable_date(days).isoformat(), address=f"テスト町{label[-1]}番地"
         )
         form[f"qty_{bulky_setup.chair.pk}"] = str(qty)
         assert page.client.post("/bulky/r/", form).status_code == 302
         return Booking.objects.latest("pk")
 
-    return [book("U-staff-1"), book("U-staff-2", 2), book("U-staff-3", 3)]
+    return [book("staff-1"), book("staff-2", 2), book("staff-3", 3)]
 
 
 def test_approve_reject_reschedule_push_to_the_resident(booked, bulky_setup, waste_client, line_emulator):
@@ -40,12 +41,12 @@ def test_approve_reject_reschedule_push_to_the_resident(booked, bulky_setup, was
     assert "確認済にし" in response.content.decode()
     first.refresh_from_db()
     assert first.status == Booking.Status.CONFIRMED
-    assert f"{first.number}）を確認しました" in line_emulator.received_texts("U-staff-1")[-1]
+    assert f"{first.number}）を確認しました" in line_emulator.received_texts(user_id_for("staff-1"))[-1]
 
     waste_client.post(f"/bulky/bookings/{second.pk}/reject/", {"reason": "品目が収集対象外の大きさです"})
     second.refresh_from_db()
     assert second.status == Booking.Status.REJECTED
-    assert "品目が収集対象外の大きさです" in line_emulator.received_texts("U-staff-2")[-1]
+    assert "品目が収集対象外の大きさです" in line_emulator.received_texts(user_id_for("staff-2"))[-1]
     day.refresh_from_db()
     assert day.used_points == 4  # released
 
@@ -53,19 +54,19 @@ def test_approve_reject_reschedule_push_to_the_resident(booked, bulky_setup, was
     waste_client.post(f"/bulky/bookings/{third.pk}/reschedule/", {"new_date": new_date.isoformat()})
     third.refresh_from_db()
     assert third.collection_date == new_date
-    text = line_emulator.received_texts("U-staff-3")[-1]
+    text = line_emulator.received_texts(user_id_for("staff-3"))[-1]
     assert "収集日が変更になりました" in text and f"{new_date.month}月{new_date.day}日" in text
     day.refresh_from_db()
     assert day.used_points == 1
     assert CollectionDay.objects.get(area=bulky_setup.chuo, date=new_date).used_points == 3
 
     # Rejecting needs a reason; a rejected booking cannot be approved: nothing pushed.
-    pushes = len(line_emulator.received("U-staff-2"))
+    pushes = len(line_emulator.received(user_id_for("staff-2")))
     response = waste_client.post(f"/bulky/bookings/{second.pk}/approve/", follow=True)
     assert "申込状態の申込だけ" in response.content.decode()
     response = waste_client.post(f"/bulky/bookings/{first.pk}/reject/", {"reason": ""}, follow=True)
     assert "却下の理由を入力してください" in response.content.decode()
-    assert len(line_emulator.received("U-staff-2")) == pushes
+    assert len(line_emulator.received(user_id_for("staff-2"))) == pushes
 
     # Notes and collected.
     waste_client.post(f"/bulky/bookings/{first.pk}/note/", {"note": "門の内側に置く"})
@@ -78,14 +79,14 @@ def test_reschedule_to_a_full_or_closed_day_is_refused(booked, bulky_setup, wast
     full = bookable_date(12)
     CollectionDay.objects.create(area=bulky_setup.chuo, date=full, capacity_points=10, used_points=9)
     booking = booked[1]  # 2 points
-    pushes = len(line_emulator.received("U-staff-2"))
+    pushes = len(line_emulator.received(user_id_for("staff-2")))
     response = waste_client.post(f"/bulky/bookings/{booking.pk}/reschedule/", {"new_date": full.isoformat()}, follow=True)
     html = response.content.decode()
     assert "予約がいっぱいになりました" in html and "次の空いている日" in html
     booking.refresh_from_db()
     assert booking.collection_date == bookable_date(7)
     assert CollectionDay.objects.get(area=bulky_setup.chuo, date=full).used_points == 9
-    assert len(line_emulator.received("U-staff-2")) == pushes
+    assert len(line_emulator.received(user_id_for("staff-2"))) == pushes
 
     response = waste_client.post(
         f"/bulky/bookings/{booking.pk}/reschedule/", {"new_date": bookable_date(100).isoformat()}, follow=True
@@ -130,7 +131,7 @@ def test_route_list_page_and_csv(booked, bulky_setup, waste_client, line_emulato
     assert {r[0] for r in rows[1:]} == {booked[0].number, booked[2].number}
     assert "椅子×3" in response.content.decode("utf-8-sig")
     assert "テスト町1番地" in response.content.decode("utf-8-sig")
-    assert "U-staff" not in response.content.decode("utf-8-sig")  # no LINE user IDs
+    assert not any(b.resident.line_user_id in response.content.decode("utf-8-sig") for b in booked)  # no LINE user IDs
     actions = list(AuditEntry.objects.values_list("action", flat=True))
     assert "bulky.route_viewed" in actions and "bulky.route_exported" in actions
 

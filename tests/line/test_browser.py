@@ -27,8 +27,8 @@ def _sign_in(browser, user) -> None:
 
 def test_audience_page_at_tablet_width(browser, make_staff):
     areas, _interests = segments_load_demo()
-    Resident.objects.bulk_create([Resident(line_user_id=f"Ut{i:031x}", area=areas[1], age_band="40-44") for i in range(120)])
-    Resident.objects.bulk_create([Resident(line_user_id=f"Us{i:031x}", area=areas[0]) for i in range(4)])
+    Resident.objects.bulk_create([Resident(line_user_id=f"Ud{i:031x}", area=areas[1], age_band="40-44") for i in range(120)])
+    Resident.objects.bulk_create([Resident(line_user_id=f"Ue{i:031x}", area=areas[0]) for i in range(4)])
     _sign_in(browser, make_staff(roles.PR_AUTHOR))
     browser.set_window_size(800, 1100)
     browser.get(browser.live_server_url + "/line/audience/")

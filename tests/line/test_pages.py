@@ -16,7 +16,7 @@ def segments(db):
     return segments_load_demo()
 
 
-def _residents(n: int, *, area=None, age="", bits=0, prefix="U", status="active"):
+def _residents(n: int, *, area=None, age="", bits=0, prefix="Uf", status="active"):
     Resident.objects.bulk_create(
         [Resident(line_user_id=f"{prefix}{i:031x}", area=area, age_band=age, interest_bits=bits, status=status) for i in range(n)]
     )
@@ -51,8 +51,8 @@ def test_single_hidden_row_gets_a_complementary_hidden_row(make_staff, client, s
     areas, _interests = segments
     for n, area in enumerate(areas[:-1]):
         _residents(50 + n, area=area, prefix=f"U{n}")
-    _residents(3, area=areas[-1], prefix="Ux")
-    _residents(70, prefix="Uy")  # 未登録
+    _residents(3, area=areas[-1], prefix="Ud")
+    _residents(70, prefix="Ue")  # 未登録
     client.force_login(make_staff(roles.ADMIN))
     page = client.get("/line/audience/").content.decode()
     # 西区 (3) is hidden; so is the smallest shown ward (東区, 50), or 西区 = total - the rest

@@ -29,7 +29,13 @@ class Command(BaseCommand):
             base = f"http://127.0.0.1:{EMULATOR_PORT}"
             env.setdefault("LINE_API_BASE_URL", base)
             env.setdefault("LINE_API_DATA_BASE_URL", base)
-            procs.append(("emulator", [python, "manage.py", "line_emulator", "--port", str(EMULATOR_PORT)]))
+            emulator = [python, "manage.py", "line_emulator", "--port", str(EMULATOR_PORT)]
+            base_url = settings.PORTAL_BASE_URL.rstrip("/") + "/"
+            if base_url.startswith("http://"):
+                # The demo portal is plain HTTP on 127.0.0.1: its broadcast images would be
+                # refused as LINE refuses them. Accept exactly this portal's URLs, nothing else.
+                emulator += ["--allow-http-media", base_url]
+            procs.append(("emulator", emulator))
         procs += [
             ("web", [python, "manage.py", "runserver", options["addr"], "--noreload"]),
             ("worker", [python, "-m", "celery", "-A", "portal", "worker", "--loglevel=INFO", "--concurrency=2"]),

@@ -32,6 +32,14 @@ class Command(BaseCommand):
         parser.add_argument("--reply-token-ttl", type=float, default=60.0)
         parser.add_argument("--detail-users", type=int, default=20000, help="keep messages (not only counts) for this many users")
         parser.add_argument("--seed", type=int, default=None)
+        parser.add_argument(
+            "--allow-http-media",
+            action="append",
+            default=[],
+            metavar="PREFIX",
+            help="accept plain-HTTP image/video URLs starting with PREFIX (LINE accepts HTTPS only; "
+            "for the local demo, whose portal serves http://127.0.0.1:8000)",
+        )
 
     def handle(self, *args, **options) -> None:
         limits = {endpoint: options[f"limit_{endpoint}"] for endpoint in DEFAULT_LIMITS if options.get(f"limit_{endpoint}")}
@@ -50,6 +58,7 @@ class Command(BaseCommand):
             detail_users=options["detail_users"],
             reply_token_ttl=options["reply_token_ttl"],
             seed=options["seed"],
+            allow_http_media=tuple(options["allow_http_media"]),
         )
         server = make_server(options["host"], options["port"], state)
         host, port = server.server_address[:2]

@@ -4,7 +4,7 @@ Builds a webhook event shaped as in LINE's webhook.yml, signs it with the channe
 and posts it to the portal's webhook; registers the reply token (and an image's bytes)
 with the LINE emulator, then prints what the bot sent back.
 
-    manage.py line_simulate follow --user Uxxxxxxxx…
+    manage.py line_simulate follow --user U4af4980629a1b2c3d4e5f60718293a4b   # U + 32 lower-case hex
     manage.py line_simulate text --user U… --text 受信設定
     manage.py line_simulate postback --user U… --data "flow=prefs&step=age&value=30-34"
     manage.py line_simulate tap --user U… --label 博多区      # a quick-reply button of the last message
@@ -69,12 +69,18 @@ class Command(BaseCommand):
         parser.add_argument("--lng", type=float, default=None)
         parser.add_argument("--address", default="")
         parser.add_argument("--url", default="http://127.0.0.1:8000/line/webhook", help="the portal's webhook URL")
-        parser.add_argument("--emulator", default="", help="LINE emulator URL (default: LINE_API_BASE_URL when local, else http://127.0.0.1:8765)")
+        parser.add_argument(
+            "--emulator", default="", help="LINE emulator URL (default: LINE_API_BASE_URL when local, else http://127.0.0.1:8765)"
+        )
         parser.add_argument("--secret", default="", help="channel secret (default: LINE_CHANNEL_SECRET)")
         parser.add_argument("--wait", type=float, default=3.0, help="seconds to wait for the bot's answer (0: do not wait)")
 
     def handle(self, *args, **options) -> None:
         user = options["user"] or simulate.new_user_id()
+        if not simulate.is_user_id(user):
+            raise CommandError(
+                f"--user must be a LINE user ID: U followed by 32 lower-case hex digits, e.g. {simulate.user_id_for('demo')}"
+            )
         emulator = (options["emulator"] or _default_emulator()).rstrip("/")
         action = options["action"]
         before = self._received(emulator, user)

@@ -42,3 +42,10 @@ def test_wrong_secret_is_refused(transactional_db, live_server, line_emulator):
     with pytest.raises(CommandError):
         _sim(live_server, line_emulator, "follow", secret="not-the-secret")
     assert not WebhookEvent.objects.exists()
+
+
+@pytest.mark.parametrize("user", ["Udemo0001", "U" + "A" * 32, "U" + "a" * 31])
+def test_simulator_refuses_user_ids_line_never_issues(db, user):
+    with pytest.raises(CommandError, match="32 lower-case hex"):
+        call_command("line_simulate", "follow", user=user, url="http://127.0.0.1:9/line/webhook", wait=0, stdout=StringIO())
+    assert not WebhookEvent.objects.exists()

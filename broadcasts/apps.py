@@ -11,13 +11,18 @@ class BroadcastsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.db.backends.signals import connection_created
+
         from accounts.audit import register_actions
         from accounts.roles import Perm
         from portal import demo
         from portal.navigation import NavItem, register, register_dashboard
 
-        from . import audit, dashboard
+        from . import audit, dashboard, recipients
         from .demo import load_demo
+
+        connection_created.connect(recipients.register_sqlite_function, dispatch_uid="broadcasts.recipient_hash")
+        recipients.register_store()
 
         register_actions(audit.LABELS)
         register(

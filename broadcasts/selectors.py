@@ -98,7 +98,14 @@ def segment_residents(*, segment: Segment) -> QuerySet[Resident]:
     qs = Resident.objects.filter(status=Resident.Status.ACTIVE, segment_opt_out=False)
     qs = _apply_segment(qs, segment, area_field="area_id")
     if segment.exclude_broadcast_id:
-        qs = qs.exclude(line_user_id__in=_delivered_ids_sql(segment.exclude_broadcast_id))
+        # A sent batch keeps keyed hashes of its recipients (recipients.py), compared with
+        # each resident's hash; a list not yet hashed still matches by LINE user ID.
+        from .recipients import RecipientHash
+
+        delivered = _delivered_ids_sql(segment.exclude_broadcast_id)
+        qs = qs.alias(_recipient_hash=RecipientHash("line_user_id")).exclude(
+            Q(line_user_id__in=delivered) | Q(_recipient_hash__in=delivered)
+        )
     return qs
 
 

@@ -543,15 +543,25 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str | bytes) else value
 
 
-def _save_attempt(batch_id: int, *, status: str, error: str, request_id: str, attempts: int, sent: bool) -> None:
+def _save_attempt(
+    batch_id: int, *, status: str, error: str, request_id: str, attempts: int, sent: bool, recipients: list | None = None
+) -> None:
+    """``recipients``: the sent batch's list, replaced by keyed hashes in the same UPDATE
+    (recipients.py: the portal keeps no LINE user ID of who got a broadcast)."""
     from django.db import connection
 
+    from .recipients import recipient_hashes
+
     now = connection.ops.adapt_datetimefield_value(timezone.now())
+    assignments, params = "", []
+    if sent and recipients:
+        assignments = "line_user_ids = %s, "
+        params = [Batch._meta.get_field("line_user_ids").get_db_prep_save(recipient_hashes(recipients), connection)]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {Batch._meta.db_table} SET status = %s, error = %s, line_request_id = %s, sent_at = %s, "  # noqa: S608
+            f"UPDATE {Batch._meta.db_table} SET {assignments}status = %s, error = %s, line_request_id = %s, sent_at = %s, "  # noqa: S608
             "attempts = %s, updated_at = %s WHERE id = %s",
-            [status, error, request_id, now if sent else None, attempts, now, batch_id],
+            [*params, status, error, request_id, now if sent else None, attempts, now, batch_id],
         )
 
 
@@ -604,7 +614,15 @@ def batch_send(*, batch_id: int, endpoint: str = "multicast") -> str:
                 status = Batch.Status.FAILED
                 error = (_("再試行の上限に達しました: %(error)s") % {"error": error})[:500]
             done = status == Batch.Status.DONE
-            _save_attempt(batch_id, status=status, error=error, request_id=request_id, attempts=attempts + 1, sent=done)
+            _save_attempt(
+                batch_id,
+                status=status,
+                error=error,
+                request_id=request_id,
+                attempts=attempts + 1,
+                sent=done,
+                recipients=_json(line_user_ids) if done and batch_endpoint != "broadcast" else None,
+            )
         if status != Batch.Status.SENDING:
             break
         time.sleep(pause)
@@ -714,7 +732,11 @@ def broadcast_retry_failed(*, broadcast: Broadcast, actor: Any, request: HttpReq
         raise PermissionDenied(_("失敗したバッチを再送する権限がありません。"))
     broadcast = _lock(broadcast)
     _transition(broadcast, {S.PARTIAL})
-    count = Batch.objects.filter(broadcast=broadcast, status=Batch.Status.FAILED).update(status=Batch.Status.PENDING, error="")
+    from .recipients import PREFIX
+
+    # A failed batch whose list was hashed past its retention period can no longer be sent.
+    failed = Batch.objects.filter(broadcast=broadcast, status=Batch.Status.FAILED).exclude(line_user_ids__0__startswith=PREFIX)
+    count = failed.update(status=Batch.Status.PENDING, error="")
     broadcast.status = S.SENDING
     broadcast.finished_at = None
     broadcast.save(update_fields=["status", "finished_at", "updated_at"])

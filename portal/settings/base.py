@@ -301,6 +301,11 @@ RETENTION_WEBHOOK_UNPROCESSED_DAYS = env.int("RETENTION_WEBHOOK_UNPROCESSED_DAYS
 RETENTION_OUTBOUND_MESSAGE_DAYS = env.int("RETENTION_OUTBOUND_MESSAGE_DAYS", default=30)
 # Chat conversations expire 30 minutes after the last step; deleted by the next run past this.
 RETENTION_CONVERSATION_DAYS = env.int("RETENTION_CONVERSATION_DAYS", default=0)
+# Broadcast batches keep keyed hashes of their recipients once sent (broadcasts/recipients.py);
+# batches never sent are hashed this long after their broadcast ended (then cannot be resent).
+RETENTION_BROADCAST_UNSENT_DAYS = env.int("RETENTION_BROADCAST_UNSENT_DAYS", default=30)
+# The HMAC key of those hashes: a secret of its own (not SECRET_KEY, which may be rotated).
+BROADCAST_RECIPIENT_HASH_KEY = env.str("BROADCAST_RECIPIENT_HASH_KEY", default="dev-insecure-recipient-hash-key")
 
 # --- ops: Content-Security-Policy (django-csp 4) --------------------------------------------
 # Everything comes from the portal itself: no inline script, no inline style attribute or

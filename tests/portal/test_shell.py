@@ -98,6 +98,7 @@ def test_production_settings_pass_check_deploy():
         "ALLOWED_HOSTS": "portal.city.example.jp",
         "LINE_CHANNEL_SECRET": secrets.token_hex(16),
         "LINE_CHANNEL_ACCESS_TOKEN": secrets.token_hex(32),
+        "BROADCAST_RECIPIENT_HASH_KEY": secrets.token_hex(32),
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

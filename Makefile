@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run test install install-dev migrate demo lint assets messages clean
+.PHONY: run test install install-dev node-dev migrate demo lint assets messages clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,6 +15,14 @@ $(VENV)/.installed: requirements.txt
 $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	$(PIP) install -q -r requirements-dev.txt
 	touch $@
+
+## axe-core (npm devDependency, package-lock.json) for the browser tests' accessibility
+## checks. Without npm the checks are skipped, saying so.
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund && touch $@; \
+	else echo "warning: npm is not installed: the browser tests' accessibility checks (axe-core) will be skipped"; fi
+
+node-dev: node_modules/.installed
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
@@ -32,7 +40,7 @@ run: demo
 
 ## make test: lint, then the whole suite (SQLite + embedded broker unless DATABASE_URL /
 ## CELERY_BROKER_URL say otherwise).
-test: install-dev
+test: install-dev node-dev
 	$(VENV)/bin/ruff check .
 	$(PY) manage.py makemigrations --check --dry-run --settings=portal.settings.test
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -80,7 +80,7 @@ def queue(request: HttpRequest) -> HttpResponse:
                 ("updated", _("更新順")),
                 ("status", _("状態順")),
             ],
-            "bulk_form": forms.BulkForm(),
+            "bulk_form": forms.BulkForm(auto_id="bulk_%s"),  # ids distinct from the filter form's
             **_map_context([m for m in (_marker(r) for r in rows) if m]),
         },
     )

@@ -56,7 +56,12 @@ def test_triage_flow_in_browser(browser, live_server, transactional_db, make_sta
     assert "担当者が現地の状況を確認します" in message.get_attribute("value")  # filled from the template
     browser.find_element(By.CSS_SELECTOR, "#status-form button[type=submit]").click()
 
-    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "report-status").text == "確認中")
+    # The page is replaced after the POST: an element of the old page may go stale mid-wait.
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    WebDriverWait(browser, 10, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda d: d.find_element(By.ID, "report-status").text == "確認中"
+    )
     report.refresh_from_db()
     assert report.status == "checking"
     assert OutboundMessage.objects.filter(resident=resident, purpose="road-report").count() == 1

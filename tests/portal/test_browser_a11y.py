@@ -1,0 +1,184 @@
+"""Every main page, as each kind of staff member (and a resident on a phone) sees it, checked
+in headless Chromium with axe-core at 1366×768 and 390×844: no serious or critical axe
+violation, no id used twice, nothing wider than a phone's screen."""
+
+import base64
+import os
+import re
+
+import pytest
+
+from accounts import roles
+from tests.fixtures.browser import VIEWPORTS, axe_findings, browser_force_login, set_viewport
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+_REFLOW_JS = "return [document.documentElement.scrollWidth, window.innerWidth]"
+SCREENSHOTS = os.environ.get("PORTAL_SCREENSHOTS", "")  # a folder: save each checked page there
+
+
+def _shoot(browser, name: str) -> None:
+    """The whole page (beyond the viewport) as a PNG in $PORTAL_SCREENSHOTS."""
+    shot = browser.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True})
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    with open(os.path.join(SCREENSHOTS, f"a11y-{slug}.png"), "wb") as out:
+        out.write(base64.b64decode(shot["data"]))
+
+
+def _check(browser, axe_source, pages: list[tuple[str, str]]) -> None:
+    """Open each (label, path) at both sizes; fail once, listing every finding of every page."""
+    problems: list[str] = []
+    for name, (width, height) in VIEWPORTS.items():
+        set_viewport(browser, width, height)
+        for label, path in pages:
+            browser.get(browser.live_server_url + path)
+            where = f"{label} [{path} @ {name} {width}×{height}]"
+            assert "/accounts/login/" not in browser.current_url or path.startswith("/accounts/"), f"{where}: sent to sign-in"
+            heading = browser.find_elements("tag name", "h1")
+            assert heading and heading[0].text.strip(), f"{where}: no page heading"
+            assert "権限がありません" not in heading[0].text, f"{where}: {heading[0].text}"
+            found = axe_findings(browser, axe_source)
+            scroll_width, inner = browser.execute_script(_REFLOW_JS)
+            if scroll_width > inner:
+                found.append(f"reflow [serious] the page is {scroll_width}px wide in a {inner}px window (WCAG 1.4.10)")
+            problems += [f"{where}: {line}" for line in found]
+            if SCREENSHOTS:
+                _shoot(browser, f"{path}-{name}")
+    assert not problems, "accessibility problems:\n  " + "\n  ".join(problems)
+
+
+def test_sign_in_pages(browser, axe_source, make_staff):
+    from selenium.webdriver.common.by import By
+
+    _check(browser, axe_source, [("サインイン", "/accounts/login/"), ("パスワード再設定", "/accounts/password/reset/")])
+    # A wrong password shows the error on the form: still accessible.
+    make_staff(roles.ROAD, email="road-a11y@city.example.jp")
+    browser.get(browser.live_server_url + "/accounts/login/")
+    browser.find_element(By.ID, "id_login").send_keys("road-a11y@city.example.jp")
+    browser.find_element(By.ID, "id_password").send_keys("wrong-password\n")
+    assert "/accounts/login/" in browser.current_url
+    assert not axe_findings(browser, axe_source)
+    # The admin's TOTP step.
+    admin = make_staff(roles.ADMIN, email="admin-a11y@city.example.jp")
+    browser.get(browser.live_server_url + "/accounts/login/")
+    browser.find_element(By.ID, "id_login").send_keys(admin.email)
+    browser.find_element(By.ID, "id_password").send_keys("pass-word-123\n")
+    assert "/accounts/2fa/authenticate/" in browser.current_url
+    _check(browser, axe_source, [("確認コード", "/accounts/2fa/authenticate/")])
+
+
+@pytest.mark.parametrize("role", roles.ROLE_ORDER)
+def test_dashboard_of_each_role(browser, axe_source, make_staff, role):
+    browser_force_login(browser, make_staff(role))
+    _check(browser, axe_source, [(f"ダッシュボード ({role})", "/")])
+
+
+def test_broadcast_pages(browser, axe_source, line_emulator, segment_world, make_residents, make_broadcast, author, approver):
+    from broadcasts import services
+
+    area = segment_world.areas[0]
+    make_residents(60, area=area)
+    make_residents(10, area=segment_world.areas[1])
+    draft = make_broadcast(areas=[area])
+    pending = make_broadcast(areas=[area], to="pending", text="承認をお願いします")
+    sent = make_broadcast(areas=[area], to="approved", approver=approver, text="配信済みのお知らせ")
+    services.broadcast_send(broadcast=sent, actor=author)
+    sent.refresh_from_db()
+    assert sent.status == "done", sent.status  # eager tasks against the emulator
+
+    browser_force_login(browser, author)
+    _check(
+        browser,
+        axe_source,
+        [
+            ("配信一覧", "/broadcasts/"),
+            ("配信を作成", "/broadcasts/new/"),
+            ("緊急配信を作成", "/broadcasts/emergency/new/"),
+            ("下書き", f"/broadcasts/{draft.pk}/"),
+            ("下書きを編集", f"/broadcasts/{draft.pk}/edit/"),
+            ("承認待ち", f"/broadcasts/{pending.pk}/"),
+            ("配信状況（配信完了）", f"/broadcasts/{sent.pk}/"),
+            ("配信対象者", "/line/audience/"),
+        ],
+    )
+    browser_force_login(browser, approver)
+    _check(
+        browser,
+        axe_source,
+        [("承認待ち一覧", "/broadcasts/approvals/"), ("承認の確認", f"/broadcasts/{pending.pk}/review/")],
+    )
+
+
+def test_road_pages(browser, axe_source, make_report, road_staff):
+    from portal.line.models import Resident
+
+    resident = Resident.objects.create(line_user_id="U" + "a" * 32)
+    report = make_report(resident=resident, comment="歩道の段差が大きくなっています")
+    make_report("streetlight", lat=None, lng=None)
+    browser_force_login(browser, road_staff)
+    _check(
+        browser,
+        axe_source,
+        [("道路通報の一覧", "/roads/"), ("通報の詳細", f"/roads/{report.pk}/"), ("統計", "/roads/stats/")],
+    )
+
+
+def test_bulky_staff_pages(browser, axe_source, bulky_setup, make_staff, line_emulator):
+    from intake.bulky import services
+    from portal.line.models import Resident
+    from tests.fixtures.bulky import bookable_date
+
+    booking = services.booking_create(
+        resident=Resident.objects.create(line_user_id="U" + "b" * 32),
+        area=bulky_setup.chuo,
+        collection_date=bookable_date(7),
+        quantities={bulky_setup.chair.pk: 2},
+        address="福岡市中央区天神1-8-1",
+        phone="092-711-4111",
+    )
+    browser_force_login(browser, make_staff(roles.WASTE))
+    _check(
+        browser,
+        axe_source,
+        [
+            ("粗大ごみ申込一覧", "/bulky/"),
+            ("申込の確認", f"/bulky/bookings/{booking.pk}/"),
+            ("収集カレンダー", "/bulky/calendar/"),
+            ("収集ルート", "/bulky/routes/"),
+        ],
+    )
+
+
+def test_bulky_resident_booking_pages(browser, axe_source, bulky_setup, line_resident, line_emulator, settings):
+    settings.PORTAL_BASE_URL = browser.live_server_url
+    user_id = "U" + "c" * 32
+    line_resident.follow(user_id)
+    line_resident.text(user_id, "粗大ごみ")
+    link = re.search(r"https?://\S+/bulky/r/link/\S+/", line_emulator.received_texts(user_id)[-1]).group(0)
+    browser.get(link)  # the single-use link opens the resident's session
+    for button in browser.find_elements("css selector", "form button[type=submit]"):
+        if "/bulky/r/link/" in browser.current_url:  # a confirmation page: continue to the form
+            button.click()
+            break
+    _check(browser, axe_source, [("粗大ごみ収集の申込", "/bulky/r/"), ("申込の一覧", "/bulky/r/bookings/")])
+
+
+def test_admin_pages(browser, axe_source, make_staff):
+    member = make_staff(roles.ROAD, roles.AUDITOR, full_name="道路 一郎")
+    admin = make_staff(roles.ADMIN, full_name="管理 花子")
+    browser_force_login(browser, admin)
+    _check(
+        browser,
+        axe_source,
+        [
+            ("職員管理", "/staff/"),
+            ("職員の編集", f"/staff/{member.pk}/"),
+            ("職員を招待", "/staff/invite/"),
+            ("ロール設定", "/staff/roles/"),
+            ("監査ログ", "/staff/audit/"),
+            ("LINE設定", "/line/settings/"),
+            ("住民の照会", "/line/residents/lookup/"),
+        ],
+    )
+    browser_force_login(browser, make_staff(roles.AUDITOR))
+    _check(browser, axe_source, [("監査ログ（監査担当）", "/staff/audit/")])

@@ -4,7 +4,8 @@ staff actions, with the same permissions and services as the pages."""
 import datetime as dt
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.utils.cache import add_never_cache_headers
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -15,7 +16,7 @@ from accounts.roles import Perm
 from accounts.services import audit_record
 
 from . import selectors, services
-from .audit import AUDIT_API_BOOKING_VIEWED
+from .audit import AUDIT_API_BOOKING_VIEWED, record_booking_action
 from .models import Booking, BookingLine, CollectionArea, Item
 
 
@@ -32,12 +33,58 @@ class ItemSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class ItemViewSet(viewsets.ModelViewSet):
-    """The item catalogue (set-up)."""
+class NoStoreMixin:
+    """Answers that may carry residents' data are never kept by a browser or proxy."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        add_never_cache_headers(response)
+        return response
+
+
+class ItemDeactivatedSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    deactivated = serializers.BooleanField()
+    item = ItemSerializer()
+
+
+class ItemViewSet(NoStoreMixin, viewsets.ModelViewSet):
+    """The item catalogue (set-up). Every change is audited as a field diff; deleting an
+    item that bookings use deactivates it instead (200, ``deactivated: true``)."""
 
     portal_permission = Perm.MANAGE_BULKY_CATALOGUE
     serializer_class = ItemSerializer
     queryset = Item.objects.all()
+
+    def perform_create(self, serializer: ItemSerializer) -> None:
+        serializer.instance = services.item_save(
+            item=None, values=serializer.validated_data, actor=self.request.user, request=self.request
+        )
+
+    def perform_update(self, serializer: ItemSerializer) -> None:
+        serializer.instance = services.item_save(
+            item=serializer.instance, values=serializer.validated_data, actor=self.request.user, request=self.request
+        )
+
+    @extend_schema(
+        responses={
+            204: OpenApiResponse(description="削除しました"),
+            200: OpenApiResponse(ItemDeactivatedSerializer, description="申込で使われているため無効にしました"),
+        }
+    )
+    def destroy(self, request: Request, *args, **kwargs) -> Response:
+        item = self.get_object()
+        if services.item_delete(item=item, actor=request.user, request=request):
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        item.refresh_from_db()
+        return Response(
+            {
+                "detail": "この品目は申込で使われているため削除せず、無効にしました（住民の申込画面には表示されません）。",
+                "deactivated": True,
+                "item": ItemSerializer(item).data,
+            },
+            status=status.HTTP_200_OK,
+        )
 
 
 class AvailableDateSerializer(serializers.Serializer):
@@ -45,7 +92,7 @@ class AvailableDateSerializer(serializers.Serializer):
     remaining_points = serializers.IntegerField()
 
 
-class AvailabilityView(APIView):
+class AvailabilityView(NoStoreMixin, APIView):
     """Bookable dates of an area that still have ``points`` free."""
 
     portal_permission = Perm.REVIEW_BULKY_BOOKINGS
@@ -115,8 +162,9 @@ class NoteSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=1000)
 
 
-class BookingViewSet(viewsets.ReadOnlyModelViewSet):
-    """Bookings for staff review; opening one (personal data) is audited."""
+class BookingViewSet(NoStoreMixin, viewsets.ReadOnlyModelViewSet):
+    """Bookings for staff review; opening one (personal data) and every action on one
+    (its answer shows the personal data) is audited."""
 
     portal_permission = Perm.REVIEW_BULKY_BOOKINGS
     serializer_class = BookingListSerializer
@@ -135,21 +183,23 @@ class BookingViewSet(viewsets.ReadOnlyModelViewSet):
         audit_record(action=AUDIT_API_BOOKING_VIEWED, request=request, target=booking)
         return Response(BookingDetailSerializer(booking).data)
 
-    def _run(self, request: Request, call) -> Response:
+    def _run(self, request: Request, name: str, call, detail: dict | None = None) -> Response:
         booking = self.get_object()
         try:
-            booking = call(booking)
+            done = call(booking)
         except services.BookingError as error:
+            record_booking_action(request=request, booking=booking, action=name, via="api", done=False, detail=detail)
             body: dict = {"detail": error.message}
             if error.next_dates:
                 body["next_dates"] = [d.isoformat() for d in error.next_dates]
             return Response(body, status=status.HTTP_409_CONFLICT)
-        return Response(BookingDetailSerializer(Booking.objects.get(pk=booking.pk)).data)
+        record_booking_action(request=request, booking=booking, action=name, via="api", done=True, detail=detail)
+        return Response(BookingDetailSerializer(Booking.objects.get(pk=done.pk)).data)
 
     @extend_schema(request=None, responses=BookingDetailSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str | None = None) -> Response:
-        return self._run(request, lambda b: services.booking_approve(booking=b, actor=request.user))
+        return self._run(request, "approve", lambda b: services.booking_approve(booking=b, actor=request.user))
 
     @extend_schema(request=RejectSerializer, responses=BookingDetailSerializer)
     @action(detail=True, methods=["post"])
@@ -157,7 +207,9 @@ class BookingViewSet(viewsets.ReadOnlyModelViewSet):
         data = RejectSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return self._run(
-            request, lambda b: services.booking_reject(booking=b, actor=request.user, reason=data.validated_data["reason"])
+            request,
+            "reject",
+            lambda b: services.booking_reject(booking=b, actor=request.user, reason=data.validated_data["reason"]),
         )
 
     @extend_schema(request=RescheduleSerializer, responses=BookingDetailSerializer)
@@ -166,17 +218,23 @@ class BookingViewSet(viewsets.ReadOnlyModelViewSet):
         data = RescheduleSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         new_date: dt.date = data.validated_data["new_date"]
-        return self._run(request, lambda b: services.booking_reschedule(booking=b, actor=request.user, new_date=new_date))
+        booking = self.get_object()
+        return self._run(
+            request,
+            "reschedule",
+            lambda b: services.booking_reschedule(booking=b, actor=request.user, new_date=new_date),
+            detail={"from": booking.collection_date.isoformat(), "to": new_date.isoformat()},
+        )
 
     @extend_schema(request=None, responses=BookingDetailSerializer)
     @action(detail=True, methods=["post"])
     def collect(self, request: Request, pk: str | None = None) -> Response:
-        return self._run(request, lambda b: services.booking_mark_collected(booking=b, actor=request.user))
+        return self._run(request, "collect", lambda b: services.booking_mark_collected(booking=b, actor=request.user))
 
     @extend_schema(request=None, responses=BookingDetailSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
-        return self._run(request, lambda b: services.booking_cancel(booking=b, by_resident=False, actor=request.user))
+        return self._run(request, "cancel", lambda b: services.booking_cancel(booking=b, by_resident=False, actor=request.user))
 
     @extend_schema(request=NoteSerializer, responses=BookingDetailSerializer)
     @action(detail=True, methods=["post"])
@@ -184,5 +242,5 @@ class BookingViewSet(viewsets.ReadOnlyModelViewSet):
         data = NoteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return self._run(
-            request, lambda b: services.booking_add_note(booking=b, actor=request.user, note=data.validated_data["note"])
+            request, "note", lambda b: services.booking_add_note(booking=b, actor=request.user, note=data.validated_data["note"])
         )

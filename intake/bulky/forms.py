@@ -20,6 +20,10 @@ class SettingsForm(forms.ModelForm):
             "link_ttl_minutes",
             "session_minutes",
             "retention_days",
+            "close_national_holidays",
+            "close_year_end",
+            "year_end_from_day",
+            "year_end_to_day",
             "payment_note",
         ]
         widgets = {"payment_note": forms.Textarea(attrs={"rows": 3})}
@@ -29,9 +33,13 @@ class SettingsForm(forms.ModelForm):
         first, last = data.get("earliest_days_ahead"), data.get("latest_days_ahead")
         if first is not None and last is not None and last < first:
             self.add_error("latest_days_ahead", _("受付終了は受付開始より後の日数にしてください。"))
-        for name in ("max_items_per_booking", "max_per_item", "link_ttl_minutes", "session_minutes"):
+        for name in ("max_items_per_booking", "max_per_item", "link_ttl_minutes", "session_minutes", "retention_days"):
             if data.get(name) == 0:
                 self.add_error(name, _("1以上を入力してください。"))
+        for name in ("year_end_from_day", "year_end_to_day"):
+            value = data.get(name)
+            if value is not None and not 1 <= value <= 31:
+                self.add_error(name, _("1から31までの日を入力してください。"))
         return data
 
 

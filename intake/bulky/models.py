@@ -1,7 +1,7 @@
 """Bulky-garbage (粗大ごみ) catalogue, collection areas and days, bookings and residents'
 single-use booking links. ``__str__`` of every model carries no personal data."""
 
-import uuid
+import secrets
 
 from django.db import models
 from django.db.models import F, Q
@@ -30,6 +30,18 @@ class BulkySettings(models.Model):
         default=180,
         help_text=_("この日数を過ぎた申込の住所・電話番号を消去します。"),
     )
+    close_national_holidays = models.BooleanField(
+        _("国民の祝日は収集しない"),
+        default=True,
+        help_text=_("祝日・振替休日・国民の休日（内閣府の公表どおり）を休止日にします。元日はこの設定にかかわらず休止です。"),
+    )
+    close_year_end = models.BooleanField(_("年末年始は収集しない"), default=True)
+    year_end_from_day = models.PositiveSmallIntegerField(
+        _("年末年始の休止開始（12月の日）"), default=29, help_text=_("例：29 → 12月29日から休止")
+    )
+    year_end_to_day = models.PositiveSmallIntegerField(
+        _("年末年始の休止終了（1月の日）"), default=3, help_text=_("例：3 → 1月3日まで休止")
+    )
     payment_note = models.TextField(
         _("支払方法の案内"),
         default="コンビニ等で「粗大ごみ処理券」を手数料分お買い求めのうえ、品物ごとに見やすい所に貼ってください。",
@@ -40,6 +52,10 @@ class BulkySettings(models.Model):
         verbose_name_plural = _("粗大ごみ設定")
         constraints = [
             models.CheckConstraint(condition=Q(latest_days_ahead__gte=F("earliest_days_ahead")), name="bulky_window_order"),
+            models.CheckConstraint(
+                condition=Q(year_end_from_day__gte=1, year_end_from_day__lte=31, year_end_to_day__gte=1, year_end_to_day__lte=31),
+                name="bulky_year_end_days",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -155,7 +171,8 @@ class Booking(models.Model):
     ACTIVE_STATUSES = (Status.SUBMITTED, Status.CONFIRMED)
 
     number = models.CharField(_("受付番号"), max_length=20, unique=True, null=True, blank=True)
-    resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="bulky_bookings")
+    # Unlinked (NULL) when the personal data is purged after the retention period.
+    resident = models.ForeignKey(Resident, null=True, blank=True, on_delete=models.PROTECT, related_name="bulky_bookings")
     area = models.ForeignKey(CollectionArea, verbose_name=_("地域"), on_delete=models.PROTECT, related_name="bookings")
     collection_date = models.DateField(_("収集日"), db_index=True)
     status = models.CharField(_("状態"), max_length=16, choices=Status.choices, default=Status.SUBMITTED, db_index=True)
@@ -249,4 +266,5 @@ class BookingEvent(models.Model):
 
 
 def new_nonce() -> str:
-    return uuid.uuid4().hex + uuid.uuid4().hex
+    """256 random bits, as 64 hex characters."""
+    return secrets.token_hex(32)

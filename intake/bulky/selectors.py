@@ -1,6 +1,7 @@
 """Reads for bulky-garbage bookings: the booking window, bookable dates, capacity, queues."""
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 
 from django.db.models import Q, QuerySet
@@ -32,12 +33,52 @@ def booking_window(*, settings: BulkySettings | None = None, on: dt.date | None 
     return base + dt.timedelta(days=settings.earliest_days_ahead), base + dt.timedelta(days=settings.latest_days_ahead)
 
 
-def closed_dates(*, area: CollectionArea, start: dt.date, end: dt.date) -> set[dt.date]:
-    return set(
+def _calendar_closures(*, start: dt.date, end: dt.date, settings: BulkySettings) -> dict[dt.date, str]:
+    """Dates in [start, end] closed everywhere by the calendar: 元日 always, national
+    holidays (jpholiday) and 年末年始 unless the city turned them off. Date → reason."""
+    import jpholiday
+
+    reasons: dict[dt.date, str] = {}
+    if settings.close_national_holidays and start <= end:
+        for date, name in jpholiday.between(start, end):
+            reasons[date] = _("祝日（%(name)s）") % {"name": name}
+    for year in range(start.year - 1, end.year + 1):
+        new_year = dt.date(year + 1, 1, 1)
+        if settings.close_year_end:
+            first = dt.date(year, 12, min(settings.year_end_from_day, 31))
+            last = dt.date(year + 1, 1, min(settings.year_end_to_day, 31))
+            day = max(first, start)
+            while day <= min(last, end):
+                reasons.setdefault(day, _("年末年始"))
+                day += dt.timedelta(days=1)
+        if start <= new_year <= end:
+            reasons[new_year] = _("元日")
+    return reasons
+
+
+def closure_reasons(
+    *, area_ids: Iterable[int], start: dt.date, end: dt.date, settings: BulkySettings | None = None
+) -> dict[int, dict[dt.date, str]]:
+    """For each area: its closed dates in [start, end] and why (holidays, 年末年始, and the
+    closures staff entered for all areas or that area), in a constant number of queries."""
+    settings = settings or BulkySettings.load()
+    ids = list(area_ids)
+    calendar = _calendar_closures(start=start, end=end, settings=settings)
+    result = {area_id: dict(calendar) for area_id in ids}
+    rows = (
         Closure.objects.filter(date__range=(start, end))
-        .filter(Q(area__isnull=True) | Q(area=area))
-        .values_list("date", flat=True)
+        .filter(Q(area__isnull=True) | Q(area_id__in=ids))
+        .values_list("area_id", "date", "reason")
     )
+    for area_id, date, reason in rows:
+        for target in ids if area_id is None else [area_id]:
+            if target in result:
+                result[target].setdefault(date, reason)
+    return result
+
+
+def closed_dates(*, area: CollectionArea, start: dt.date, end: dt.date, settings: BulkySettings | None = None) -> set[dt.date]:
+    return set(closure_reasons(area_ids=[area.pk], start=start, end=end, settings=settings)[area.pk])
 
 
 def date_problem(*, area: CollectionArea, date: dt.date, settings: BulkySettings | None = None) -> str | None:
@@ -53,8 +94,9 @@ def date_problem(*, area: CollectionArea, date: dt.date, settings: BulkySettings
         }
     if date.weekday() not in area.weekday_numbers:
         return _("%(date)sはこの地域の収集日ではありません。") % {"date": format_date(date)}
-    if date in closed_dates(area=area, start=date, end=date):
-        return _("%(date)sは休止日のため収集できません。") % {"date": format_date(date)}
+    reason = closure_reasons(area_ids=[area.pk], start=date, end=date, settings=settings)[area.pk].get(date)
+    if reason:
+        return _("%(date)sは休止日（%(reason)s）のため収集できません。") % {"date": format_date(date), "reason": reason}
     return None
 
 
@@ -100,6 +142,7 @@ def available_dates_for_areas(
     *, areas: list[CollectionArea], points: int = 1, settings: BulkySettings | None = None
 ) -> dict[int, list[tuple[dt.date, int]]]:
     """``available_dates`` for several areas in a constant number of queries (the booking page)."""
+    settings = settings or BulkySettings.load()
     first, last = booking_window(settings=settings)
     ids = [area.pk for area in areas]
     stored = {
@@ -108,14 +151,10 @@ def available_dates_for_areas(
             "area_id", "date", "capacity_points", "used_points"
         )
     }
-    closures = list(
-        Closure.objects.filter(date__range=(first, last))
-        .filter(Q(area__isnull=True) | Q(area_id__in=ids))
-        .values_list("area_id", "date")
-    )
+    closures = closure_reasons(area_ids=ids, start=first, end=last, settings=settings)
     result: dict[int, list[tuple[dt.date, int]]] = {}
     for area in areas:
-        closed = {date for area_id, date in closures if area_id in (None, area.pk)}
+        closed = closures[area.pk]
         weekdays = set(area.weekday_numbers)
         dates = []
         current = first
@@ -130,28 +169,48 @@ def available_dates_for_areas(
 
 
 def capacity_calendar(*, start: dt.date, days: int) -> tuple[list[dt.date], list[dict]]:
-    """Rows per area: for each date, None (no collection) or used / capacity points. A day
-    that still has bookings is shown even if it has since been closed."""
+    """Rows per area: for each date, None (no collection), a closure (why) or used /
+    capacity points. A day that still has bookings is shown even if it has since been closed."""
     end = start + dt.timedelta(days=days - 1)
     dates = [start + dt.timedelta(days=i) for i in range(days)]
     stored = {(d.area_id, d.date): d for d in CollectionDay.objects.filter(date__range=(start, end))}
-    closures = list(Closure.objects.filter(date__range=(start, end)).values_list("area_id", "date"))
+    areas = list(CollectionArea.objects.select_related("area"))
+    closures = closure_reasons(area_ids=[a.pk for a in areas], start=start, end=end)
     rows = []
-    for area in CollectionArea.objects.select_related("area"):
-        closed = {date for area_id, date in closures if area_id in (None, area.pk)}
+    for area in areas:
+        closed = closures[area.pk]
         weekdays = set(area.weekday_numbers)
         cells = []
         for date in dates:
             day = stored.get((area.pk, date))
-            collecting = date.weekday() in weekdays and date not in closed
+            reason = closed.get(date)
+            collecting = date.weekday() in weekdays and reason is None
             if not collecting and not (day and day.used_points):
-                cells.append(None)
+                # A closed weekday of the area says why; other days stay empty.
+                cells.append(
+                    {"date": date, "closed_only": True, "reason": reason} if reason and date.weekday() in weekdays else None
+                )
                 continue
             used = day.used_points if day else 0
             capacity = day.capacity_points if day else area.capacity_points
-            cells.append({"date": date, "used": used, "capacity": capacity, "full": used >= capacity, "closed": not collecting})
+            cells.append(
+                {
+                    "date": date,
+                    "used": used,
+                    "capacity": capacity,
+                    "full": used >= capacity,
+                    "closed": not collecting,
+                    "reason": reason,
+                }
+            )
         rows.append({"area": area, "cells": cells})
     return dates, rows
+
+
+def calendar_closures(*, start: dt.date, end: dt.date, settings: BulkySettings | None = None) -> list[tuple[dt.date, str]]:
+    """The closures every area shares by the calendar (holidays, 年末年始), for the set-up page."""
+    settings = settings or BulkySettings.load()
+    return sorted(_calendar_closures(start=start, end=end, settings=settings).items())
 
 
 def catalogue(*, accepted: bool | None = None) -> QuerySet[Item]:
@@ -188,6 +247,32 @@ def resident_bookings(*, resident: Resident) -> QuerySet[Booking]:
         .prefetch_related("lines__item")
         .order_by("-collection_date", "-id")
     )
+
+
+_WARD_RE = re.compile(r"^.{0,8}[区市町村郡]")
+_HOUSE_NUMBER_RE = re.compile(r"[0-9０-９][0-9０-９\-－―ー‐の丁目番地号]*$")
+
+
+def mask_address(address: str) -> str:
+    """An address with its middle hidden, for residents' pages: the ward and the house
+    number stay (「博多区…1-2-3」), the town, building and name do not."""
+    text = (address or "").strip()
+    if not text:
+        return ""
+    ward = _WARD_RE.match(text)
+    head = ward.group(0) if ward else text[:3]
+    rest = text[len(head) :]
+    number = _HOUSE_NUMBER_RE.search(rest)
+    tail = number.group(0)[-8:] if number else ""
+    if len(head) + len(tail) >= len(text) - 1:  # too short to hide anything: show less
+        tail = ""
+    return f"{head}…{tail}"
+
+
+def mask_phone(phone: str) -> str:
+    """「末尾 4567」: only the last four digits."""
+    digits = "".join(c for c in phone or "" if c.isdigit())
+    return _("末尾 %(digits)s") % {"digits": digits[-4:]} if digits else ""
 
 
 def resident_previous_booking(*, resident: Resident) -> Booking | None:

@@ -8,6 +8,7 @@ is a conditional UPDATE (``used + n <= capacity``) inside the booking's transact
 import datetime as dt
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings as django_settings
@@ -27,6 +28,7 @@ from .models import (
     BookingLine,
     BookingLink,
     BulkySettings,
+    Closure,
     CollectionArea,
     CollectionDay,
     Item,
@@ -37,12 +39,17 @@ LINK_SALT = "intake.bulky.link"
 
 
 class BookingError(Exception):
-    """A booking request the city cannot accept; ``message`` is shown to the resident."""
+    """A booking request the city cannot accept; ``message`` is shown to the resident.
+    ``errors`` lists every problem by form field (``items``, ``area``, ``collection_date``,
+    ``address``, ``phone``, ``form``) when the request was checked as a whole."""
 
-    def __init__(self, message: str, *, next_dates: list[dt.date] | None = None) -> None:
+    def __init__(
+        self, message: str, *, next_dates: list[dt.date] | None = None, errors: dict[str, list[str]] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.next_dates = next_dates or []
+        self.errors = errors or {"form": [message]}
 
 
 class CapacityFull(BookingError):
@@ -78,36 +85,50 @@ def link_issue(*, resident: Resident) -> str:
     return django_settings.PORTAL_BASE_URL.rstrip("/") + reverse("bulky:resident-link", args=[token])
 
 
-def link_consume(*, token: str) -> Resident:
-    """Use a link once; returns its resident or raises ``LinkInvalid`` with the reason."""
+def _link_messages() -> dict[str, str]:
+    return {
+        "expired": _("このリンクは有効期限が切れています。LINEで「粗大ごみ」と送ると、新しいリンクをお送りします。"),
+        "used": _("このリンクはすでに使用されています。LINEで「粗大ごみ」と送ると、新しいリンクをお送りします。"),
+        "bad": _("このリンクは正しくありません。LINEで「粗大ごみ」と送って、新しいリンクを受け取ってください。"),
+        "revoked": _(
+            "このリンクは無効になっています（新しいリンクが発行されたか、有効期限切れです）。LINEで「粗大ごみ」と送ってください。"
+        ),
+    }
+
+
+def link_check(*, token: str) -> BookingLink:
+    """The link ``token`` names if it can still be used (nothing is written: opening the
+    link with GET or HEAD, e.g. by a chat app's link preview, must not use it up).
+    Raises ``LinkInvalid`` with the reason."""
     config = BulkySettings.load()
-    expired = _("このリンクは有効期限が切れています。LINEで「粗大ごみ」と送ると、新しいリンクをお送りします。")
-    used = _("このリンクはすでに使用されています。LINEで「粗大ごみ」と送ると、新しいリンクをお送りします。")
-    bad = _("このリンクは正しくありません。LINEで「粗大ごみ」と送って、新しいリンクを受け取ってください。")
+    text = _link_messages()
     try:
         nonce = signing.TimestampSigner(salt=LINK_SALT).unsign(token, max_age=dt.timedelta(minutes=config.link_ttl_minutes))
     except signing.SignatureExpired:
-        raise LinkInvalid(expired) from None
+        raise LinkInvalid(text["expired"]) from None
     except signing.BadSignature:
-        raise LinkInvalid(bad) from None
-    now = timezone.now()
+        raise LinkInvalid(text["bad"]) from None
     link = BookingLink.objects.filter(nonce=nonce).select_related("resident").first()
     if link is None:
-        raise LinkInvalid(bad)
+        raise LinkInvalid(text["bad"])
     if link.used_at is not None:
-        raise LinkInvalid(used)
-    if link.expires_at <= now:
+        raise LinkInvalid(text["used"])
+    if link.expires_at <= timezone.now():
         # Revoked by a newer link, or simply expired.
-        raise LinkInvalid(
-            _(
-                "このリンクは無効になっています（新しいリンクが発行されたか、有効期限切れです）。LINEで「粗大ごみ」と送ってください。"
-            )
-        )
+        raise LinkInvalid(text["revoked"])
+    if link.resident.status != Resident.Status.ACTIVE:
+        raise LinkInvalid(text["expired"])
+    return link
+
+
+def link_consume(*, token: str) -> Resident:
+    """Use a link once (the resident pressed the button on the link's page, a POST);
+    returns its resident or raises ``LinkInvalid`` with the reason."""
+    link = link_check(token=token)
+    now = timezone.now()
     claimed = BookingLink.objects.filter(pk=link.pk, used_at__isnull=True, expires_at__gt=now).update(used_at=now)
     if claimed != 1:
-        raise LinkInvalid(used)
-    if link.resident.status != Resident.Status.ACTIVE:
-        raise LinkInvalid(expired)
+        raise LinkInvalid(_link_messages()["used"])
     return link.resident
 
 
@@ -144,73 +165,140 @@ def _full_error(area: CollectionArea, points: int, date: dt.date) -> CapacityFul
         message = _("申し訳ありません。%(date)sは予約がいっぱいになりました。受付期間内に空いている日がありません。") % {
             "date": selectors.format_date(date)
         }
-    return CapacityFull(message, next_dates=upcoming)
+    return CapacityFull(message, next_dates=upcoming, errors={"collection_date": [message]})
 
 
 # -- booking ---------------------------------------------------------------------------------
-def _validated_lines(quantities: Mapping[Any, Any], config: BulkySettings) -> list[tuple[Item, int]]:
+@dataclass
+class BookingDraft:
+    """A booking request that passed every check (what the 確認 step shows)."""
+
+    area: CollectionArea
+    collection_date: dt.date
+    lines: list[tuple[Item, int]]
+    address: str
+    phone: str
+
+    @property
+    def total_fee_yen(self) -> int:
+        return sum(item.fee_yen * qty for item, qty in self.lines)
+
+    @property
+    def total_points(self) -> int:
+        return sum(item.size_points * qty for item, qty in self.lines)
+
+
+def _line_problems(quantities: Mapping[Any, Any], config: BulkySettings) -> tuple[list[tuple[Item, int]], list[str]]:
     wanted: dict[int, int] = {}
+    problems: list[str] = []
     for raw_id, raw_qty in quantities.items():
         try:
-            item_id, qty = int(raw_id), int(raw_qty or 0)
+            item_id, qty = int(raw_id), int(str(raw_qty or 0).strip() or 0)
         except (TypeError, ValueError):
-            raise BookingError(_("品目または数量の指定が正しくありません。")) from None
+            problems.append(_("品目または数量の指定が正しくありません。数量は半角数字で入力してください。"))
+            continue
         if qty < 0:
-            raise BookingError(_("数量は0以上で入力してください。"))
+            problems.append(_("数量は0以上で入力してください。"))
+            continue
         if qty:
             wanted[item_id] = wanted.get(item_id, 0) + qty
-    if not wanted:
-        raise BookingError(_("出す品目を1点以上選んでください。"))
+    if not wanted and not problems:
+        return [], [_("出す品目を1点以上選んでください。")]
     items = {item.pk: item for item in Item.objects.filter(pk__in=wanted, is_active=True)}
     lines = []
     for item_id, qty in wanted.items():
         item = items.get(item_id)
         if item is None:
-            raise BookingError(_("選択された品目は品目一覧にありません。一覧から選び直してください。"))
+            problems.append(_("選択された品目は品目一覧にありません。一覧から選び直してください。"))
+            continue
         if not item.accepted:
-            raise BookingError(
+            problems.append(
                 _("「%(name)s」は粗大ごみとして収集できません（%(reason)s）。")
                 % {"name": item.name, "reason": item.refusal_reason}
             )
+            continue
         if qty > config.max_per_item:
-            raise BookingError(
-                _("「%(name)s」は1回の申込で%(max)d点までです。") % {"name": item.name, "max": config.max_per_item}
-            )
+            problems.append(_("「%(name)s」は1回の申込で%(max)d点までです。") % {"name": item.name, "max": config.max_per_item})
         lines.append((item, qty))
     if sum(qty for _item, qty in lines) > config.max_items_per_booking:
-        raise BookingError(_("1回の申込で出せるのは合計%(max)d点までです。") % {"max": config.max_items_per_booking})
-    return lines
+        problems.append(_("1回の申込で出せるのは合計%(max)d点までです。") % {"max": config.max_items_per_booking})
+    return lines, list(dict.fromkeys(problems))
+
+
+def booking_validate(
+    *,
+    area: CollectionArea | None,
+    collection_date: dt.date | None,
+    quantities: Mapping[Any, Any],
+    address: str,
+    phone: str,
+    config: BulkySettings | None = None,
+) -> BookingDraft:
+    """Check a whole booking request and return it, or raise ``BookingError`` whose
+    ``errors`` name every problem at once (by field), not only the first."""
+    config = config or BulkySettings.load()
+    errors: dict[str, list[str]] = {}
+    lines, item_problems = _line_problems(quantities, config)
+    if item_problems:
+        errors["items"] = item_problems
+    if area is None:
+        errors["area"] = [_("収集地域を選んでください。")]
+    address, phone = (address or "").strip(), (phone or "").strip()
+    if not address:
+        errors["address"] = [_("収集場所の住所を入力してください。")]
+    elif len(address) > Booking._meta.get_field("address").max_length:
+        errors["address"] = [_("住所は200文字以内で入力してください。")]
+    digits = "".join(c for c in phone if c.isdigit())
+    if not phone:
+        errors["phone"] = [_("電話番号を入力してください（例：092-123-4567）。")]
+    elif not (10 <= len(digits) <= 11) or any(c not in "0123456789-() " for c in phone) or len(phone) > 20:
+        errors["phone"] = [_("電話番号を正しく入力してください（例：092-123-4567）。")]
+    if collection_date is None:
+        errors["collection_date"] = [_("収集日を選んでください。")]
+    elif area is not None:
+        problem = selectors.date_problem(area=area, date=collection_date, settings=config)
+        if problem:
+            errors["collection_date"] = [problem]
+    next_dates: list[dt.date] = []
+    if not errors and area is not None and collection_date is not None:
+        # Read only (the booking takes the points with its conditional UPDATE): a day that
+        # filled up since the form was shown is named at the 確認 step already.
+        points = sum(item.size_points * qty for item, qty in lines)
+        day = CollectionDay.objects.filter(area=area, date=collection_date).first()
+        remaining = (day.capacity_points - day.used_points) if day else area.capacity_points
+        if remaining < points:
+            full = _full_error(area, points, collection_date)
+            errors["collection_date"], next_dates = [full.message], full.next_dates
+    if errors:
+        first = next(iter(errors.values()))[0]
+        raise BookingError(first, errors=errors, next_dates=next_dates)
+    assert area is not None and collection_date is not None
+    return BookingDraft(area=area, collection_date=collection_date, lines=lines, address=address, phone=phone)
 
 
 def booking_create(
     *,
     resident: Resident,
-    area: CollectionArea,
-    collection_date: dt.date,
+    area: CollectionArea | None,
+    collection_date: dt.date | None,
     quantities: Mapping[Any, Any],
     address: str,
     phone: str,
     idempotency_key: uuid.UUID | str | None = None,
 ) -> Booking:
     """Book a collection: validates items, limits and the date, takes capacity, numbers the
-    booking (G-YYYY-NNNNNN) and pushes the summary. Raises BookingError (nothing changed),
-    CapacityFull (with the next free dates) or DuplicateSubmission."""
+    booking (G-YYYY-NNNNNN) and pushes the summary. Raises BookingError (nothing changed;
+    every problem in ``errors``), CapacityFull (with the next free dates) or DuplicateSubmission."""
     config = BulkySettings.load()
     if idempotency_key:
         existing = Booking.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
             raise DuplicateSubmission(existing)
-    lines = _validated_lines(quantities, config)
-    address, phone = (address or "").strip(), (phone or "").strip()
-    if not address:
-        raise BookingError(_("収集場所の住所を入力してください。"))
-    digits = "".join(c for c in phone if c.isdigit())
-    if not (10 <= len(digits) <= 11) or any(c not in "0123456789-() " for c in phone):
-        raise BookingError(_("電話番号を正しく入力してください（例：092-123-4567）。"))
-    problem = selectors.date_problem(area=area, date=collection_date, settings=config)
-    if problem:
-        raise BookingError(problem)
-    points = sum(item.size_points * qty for item, qty in lines)
+    draft = booking_validate(
+        area=area, collection_date=collection_date, quantities=quantities, address=address, phone=phone, config=config
+    )
+    area, collection_date, lines = draft.area, draft.collection_date, draft.lines
+    points = draft.total_points
     collection_day_get(area=area, date=collection_date)
     try:
         with transaction.atomic():
@@ -218,9 +306,9 @@ def booking_create(
                 resident=resident,
                 area=area,
                 collection_date=collection_date,
-                address=address,
-                phone=phone,
-                total_fee_yen=sum(item.fee_yen * qty for item, qty in lines),
+                address=draft.address,
+                phone=draft.phone,
+                total_fee_yen=draft.total_fee_yen,
                 total_points=points,
                 idempotency_key=idempotency_key or None,
             )
@@ -270,6 +358,9 @@ def _confirmation_text(booking: Booking, config: BulkySettings) -> str:
 def _push(booking: Booking, text: str, purpose: str, dedupe_key: str) -> None:
     """Through the LINE layer's shared sender (dedupe key: a job run twice pushes once)."""
     from portal.line.services import push_to_resident
+
+    if booking.resident is None:  # personal data purged: nobody to tell
+        return
 
     push_to_resident(resident=booking.resident, messages=[{"type": "text", "text": text}], purpose=purpose, dedupe_key=dedupe_key)
 
@@ -424,14 +515,114 @@ def reminders_send(*, for_date: dt.date) -> int:
     return count
 
 
-# -- set-up ----------------------------------------------------------------------------------
-def collection_area_update(
-    *, collection_area: CollectionArea, weekdays: str, capacity_points: int, is_active: bool
-) -> CollectionArea:
-    """Save an area's set-up; future days get the new capacity, never below what is booked."""
-    from django.db.models.functions import Greatest
+# -- set-up (every change audited as a field diff) ---------------------------------------------
+SETTINGS_FIELDS = [
+    "earliest_days_ahead",
+    "latest_days_ahead",
+    "cancel_deadline_days",
+    "max_items_per_booking",
+    "max_per_item",
+    "link_ttl_minutes",
+    "session_minutes",
+    "retention_days",
+    "close_national_holidays",
+    "close_year_end",
+    "year_end_from_day",
+    "year_end_to_day",
+    "payment_note",
+]
+ITEM_FIELDS = ["name", "category", "fee_yen", "size_points", "accepted", "refusal_reason", "order", "is_active"]
+AREA_FIELDS = ["weekdays", "capacity_points", "is_active"]
+
+
+def bulky_settings_update(*, values: Mapping[str, Any], actor: Any, request: Any = None) -> BulkySettings:
+    """Save the waste desk's settings (the retention period included), audited as a diff."""
+    from accounts.services import audit_changes, snapshot
+
+    from .audit import AUDIT_SETTINGS_CHANGED
 
     with transaction.atomic():
+        config = BulkySettings.objects.select_for_update().get(pk=BulkySettings.load().pk)
+        before = snapshot(config, SETTINGS_FIELDS)
+        for name in SETTINGS_FIELDS:
+            if name in values:
+                setattr(config, name, values[name])
+        config.save()
+        audit_changes(
+            action=AUDIT_SETTINGS_CHANGED,
+            before=before,
+            after=snapshot(config, SETTINGS_FIELDS),
+            actor=actor,
+            request=request,
+            target=config,
+        )
+    return config
+
+
+def item_save(*, item: Item | None, values: Mapping[str, Any], actor: Any, request: Any = None) -> Item:
+    """Create (``item=None``) or change a catalogue item, audited as a diff."""
+    from accounts.services import audit_changes, snapshot
+
+    from .audit import AUDIT_ITEM_CHANGED, AUDIT_ITEM_CREATED
+
+    with transaction.atomic():
+        # From the database: a ModelForm's validation has already changed ``item`` in memory.
+        stored = Item.objects.select_for_update().filter(pk=item.pk).first() if item is not None and item.pk else None
+        before = snapshot(stored, ITEM_FIELDS) if stored is not None else {}
+        item = item or Item()
+        for name in ITEM_FIELDS:
+            if name in values:
+                setattr(item, name, values[name])
+        item.save()
+        audit_changes(
+            action=AUDIT_ITEM_CHANGED if before else AUDIT_ITEM_CREATED,
+            before=before,
+            after=snapshot(item, ITEM_FIELDS),
+            actor=actor,
+            request=request,
+            target=item,
+        )
+    return item
+
+
+def item_delete(*, item: Item, actor: Any, request: Any = None) -> bool:
+    """Delete an item no booking uses; an item in use is deactivated instead (it leaves the
+    residents' form, its bookings keep it). Returns True when deleted, False when deactivated."""
+    from accounts.services import audit_changes, snapshot
+
+    from .audit import AUDIT_ITEM_DELETED
+
+    with transaction.atomic():
+        if not BookingLine.objects.filter(item=item).exists():
+            before = snapshot(item, ITEM_FIELDS)
+            item_id = item.pk
+            item.delete()
+            item.pk = item_id
+            audit_changes(action=AUDIT_ITEM_DELETED, before=before, after={}, actor=actor, request=request, target=item)
+            return True
+    item_save(item=item, values={"is_active": False}, actor=actor, request=request)
+    return False
+
+
+def collection_area_update(
+    *,
+    collection_area: CollectionArea,
+    weekdays: str,
+    capacity_points: int,
+    is_active: bool,
+    actor: Any = None,
+    request: Any = None,
+) -> CollectionArea:
+    """Save an area's set-up, audited as a diff; future days get the new capacity, never
+    below what is booked."""
+    from django.db.models.functions import Greatest
+
+    from accounts.services import audit_changes, snapshot
+
+    from .audit import AUDIT_AREA_CHANGED
+
+    with transaction.atomic():
+        before = snapshot(collection_area, AREA_FIELDS)
         collection_area.weekdays = "".join(sorted(set(weekdays)))
         collection_area.capacity_points = capacity_points
         collection_area.is_active = is_active
@@ -439,7 +630,49 @@ def collection_area_update(
         CollectionDay.objects.filter(area=collection_area, date__gte=selectors.today()).update(
             capacity_points=Greatest(F("used_points"), capacity_points)
         )
+        audit_changes(
+            action=AUDIT_AREA_CHANGED,
+            before=before,
+            after=snapshot(collection_area, AREA_FIELDS),
+            actor=actor,
+            request=request,
+            target=collection_area,
+        )
     return collection_area
+
+
+def _closure_values(closure: Closure) -> dict[str, Any]:
+    return {
+        "date": closure.date.isoformat(),
+        "area": str(closure.area) if closure.area else _("全地域"),
+        "reason": closure.reason,
+    }
+
+
+def closure_add(*, date: dt.date, area: CollectionArea | None, reason: str, actor: Any, request: Any = None) -> Closure:
+    from accounts.services import audit_changes
+
+    from .audit import AUDIT_CLOSURE_ADDED
+
+    with transaction.atomic():
+        closure = Closure.objects.create(date=date, area=area, reason=reason)
+        audit_changes(
+            action=AUDIT_CLOSURE_ADDED, before={}, after=_closure_values(closure), actor=actor, request=request, target=closure
+        )
+    return closure
+
+
+def closure_delete(*, closure: Closure, actor: Any, request: Any = None) -> None:
+    from accounts.services import audit_changes
+
+    from .audit import AUDIT_CLOSURE_DELETED
+
+    with transaction.atomic():
+        before = _closure_values(closure)
+        closure_id = closure.pk
+        closure.delete()
+        closure.pk = closure_id
+        audit_changes(action=AUDIT_CLOSURE_DELETED, before=before, after={}, actor=actor, request=request, target=closure)
 
 
 def collection_areas_ensure() -> None:
@@ -450,13 +683,37 @@ def collection_areas_ensure() -> None:
         CollectionArea.objects.get_or_create(area=area)
 
 
-def bookings_purge_personal_data(*, on: dt.date | None = None) -> int:
-    """Blank the address and phone of bookings whose collection date is older than the
-    retention period (and that are no longer active). Numbers, items and fees stay."""
-    config = BulkySettings.load()
-    cutoff = (on or selectors.today()) - dt.timedelta(days=config.retention_days)
-    return (
-        Booking.objects.filter(collection_date__lt=cutoff, personal_data_purged_at__isnull=True)
-        .exclude(status__in=Booking.ACTIVE_STATUSES)
-        .update(address="", phone="", personal_data_purged_at=timezone.now())
-    )
+PURGE_BATCH = 1000
+
+
+def bookings_purge_personal_data(*, cutoff: dt.datetime | dt.date | None = None) -> dict[str, int]:
+    """Past the retention period counted from the collection date, whatever the booking's
+    status: blank the address, phone, staff notes and rejection reason, unlink the
+    resident, and empty the booking's history details; delete booking links that expired
+    before the cut-off. Set-based, in batches, idempotent. Numbers, items and fees stay."""
+    if cutoff is None:
+        cutoff = timezone.now() - dt.timedelta(days=BulkySettings.load().retention_days)
+    if isinstance(cutoff, dt.datetime):
+        link_cutoff = cutoff
+        cutoff = timezone.localdate(cutoff)
+    else:
+        link_cutoff = timezone.make_aware(dt.datetime.combine(cutoff, dt.time.min))
+    now = timezone.now()
+    due = Booking.objects.filter(collection_date__lt=cutoff, personal_data_purged_at__isnull=True)
+    bookings = events = 0
+    while True:
+        with transaction.atomic():
+            pks = list(due.order_by("pk").values_list("pk", flat=True)[:PURGE_BATCH])
+            if not pks:
+                break
+            bookings += Booking.objects.filter(pk__in=pks).update(
+                address="", phone="", staff_notes="", rejection_reason="", resident=None, personal_data_purged_at=now
+            )
+            events += BookingEvent.objects.filter(booking_id__in=pks).exclude(detail={}).update(detail={})
+    links = 0
+    while True:
+        pks = list(BookingLink.objects.filter(expires_at__lt=link_cutoff).values_list("pk", flat=True)[:PURGE_BATCH])
+        if not pks:
+            break
+        links += BookingLink.objects.filter(pk__in=pks).delete()[0]
+    return {"bookings": bookings, "events": events, "links": links}

@@ -15,6 +15,10 @@ def send_reminders(for_date: str | None = None) -> int:
 
 
 @shared_task(name="bulky.purge_personal_data")
-def purge_personal_data() -> int:
-    """Daily: blank addresses and phone numbers past the retention period."""
-    return services.bookings_purge_personal_data()
+def purge_personal_data() -> dict[str, int]:
+    """The bulky store's purge on its own (the hourly ``portal.purge_personal_data`` job runs
+    it with every other store): audited with its counts like the registry's job."""
+    from portal import retention
+
+    store = next(s for s in retention.stores() if s.key == "bulky.bookings")
+    return retention.purge_store(store)

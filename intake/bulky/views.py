@@ -1,21 +1,22 @@
 """Staff pages of intake.bulky: review queue, booking detail and actions, capacity calendar,
 crew route lists, and the set-up pages (catalogue, areas, closures, settings)."""
 
-import csv
 import datetime as dt
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.roles import Perm
 from accounts.services import audit_record
 from portal import access
+from portal.csv import csv_response
 
 from . import forms, selectors, services
-from .audit import AUDIT_BOOKING_VIEWED, AUDIT_ROUTE_EXPORTED, AUDIT_ROUTE_VIEWED
+from .audit import AUDIT_BOOKING_VIEWED, AUDIT_ROUTE_EXPORTED, AUDIT_ROUTE_VIEWED, record_booking_action
 from .models import Booking, BulkySettings, Closure, CollectionArea, Item
 
 REVIEW = Perm.REVIEW_BULKY_BOOKINGS
@@ -23,6 +24,7 @@ MANAGE = Perm.MANAGE_BULKY_CATALOGUE
 
 
 # -- review ----------------------------------------------------------------------------------
+@never_cache
 @access.require(REVIEW)
 def queue(request: HttpRequest) -> HttpResponse:
     form = forms.QueueFilterForm(request.GET or None)
@@ -37,6 +39,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     return render(request, "bulky/queue.html", {"form": form, "bookings": bookings})
 
 
+@never_cache
 @access.require(REVIEW)
 def booking_detail(request: HttpRequest, pk: int) -> HttpResponse:
     booking = get_object_or_404(Booking.objects.select_related("area__area"), pk=pk)
@@ -59,86 +62,97 @@ def booking_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _act(request: HttpRequest, pk: int, action) -> HttpResponse:
+def _act(request: HttpRequest, pk: int, name: str, action) -> HttpResponse:
     booking = get_object_or_404(Booking, pk=pk)
+    detail: dict = {}
     try:
-        message = action(booking)
+        message = action(booking, detail)
     except services.BookingError as error:
+        record_booking_action(request=request, booking=booking, action=name, via="page", done=False, detail=detail)
         messages.error(request, error.message)
     else:
+        record_booking_action(request=request, booking=booking, action=name, via="page", done=True, detail=detail)
         messages.success(request, message)
     return redirect("bulky:booking", pk=pk)
 
 
+@never_cache
 @access.require(REVIEW)
 @require_POST
 def booking_approve(request: HttpRequest, pk: int) -> HttpResponse:
-    def run(booking: Booking) -> str:
+    def run(booking: Booking, detail: dict) -> str:
         services.booking_approve(booking=booking, actor=request.user)
         return _("確認済にし、住民にLINEで通知しました。")
 
-    return _act(request, pk, run)
+    return _act(request, pk, "approve", run)
 
 
+@never_cache
 @access.require(REVIEW)
 @require_POST
 def booking_reject(request: HttpRequest, pk: int) -> HttpResponse:
-    def run(booking: Booking) -> str:
+    def run(booking: Booking, detail: dict) -> str:
         form = forms.RejectForm(request.POST)
         if not form.is_valid():
             raise services.BookingError(_("却下の理由を入力してください。"))
         services.booking_reject(booking=booking, actor=request.user, reason=form.cleaned_data["reason"])
         return _("却下し、住民にLINEで通知しました。")
 
-    return _act(request, pk, run)
+    return _act(request, pk, "reject", run)
 
 
+@never_cache
 @access.require(REVIEW)
 @require_POST
 def booking_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
-    def run(booking: Booking) -> str:
+    def run(booking: Booking, detail: dict) -> str:
         form = forms.RescheduleForm(request.POST)
         if not form.is_valid():
             raise services.BookingError(_("新しい収集日を選んでください。"))
+        detail.update({"from": booking.collection_date.isoformat(), "to": form.cleaned_data["new_date"].isoformat()})
         services.booking_reschedule(booking=booking, actor=request.user, new_date=form.cleaned_data["new_date"])
         return _("収集日を変更し、住民にLINEで通知しました。")
 
-    return _act(request, pk, run)
+    return _act(request, pk, "reschedule", run)
 
 
+@never_cache
 @access.require(REVIEW)
 @require_POST
 def booking_collect(request: HttpRequest, pk: int) -> HttpResponse:
-    def run(booking: Booking) -> str:
+    def run(booking: Booking, detail: dict) -> str:
         services.booking_mark_collected(booking=booking, actor=request.user)
         return _("収集済にしました。")
 
-    return _act(request, pk, run)
+    return _act(request, pk, "collect", run)
 
 
+@never_cache
 @access.require(REVIEW)
 @require_POST
 def booking_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    def run(booking: Booking) -> str:
+    def run(booking: Booking, detail: dict) -> str:
         services.booking_cancel(booking=booking, by_resident=False, actor=request.user)
         return _("申込を取り消し、住民にLINEで通知しました。")
 
-    return _act(request, pk, run)
+    return _act(request, pk, "cancel", run)
 
 
+@never_cache
 @access.require(REVIEW)
 @require_POST
 def booking_note(request: HttpRequest, pk: int) -> HttpResponse:
-    def run(booking: Booking) -> str:
+    def run(booking: Booking, detail: dict) -> str:
         form = forms.NoteForm(request.POST)
         if not form.is_valid():
             raise services.BookingError(_("メモを入力してください。"))
         services.booking_add_note(booking=booking, actor=request.user, note=form.cleaned_data["note"])
         return _("メモを追加しました。")
 
-    return _act(request, pk, run)
+    return _act(request, pk, "note", run)
 
 
+@never_cache
 @access.require(REVIEW)
 def calendar(request: HttpRequest) -> HttpResponse:
     try:
@@ -166,6 +180,7 @@ def _route_request(request: HttpRequest) -> tuple[forms.RouteFilterForm, list[Bo
     return form, list(selectors.route_list(area=form.cleaned_data["area"], date=form.cleaned_data["date"]))
 
 
+@never_cache
 @access.require(REVIEW)
 def routes(request: HttpRequest) -> HttpResponse:
     form, bookings = _route_request(request)
@@ -188,6 +203,7 @@ def routes(request: HttpRequest) -> HttpResponse:
     )
 
 
+@never_cache
 @access.require(REVIEW)
 def routes_csv(request: HttpRequest) -> HttpResponse:
     form, bookings = _route_request(request)
@@ -197,13 +213,10 @@ def routes_csv(request: HttpRequest) -> HttpResponse:
     audit_record(
         action=AUDIT_ROUTE_EXPORTED, request=request, target=area, detail={"date": date.isoformat(), "bookings": len(bookings)}
     )
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="bulky-route-{area.area.code}-{date.isoformat()}.csv"'
-    response.write("\ufeff")  # Excel opens UTF-8 CSV correctly with a BOM
-    writer = csv.writer(response)
-    writer.writerow([_("受付番号"), _("収集場所の住所"), _("品目"), _("点数"), _("状態")])
-    for booking in bookings:
-        writer.writerow(
+    return csv_response(
+        filename=f"bulky-route-{area.area.code}-{date.isoformat()}.csv",
+        header=[_("受付番号"), _("収集場所の住所"), _("品目"), _("点数"), _("状態")],
+        rows=(
             [
                 booking.number,
                 booking.address,
@@ -211,44 +224,56 @@ def routes_csv(request: HttpRequest) -> HttpResponse:
                 booking.total_points,
                 booking.get_status_display(),
             ]
-        )
-    return response
+            for booking in bookings
+        ),
+    )
 
 
 # -- set-up ------------------------------------------------------------------------------------
+@never_cache
 @access.require(MANAGE)
 def setup(request: HttpRequest) -> HttpResponse:
     config = BulkySettings.load()
     form = forms.SettingsForm(request.POST or None, instance=config)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        services.bulky_settings_update(values=form.cleaned_data, actor=request.user, request=request)
         messages.success(request, _("設定を保存しました。"))
         return redirect("bulky:setup")
-    return render(request, "bulky/setup.html", {"form": form})
+    today = selectors.today()
+    upcoming = selectors.calendar_closures(start=today, end=today + dt.timedelta(days=config.latest_days_ahead), settings=config)
+    return render(
+        request,
+        "bulky/setup.html",
+        {"form": form, "calendar_closures": [{"date": d, "label": selectors.format_date(d), "reason": r} for d, r in upcoming]},
+    )
 
 
+@never_cache
 @access.require(MANAGE)
 def items(request: HttpRequest) -> HttpResponse:
     return render(request, "bulky/items.html", {"items": Item.objects.all()})
 
 
+@never_cache
 @access.require(MANAGE)
 def item_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     item = get_object_or_404(Item, pk=pk) if pk else None
     form = forms.ItemForm(request.POST or None, instance=item)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        services.item_save(item=item, values=form.cleaned_data, actor=request.user, request=request)
         messages.success(request, _("品目を保存しました。"))
         return redirect("bulky:items")
     return render(request, "bulky/item_form.html", {"form": form, "item": item})
 
 
+@never_cache
 @access.require(MANAGE)
 def areas(request: HttpRequest) -> HttpResponse:
     services.collection_areas_ensure()
     return render(request, "bulky/areas.html", {"areas": CollectionArea.objects.select_related("area")})
 
 
+@never_cache
 @access.require(MANAGE)
 def area_edit(request: HttpRequest, pk: int) -> HttpResponse:
     collection_area = get_object_or_404(CollectionArea.objects.select_related("area"), pk=pk)
@@ -259,26 +284,41 @@ def area_edit(request: HttpRequest, pk: int) -> HttpResponse:
             weekdays="".join(form.cleaned_data["weekdays"]),
             capacity_points=form.cleaned_data["capacity_points"],
             is_active=form.cleaned_data["is_active"],
+            actor=request.user,
+            request=request,
         )
         messages.success(request, _("収集地域の設定を保存しました。"))
         return redirect("bulky:areas")
     return render(request, "bulky/area_form.html", {"form": form, "collection_area": collection_area})
 
 
+@never_cache
 @access.require(MANAGE)
 def closures(request: HttpRequest) -> HttpResponse:
     form = forms.ClosureForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        services.closure_add(**form.cleaned_data, actor=request.user, request=request)
         messages.success(request, _("休止日を追加しました。"))
         return redirect("bulky:closures")
-    upcoming = Closure.objects.filter(date__gte=selectors.today() - dt.timedelta(days=30)).select_related("area__area")
-    return render(request, "bulky/closures.html", {"form": form, "closures": upcoming})
+    today = selectors.today()
+    upcoming = Closure.objects.filter(date__gte=today - dt.timedelta(days=30)).select_related("area__area")
+    config = BulkySettings.load()
+    automatic = selectors.calendar_closures(start=today, end=today + dt.timedelta(days=config.latest_days_ahead), settings=config)
+    return render(
+        request,
+        "bulky/closures.html",
+        {
+            "form": form,
+            "closures": upcoming,
+            "calendar_closures": [{"date": d, "label": selectors.format_date(d), "reason": r} for d, r in automatic],
+        },
+    )
 
 
+@never_cache
 @access.require(MANAGE)
 @require_POST
 def closure_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    get_object_or_404(Closure, pk=pk).delete()
+    services.closure_delete(closure=get_object_or_404(Closure, pk=pk), actor=request.user, request=request)
     messages.success(request, _("休止日を削除しました。"))
     return redirect("bulky:closures")

@@ -246,11 +246,8 @@ CELERY_BEAT_SCHEDULE["bulky-reminders"] = {
     "task": "bulky.send_reminders",
     "schedule": __import__("celery.schedules", fromlist=["crontab"]).crontab(hour=17, minute=0),
 }
-# Daily: blank addresses and phone numbers of bookings past the retention period.
-CELERY_BEAT_SCHEDULE["bulky-purge-personal-data"] = {
-    "task": "bulky.purge_personal_data",
-    "schedule": __import__("celery.schedules", fromlist=["crontab"]).crontab(hour=3, minute=30),
-}
+# Bookings' personal data is purged by the hourly portal.purge_personal_data job (the store
+# "bulky.bookings" registered in intake/bulky/apps.py; period: BulkySettings.retention_days).
 
 # --- portal.line (LINE platform layer) ---
 # Shared token buckets (portal/line/ratelimit.py), below LINE's published ceilings: in any

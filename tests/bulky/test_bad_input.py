@@ -30,7 +30,7 @@ CASES = {
         lambda s: {"collection_date": bookable_date(61).isoformat()},
         "までの間で選んでください",
     ),
-    "closed day": (lambda s: {"collection_date": bookable_date(8).isoformat()}, "休止日のため収集できません"),
+    "closed day": (lambda s: {"collection_date": bookable_date(8).isoformat()}, "休止日（祝日）のため収集できません"),
     "not a collection weekday": (lambda s: {"area": s.hakata.pk}, "この地域の収集日ではありません"),
     "unknown item": (lambda s: {"qty_999999": "1"}, "品目一覧にありません"),
     "refused item": (lambda s: {f"qty_{s.fridge.pk}": "1"}, "「冷蔵庫」は粗大ごみとして収集できません（家電リサイクル）"),
@@ -58,7 +58,7 @@ def test_bad_input_changes_nothing(case, bulky_setup, open_booking_page):
     form[f"qty_{bulky_setup.chair.pk}"] = "1"
     form.update(overrides(bulky_setup))
     before = _state()
-    response = page.client.post("/bulky/r/", form)
+    response = page.book(form)
     assert response.status_code == 400
     assert message in response.content.decode()
     assert _state() == before
@@ -68,8 +68,8 @@ def test_double_submit_books_once(bulky_setup, open_booking_page, line_emulator)
     page = open_booking_page(user_id_for("double"))
     form = page.form(area=bulky_setup.chuo.pk)
     form[f"qty_{bulky_setup.chair.pk}"] = "1"
-    first = page.client.post("/bulky/r/", form)
-    second = page.client.post("/bulky/r/", form, follow=True)
+    first = page.book(form)
+    second = page.client.post("/bulky/r/", {**form, "step": "submit"}, follow=True)
     assert first.status_code == 302
     assert Booking.objects.count() == 1
     assert CollectionDay.objects.get().used_points == 1
@@ -81,7 +81,7 @@ def test_cancelled_booking_cannot_be_cancelled_again(bulky_setup, open_booking_p
     page = open_booking_page(user_id_for("twice-cancel"))
     form = page.form(area=bulky_setup.chuo.pk)
     form[f"qty_{bulky_setup.chair.pk}"] = "2"
-    page.client.post("/bulky/r/", form)
+    page.book(form)
     booking = Booking.objects.get()
     page.client.post(f"/bulky/r/bookings/{booking.pk}/cancel/")
     before = _state()
@@ -94,7 +94,7 @@ def test_other_residents_bookings_are_not_reachable(bulky_setup, open_booking_pa
     owner = open_booking_page(user_id_for("owner"))
     form = owner.form(area=bulky_setup.chuo.pk)
     form[f"qty_{bulky_setup.chair.pk}"] = "1"
-    owner.client.post("/bulky/r/", form)
+    owner.book(form)
     booking = Booking.objects.get()
     other = open_booking_page(user_id_for("other"))
     assert other.client.get(f"/bulky/r/bookings/{booking.pk}/").status_code == 404

@@ -51,6 +51,9 @@ def test_resident_books_and_cancels_on_a_phone(browser, bulky_setup, line_reside
 
     browser.set_window_size(390, 844)
     browser.get(url)
+    # The link's page (GET uses nothing up); its button opens the booking page.
+    browser.find_element(By.ID, "open-booking").click()
+    _wait_for(lambda: browser.find_elements(By.ID, "booking-form"))
     assert browser.find_element(By.TAG_NAME, "h1").text == "粗大ごみ収集の申込"
     # Phone-first: nothing wider than the screen.
     assert browser.execute_script("return document.documentElement.scrollWidth") <= 390
@@ -76,6 +79,12 @@ def test_resident_books_and_cancels_on_a_phone(browser, bulky_setup, line_reside
     ).is_enabled()
     browser.find_element(By.ID, "address").send_keys("福岡市博多区博多駅前2-9-3")
     browser.find_element(By.ID, "phone").send_keys("092-000-1234")
+    browser.find_element(By.ID, "submit-booking").click()
+    # 確認: nothing booked yet; the page shows what will be booked.
+    _wait_for(lambda: browser.find_elements(By.ID, "confirm-form"))
+    assert browser.find_element(By.TAG_NAME, "h1").text == "申込内容の確認"
+    assert "2,000円" in browser.find_element(By.ID, "confirm-fee").text
+    assert Booking.objects.count() == 0
     browser.find_element(By.ID, "submit-booking").click()
 
     number = _wait_for(lambda: browser.find_element(By.ID, "booking-number").text)

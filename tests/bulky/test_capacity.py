@@ -20,7 +20,9 @@ from tests.fixtures.bulky import bookable_date
 def _resident_client(user_id: str) -> Client:
     resident = Resident.objects.create(line_user_id=user_id)
     client = Client()
-    assert client.get(urlsplit(services.link_issue(resident=resident)).path).status_code == 302
+    path = urlsplit(services.link_issue(resident=resident)).path
+    assert client.get(path).status_code == 200
+    assert client.post(path).status_code == 302
     return client
 
 
@@ -34,6 +36,7 @@ def _form(area_id: int, item_id: int, date) -> dict:
         "address": "福岡市中央区天神1-1-1",
         "phone": "092-000-0000",
         f"qty_{item_id}": "1",
+        "step": "submit",  # the confirmation page's 「この内容で申し込む」
     }
 
 

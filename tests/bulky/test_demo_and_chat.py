@@ -46,7 +46,7 @@ def test_dashboard_card_for_waste_staff(bulky_setup, open_booking_page, make_sta
     page = open_booking_page(user_id_for("dash"))
     form = page.form(area=bulky_setup.chuo.pk)
     form[f"qty_{bulky_setup.chair.pk}"] = "1"
-    page.client.post("/bulky/r/", form)
+    page.book(form)
     client.force_login(make_staff(roles.WASTE))
     html = client.get("/").content.decode()
     assert "粗大ごみ：未確認の申込" in html and "1件" in html

@@ -25,12 +25,6 @@ def signature(body: bytes, channel_secret: str) -> str:
     return base64.b64encode(digest).decode()
 
 
-def verify_signature(body: bytes, header: str, channel_secret: str) -> bool:
-    if not header:
-        return False
-    return hmac.compare_digest(signature(body, channel_secret), header)
-
-
 def new_event_id() -> str:
     """A ULID-shaped webhook event id (26 Crockford base32 characters)."""
     millis = int(time.time() * 1000)

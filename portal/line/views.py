@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import logging
 
 from django.conf import settings
 from django.contrib import messages
@@ -17,29 +17,36 @@ from accounts.roles import Perm
 from accounts.services import audit_record
 from portal import access
 
-from . import selectors, services
+from . import inbound, selectors, services
 from .audit import AUDIT_RESIDENT_LOOKUP, AUDIT_SETTINGS_CHANGED
 from .forms import AreaForm, InterestForm, LineSettingsForm, ResidentLookupForm
 from .models import Area, Interest, LineSettings
-from .simulate import verify_signature
+
+logger = logging.getLogger(__name__)
 
 
 @csrf_exempt
 @access.require(access.PUBLIC)
 @require_POST
 def webhook(request: HttpRequest) -> HttpResponse:
-    """LINE's webhook: the signature is checked on the raw body; every event is stored
-    before the 200 and processed by Celery."""
-    body = request.body
-    if not verify_signature(body, request.headers.get("X-Line-Signature", ""), settings.LINE_CHANNEL_SECRET):
-        return JsonResponse({"message": "invalid signature"}, status=400)
+    """LINE's webhook: size, signature, nesting and every event's shape are checked on the
+    raw body (``inbound.parse_callback``); a refused body is answered 4xx and nothing of it
+    is stored. Every accepted event is stored before the 200 and processed by Celery."""
     try:
-        data = json.loads(body)
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
-        return JsonResponse({"message": "malformed JSON"}, status=400)
-    events = data.get("events") if isinstance(data, dict) else None
-    if not isinstance(events, list):
-        return JsonResponse({"message": "events must be a list"}, status=400)
+        declared = 0
+    try:
+        if declared > inbound.max_body_bytes():
+            raise inbound.WebhookRefused(413, "request body too large")  # refused before reading it
+        events = inbound.parse_callback(
+            body=request.body,
+            signature=request.headers.get("X-Line-Signature", ""),
+            channel_secret=settings.LINE_CHANNEL_SECRET,
+        )
+    except inbound.WebhookRefused as refused:
+        logger.warning("webhook body refused (%s): %s", refused.status, refused.reason)
+        return JsonResponse({"message": refused.reason}, status=refused.status)
     services.webhook_events_store(events=events)
     return JsonResponse({})
 

@@ -220,6 +220,10 @@ LINE_CHANNEL_ACCESS_TOKEN = env.str("LINE_CHANNEL_ACCESS_TOKEN", default="demo-c
 LINE_API_BASE_URL = env.str("LINE_API_BASE_URL", default="https://api.line.me")
 LINE_API_DATA_BASE_URL = env.str("LINE_API_DATA_BASE_URL", default="https://api-data.line.me")
 LINE_REQUEST_TIMEOUT = env.float("LINE_REQUEST_TIMEOUT", default=10.0)
+# What the webhook accepts (portal/line/inbound.py): LINE publishes no maximum and sends one
+# or a few events per request; a larger body is refused (413) before it is read.
+LINE_WEBHOOK_MAX_BODY_BYTES = env.int("LINE_WEBHOOK_MAX_BODY_BYTES", default=1024 * 1024)
+LINE_WEBHOOK_MAX_EVENTS = env.int("LINE_WEBHOOK_MAX_EVENTS", default=100)
 # The portal's public address: links sent to residents (booking pages) and image URLs LINE
 # fetches (broadcast images) are built on it. Production: the HTTPS address.
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")

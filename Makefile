@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
+# Developer targets run on the local settings (DEBUG, demo secrets), chosen explicitly: with
+# no DJANGO_SETTINGS_MODULE, manage.py, WSGI and Celery use production and refuse demo values.
+LOCAL := DJANGO_SETTINGS_MODULE=portal.settings.local
 
 .PHONY: run test install install-dev node-dev migrate demo lint assets messages clean
 
@@ -28,15 +31,15 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 migrate: install
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py createcachetable
+	$(LOCAL) $(PY) manage.py migrate --noinput
+	$(LOCAL) $(PY) manage.py createcachetable
 
 demo: migrate
-	$(PY) manage.py demo_setup
+	$(LOCAL) $(PY) manage.py demo_setup
 
 ## make run: the portal with demo data, a Celery worker and beat, and the LINE emulator.
 run: demo
-	$(PY) manage.py rundemo
+	$(LOCAL) $(PY) manage.py rundemo
 
 ## make test: lint, then the whole suite (SQLite + embedded broker unless DATABASE_URL /
 ## CELERY_BROKER_URL say otherwise).
@@ -58,7 +61,7 @@ assets:
 
 ## Compile every .po (root locale/ for templates/ and portal/, and each app's locale/).
 messages: install-dev
-	$(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules --ignore=var
+	$(LOCAL) $(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules --ignore=var
 
 clean:
 	rm -rf var

@@ -13,7 +13,7 @@ DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/portal_bench_broadcasts"
 def configure(*, database_url: str, broker_db: int, cache_db: int, extra: dict | None = None) -> dict:
     """Set the environment for this process and the processes it starts; returns it."""
     env = {
-        "DJANGO_SETTINGS_MODULE": "portal.settings.base",
+        "DJANGO_SETTINGS_MODULE": "portal.settings.local",
         "DEBUG": "false",
         "DATABASE_URL": database_url,
         "CELERY_BROKER_URL": f"redis://127.0.0.1:6379/{broker_db}",

@@ -42,7 +42,6 @@ def main() -> None:
     _common.ensure_database(args.database_url)
     _common.setup_django()
 
-    from django.core.management import call_command
     from django.db import connection
 
     from portal.line.models import AgeBand, Area, Interest, Resident
@@ -52,7 +51,12 @@ def main() -> None:
         t = time.monotonic()
         with connection.cursor() as cursor:
             cursor.execute(f"TRUNCATE {Resident._meta.db_table} CASCADE")  # noqa: S608 - fixed name
-        call_command("seed_demo", subscribers=args.residents, seed=args.seed, stdout=open(os.devnull, "w"))  # noqa: SIM115
+        # What `manage.py seed_demo` does (the command itself runs only with DEBUG on).
+        from portal.line.demo import segments_load_demo
+        from portal.line.seed import seed_residents
+
+        segments_load_demo()
+        seed_residents(count=args.residents, batch_size=50000, seed=args.seed, say=lambda _text: None)
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {Resident._meta.db_table}")
         print(f"seeded {args.residents:,} residents with manage.py seed_demo in {time.monotonic() - t:.1f} s")

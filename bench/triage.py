@@ -41,7 +41,7 @@ def main() -> None:
     args = parser.parse_args()
 
     os.environ.setdefault("DATABASE_URL", DEFAULT_DB)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings.base"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings.local"
     os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
     os.environ.setdefault("DEBUG", "false")
     if not os.environ["DATABASE_URL"].startswith("postgres"):

@@ -100,7 +100,7 @@ def main() -> None:
 
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "portal.settings.base",
+        "DJANGO_SETTINGS_MODULE": "portal.settings.local",
         "DEBUG": "false",
         "DATABASE_URL": args.database_url,
         "CELERY_BROKER_URL": f"redis://127.0.0.1:6379/{args.redis_db}",

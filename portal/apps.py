@@ -10,6 +10,10 @@ class PortalConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from .security import refuse_insecure_settings
+
+        # Before anything else: web, manage.py, worker and beat all stop here (fail closed).
+        refuse_insecure_settings()
         from accounts.roles import Perm
 
         from . import navigation

@@ -4,5 +4,6 @@ import os
 
 from django.core.asgi import get_asgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.base")
+# Unset means production: it refuses to start without real secrets (fail closed).
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.production")
 application = get_asgi_application()

@@ -4,8 +4,9 @@ import os
 
 from celery import Celery
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.base")
+# Unset means production: it refuses to start without real secrets (fail closed).
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.production")
 
 app = Celery("portal")
-app.config_from_object("django.conf:settings", namespace="CELERY")
+app.config_from_object("portal.celery_settings:settings", namespace="CELERY")
 app.autodiscover_tasks()

@@ -3,6 +3,9 @@
 
 from collections.abc import Callable
 
+from django.conf import settings
+from django.core.management.base import CommandError
+
 _loaders: list[tuple[int, str, Callable[[Callable[[str], None]], None]]] = []
 
 
@@ -14,3 +17,13 @@ def register(order: int, name: str, loader: Callable[[Callable[[str], None]], No
 
 def loaders() -> list[tuple[int, str, Callable[[Callable[[str], None]], None]]]:
     return sorted(_loaders, key=lambda item: item[0])
+
+
+def refuse_outside_debug(command: str) -> None:
+    """Demo commands create known logins, print TOTP codes or fake residents: DEBUG only
+    (``make run`` uses portal.settings.local, where DEBUG is on)."""
+    if not settings.DEBUG:
+        raise CommandError(
+            f"{command} only runs with DEBUG on (the demo and development: DJANGO_SETTINGS_MODULE=portal.settings.local). "
+            "It creates demo logins with published passwords, so it never runs on a real portal."
+        )

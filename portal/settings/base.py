@@ -1,6 +1,12 @@
 """Settings shared by every environment; values come from the environment (django-environ).
 
-With nothing set, the portal runs on a SQLite file and an embedded filesystem Celery
+Not used directly: ``portal.settings.local`` (``make run``, development, benchmarks),
+``portal.settings.test`` (pytest) and ``portal.settings.production`` build on it. With no
+``DJANGO_SETTINGS_MODULE`` the entry points (manage.py, WSGI/ASGI, Celery) choose
+production, which refuses to start without its secrets. DEBUG is off here; only the local
+settings turn it on. Outside DEBUG, ``portal.security`` refuses the demo values below.
+
+With nothing else set, the portal runs on a SQLite file and an embedded filesystem Celery
 broker, so a fresh machine needs no server.
 """
 
@@ -15,8 +21,14 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEBUG = env.bool("DEBUG", default=True)
-SECRET_KEY = env.str("SECRET_KEY", default="dev-insecure-secret-key-change-me-in-production-0123456789")
+DEBUG = False
+# Committed demo values: usable only where DEBUG is on or the settings module says so
+# (local, test); portal.security refuses them everywhere else.
+DEMO_SECRET_KEY = "dev-insecure-secret-key-change-me-in-production-0123456789"
+DEMO_LINE_CHANNEL_SECRET = "demo-channel-secret"
+DEMO_LINE_CHANNEL_ACCESS_TOKEN = "demo-channel-access-token"
+PORTAL_DEMO_SECRETS_ALLOWED = False
+SECRET_KEY = env.str("SECRET_KEY", default=DEMO_SECRET_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -215,8 +227,8 @@ CELERY_BEAT_SCHEDULE["portal-purge-personal-data"] = {"task": "portal.purge_pers
 
 # LINE platform. The real hosts are only defaults: tests, benchmarks and the demo point
 # these at the project's emulator (python manage.py line_emulator).
-LINE_CHANNEL_SECRET = env.str("LINE_CHANNEL_SECRET", default="demo-channel-secret")
-LINE_CHANNEL_ACCESS_TOKEN = env.str("LINE_CHANNEL_ACCESS_TOKEN", default="demo-channel-access-token")
+LINE_CHANNEL_SECRET = env.str("LINE_CHANNEL_SECRET", default=DEMO_LINE_CHANNEL_SECRET)
+LINE_CHANNEL_ACCESS_TOKEN = env.str("LINE_CHANNEL_ACCESS_TOKEN", default=DEMO_LINE_CHANNEL_ACCESS_TOKEN)
 LINE_API_BASE_URL = env.str("LINE_API_BASE_URL", default="https://api.line.me")
 LINE_API_DATA_BASE_URL = env.str("LINE_API_DATA_BASE_URL", default="https://api-data.line.me")
 LINE_REQUEST_TIMEOUT = env.float("LINE_REQUEST_TIMEOUT", default=10.0)
@@ -225,7 +237,8 @@ LINE_REQUEST_TIMEOUT = env.float("LINE_REQUEST_TIMEOUT", default=10.0)
 LINE_WEBHOOK_MAX_BODY_BYTES = env.int("LINE_WEBHOOK_MAX_BODY_BYTES", default=1024 * 1024)
 LINE_WEBHOOK_MAX_EVENTS = env.int("LINE_WEBHOOK_MAX_EVENTS", default=100)
 # The portal's public address: links sent to residents (booking pages) and image URLs LINE
-# fetches (broadcast images) are built on it. Production: the HTTPS address.
+# fetches (broadcast images) are built on it. Outside DEBUG it must be HTTPS (LINE accepts
+# only HTTPS image URLs); production requires it to be set.
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 
 # Maps: Leaflet (npm, copied to static/vendor/leaflet by `make assets`), served locally.

@@ -1,4 +1,8 @@
-"""Production settings: refuses to start without its secrets; HTTPS everywhere."""
+"""Production settings: refuses to start without its secrets; HTTPS everywhere.
+
+The default of every entry point (manage.py, WSGI, ASGI, Celery) when
+``DJANGO_SETTINGS_MODULE`` is unset. portal.security also refuses demo values, short keys
+and a non-HTTPS PORTAL_BASE_URL here."""
 
 from .base import *  # noqa: F403
 from .base import env
@@ -9,6 +13,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 LINE_CHANNEL_SECRET = env.str("LINE_CHANNEL_SECRET")
 LINE_CHANNEL_ACCESS_TOKEN = env.str("LINE_CHANNEL_ACCESS_TOKEN")
 BROADCAST_RECIPIENT_HASH_KEY = env.str("BROADCAST_RECIPIENT_HASH_KEY")
+# Residents' booking links and the image URLs LINE fetches: the portal's HTTPS address.
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

@@ -73,7 +73,7 @@ def test_bucket_is_shared_between_processes(transactional_db, bucket):
     together; per-process buckets would finish in half that."""
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "portal.settings.base",
+        "DJANGO_SETTINGS_MODULE": "portal.settings.local",
         "DATABASE_URL": _database_url(),
         "CELERY_BROKER_URL": django_settings.CELERY_BROKER_URL,
     }

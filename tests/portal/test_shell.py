@@ -99,6 +99,7 @@ def test_production_settings_pass_check_deploy():
         "LINE_CHANNEL_SECRET": secrets.token_hex(16),
         "LINE_CHANNEL_ACCESS_TOKEN": secrets.token_hex(32),
         "BROADCAST_RECIPIENT_HASH_KEY": secrets.token_hex(32),
+        "PORTAL_BASE_URL": "https://portal.city.example.jp",
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

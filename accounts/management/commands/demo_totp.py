@@ -6,10 +6,10 @@ from allauth.mfa import app_settings
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from allauth.mfa.utils import decrypt
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
+from portal.demo import refuse_outside_debug
 
 
 class Command(BaseCommand):
@@ -19,8 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("email")
 
     def handle(self, *args, **options) -> None:
-        if not settings.DEBUG:
-            raise CommandError("demo_totp only runs with DEBUG on (demo and development).")
+        refuse_outside_debug("demo_totp")
         try:
             user = User.objects.get(email__iexact=options["email"])
             authenticator = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)

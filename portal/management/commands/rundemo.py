@@ -12,6 +12,8 @@ from django.conf import settings
 from django.core.management import get_commands
 from django.core.management.base import BaseCommand
 
+from portal.demo import refuse_outside_debug
+
 EMULATOR_PORT = 8765
 
 
@@ -22,7 +24,10 @@ class Command(BaseCommand):
         parser.add_argument("--addr", default="127.0.0.1:8000")
 
     def handle(self, *args, **options) -> None:
+        refuse_outside_debug("rundemo")
         env = os.environ.copy()
+        # The worker, beat and emulator run with exactly these (local, DEBUG) settings.
+        env["DJANGO_SETTINGS_MODULE"] = settings.SETTINGS_MODULE
         python = sys.executable
         procs: list[tuple[str, list[str]]] = []
         if "line_emulator" in get_commands():

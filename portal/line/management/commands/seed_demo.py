@@ -4,6 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
+from portal.demo import refuse_outside_debug
 from portal.line.demo import segments_load_demo
 from portal.line.seed import seed_residents
 
@@ -17,6 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=None)
 
     def handle(self, *args, **options) -> None:
+        refuse_outside_debug("seed_demo")
         started = time.monotonic()
         segments_load_demo()
         made = seed_residents(

@@ -17,6 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 COMMITTED_SECRET_KEYS = frozenset({"dev-insecure-secret-key-change-me-in-production-0123456789"})
 COMMITTED_LINE_SECRETS = frozenset({"demo-channel-secret", "bench-channel-secret"})
 COMMITTED_LINE_TOKENS = frozenset({"demo-channel-access-token", "bench-channel-access-token"})
+COMMITTED_HASH_KEYS = frozenset({"dev-insecure-recipient-hash-key"})
 MIN_SECRET_KEY_LENGTH = 50
 
 
@@ -45,6 +46,9 @@ def insecure_settings(settings: Any) -> list[str]:
         problems.append(
             "LINE_CHANNEL_ACCESS_TOKEN is the demo value: set the channel access token from the LINE Developers console."
         )
+    hash_key = getattr(settings, "BROADCAST_RECIPIENT_HASH_KEY", None)
+    if hash_key is not None and (hash_key in COMMITTED_HASH_KEYS or len(hash_key) < 32):
+        problems.append("BROADCAST_RECIPIENT_HASH_KEY is the committed development key: set it to a new random value.")
     base = urlsplit(settings.PORTAL_BASE_URL or "")
     if base.scheme != "https" or not base.netloc:
         problems.append(

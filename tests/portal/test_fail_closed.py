@@ -84,6 +84,7 @@ def test_the_celery_worker_refuses_demo_secrets_outside_debug():
         ("LINE_CHANNEL_ACCESS_TOKEN", "demo-channel-access-token"),
         ("PORTAL_BASE_URL", "http://portal.city.example.jp"),
         ("PORTAL_BASE_URL", "http://127.0.0.1:8000"),
+        ("BROADCAST_RECIPIENT_HASH_KEY", "dev-insecure-recipient-hash-key"),
     ],
 )
 def test_production_refuses_each_demo_value_and_says_which_variable(variable, value):
@@ -92,7 +93,8 @@ def test_production_refuses_each_demo_value_and_says_which_variable(variable, va
     assert "STARTED" not in result.stdout
     assert variable in result.stderr
     # Only the bad variable is named.
-    others = {"SECRET_KEY", "LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN", "PORTAL_BASE_URL"} - {variable}
+    others = {"SECRET_KEY", "LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN", "PORTAL_BASE_URL", "BROADCAST_RECIPIENT_HASH_KEY"}
+    others -= {variable}
     message = result.stderr.rsplit("ImproperlyConfigured", 1)[-1]
     assert not [name for name in others if f"- {name}" in message]
 

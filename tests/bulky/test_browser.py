@@ -142,3 +142,60 @@ def test_staff_review_in_the_browser(browser, bulky_setup, make_staff, line_emul
     assert "中央区" in browser.page_source
     _wait_for(lambda: any("収集日が変更になりました" in t for t in line_emulator.received_texts(user_id_for("review-1"))))
     _wait_for(lambda: any("確認しました" in t for t in line_emulator.received_texts(user_id_for("review-0"))))
+
+
+def test_booking_steps_are_accessible_with_every_error_shown(browser, axe, bulky_setup, line_resident, line_emulator, settings):
+    """The link's page, the form with every problem (summary first, each linked to its field),
+    the 確認 page and 完了: axe finds nothing serious at phone size."""
+    settings.PORTAL_BASE_URL = browser.live_server_url
+    user_id = user_id_for("a11y-steps")
+    line_resident.follow(user_id)
+    line_resident.text(user_id, "粗大ごみ")
+    url = re.search(r"https?://\S+/bulky/r/link/\S+/", line_emulator.received_texts(user_id)[-1]).group(0)
+    browser.set_window_size(390, 844)
+    browser.get(url)
+    axe("link page")
+    browser.find_element(By.ID, "open-booking").click()
+    _wait_for(lambda: browser.find_elements(By.ID, "booking-form"))
+
+    browser.find_element(By.ID, "submit-booking").click()  # nothing filled in
+    summary = _wait_for(lambda: browser.find_element(By.ID, "error-summary"))
+    links = summary.find_elements(By.TAG_NAME, "a")
+    assert len(links) >= 5  # items, area, address, phone, date: all at once
+    assert browser.switch_to.active_element == summary  # focus moves to the summary
+    axe("form with errors")
+    links[2].click()  # 「収集場所の住所を入力してください」 → the address field
+    assert browser.switch_to.active_element.get_attribute("id") == "address"
+
+    chairs = browser.find_element(By.ID, f"qty_{bulky_setup.chair.pk}")
+    chairs.clear()
+    chairs.send_keys("1")
+    Select(browser.find_element(By.ID, "area")).select_by_visible_text("中央区")
+    date = bookable_date(7)
+    browser.find_element(
+        By.CSS_SELECTOR, f"#collection_date option[value='{date.isoformat()}'][data-area='{bulky_setup.chuo.pk}']"
+    ).click()
+    browser.find_element(By.ID, "address").send_keys("福岡市中央区天神1-8-1")
+    browser.find_element(By.ID, "phone").send_keys("092-711-4111")
+    browser.find_element(By.ID, "submit-booking").click()
+    _wait_for(lambda: browser.find_elements(By.ID, "confirm-form"))
+    axe("confirm page")
+    browser.find_element(By.ID, "submit-booking").click()
+    _wait_for(lambda: browser.find_elements(By.ID, "booking-number"))
+    assert browser.find_element(By.CSS_SELECTOR, "[aria-current=step]").text.endswith("完了")
+    axe("done page")
+    assert Booking.objects.count() == 1
+
+
+def test_set_up_pages_with_calendar_closures_are_accessible(browser, axe, bulky_setup, make_staff):
+    from intake.bulky.models import BulkySettings
+    from tests.fixtures.browser import browser_force_login
+
+    BulkySettings.objects.filter(pk=1).update(close_national_holidays=True, close_year_end=True)
+    browser_force_login(browser, make_staff(roles.WASTE))
+    for path in ("/bulky/setup/", "/bulky/setup/closures/", "/bulky/calendar/?start=2026-12-27"):
+        for width, height in ((1366, 768), (390, 844)):
+            browser.set_window_size(width, height)
+            browser.get(browser.live_server_url + path)
+            axe(f"{path} at {width}")
+    assert "元日" in browser.page_source

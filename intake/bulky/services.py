@@ -418,7 +418,7 @@ def booking_reject(*, booking: Booking, actor: Any, reason: str) -> Booking:
         raise BookingError(_("却下の理由を入力してください。"))
     with transaction.atomic():
         booking = _locked(booking)
-        if not booking.is_active:
+        if not booking.is_active or booking.personal_data_purged_at:
             raise BookingError(_("この申込はすでに取消または処理済みです。"))
         booking.status = Booking.Status.REJECTED
         booking.rejection_reason = reason[:200]
@@ -489,6 +489,8 @@ def booking_add_note(*, booking: Booking, actor: Any, note: str) -> Booking:
         raise BookingError(_("メモを入力してください。"))
     with transaction.atomic():
         booking = _locked(booking)
+        if booking.personal_data_purged_at:
+            raise BookingError(_("保存期間を過ぎて個人情報を消去した申込には、メモを追加できません。"))
         stamp = timezone.localtime().strftime("%Y-%m-%d %H:%M")
         booking.staff_notes = (booking.staff_notes + "\n" if booking.staff_notes else "") + f"[{stamp}] {note}"
         booking.save(update_fields=["staff_notes", "updated_at"])

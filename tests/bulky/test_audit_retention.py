@@ -157,8 +157,14 @@ def test_a_400_day_old_confirmed_booking_loses_everything_personal(book, waste_c
     assert not BookingLink.objects.filter(expires_at__lt=timezone.now()).exists()
     entry = AuditEntry.objects.filter(action="retention.purged", target_id="bulky.bookings").order_by("pk").first()
     assert entry.detail["bookings"] == 2 and entry.detail["period_days"] == 180
-    # The staff page says the data is gone; no 500.
+    # The staff page says the data is gone; no 500; no new free text on a purged booking.
     assert "保存期間を過ぎたため消去しました" in waste_client.get(f"/bulky/bookings/{old.pk}/").content.decode()
+    response = waste_client.post(
+        f"/bulky/api/bookings/{old.pk}/note/", {"note": "電話 090-1111-2222"}, content_type="application/json"
+    )
+    assert response.status_code == 409
+    old.refresh_from_db()
+    assert old.staff_notes == ""
 
 
 def test_the_retention_period_is_the_waste_desks_setting(book):

@@ -41,18 +41,26 @@ class DraftSerializer(SegmentSerializer):
 
 
 class EstimateSerializer(serializers.Serializer):
-    reach = serializers.IntegerField(allow_null=True, help_text="Rounded; null below the 50-recipient minimum.")
-    below_minimum = serializers.BooleanField()
+    reach = serializers.IntegerField(
+        allow_null=True, help_text="Noisy (differentially private release) and rounded; null when it looks under 50."
+    )
+    below_minimum = serializers.BooleanField(help_text="Looks under 50. Never blocks submitting: the exact check decides.")
+    near_minimum = serializers.BooleanField(help_text="The noise could put the segment on either side of 50.")
+    upper_bound = serializers.BooleanField(help_text="Earlier recipients are excluded: at most this many.")
     text = serializers.CharField()
+    note = serializers.CharField()
 
 
 class ProgressSerializer(serializers.Serializer):
     batches_total = serializers.IntegerField()
     batches_done = serializers.IntegerField()
     batches_failed = serializers.IntegerField()
-    recipients_total = serializers.CharField()
+    recipients_total = serializers.CharField(help_text="Rounded noisy figure, e.g. 約2,700人.")
     recipients_reached = serializers.CharField()
     recipients_failed = serializers.CharField()
+    percent_reached = serializers.IntegerField()
+    percent_failed = serializers.IntegerField()
+    summary = serializers.CharField()
 
 
 class BroadcastSerializer(serializers.ModelSerializer):
@@ -62,6 +70,7 @@ class BroadcastSerializer(serializers.ModelSerializer):
     approver = serializers.SerializerMethodField()
     bubbles = serializers.SerializerMethodField()
     progress = serializers.SerializerMethodField()
+    version = serializers.SerializerMethodField(help_text="Content version: pass it to approve (refused if it changed).")
 
     class Meta:
         model = Broadcast
@@ -88,6 +97,7 @@ class BroadcastSerializer(serializers.ModelSerializer):
             "finished_at",
             "bubbles",
             "progress",
+            "version",
         ]
 
     def get_approver(self, obj: Broadcast) -> str | None:
@@ -96,16 +106,25 @@ class BroadcastSerializer(serializers.ModelSerializer):
     def get_bubbles(self, obj: Broadcast) -> list[dict]:
         return [{"type": b.type, "text": b.text, "image_id": b.image_id} for b in obj.bubbles.all()]
 
+    def get_version(self, obj: Broadcast) -> str:
+        return services.content_version(obj)
+
     @extend_schema(responses=ProgressSerializer)
     def get_progress(self, obj: Broadcast) -> dict:
         p = selectors.broadcast_progress(broadcast=obj)
+        f = privacy.sent_figures(
+            broadcast=obj, batches_total=p.batches_total, batches_done=p.batches_done, batches_failed=p.batches_failed
+        )
         return {
             "batches_total": p.batches_total,
             "batches_done": p.batches_done,
             "batches_failed": p.batches_failed,
-            "recipients_total": privacy.people(p.recipients_total),
-            "recipients_reached": privacy.people(p.recipients_reached),
-            "recipients_failed": privacy.people(p.recipients_failed),
+            "recipients_total": f.total_text,
+            "recipients_reached": f.reached_text,
+            "recipients_failed": f.failed_text,
+            "percent_reached": f.percent_reached,
+            "percent_failed": f.percent_failed,
+            "summary": f.summary,
         }
 
 
@@ -139,7 +158,9 @@ class BroadcastDetailApi(APIView):
 
 
 class EstimateApi(APIView):
-    """Rounded live reach of a segment; below 50 only 「50人未満」, never a number."""
+    """Reach estimate of a segment: post-processing of the differentially private release
+    (broadcasts/PRIVACY.md), rounded; looks under 50: 「50人未満」, never a number. Asking
+    again (or many variants) learns nothing more. Counted per staff member per day."""
 
     portal_permission = Perm.VIEW_AUDIENCE
 
@@ -155,10 +176,17 @@ class EstimateApi(APIView):
             interest_ids=v["interest_ids"],
             exclude_broadcast_id=v["exclude_broadcast_id"],
         )
-        count = selectors.segment_estimate(segment=segment)
-        shown = privacy.rounded_reach(count)
-        below = shown is None and not segment.everyone
-        return Response({"reach": shown, "below_minimum": below, "text": privacy.reach_text(count)})
+        e = privacy.estimate(segment, actor=request.user)
+        return Response(
+            {
+                "reach": e.figure,
+                "below_minimum": e.below_minimum,
+                "near_minimum": e.near_minimum,
+                "upper_bound": e.upper_bound,
+                "text": e.text,
+                "note": e.note,
+            }
+        )
 
 
 def _draft_kwargs(v: dict) -> dict:
@@ -216,6 +244,13 @@ class DraftUpdateApi(APIView):
 
 
 CommentSerializer = inline_serializer("BroadcastComment", {"comment": serializers.CharField(required=False, allow_blank=True)})
+ApproveSerializer = inline_serializer(
+    "BroadcastApprove",
+    {
+        "version": serializers.CharField(help_text="The `version` of the broadcast the approver reviewed."),
+        "comment": serializers.CharField(required=False, allow_blank=True),
+    },
+)
 ScheduleSerializer = inline_serializer("BroadcastSchedule", {"scheduled_at": serializers.DateTimeField()})
 
 
@@ -272,9 +307,12 @@ SubmitApi = _action_api(
 ApproveApi = _action_api(
     "ApproveApi",
     Perm.APPROVE_BROADCAST,
-    lambda r, b: services.broadcast_approve(broadcast=b, approver=r.user, comment=_comment(r), request=r),
-    CommentSerializer,
-    doc="承認 by an approver who is not the author; an emergency broadcast starts at once.",
+    lambda r, b: services.broadcast_approve(
+        broadcast=b, approver=r.user, version=str(r.data.get("version", "") or ""), comment=_comment(r), request=r
+    ),
+    ApproveSerializer,
+    doc="承認 of the reviewed `version` by an approver who neither created nor edited it (refused, 400, when the "
+    "broadcast changed since); an emergency broadcast starts at once.",
 )
 ReturnApi = _action_api(
     "ReturnApi",

@@ -16,6 +16,9 @@ COMPLETED = "broadcast.completed"
 PARTIAL = "broadcast.partial"
 RETRIED = "broadcast.retried"
 TEST_SENT = "broadcast.test_sent"
+MINIMUM_REFUSED = "broadcast.minimum_refused"
+MINIMUM_LIMITED = "broadcast.minimum_check_limited"
+ESTIMATE_USAGE = "broadcast.estimate_usage"
 
 LABELS = {
     CREATED: _("配信の作成"),
@@ -32,4 +35,7 @@ LABELS = {
     PARTIAL: _("配信の一部失敗"),
     RETRIED: _("失敗バッチの再送"),
     TEST_SENT: _("テスト配信"),
+    MINIMUM_REFUSED: _("50人未満のため不可（人数確認）"),
+    MINIMUM_LIMITED: _("人数確認の1日の上限に到達"),
+    ESTIMATE_USAGE: _("配信予定人数の概算の利用（1日分の回数）"),
 }

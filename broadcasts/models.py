@@ -65,8 +65,11 @@ class Broadcast(models.Model):
     # PostgreSQL snapshots in steps (sending begins after the first): the last resident id
     # frozen so far, so a redelivered start task resumes where the killed one stopped.
     snapshot_position = models.BigIntegerField(null=True, blank=True, editable=False)
-    # Exact snapshot size (≥ 50 unless 友だち全員); shown only through privacy.people().
+    # Exact snapshot size (≥ 50 unless 友だち全員): never shown. What pages, the API and
+    # CSVs show is ``recipients_noisy`` (drawn once from a discrete Gaussian when the
+    # snapshot is complete, see privacy.py), rounded by privacy.figure().
     recipients_total = models.PositiveIntegerField(_("配信対象者数"), default=0)
+    recipients_noisy = models.IntegerField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -199,3 +202,69 @@ class ReachCell(models.Model):
 
     def __str__(self) -> str:
         return f"reach-cell#{self.pk}"
+
+
+class BroadcastEditor(models.Model):
+    """Everyone who created or edited a broadcast's content or targeting: none of them may
+    approve it (four-eyes)."""
+
+    broadcast = models.ForeignKey(Broadcast, on_delete=models.CASCADE, related_name="editors")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    first_edit_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["broadcast", "user"], name="broadcast_editor_unique")]
+
+    def __str__(self) -> str:
+        return f"配信編集者#{self.pk}"
+
+
+class ReachNoiseEpoch(models.Model):
+    """The persistent half of the release noise (one discrete-Gaussian draw per cell of
+    every level, for one epoch, on one domain of cells). Secret: never shown. Every
+    release of the epoch adds it to fresh noise, so averaging releases converges to
+    (count + this noise), not to the count (privacy.py, PRIVACY.md)."""
+
+    domain_key = models.CharField(max_length=64)
+    started_at = models.DateTimeField()
+    noise = models.JSONField(default=dict)
+
+    def __str__(self) -> str:
+        return f"reach-noise-epoch#{self.pk}"
+
+
+class ReachRelease(models.Model):
+    """One differentially private release of the reach cells (every level noised), the
+    only source of resident counts shown anywhere. Published on a schedule
+    (``BROADCAST_PRIVACY_RELEASE_HOURS``); every figure is post-processing of it."""
+
+    created_at = models.DateTimeField(db_index=True)
+    epoch = models.ForeignKey(ReachNoiseEpoch, on_delete=models.PROTECT, related_name="releases")
+    domain = models.JSONField(default=dict)
+    levels = models.JSONField(default=dict)
+    sigmas = models.JSONField(default=dict)
+    rho = models.FloatField()
+    epsilon = models.FloatField()
+    delta = models.FloatField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"reach-release#{self.pk}"
+
+
+class EstimateUsage(models.Model):
+    """How many reach estimates a staff member asked for on one day (audited in aggregate
+    by the daily job ``broadcasts.audit_estimate_usage``)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    questions = models.PositiveIntegerField(default=0)
+    audited = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "day"], name="estimate_usage_unique")]
+
+    def __str__(self) -> str:
+        return f"estimate-usage#{self.pk}"

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from portal.line.models import AgeBand, Area, Interest, Resident
@@ -109,27 +109,9 @@ def segment_residents(*, segment: Segment) -> QuerySet[Resident]:
     return qs
 
 
-def segment_estimate(*, segment: Segment) -> int:
-    """The count behind a reach *estimate*: from the reach cells when they are fresh
-    (milliseconds at a million residents), else live. The 50 rule uses ``segment_reach``."""
-    from datetime import timedelta
-
-    from django.conf import settings
-    from django.utils import timezone
-
-    from .models import ReachCell
-
-    max_age = float(getattr(settings, "BROADCAST_REACH_CELLS_MAX_AGE", 180))
-    if not segment.exclude_broadcast_id:
-        latest = ReachCell.objects.order_by("-refreshed_at").values_list("refreshed_at", flat=True).first()
-        if latest and latest >= timezone.now() - timedelta(seconds=max_age):
-            cells = _apply_segment(ReachCell.objects.all(), segment, area_field="area_id")
-            return int(cells.aggregate(n=Sum("residents"))["n"] or 0)
-    return segment_reach(segment=segment)
-
-
 def segment_reach(*, segment: Segment) -> int:
-    """The exact live count. Never shown as such: see privacy.py."""
+    """The exact live count: only for the 50 rule (services.ensure_minimum) and the
+    snapshot. Never shown; everything shown comes from privacy.py's release."""
     return segment_residents(segment=segment).count()
 
 
@@ -148,7 +130,21 @@ def broadcast_list(*, status: str | None = None) -> QuerySet[Broadcast]:
 
 
 def pending_approval(*, user) -> QuerySet[Broadcast]:
-    return Broadcast.objects.filter(status=Broadcast.Status.PENDING).exclude(author=user).select_related("author")
+    """What waits for this approver: not their own, not one they edited; emergencies
+    first, then the oldest request."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    from .models import BroadcastEditor
+
+    edited = BroadcastEditor.objects.filter(user=user).values("broadcast_id")
+    return (
+        Broadcast.objects.filter(status=Broadcast.Status.PENDING)
+        .exclude(author=user)
+        .exclude(pk__in=edited)
+        .select_related("author")
+        .annotate(_urgent=Case(When(kind=Broadcast.Kind.EMERGENCY, then=Value(0)), default=Value(1), output_field=IntegerField()))
+        .order_by("_urgent", "submitted_at", "pk")
+    )
 
 
 def excludable_broadcasts() -> QuerySet[Broadcast]:
@@ -160,20 +156,16 @@ def excludable_broadcasts() -> QuerySet[Broadcast]:
 
 @dataclass
 class Progress:
+    """Batch counts only: residents are shown through privacy.sent_figures()."""
+
     batches_total: int
     batches_done: int
     batches_failed: int
     batches_pending: int
-    recipients_total: int
-    recipients_reached: int
-    recipients_failed: int
 
 
 def broadcast_progress(*, broadcast: Broadcast) -> Progress:
-    rows = {
-        row["status"]: row
-        for row in Batch.objects.filter(broadcast=broadcast).values("status").annotate(n=Count("id"), people=Sum("size"))
-    }
+    rows = {row["status"]: row for row in Batch.objects.filter(broadcast=broadcast).values("status").annotate(n=Count("id"))}
 
     def get(status: str, key: str) -> int:
         return int((rows.get(status) or {}).get(key) or 0)
@@ -185,9 +177,6 @@ def broadcast_progress(*, broadcast: Broadcast) -> Progress:
         batches_done=get(done, "n"),
         batches_failed=get(failed, "n"),
         batches_pending=total - get(done, "n") - get(failed, "n"),
-        recipients_total=broadcast.recipients_total,
-        recipients_reached=get(done, "people"),
-        recipients_failed=get(failed, "people"),
     )
 
 

@@ -27,8 +27,19 @@ from accounts.roles import Perm
 from accounts.services import audit_record
 
 from . import audit as actions
-from . import images, selectors
-from .models import BATCH_SIZE, MAX_BUBBLES, MIN_RECIPIENTS, TEXT_MAX, Batch, Broadcast, BroadcastImage, Bubble, Comment
+from . import images, privacy, selectors
+from .models import (
+    BATCH_SIZE,
+    MAX_BUBBLES,
+    MIN_RECIPIENTS,
+    TEXT_MAX,
+    Batch,
+    Broadcast,
+    BroadcastEditor,
+    BroadcastImage,
+    Bubble,
+    Comment,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -45,14 +56,99 @@ class BelowMinimum(ValidationError):
 # -- the one rule ------------------------------------------------------------------------
 
 
-def ensure_minimum(*, broadcast: Broadcast) -> int:
-    """Raise ``BelowMinimum`` unless the broadcast may go out, counted on live data now.
-    友だち全員 (and emergency broadcasts) are exempt from the minimum, not from approval."""
+class MinimumCheckLimit(ValidationError):
+    """This staff member has used up today's refusals of the exact 50 check."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            _(
+                "本日の人数確認（50人未満による不可）の上限%(limit)s回に達したため、今日はこれ以上確認できません。"
+                "明日以降にもう一度お試しください。"
+            )
+            % {"limit": limit},
+            code="minimum_check_limit",
+        )
+
+
+def _refusals_today(actor: Any) -> int:
+    from accounts.models import AuditEntry
+
+    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    return AuditEntry.objects.filter(actor=actor, action=actions.MINIMUM_REFUSED, at__gte=start).count()
+
+
+def ensure_minimum(*, broadcast: Broadcast, actor: Any = None) -> int:
+    """Raise ``BelowMinimum`` unless the broadcast may go out, counted on live data now:
+    the one place an exact count of residents is used (besides the frozen snapshot).
+    Only exactly 友だち全員 (no exclusion; emergency broadcasts are that) is exempt from
+    the minimum, not from approval. A staff member (``actor``) gets at most
+    ``BROADCAST_MINIMUM_REFUSALS_PER_DAY`` refusals a day (each one is audited by the
+    caller, see ``_refusal_audited``): after that the check is not run at all, since each
+    refusal is a one-bit answer about a count."""
     segment = selectors.Segment.of(broadcast)
+    exempt = segment.everyone and not segment.exclude_broadcast_id
+    if exempt:
+        return selectors.segment_reach(segment=segment)
+    if actor is not None and getattr(actor, "pk", None):
+        from django.contrib.auth import get_user_model
+
+        limit = int(getattr(settings, "BROADCAST_MINIMUM_REFUSALS_PER_DAY", 10))
+        get_user_model().objects.select_for_update().filter(pk=actor.pk).first()  # one check at a time per member
+        if _refusals_today(actor) >= limit:
+            raise MinimumCheckLimit(limit)
     count = selectors.segment_reach(segment=segment)
-    if broadcast.is_segment and count < MIN_RECIPIENTS:
+    if count < MIN_RECIPIENTS:
         raise BelowMinimum()
     return count
+
+
+def _refusal_audited(func):  # noqa: ANN001, ANN202 - decorator
+    """Audit an under-50 refusal after the service's transaction rolled back (so the entry
+    stays, and counts towards the daily limit)."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        try:
+            return func(*args, **kwargs)
+        except BelowMinimum:
+            actor = kwargs.get("actor") or kwargs.get("approver")
+            if actor is not None:
+                _audit(
+                    actions.MINIMUM_REFUSED,
+                    actor=actor,
+                    broadcast=kwargs["broadcast"],
+                    request=kwargs.get("request"),
+                    step=func.__name__.removeprefix("broadcast_"),
+                )
+            raise
+        except MinimumCheckLimit:
+            actor = kwargs.get("actor") or kwargs.get("approver")
+            _audit(actions.MINIMUM_LIMITED, actor=actor, broadcast=kwargs["broadcast"], request=kwargs.get("request"))
+            raise
+
+    return wrapper
+
+
+def content_version(broadcast: Broadcast) -> str:
+    """A hash of everything an approver approves (bubbles, targeting, exclusion, schedule,
+    kind, title): the approval must name the version the approver reviewed."""
+    rows = broadcast.bubbles.select_related("image").order_by("position", "id")
+    bubbles = [[b.type, b.text, str(b.image.token) if b.image_id else ""] for b in rows]
+    data = {
+        "title": broadcast.title,
+        "kind": broadcast.kind,
+        "audience": broadcast.audience,
+        "age_bands": sorted(broadcast.age_bands or []),
+        "area_ids": sorted(broadcast.area_ids or []),
+        "interest_ids": sorted(broadcast.interest_ids or []),
+        "exclude": broadcast.exclude_broadcast_id,
+        "scheduled_at": broadcast.scheduled_at.isoformat() if broadcast.scheduled_at else None,
+        "bubbles": bubbles,
+    }
+    import hashlib
+
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:20]
 
 
 def _transition(broadcast: Broadcast, allowed: set[str]) -> None:
@@ -167,6 +263,7 @@ def broadcast_save(
     Bubble.objects.bulk_create(
         Bubble(broadcast=broadcast, position=i, type=b["type"], text=b["text"], image=b["image"]) for i, b in enumerate(cleaned)
     )
+    BroadcastEditor.objects.get_or_create(broadcast=broadcast, user=actor)
     if creating:
         _audit(actions.CREATED, actor=actor, broadcast=broadcast, request=request)
     else:
@@ -203,12 +300,13 @@ def _require_content(broadcast: Broadcast) -> None:
 # -- approval life cycle -----------------------------------------------------------------
 
 
+@_refusal_audited
 @transaction.atomic
 def broadcast_submit(*, broadcast: Broadcast, actor: Any, request: HttpRequest | None = None) -> Broadcast:
     broadcast = _lock(broadcast)
     _transition(broadcast, {S.DRAFT, S.RETURNED})
     _require_content(broadcast)
-    ensure_minimum(broadcast=broadcast)
+    ensure_minimum(broadcast=broadcast, actor=actor)
     broadcast.status = S.PENDING
     broadcast.submitted_at = timezone.now()
     broadcast.save(update_fields=["status", "submitted_at", "updated_at"])
@@ -221,15 +319,27 @@ def _check_approver(broadcast: Broadcast, approver: Any) -> None:
         raise PermissionDenied(_("配信を承認する権限がありません。"))
     if broadcast.author_id == approver.pk:
         raise PermissionDenied(_("自分が起案した配信は承認できません。"))
+    if BroadcastEditor.objects.filter(broadcast=broadcast, user=approver).exists():
+        raise PermissionDenied(_("自分が編集した配信は承認できません（ほかの承認者に依頼してください）。"))
 
 
+@_refusal_audited
 @transaction.atomic
-def broadcast_approve(*, broadcast: Broadcast, approver: Any, comment: str = "", request: HttpRequest | None = None) -> Broadcast:
-    """承認. A future ``scheduled_at`` makes it 予約済; an emergency broadcast starts now."""
+def broadcast_approve(
+    *, broadcast: Broadcast, approver: Any, version: str, comment: str = "", request: HttpRequest | None = None
+) -> Broadcast:
+    """承認 of the version the approver reviewed (``content_version``); refused when the
+    broadcast changed since, or when the approver created or edited it. A future
+    ``scheduled_at`` makes it 予約済; an emergency broadcast starts now."""
     broadcast = _lock(broadcast)
     _check_approver(broadcast, approver)
     _transition(broadcast, {S.PENDING})
-    ensure_minimum(broadcast=broadcast)
+    if not version or str(version) != content_version(broadcast):
+        raise ValidationError(
+            _("確認した後に配信の内容が変更されています。最新の内容をもう一度確認してから承認してください。"),
+            code="version_changed",
+        )
+    ensure_minimum(broadcast=broadcast, actor=approver)
     now = timezone.now()
     broadcast.approver = approver
     broadcast.approved_at = now
@@ -262,6 +372,7 @@ def broadcast_return(*, broadcast: Broadcast, approver: Any, comment: str, reque
     return broadcast
 
 
+@_refusal_audited
 @transaction.atomic
 def broadcast_schedule(
     *, broadcast: Broadcast, actor: Any, scheduled_at: datetime, request: HttpRequest | None = None
@@ -273,7 +384,7 @@ def broadcast_schedule(
         raise ValidationError(_("緊急配信は予約できません。"), code="bad_state")
     if scheduled_at is None or scheduled_at <= timezone.now():
         raise ValidationError(_("予約日時には未来の日時を指定してください。"), code="bad_time")
-    ensure_minimum(broadcast=broadcast)
+    ensure_minimum(broadcast=broadcast, actor=actor)
     broadcast.scheduled_at = scheduled_at
     broadcast.status = S.SCHEDULED
     broadcast.save(update_fields=["scheduled_at", "status", "updated_at"])
@@ -294,12 +405,13 @@ def broadcast_cancel(*, broadcast: Broadcast, actor: Any, request: HttpRequest |
     return broadcast
 
 
+@_refusal_audited
 @transaction.atomic
 def broadcast_send(*, broadcast: Broadcast, actor: Any, request: HttpRequest | None = None) -> Broadcast:
     """今すぐ配信 of an approved broadcast: checked now, checked again on the snapshot."""
     broadcast = _lock(broadcast)
     _transition(broadcast, {S.APPROVED})
-    ensure_minimum(broadcast=broadcast)
+    ensure_minimum(broadcast=broadcast, actor=actor)
     broadcast.status = S.SENDING  # started_at stays empty until the snapshot is taken
     broadcast.save(update_fields=["status", "updated_at"])
     _audit(actions.SEND_REQUESTED, actor=actor, broadcast=broadcast, request=request)
@@ -330,6 +442,11 @@ def start_due_scheduled(*, now: datetime | None = None) -> int:
 
 class _SnapshotTooSmall(Exception):
     pass
+
+
+def _needs_minimum(broadcast: Broadcast) -> bool:
+    """Every audience that is not exactly 友だち全員 (an exclusion counts as a filter)."""
+    return broadcast.is_segment or broadcast.exclude_broadcast_id is not None
 
 
 # PostgreSQL freezes the recipients in steps of this many residents (multiples of 500):
@@ -372,7 +489,7 @@ def broadcast_start(*, broadcast_id: int, queue: str | None = None) -> Broadcast
                         total, complete, _first = _snapshot_step(broadcast, SNAPSHOT_FIRST_STEP)
                     else:
                         total = _snapshot(broadcast)
-                    if complete and broadcast.is_segment and total < MIN_RECIPIENTS:
+                    if complete and _needs_minimum(broadcast) and total < MIN_RECIPIENTS:
                         raise _SnapshotTooSmall
             except _SnapshotTooSmall:
                 broadcast.status = S.CANCELLED
@@ -388,9 +505,18 @@ def broadcast_start(*, broadcast_id: int, queue: str | None = None) -> Broadcast
             transaction.on_commit(lambda: _enqueue_batches(broadcast.pk, queue=queue))
         else:
             broadcast.recipients_total = total
+            broadcast.recipients_noisy = privacy.noisy_total(total)
             broadcast.started_at = timezone.now()
             broadcast.save(
-                update_fields=["status", "recipients_total", "snapshot_position", "started_at", "line_payload", "updated_at"]
+                update_fields=[
+                    "status",
+                    "recipients_total",
+                    "recipients_noisy",
+                    "snapshot_position",
+                    "started_at",
+                    "line_payload",
+                    "updated_at",
+                ]
             )
             _audit(actions.STARTED, actor=None, broadcast=broadcast)
             if total == 0 and not broadcast.is_emergency:
@@ -408,7 +534,8 @@ def broadcast_start(*, broadcast_id: int, queue: str | None = None) -> Broadcast
             fields = ["snapshot_position", "recipients_total", "updated_at"]
             if complete:
                 broadcast.started_at = timezone.now()
-                fields.append("started_at")
+                broadcast.recipients_noisy = privacy.noisy_total(broadcast.recipients_total)
+                fields += ["started_at", "recipients_noisy"]
             broadcast.save(update_fields=fields)
             if complete:
                 _audit(actions.STARTED, actor=None, broadcast=broadcast)
@@ -761,3 +888,27 @@ def broadcast_test_send(*, broadcast: Broadcast, actor: Any, request: HttpReques
     except client.LineError as exc:
         raise ValidationError(_("テスト配信に失敗しました: %(error)s") % {"error": exc}, code="line_error") from None
     _audit(actions.TEST_SENT, actor=actor, broadcast=broadcast, request=request)
+
+
+def estimate_usage_audit() -> int:
+    """Beat job: one audit entry per staff member and finished day, with how many reach
+    estimates they asked for (estimates are not audited one by one)."""
+    from .models import EstimateUsage
+
+    today = timezone.localdate()
+    count = 0
+    rows = EstimateUsage.objects.filter(day__lt=today, audited=False).select_related("user").order_by("day", "pk")
+    for usage in rows:
+        with transaction.atomic():
+            if not EstimateUsage.objects.filter(pk=usage.pk, audited=False).update(audited=True):
+                continue
+            audit_record(
+                action=actions.ESTIMATE_USAGE,
+                actor=usage.user,
+                target_type="broadcasts.estimateusage",
+                target_id=str(usage.pk),
+                target_repr=str(usage.day),
+                detail={"day": usage.day.isoformat(), "questions": usage.questions},
+            )
+            count += 1
+    return count

@@ -29,4 +29,15 @@ def requeue_stale_batches() -> int:
 
 @shared_task(name="broadcasts.refresh_reach_cells")
 def refresh_reach_cells() -> int:
-    return services.reach_cells_refresh()
+    """Rebuild the reach cells; publish the differentially private release when it is due
+    (``BROADCAST_PRIVACY_RELEASE_HOURS``: more refreshes never mean more releases)."""
+    from . import privacy
+
+    cells = services.reach_cells_refresh()
+    privacy.release_publish(refresh=False)
+    return cells
+
+
+@shared_task(name="broadcasts.audit_estimate_usage")
+def audit_estimate_usage() -> int:
+    return services.estimate_usage_audit()

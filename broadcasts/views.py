@@ -164,46 +164,72 @@ def broadcast_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _compose(request, broadcast)
 
 
+_ESTIMATED = {
+    Broadcast.Status.DRAFT,
+    Broadcast.Status.RETURNED,
+    Broadcast.Status.PENDING,
+    Broadcast.Status.APPROVED,
+    Broadcast.Status.SCHEDULED,
+}
+
+
 def _detail_context(request: HttpRequest, broadcast: Broadcast) -> dict:
     segment = selectors.Segment.of(broadcast)
     progress = selectors.broadcast_progress(broadcast=broadcast)
     user = request.user
+    estimate = privacy.estimate(segment, actor=user) if broadcast.status in _ESTIMATED else None
+    edited = broadcast.editors.filter(user=user).exists() if user.is_authenticated else False
     return {
         "broadcast": broadcast,
         "bubbles": list(broadcast.bubbles.select_related("image")),
         "comments": list(broadcast.comments.select_related("author")),
         "progress": progress,
         "progress_text": _progress_texts(broadcast, progress),
-        "reach_text": privacy.reach_text(selectors.segment_estimate(segment=segment))
-        if broadcast.status
-        in {
-            Broadcast.Status.DRAFT,
-            Broadcast.Status.RETURNED,
-            Broadcast.Status.PENDING,
-            Broadcast.Status.APPROVED,
-            Broadcast.Status.SCHEDULED,
-        }
-        else "",
+        "estimate": estimate,
+        "reach_text": estimate.text if estimate else "",
         "segment_labels": _segment_labels(broadcast),
+        "version": services.content_version(broadcast),
+        "editors": [e.user.get_short_name() for e in broadcast.editors.select_related("user").order_by("first_edit_at", "pk")],
         "can_compose": user.has_perm(Perm.COMPOSE_BROADCAST),
-        "can_approve": user.has_perm(Perm.APPROVE_BROADCAST) and broadcast.author_id != user.pk,
+        "can_approve": user.has_perm(Perm.APPROVE_BROADCAST) and broadcast.author_id != user.pk and not edited,
+        "edited_by_me": edited or broadcast.author_id == user.pk,
         "can_retry": user.has_perm(Perm.APPROVE_BROADCAST),
         "is_live": broadcast.status == Broadcast.Status.SENDING,
     }
+
+
+def _exclude_label(exclude: Broadcast | None) -> str:
+    if exclude is None:
+        return ""
+    if exclude.finished_at:
+        return f"{exclude.title}（{timezone.localtime(exclude.finished_at):%Y-%m-%d}）"
+    return exclude.title
 
 
 def _segment_labels(broadcast: Broadcast) -> dict:
     from portal.line.models import AgeBand, Area, Interest
 
     bands = dict(AgeBand.choices)
+    exclude = broadcast.exclude_broadcast
     return {
         "age_bands": [str(bands.get(b, b)) for b in broadcast.age_bands],
         "areas": list(Area.objects.filter(pk__in=broadcast.area_ids).values_list("name", flat=True)),
         "interests": list(Interest.objects.filter(pk__in=broadcast.interest_ids).values_list("name", flat=True)),
+        "exclude": f"{exclude.title}（{exclude.finished_at:%Y-%m-%d}）"
+        if exclude and exclude.finished_at
+        else (exclude.title if exclude else ""),
     }
 
 
 def _progress_texts(broadcast: Broadcast, progress: selectors.Progress) -> dict:
+    """The progress JSON (and the detail page): residents only as rounded noisy figures
+    and whole-number percentages (privacy.sent_figures), never exact counts."""
+    figures = privacy.sent_figures(
+        broadcast=broadcast,
+        batches_total=progress.batches_total,
+        batches_done=progress.batches_done,
+        batches_failed=progress.batches_failed,
+    )
     return {
         "status": broadcast.get_status_display(),
         "status_code": broadcast.status,
@@ -212,9 +238,13 @@ def _progress_texts(broadcast: Broadcast, progress: selectors.Progress) -> dict:
         "batches_done": progress.batches_done,
         "batches_failed": progress.batches_failed,
         "batches_pending": progress.batches_pending,
-        "recipients_total": privacy.people(progress.recipients_total) if not broadcast.is_emergency else _("友だち全員"),
-        "recipients_reached": privacy.people(progress.recipients_reached) if not broadcast.is_emergency else "",
-        "recipients_failed": privacy.people(progress.recipients_failed) if progress.recipients_failed else "",
+        "recipients_total": figures.total_text,
+        "recipients_reached": figures.reached_text,
+        "recipients_failed": figures.failed_text,
+        "percent_done": figures.percent_done,
+        "percent_reached": figures.percent_reached,
+        "percent_failed": figures.percent_failed,
+        "summary": figures.summary,
         "finished": broadcast.status not in {Broadcast.Status.SENDING},
     }
 
@@ -264,7 +294,11 @@ def broadcast_submit(request: HttpRequest, pk: int) -> HttpResponse:
 def broadcast_approve(request: HttpRequest, pk: int) -> HttpResponse:
     def run(b):
         b = services.broadcast_approve(
-            broadcast=b, approver=request.user, comment=request.POST.get("comment", ""), request=request
+            broadcast=b,
+            approver=request.user,
+            version=request.POST.get("version", ""),
+            comment=request.POST.get("comment", ""),
+            request=request,
         )
         return _("緊急配信を承認し、配信を開始しました。") if b.is_emergency else _("承認しました。")
 
@@ -336,14 +370,19 @@ def broadcast_test_send(request: HttpRequest, pk: int) -> HttpResponse:
 
 @access.require(Perm.APPROVE_BROADCAST)
 def approvals(request: HttpRequest) -> HttpResponse:
-    """Mobile-friendly list of what waits for this approver."""
-    return render(request, "broadcasts/approvals.html", {"broadcasts": selectors.pending_approval(user=request.user)})
+    """Mobile-friendly list of what waits for this approver (emergencies first): 起案者,
+    申請日時, 配信予定人数 (rounded estimate), 予約日時."""
+    rows = [
+        {"broadcast": b, "estimate": privacy.estimate(selectors.Segment.of(b), actor=request.user)}
+        for b in selectors.pending_approval(user=request.user)[:100]
+    ]
+    return render(request, "broadcasts/approvals.html", {"rows": rows})
 
 
 @access.require(Perm.APPROVE_BROADCAST)
 def review(request: HttpRequest, pk: int) -> HttpResponse:
     """One-screen approval (phone): tap 1 opens this page, tap 2 approves."""
-    broadcast = get_object_or_404(Broadcast.objects.select_related("author"), pk=pk)
+    broadcast = get_object_or_404(Broadcast.objects.select_related("author", "exclude_broadcast"), pk=pk)
     return render(request, "broadcasts/review.html", _detail_context(request, broadcast))
 
 

@@ -305,9 +305,20 @@ BROADCAST_STALE_BATCH_SECONDS = env.int("BROADCAST_STALE_BATCH_SECONDS", default
 
 # intake.roads: first retry delay (seconds, doubled each retry) when LINE's content endpoint fails.
 ROADS_PHOTO_RETRY_BASE = env.float("ROADS_PHOTO_RETRY_BASE", default=5.0)
-# Reach estimates sum pre-counted cells (rebuilt each minute); older than this: counted live.
+# Resident counts shown anywhere come from a differentially private release of the reach
+# cells (broadcasts/PRIVACY.md): ε per release (δ below), published at most once per
+# BROADCAST_PRIVACY_RELEASE_HOURS; half of each cell's noise is kept for an epoch of
+# BROADCAST_PRIVACY_EPOCH_DAYS, so averaging releases does not converge to the counts.
 CELERY_BEAT_SCHEDULE["broadcasts-refresh-reach-cells"] = {"task": "broadcasts.refresh_reach_cells", "schedule": 60.0}
-BROADCAST_REACH_CELLS_MAX_AGE = env.int("BROADCAST_REACH_CELLS_MAX_AGE", default=180)
+BROADCAST_PRIVACY_EPSILON = env.float("BROADCAST_PRIVACY_EPSILON", default=1.2)
+BROADCAST_PRIVACY_DELTA = env.float("BROADCAST_PRIVACY_DELTA", default=1e-6)
+BROADCAST_PRIVACY_RELEASE_HOURS = env.float("BROADCAST_PRIVACY_RELEASE_HOURS", default=24.0)
+BROADCAST_PRIVACY_EPOCH_DAYS = env.float("BROADCAST_PRIVACY_EPOCH_DAYS", default=365.0)
+# A sent broadcast's recipient total: one noisy draw per broadcast, at this ε.
+BROADCAST_PRIVACY_SENT_EPSILON = env.float("BROADCAST_PRIVACY_SENT_EPSILON", default=0.25)
+# Refusals of the exact 50 check ("under 50") per staff member per day; then no more checks.
+BROADCAST_MINIMUM_REFUSALS_PER_DAY = env.int("BROADCAST_MINIMUM_REFUSALS_PER_DAY", default=10)
+CELERY_BEAT_SCHEDULE["broadcasts-audit-estimate-usage"] = {"task": "broadcasts.audit_estimate_usage", "schedule": 3600.0}
 
 # --- retention of residents' personal data (portal/retention.py; README「保存期間」) ---------
 # Periods in days; the hourly job portal.purge_personal_data enforces them and audits counts.

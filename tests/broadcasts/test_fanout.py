@@ -1,6 +1,7 @@
 """Fan-out: every recipient of a sent broadcast gets it exactly once from the emulator,
 also under injected 429/500, timeouts after delivery, and a failed batch retried."""
 
+import re
 from collections import Counter
 
 import pytest
@@ -60,9 +61,13 @@ def test_every_recipient_gets_it_exactly_once(client, author, approver, make_bro
     sent = [r for r in line_emulator.requests("multicast") if r["status"] == 200]
     assert sorted(r["retry_key"] for r in sent) == sorted(str(k) for k in b.batches.values_list("retry_key", flat=True))
     page = client.get(reverse("broadcasts:detail", args=[b.pk])).content.decode()
-    assert "配信完了" in page and "1,130人" in page
+    # residents only as a rounded noisy figure (privacy.sent_figures), never the exact 1,130
+    assert "配信完了" in page and "1,130" not in page
     progress = client.get(reverse("broadcasts:progress", args=[b.pk])).json()
-    assert progress["batches_done"] == 3 and progress["recipients_reached"] == "1,130人" and progress["finished"]
+    assert progress["batches_done"] == 3 and progress["finished"] and progress["percent_reached"] == 100
+    shown = int(re.fullmatch(r"約([\d,]+)人", progress["recipients_reached"]).group(1).replace(",", ""))
+    assert shown % 10 == 0 and abs(shown - 1130) <= 150
+    assert progress["recipients_total"] == progress["recipients_reached"] and progress["recipients_total"] in page
 
 
 def test_exactly_once_under_429_500_and_timeouts(
@@ -184,7 +189,8 @@ def test_emergency_broadcast_uses_the_broadcast_endpoint_after_two_taps(
     page = client.get(reverse("broadcasts:review", args=[b.pk])).content.decode()
     assert "承認して今すぐ配信" in page and 'name="viewport"' in page
     with run_on_commit():
-        client.post(reverse("broadcasts:approve", args=[b.pk]), {"next": "review"})
+        version = re.search(r'name="version" value="([0-9a-f]+)"', page).group(1)
+        client.post(reverse("broadcasts:approve", args=[b.pk]), {"next": "review", "version": version})
     b.refresh_from_db()
     assert b.status == Broadcast.Status.DONE
     assert line_emulator.broadcasts() and line_emulator.requests("multicast") == []
@@ -202,6 +208,8 @@ def test_live_progress_while_sending(client, author, approver, make_broadcast, c
     client.force_login(author)
     progress = client.get(reverse("broadcasts:progress", args=[b.pk])).json()
     assert progress["status"] == "配信中" and not progress["finished"]
-    assert (progress["batches_done"], progress["batches_total"], progress["recipients_reached"]) == (1, 3, "500人")
+    assert (progress["batches_done"], progress["batches_total"], progress["percent_reached"]) == (1, 3, 33)
+    assert re.fullmatch(r"約[\d,]+人", progress["recipients_reached"]) and "500" not in progress["recipients_reached"]
+    assert progress["summary"].startswith("配信中 約")
     page = client.get(reverse("broadcasts:detail", args=[b.pk])).content.decode()
     assert 'data-live="1"' in page and "progress.js" in page

@@ -59,7 +59,8 @@ def test_full_life_cycle_through_pages_is_audited(client, author, approver, area
     assert "画像を差し替えてください" in client.get(reverse("broadcasts:detail", args=[b.pk])).content.decode()
     client.post(reverse("broadcasts:submit", args=[b.pk]))
     client.force_login(approver)
-    client.post(reverse("broadcasts:approve", args=[b.pk]))
+    version = client.get(reverse("broadcasts:api_detail", args=[b.pk])).json()["version"]
+    client.post(reverse("broadcasts:approve", args=[b.pk]), {"version": version})
     b.refresh_from_db()
     assert b.status == Broadcast.Status.APPROVED and b.approver == approver
     client.force_login(author)
@@ -143,9 +144,11 @@ def test_api_life_cycle(client, author, approver, area60, line_emulator, run_on_
     assert client.post(reverse("broadcasts:api_approve", args=[pk])).status_code == 403  # author: no approve permission
     client.force_login(approver)
     assert (
-        client.post(reverse("broadcasts:api_approve", args=[pk]), {"comment": "OK"}, content_type="application/json").json()[
-            "status"
-        ]
+        client.post(
+            reverse("broadcasts:api_approve", args=[pk]),
+            {"comment": "OK", "version": client.get(reverse("broadcasts:api_detail", args=[pk])).json()["version"]},
+            content_type="application/json",
+        ).json()["status"]
         == "approved"
     )
     client.force_login(author)

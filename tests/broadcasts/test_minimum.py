@@ -91,12 +91,13 @@ def test_shrunk_to_49_cannot_be_approved_by_service_ui_or_api(client, approver, 
     b = make_broadcast(areas=[area50], to="pending")
     _shrink_by_one(area50)
     with pytest.raises(ValidationError):
-        services.broadcast_approve(broadcast=b, approver=approver)
+        services.broadcast_approve(broadcast=b, approver=approver, version=services.content_version(b))
     client.force_login(approver)
-    response = client.post(reverse("broadcasts:approve", args=[b.pk]), follow=True)
+    version = client.get(reverse("broadcasts:api_detail", args=[b.pk])).json()["version"]
+    response = client.post(reverse("broadcasts:approve", args=[b.pk]), {"version": version}, follow=True)
     assert "50人未満" in response.content.decode()
     _no_small_count(response)
-    response = client.post(reverse("broadcasts:api_approve", args=[b.pk]), content_type="application/json")
+    response = client.post(reverse("broadcasts:api_approve", args=[b.pk]), {"version": version}, content_type="application/json")
     assert response.status_code == 400
     response = client.post(reverse("broadcasts:review", args=[b.pk]))  # mobile page: GET only renders
     b.refresh_from_db()
@@ -174,7 +175,8 @@ def test_estimate_below_50_shows_no_number(client, author, area49):
         reverse("broadcasts:api_estimate"), {"audience": "segment", "area_ids": [area49.pk]}, content_type="application/json"
     )
     data = response.json()
-    assert data == {"reach": None, "below_minimum": True, "text": "50人未満 — 最低配信人数に達していません"}
+    assert (data["reach"], data["below_minimum"], data["text"]) == (None, True, "50人未満 — 最低配信人数に達していません")
+    assert "49" not in response.content.decode()
 
 
 def test_author_cannot_approve_own_broadcast(client, make_staff, make_broadcast, area50):
@@ -185,10 +187,12 @@ def test_author_cannot_approve_own_broadcast(client, make_staff, make_broadcast,
     from django.core.exceptions import PermissionDenied
 
     with pytest.raises(PermissionDenied):
-        services.broadcast_approve(broadcast=b, approver=both)
+        services.broadcast_approve(broadcast=b, approver=both, version=services.content_version(b))
     client.force_login(both)
-    client.post(reverse("broadcasts:approve", args=[b.pk]))
-    assert client.post(reverse("broadcasts:api_approve", args=[b.pk]), content_type="application/json").status_code == 403
+    version = client.get(reverse("broadcasts:api_detail", args=[b.pk])).json()["version"]
+    client.post(reverse("broadcasts:approve", args=[b.pk]), {"version": version})
+    response = client.post(reverse("broadcasts:api_approve", args=[b.pk]), {"version": version}, content_type="application/json")
+    assert response.status_code == 403
     page = client.get(reverse("broadcasts:review", args=[b.pk])).content.decode()
     assert "自分が起案した配信は承認できません" in page
     b.refresh_from_db()

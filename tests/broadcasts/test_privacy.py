@@ -1,72 +1,136 @@
-"""Estimates are rounded so that two segments differing by a small group do not reveal
-that group's size (differencing), and counts under 50 are never numbers."""
+"""Counts of residents, played from the attacker's side (a curious staff member with the
+PR author's, approver's or auditor's role): every figure comes from the differentially
+private release (broadcasts/PRIVACY.md), so asking more questions never sharpens it."""
+
+import re
+import statistics
 
 import pytest
 from django.urls import reverse
 
-from broadcasts import privacy
+from broadcasts import privacy, services
+from broadcasts.models import ReachNoiseEpoch, ReachRelease
+
+pytestmark = pytest.mark.django_db
+
+ESTIMATE = "broadcasts:api_estimate"
 
 
-def test_below_50_is_never_a_number():
-    for n in range(50):
-        assert privacy.rounded_reach(n) is None
-        assert privacy.people(n) == "50人未満"
-        assert str(n) not in privacy.reach_text(n).replace("50人未満", "")
-    assert privacy.rounded_reach(50) is not None
+def _ask(client, **segment) -> dict:
+    response = client.post(reverse(ESTIMATE), {"audience": "segment", **segment}, content_type="application/json")
+    assert response.status_code == 200, response.content
+    return response.json()
 
 
-def test_difference_of_two_estimates_never_reveals_a_small_groups_size():
-    """For every base count and every small group (1–49 people) added to it, the two shown
-    figures differ by a multiple of the bucket width (0 or 50 here), never by the group's
-    size, and every group size is consistent with both outcomes: an observer who sees the
-    two figures cannot tell a group of 3 from a group of 40."""
-    outcomes: dict[int, set[int]] = {}
-    for base in range(50, 900):
-        a = privacy.rounded_reach(base)
-        for group in range(1, 50):
-            b = privacy.rounded_reach(base + group)
-            if base + group >= 1000:
-                continue
-            diff = b - a
-            assert diff % 50 == 0, (base, group, diff)
-            assert diff != group
-            outcomes.setdefault(group, set()).add(diff)
-    for group, diffs in outcomes.items():
-        assert {0, 50} <= diffs, (group, diffs)
-    # the shown figure is within one bucket of the truth (a useful estimate)
-    for n in range(50, 20000, 7):
-        shown = privacy.rounded_reach(n)
-        assert abs(shown - n) < privacy.bucket_width(n)
+def _new_world() -> None:
+    """A fresh release with fresh epoch noise (what a year's rollover does): another
+    independent draw of everything an attacker can see."""
+    ReachRelease.objects.all().delete()
+    ReachNoiseEpoch.objects.all().delete()
+    privacy.release_publish(force=True)
 
 
-def test_rewording_a_segment_cannot_average_the_noise_away():
-    """The noise is keyed by the exact count (and the secret key), not by the wording, so
-    every equivalent way of asking gets the same figure: nothing to average."""
-    assert len({privacy.rounded_reach(1234) for _ in range(20)}) == 1
+def test_below_50_is_never_a_number_and_figures_are_rounded_to_tens():
+    for value in (-30, 0, 1, 49, 49.9):
+        assert privacy.figure(value) is None
+    assert privacy.figure_text(None) == "50人未満"
+    assert privacy.below_minimum_text() == "50人未満 — 最低配信人数に達していません"
+    for value in (50, 55, 123, 999, 5_432, 54_321, 654_321):
+        fig = privacy.figure(value)
+        assert fig >= 50 and fig % 10 == 0 and abs(fig - value) <= max(5, value * 0.001)
+    assert privacy.figure_text(1230) == "約1,230人"
 
 
-@pytest.mark.django_db
-def test_estimates_of_segments_differing_by_7_people(client, author, segment_world, make_residents):
-    """Area 0 has 120 recipients; adding area 1 (7 people) changes the shown figure by 0 or
-    one bucket, and no answer carries 7, 120 or 127."""
+def test_the_stated_budget_matches_the_noise():
+    """ε per release is the setting; the noise scales give exactly that ρ (zCDP) with
+    OpenDP's accounting; static data costs at most twice one release, however many."""
+    b = privacy.budget()
+    assert b.epsilon_per_release == pytest.approx(1.2)
+    assert privacy.epsilon_for(b.rho_per_release, b.delta) == pytest.approx(1.2)
+    assert b.rho_static_any_number_of_releases == pytest.approx(2 * b.rho_per_release)
+    domain = privacy.Domain.current()
+    rho = sum(c * privacy._gaussian_rho(b.sigmas[level]) for level, c in domain.sensitivities().items())
+    assert rho == pytest.approx(b.rho_per_release, rel=1e-6)
+
+
+def test_asking_the_same_or_more_questions_gives_nothing_new(client, author, segment_world, make_residents):
+    """Within a release every answer is fixed: 200 askings (and rewordings) of one segment
+    give one answer, so there is no fresh noise to average."""
     a0, a1 = segment_world.areas[0], segment_world.areas[1]
-    make_residents(120, area=a0)
-    make_residents(7, area=a1)
+    make_residents(300, area=a0, age_band="30-34")
+    make_residents(200, area=a1, age_band="50+")
     client.force_login(author)
-    url = reverse("broadcasts:api_estimate")
-    one = client.post(url, {"audience": "segment", "area_ids": [a0.pk]}, content_type="application/json").json()
-    two = client.post(url, {"audience": "segment", "area_ids": [a0.pk, a1.pk]}, content_type="application/json").json()
-    alone = client.post(url, {"audience": "segment", "area_ids": [a1.pk]}, content_type="application/json").json()
-    assert (two["reach"] - one["reach"]) in (0, 50, -50)
-    assert alone == {"reach": None, "below_minimum": True, "text": "50人未満 — 最低配信人数に達していません"}
-    for answer in (one, two):
-        assert answer["reach"] % 50 == 0
-        assert answer["text"] == f"約{answer['reach']:,}人"
+    answers = {_ask(client, area_ids=[a0.pk])["text"] for _ in range(100)}
+    answers |= {_ask(client, area_ids=[a0.pk, a0.pk])["text"] for _ in range(100)}
+    assert len(answers) == 1
+    assert ReachRelease.objects.count() == 1  # questions never trigger a new release
 
 
-@pytest.mark.django_db
-def test_segment_logic_or_inside_and_across(client, author, segment_world, make_residents):
-    """OR inside one dimension, AND across dimensions (checked on the exact selector)."""
+def test_averaging_many_pairs_does_not_recover_a_7_person_group(client, author, segment_world, make_residents, settings):
+    """The attack of the issue: pairs (S, S ∪ G) over many bases S (age bands × areas ×
+    interests), where G is a group of 7 in area 1. In each world the attacker averages the
+    differences; over independent worlds the attacker's answer is spread far wider than
+    the group itself (the old keyed rounding gave 6.6 ± 2.1), and a world where G is empty
+    gives the same kind of answers."""
+    a0, a1, a2 = segment_world.areas
+    i0, i1, i2 = segment_world.interests
+    bands = ["20-24", "25-29", "30-34", "35-39", "40-44", "45-49", "50+"]
+    for band in bands:
+        make_residents(70, area=a0, age_band=band, interests=[i0])
+        make_residents(60, area=a2, age_band=band, interests=[i1])
+    group = make_residents(7, area=a1, age_band="30-34", interests=[i0, i2])
+    client.force_login(author)
+    bases = []
+    for k in range(1, len(bands) + 1):
+        for start in range(len(bands) - k + 1):
+            bases.append({"age_bands": bands[start : start + k]})
+    bases = bases[::2][:12]
+
+    def attack() -> float:
+        diffs = []
+        for base in bases:
+            for others in ([a0.pk], [a0.pk, a2.pk]):
+                s = _ask(client, area_ids=others, **base)
+                g = _ask(client, area_ids=[*others, a1.pk], **base)
+                if s["reach"] is not None and g["reach"] is not None:
+                    diffs.append(g["reach"] - s["reach"])
+        return statistics.mean(diffs)
+
+    with_group = []
+    for _world in range(5):
+        _new_world()
+        with_group.append(attack())
+    from portal.line.models import Resident
+
+    Resident.objects.filter(line_user_id__in=group).delete()
+    without_group = []
+    for _world in range(5):
+        _new_world()
+        without_group.append(attack())
+    spread = statistics.pstdev(with_group + without_group)
+    assert spread >= 8, (with_group, without_group)
+    # the attacker cannot even tell 7 from nobody: both worlds' answers overlap
+    assert min(with_group) <= max(without_group) and min(without_group) <= max(with_group)
+    assert sum(abs(x - 7) <= 2 for x in with_group) <= 3
+
+
+def test_a_group_under_50_alone_reads_below_minimum_and_useful_figures_above(client, author, segment_world, make_residents):
+    a0, a1, a2 = segment_world.areas
+    make_residents(7, area=a1)
+    make_residents(1200, area=a0, age_band="40-44")
+    make_residents(300, area=a2, age_band="50+")
+    client.force_login(author)
+    small = _ask(client, area_ids=[a1.pk], age_bands=["30-34"])
+    assert small["reach"] is None and small["below_minimum"] and small["text"] == "50人未満 — 最低配信人数に達していません"
+    assert "7" not in small["text"]
+    big = _ask(client, area_ids=[a0.pk])
+    assert abs(big["reach"] - 1200) <= 120 and big["text"] == f"約{big['reach']:,}人"
+    mid = _ask(client, area_ids=[a2.pk], age_bands=["50+"])
+    assert abs(mid["reach"] - 300) <= 75
+
+
+def test_segment_logic_or_inside_and_across(segment_world, make_residents):
+    """OR inside one dimension, AND across dimensions (the exact selector of the 50 rule)."""
     from broadcasts.selectors import Segment, segment_reach
 
     a0, a1, a2 = segment_world.areas
@@ -84,34 +148,201 @@ def test_segment_logic_or_inside_and_across(client, author, segment_world, make_
     assert segment_reach(segment=seg(everyone=True)) == 150
 
 
-@pytest.mark.django_db
-def test_estimate_reads_fresh_reach_cells_and_the_rule_counts_live(client, author, segment_world, make_residents, make_broadcast):
-    """Estimates sum the pre-counted cells while they are fresh (fast at a million
-    residents); the 50 rule always counts live residents."""
+def test_estimates_follow_the_release_schedule_and_the_rule_counts_live(
+    client, author, segment_world, make_residents, make_broadcast, settings
+):
+    """Estimates come from the release, which the beat job publishes at most once per
+    BROADCAST_PRIVACY_RELEASE_HOURS (refreshing cells every minute does not make more
+    releases); the 50 rule always counts live residents, exactly."""
     from django.core.exceptions import ValidationError
 
-    from broadcasts import services, tasks
-    from broadcasts.selectors import Segment, segment_estimate
+    from broadcasts import tasks
     from portal.line.models import Resident
 
+    settings.BROADCAST_PRIVACY_EPSILON = 200.0  # tiny noise, to see which data a figure reflects
     a0, a1 = segment_world.areas[0], segment_world.areas[1]
     i0 = segment_world.interests[0]
-    make_residents(60, area=a0, interests=[i0])
-    make_residents(30, area=a1, age_band="50+")
-    make_residents(10, area=a0, opt_out=True)
-    assert tasks.refresh_reach_cells.delay().get() == 2
-    seg = Segment.build
-    assert segment_estimate(segment=seg(everyone=False, area_ids=[a0.pk], interest_ids=[i0.pk])) == 60
-    assert segment_estimate(segment=seg(everyone=False, age_bands=["50+"])) == 30
-    assert segment_estimate(segment=seg(everyone=True)) == 90
-    # live data moves on: 15 of area 0 block. The estimate lags until the next refresh,
-    # but submitting counts live residents and refuses (45 < 50).
-    Resident.objects.filter(pk__in=Resident.objects.filter(area=a0, segment_opt_out=False).values("pk")[:15]).update(
-        status=Resident.Status.BLOCKED
-    )
-    assert segment_estimate(segment=seg(everyone=False, area_ids=[a0.pk])) == 60
+    make_residents(600, area=a0, interests=[i0])
+    make_residents(300, area=a1, age_band="50+")
+    make_residents(100, area=a0, opt_out=True)
+    tasks.refresh_reach_cells.delay().get()
+    client.force_login(author)
+    assert _ask(client, area_ids=[a0.pk], interest_ids=[i0.pk])["reach"] == 600
+    assert _ask(client, age_bands=["50+"])["reach"] == 300
+    Resident.objects.filter(area=a0, segment_opt_out=False).update(status=Resident.Status.BLOCKED)
+    for _ in range(3):
+        tasks.refresh_reach_cells.delay().get()
+    assert ReachRelease.objects.count() == 1
+    assert _ask(client, area_ids=[a0.pk])["reach"] == 600  # the release of the day
     b = make_broadcast(areas=[a0])
     with pytest.raises(ValidationError):
-        services.broadcast_submit(broadcast=b, actor=author)
-    services.reach_cells_refresh()
-    assert segment_estimate(segment=seg(everyone=False, area_ids=[a0.pk])) == 45
+        services.broadcast_submit(broadcast=b, actor=author)  # live: 0 < 50
+    privacy.release_publish(force=True)  # the next day's release
+    assert _ask(client, area_ids=[a0.pk])["reach"] is None
+
+
+def test_estimate_near_50_never_blocks_submitting(client, author, segment_world, make_residents):
+    """Whatever the noisy figure says, the compose page submits and the exact check decides."""
+    from broadcasts.models import Broadcast
+
+    area = segment_world.areas[0]
+    make_residents(50, area=area)
+    client.force_login(author)
+    page = client.get(reverse("broadcasts:new")).content.decode()
+    assert "申請時に正確な人数で確認します" in page
+    answer = _ask(client, area_ids=[area.pk])
+    assert answer["near_minimum"] or answer["reach"] is not None
+    response = client.post(
+        reverse("broadcasts:new"),
+        {
+            "title": "t",
+            "audience": "segment",
+            "area_ids": [area.pk],
+            "bubble-0-type": "text",
+            "bubble-0-text": "x",
+            "action": "submit",
+        },
+    )
+    assert response.status_code == 302
+    assert Broadcast.objects.get().status == Broadcast.Status.PENDING
+
+
+def test_noisy_sent_totals_vary_between_broadcasts_and_are_drawn_once():
+    draws = [privacy.noisy_total(60) for _ in range(300)]
+    assert statistics.pstdev(draws) >= 12 and abs(statistics.mean(draws) - 60) <= 6
+
+
+def test_two_sent_totals_do_not_give_a_groups_size(
+    client, author, approver, make_staff, make_broadcast, segment_world, make_residents, line_emulator, run_on_commit
+):
+    """Broadcasts to A (60) and A ∪ B (67): pages, progress JSON, API and audit entries
+    show rounded noisy figures (drawn once per broadcast), never 60, 67 or 7."""
+    from accounts import roles
+    from accounts.models import AuditEntry
+
+    a0, a1 = segment_world.areas[0], segment_world.areas[1]
+    make_residents(60, area=a0)
+    make_residents(7, area=a1)
+    sent = []
+    for areas in ([a0], [a0, a1]):
+        b = make_broadcast(areas=areas, to="approved", approver=approver)
+        with run_on_commit():
+            services.broadcast_send(broadcast=b, actor=author)
+        sent.append(b)
+    auditor = make_staff(roles.AUDITOR)
+    figures = []
+    for who in (author, auditor):
+        client.force_login(who)
+        for b in sent:
+            api = client.get(reverse("broadcasts:api_detail", args=[b.pk])).json()["progress"]
+            progress = client.get(reverse("broadcasts:progress", args=[b.pk])).json()
+            page = client.get(reverse("broadcasts:detail", args=[b.pk])).content.decode()
+            assert api["recipients_total"] == progress["recipients_total"]
+            assert progress["recipients_total"] in page
+            for text in (api["recipients_total"], api["recipients_reached"], progress["recipients_reached"]):
+                assert re.fullmatch(r"約[\d,]+人|50人未満", text), text
+            for body in (page, str(api), str(progress)):
+                assert not re.search(r"(?<![\d,約])(60|67|7)人", body)
+            figures.append(progress["recipients_total"])
+    assert figures[:2] == figures[2:]  # the same figure for everyone, every time
+    for entry in AuditEntry.objects.filter(action__startswith="broadcast."):
+        assert not {"60", "67", "7"} & {str(v) for v in entry.detail.values()}
+
+
+def test_all_friends_minus_an_earlier_broadcast_is_refused_below_50(
+    client, author, approver, make_broadcast, segment_world, make_residents, line_emulator, run_on_commit
+):
+    """友だち全員 excluding a 60-person broadcast leaves the 3 who joined since: refused on
+    every path (service, page, API), like any other filter."""
+    from django.core.exceptions import ValidationError
+
+    from broadcasts.models import Broadcast
+
+    a0 = segment_world.areas[0]
+    make_residents(60, area=a0)
+    first = make_broadcast(everyone=True, to="approved", approver=approver)
+    with run_on_commit():
+        services.broadcast_send(broadcast=first, actor=author)
+    first.refresh_from_db()
+    assert first.status == Broadcast.Status.DONE
+    make_residents(3, area=a0)
+    rest = make_broadcast(everyone=True, exclude=first)
+    with pytest.raises(ValidationError):
+        services.broadcast_submit(broadcast=rest, actor=author)
+    client.force_login(author)
+    response = client.post(reverse("broadcasts:api_submit", args=[rest.pk]), content_type="application/json")
+    assert response.status_code == 400 and "50人未満" in response.json()["detail"][0]
+    answer = client.post(
+        reverse(ESTIMATE), {"audience": "all", "exclude_broadcast_id": first.pk}, content_type="application/json"
+    ).json()
+    assert answer["upper_bound"] and "3" not in answer["text"]
+    rest.refresh_from_db()
+    assert rest.status == Broadcast.Status.DRAFT
+
+
+def test_exclusion_that_shrinks_after_approval_is_halted_at_the_snapshot(
+    author, approver, make_broadcast, segment_world, make_residents, line_emulator, run_on_commit
+):
+    from broadcasts.models import Broadcast
+    from portal.line.models import Resident
+
+    a0 = segment_world.areas[0]
+    make_residents(60, area=a0)
+    first = make_broadcast(areas=[a0], to="approved", approver=approver)
+    with run_on_commit():
+        services.broadcast_send(broadcast=first, actor=author)
+    later = make_residents(55, area=a0)
+    rest = make_broadcast(everyone=True, exclude=first, to="approved", approver=approver)
+    Resident.objects.filter(line_user_id__in=later[:10]).update(status=Resident.Status.BLOCKED)
+    services.broadcast_start(broadcast_id=rest.pk)
+    rest.refresh_from_db()
+    assert rest.status == Broadcast.Status.CANCELLED and rest.halt_reason == Broadcast.HaltReason.BELOW_MINIMUM
+
+
+def test_under_50_refusals_are_limited_per_staff_member_and_audited(
+    client, author, make_broadcast, segment_world, make_residents, settings
+):
+    """A refusal is a one-bit answer: after BROADCAST_MINIMUM_REFUSALS_PER_DAY of them a
+    staff member gets no more checks that day (not even for a segment of 50+)."""
+    from accounts.models import AuditEntry
+    from broadcasts.models import Broadcast
+
+    settings.BROADCAST_MINIMUM_REFUSALS_PER_DAY = 3
+    small, big = segment_world.areas[0], segment_world.areas[1]
+    make_residents(20, area=small)
+    make_residents(80, area=big)
+    client.force_login(author)
+    drafts = [make_broadcast(areas=[small]) for _ in range(4)]
+    messages = []
+    for b in drafts:
+        response = client.post(reverse("broadcasts:api_submit", args=[b.pk]), content_type="application/json")
+        assert response.status_code == 400
+        messages.append(response.json()["detail"][0])
+    assert all("50人未満" in m for m in messages[:3]) and "上限" in messages[3]
+    ok = make_broadcast(areas=[big])
+    response = client.post(reverse("broadcasts:api_submit", args=[ok.pk]), content_type="application/json")
+    assert response.status_code == 400 and "上限" in response.json()["detail"][0]
+    assert AuditEntry.objects.filter(action="broadcast.minimum_refused", actor=author).count() == 3
+    assert AuditEntry.objects.filter(action="broadcast.minimum_check_limited", actor=author).count() == 2
+    ok.refresh_from_db()
+    assert ok.status == Broadcast.Status.DRAFT
+
+
+def test_estimate_use_is_audited_per_staff_member_per_day(client, author, segment_world, make_residents, time_machine):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.models import AuditEntry
+    from broadcasts import tasks
+
+    make_residents(60, area=segment_world.areas[0])
+    client.force_login(author)
+    for _ in range(25):
+        _ask(client, area_ids=[segment_world.areas[0].pk])
+    assert tasks.audit_estimate_usage.delay().get() == 0  # the day is not over
+    time_machine.move_to(timezone.now() + timedelta(days=1))
+    assert tasks.audit_estimate_usage.delay().get() == 1
+    entry = AuditEntry.objects.get(action="broadcast.estimate_usage")
+    assert entry.actor == author and entry.detail["questions"] == 25
+    assert tasks.audit_estimate_usage.delay().get() == 0  # once per member and day

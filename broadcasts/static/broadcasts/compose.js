@@ -47,7 +47,10 @@
       reachEl.classList.toggle("reach--below", !!data.below_minimum);
       reachEl.dataset.below = data.below_minimum ? "1" : "0";
       reachEl.removeAttribute("aria-busy");
-      setGate(!!data.below_minimum);
+      var note = document.getElementById("reach-note");
+      if (note) note.textContent = data.note || "";
+      // The estimate is noisy: it never blocks submitting (the exact check at submit decides).
+      setGate(false);
     }).catch(function () { reachEl.removeAttribute("aria-busy"); });
   }
   function schedule() {
@@ -107,9 +110,6 @@
     syncEditors(); renderPreview();
   });
   form.addEventListener("input", function () { syncEditors(); renderPreview(); });
-  form.addEventListener("submit", function (e) {
-    var submitter = e.submitter;
-    if (submitter && submitter.hasAttribute("data-needs-minimum") && reachEl.dataset.below === "1") e.preventDefault();
-  });
+  // No submit guard: the server's exact check decides whether a segment reaches 50.
   toggleSegment(); syncEditors(); renderPreview(); estimate();
 })();

@@ -22,9 +22,10 @@ from .tokens import invitation_timeout, invitation_tokens
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
+    """The client's address as the audit log records it (portal.clientip: proxy-aware)."""
+    from portal.clientip import client_ip as portal_client_ip
+
+    return portal_client_ip(request)
 
 
 def audit_record(

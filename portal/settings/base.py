@@ -370,3 +370,12 @@ MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddlewar
 # Swagger UI (/api/docs/) from the vendored sidecar package, its script a separate request.
 INSTALLED_APPS.append("drf_spectacular_sidecar")
 SPECTACULAR_SETTINGS.update({"SWAGGER_UI_DIST": "SIDECAR", "SWAGGER_UI_FAVICON_HREF": "SIDECAR", "REDOC_DIST": "SIDECAR"})
+
+# --- ops: client IP behind the TLS proxy (portal/clientip.py; README「リバースプロキシ」) -----
+# How many proxies in front of the portal append to X-Forwarded-For (0: REMOTE_ADDR is the
+# client). Or a header the proxy sets itself (e.g. X-Real-IP). allauth's rate limits and the
+# audit log use the same answer.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+TRUSTED_CLIENT_IP_HEADER = env.str("TRUSTED_CLIENT_IP_HEADER", default="") or None
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = TRUSTED_CLIENT_IP_HEADER

@@ -31,6 +31,29 @@ ACTION_LABELS: dict[str, object] = {
 }
 
 
+# What an entry's 対象 is, in words (「職員 広報 花子」, 「道路通報 R-2026-000013」): a label
+# per target type (``app_label.model``); apps register theirs, the model's verbose_name is
+# the fallback.
+TARGET_LABELS: dict[str, object] = {"accounts.user": _("職員")}
+
+
+def register_target_types(labels: dict[str, object]) -> None:
+    TARGET_LABELS.update(labels)
+
+
+def target_label(target_type: str) -> str:
+    if not target_type:
+        return ""
+    if target_type in TARGET_LABELS:
+        return str(TARGET_LABELS[target_type])
+    from django.apps import apps
+
+    try:
+        return str(apps.get_model(target_type)._meta.verbose_name)
+    except (LookupError, ValueError):
+        return ""  # not a model (e.g. a retention store): the entry's 対象 text says it
+
+
 def register_actions(labels: dict[str, object]) -> None:
     """Called by other apps (e.g. ``{"broadcast.approved": _("配信の承認")}``)."""
     ACTION_LABELS.update(labels)

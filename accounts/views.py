@@ -191,7 +191,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     context = {
         "filter": filterset,
         "page": page,
-        "entries": [(e, audit.action_label(e.action)) for e in page.object_list],
+        "entries": [(e, audit.action_label(e.action), audit.target_label(e.target_type)) for e in page.object_list],
         "query": query.urlencode(),
     }
     return render(request, "accounts/audit_log.html", context)

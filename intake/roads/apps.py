@@ -11,14 +11,40 @@ class RoadsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from accounts.audit import register_actions
+        from django.conf import settings
+
+        from accounts.audit import register_actions, register_target_types
         from accounts.roles import Perm
-        from portal import demo, navigation
+        from portal import demo, navigation, retention
 
         from . import chat, dashboard, demo_data, services
 
         chat.register()
         register_actions(services.AUDIT_LABELS)
+        register_target_types(
+            {
+                "roads.roadreport": _("道路通報"),
+                "roads.reportphoto": _("道路通報の写真"),
+                "roads.category": _("通報種別"),
+                "roads.team": _("担当班"),
+                "roads.responsetemplate": _("返信テンプレート"),
+                "roads.apikey": _("Open311 APIキー"),
+            }
+        )
+        retention.register(
+            retention.Store(
+                key="roads.reports",
+                label=_("道路通報"),
+                holds=_("住民との紐付け（LINE）、住民が入力した住所・目印とコメント、追加連絡の本文、住民の写真（元画像を含む）"),
+                action=_(
+                    "完了・対応不可・重複で終了してから保持期間が過ぎた通報の、住民との紐付け・住所・コメント・"
+                    "追加連絡の本文・写真の位置情報を消去し、住民の写真（元画像と表示用の複製）を削除。"
+                    "種別・場所・状態・経過は統計のため残す"
+                ),
+                period_days=lambda: settings.RETENTION_ROAD_REPORT_DAYS,
+                purge=services.reports_purge_personal_data,
+            )
+        )
         navigation.register(
             navigation.NavItem(_("道路通報"), "roads:queue", Perm.TRIAGE_ROAD_REPORTS, order=40),
             navigation.NavItem(_("道路通報の統計"), "roads:stats", Perm.TRIAGE_ROAD_REPORTS, order=41),

@@ -135,9 +135,11 @@ class RoadReportFlow:
         if value is None and ctx.event.kind == "text":
             value = {"はい": "yes", "いいえ": "no"}.get(ctx.event.text.strip())
         if value == "yes":
+            # The phone number first (call now); then the chat goes on, so the report is kept
+            # and filed 緊急 with a 危険 flag once photos and the place are in.
             category = Category.objects.filter(pk=ctx.data.get("category_id")).first()
             phone = category.emergency_phone if category else ""
-            ctx.end()
+            ctx.advance("photos", photo_ids=[], dangerous=True)
             ctx.reply(
                 chat.text_message(
                     _(
@@ -145,7 +147,19 @@ class RoadReportFlow:
                         "（危険な場所には近づかないでください。）"
                     )
                     % {"name": category.name if category else "", "phone": phone}
-                )
+                ),
+                chat.text_message(
+                    _(
+                        "安全な場所から、続けて写真と場所を送っていただくと、緊急の通報として受け付けます。"
+                        "損傷の様子がわかる写真を1〜3枚送ってください。"
+                    ),
+                    [
+                        chat.quick_camera(_("カメラで撮る")),
+                        chat.quick_camera_roll(_("写真を選ぶ")),
+                        chat.quick_postback(_("写真なしで続ける"), _pb("photos", "skip"), _("写真なしで続ける")),
+                        _cancel_button(),
+                    ],
+                ),
             )
             return
         if value == "no":
@@ -183,6 +197,11 @@ class RoadReportFlow:
             else:
                 ctx.advance("photos", photo_ids=ids)
                 ctx.reply(_photo_prompt(len(ids)))
+            return
+        if self._value(ctx, "photos") == "skip" and ctx.data.get("dangerous"):
+            # A resident at a dangerous place need not take a photo.
+            ctx.advance("place", photo_ids=_valid_photo_ids(ids))
+            ctx.reply(_place_prompt())
             return
         wants_next = self._value(ctx, "photos") == "next" or (ctx.event.kind == "text" and ctx.event.text.strip() == "次へ")
         if wants_next:
@@ -242,6 +261,8 @@ class RoadReportFlow:
             "place": place,
             "comment": data.get("comment") or _("なし"),
         }
+        if data.get("dangerous"):
+            text += "\n" + _("危険: あり（緊急の通報として受け付けます）")
         return chat.text_message(
             text, [chat.quick_postback(_("送信する"), _pb("confirm", "yes"), _("送信する")), _cancel_button()]
         )
@@ -266,6 +287,7 @@ class RoadReportFlow:
             address_text=data.get("address", ""),
             comment=data.get("comment", ""),
             photo_ids=data.get("photo_ids", []),
+            dangerous=bool(data.get("dangerous")),
         )
         ctx.end()
         ctx.reply(

@@ -78,11 +78,10 @@ def load(say: Callable[[str], None]) -> None:
     if RoadReport.objects.filter(comment__startswith="[demo]").exists():
         say("roads: demo reports already present")
         return
-    from portal.line.models import Area, Resident
+    from portal.line.models import Resident
 
     rng = random.Random(5)
     categories = list(Category.objects.all())
-    areas = list(Area.objects.all())
     residents = list(Resident.objects.order_by("id")[:12])
     now = timezone.now()
     for i in range(12):
@@ -97,11 +96,11 @@ def load(say: Callable[[str], None]) -> None:
             created_at=now - timedelta(days=rng.randint(0, 40), hours=rng.randint(0, 20)),
             resident=residents[i] if i < len(residents) else None,
         )
-        if areas:
-            RoadReport.objects.filter(pk=report.pk).update(area=rng.choice(areas))
         photo = ReportPhoto.objects.create(report=report)
         services._store(photo, demo_photo(i), folder="photos")
         photo.save()
+        if i == 1:
+            RoadReport.objects.filter(pk=report.pk).update(is_dangerous=True, priority=4)
         if i % 3 == 0:
             services.report_change_status(report=report, to=Status.CHECKING, actor=None)
         if i % 4 == 0:

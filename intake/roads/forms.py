@@ -31,7 +31,53 @@ class StatusChangeForm(forms.Form):
     def __init__(self, *args, allowed: list[str] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         allowed = allowed if allowed is not None else list(Status.values)
-        self.fields["status"].choices = [(s, Status(s).label) for s in allowed]
+        # Nothing preselected: a clerk who only wants to write uses 「住民へ返信」 instead.
+        self.fields["status"].choices = [("", _("選んでください")), *((s, Status(s).label) for s in allowed)] if allowed else []
+
+
+class ReplyForm(forms.Form):
+    """A message to the resident that leaves the status alone."""
+
+    template = forms.ModelChoiceField(
+        label=_("返信テンプレート"), queryset=ResponseTemplate.objects.filter(is_active=True), required=False
+    )
+    message = forms.CharField(
+        label=_("住民へのメッセージ"), required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+    def __init__(self, *args, templates=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if templates is not None:
+            field = self.fields["template"]
+            if isinstance(templates, list):
+                field.queryset = ResponseTemplate.objects.filter(pk__in=[t.pk for t in templates])
+            else:
+                field.queryset = templates
+            field.label_from_instance = lambda t: f"{t.name}（{t.get_status_display()}）"
+
+    def clean(self):
+        cleaned = super().clean()
+        if not (cleaned.get("message") or "").strip() and cleaned.get("template") is None:
+            raise forms.ValidationError(_("メッセージを入力するか、テンプレートを選んでください。"))
+        return cleaned
+
+
+class PublicInfoForm(forms.Form):
+    """What Open311 shows: written by staff, never the resident's own words."""
+
+    public_description = forms.CharField(
+        label=_("公開用の説明"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Open311で公開される説明です。住民の書いた文や個人が分かる内容は書かないでください。"),
+    )
+    public_address = forms.CharField(
+        label=_("公開用の住所"),
+        required=False,
+        max_length=200,
+        help_text=_("例: 中央区天神1丁目付近（番地や建物名は書かないでください）。"),
+    )
 
 
 class AssignForm(forms.Form):

@@ -111,6 +111,14 @@ class RoadReport(models.Model):
     hint_longitude = models.FloatField(null=True, blank=True)
     comment = models.TextField(_("コメント"), blank=True, max_length=1000)
     is_private = models.BooleanField(_("非公開（Open311に出さない）"), default=False)
+    # Open311 shows a report once staff triaged it (left 受付) or published it here, and only
+    # what staff wrote for the public: never the resident's address or comment.
+    is_published = models.BooleanField(_("公開（受付中でもOpen311に出す）"), default=False)
+    public_description = models.CharField(_("公開用の説明"), max_length=500, blank=True)
+    public_address = models.CharField(_("公開用の住所"), max_length=200, blank=True)
+    # The resident answered 「はい、危険です」 in the chat (filed with 優先度 緊急).
+    is_dangerous = models.BooleanField(_("危険"), default=False)
+    personal_data_purged_at = models.DateTimeField(_("個人情報の削除日時"), null=True, blank=True)
     possible_duplicate_of = models.ForeignKey(
         "self", verbose_name=_("重複の可能性"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -135,6 +143,7 @@ class RoadReport(models.Model):
             models.Index(fields=["assignee", "status"], name="roadreport_assignee_status"),
             models.Index(fields=["-updated_at", "-id"], name="roadreport_updated"),
             models.Index(fields=["-priority", "-created_at", "-id"], name="roadreport_priority"),
+            models.Index(fields=["closed_at"], name="roadreport_closed"),
         ]
 
     def __str__(self) -> str:

@@ -1,12 +1,15 @@
 """Open311 GeoReport v2 (JSON and XML): services, service definitions, requests.
 
 Public endpoints (access.PUBLIC); POST /requests checks an admin-issued API key itself.
-No LINE user ID, name or contact detail is ever part of an answer; residents' free-text
-comments on LINE-born reports are not published either (they can hold anything); photos
-appear only once staff marked them publishable; staff can keep a whole report private.
+Nothing a resident (or an API reporter) typed is ever published: no address, no comment, no
+contact detail. An answer carries the category, the status, and what staff wrote for the
+public (説明 and 住所, empty until written); coordinates rounded to about 100 m and times to
+the hour. A report appears once staff triaged it (it left 受付) or published it; staff can
+keep any report private. Photos appear only once staff marked them publishable.
 """
 
 import json
+import re
 from datetime import timedelta
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -24,6 +27,16 @@ from .models import Category, RoadReport, Status
 
 MAX_REQUESTS = 1000
 DEFAULT_WINDOW = timedelta(days=90)
+COORDINATE_DECIMALS = 3  # 0.001° ≈ 111 m north-south, ≈ 93 m east-west at 33°N
+# Characters XML 1.0 does not allow (C0 controls but tab/LF/CR, surrogates, U+FFFE/U+FFFF).
+XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(value: object) -> str:
+    """Text as an XML element may hold it (invalid characters dropped): one bad character
+    in one report must not make the whole feed unreadable."""
+    text = str(value).lower() if isinstance(value, bool) else str(value)
+    return XML_INVALID.sub("", text)
 
 
 class FormatConverter:
@@ -47,9 +60,9 @@ def _xml(root: str, item: str, rows: list[dict]) -> bytes:
                 for entry in value:
                     sub = ET.SubElement(child, "attribute")
                     for k, v in entry.items():
-                        ET.SubElement(sub, k).text = "" if v is None else str(v).lower() if isinstance(v, bool) else str(v)
+                        ET.SubElement(sub, k).text = "" if v is None else xml_text(v)
             elif value is not None:
-                child.text = str(value).lower() if isinstance(value, bool) else str(value)
+                child.text = xml_text(value)
     return b'<?xml version="1.0" encoding="utf-8"?>' + ET.tostring(top, encoding="utf-8")
 
 
@@ -66,6 +79,15 @@ def _error(fmt: str, code: int, description: str) -> HttpResponse:
 
 def _iso(value) -> str | None:
     return timezone.localtime(value).isoformat(timespec="seconds") if value else None
+
+
+def _hour(value) -> str | None:
+    """A time rounded down to the hour (when a resident was out is nobody's business)."""
+    return _iso(timezone.localtime(value).replace(minute=0, second=0, microsecond=0)) if value else None
+
+
+def _coarse(value: float | None) -> float | None:
+    return None if value is None else round(value, COORDINATE_DECIMALS)
 
 
 def service_dict(category: Category) -> dict:
@@ -91,17 +113,17 @@ def request_dict(report: RoadReport) -> dict:
         "status_notes": services.resident_label(report.status),
         "service_name": report.category.name,
         "service_code": report.category.code,
-        "description": report.comment or None if report.source == RoadReport.Source.OPEN311 else None,
+        "description": report.public_description or None,
         "agency_responsible": report.team.name if report.team else None,
         "service_notice": None,
-        "requested_datetime": _iso(report.created_at),
-        "updated_datetime": _iso(report.updated_at),
+        "requested_datetime": _hour(report.created_at),
+        "updated_datetime": _hour(report.updated_at),
         "expected_datetime": None,
-        "address": report.address_text or None,
+        "address": report.public_address or None,
         "address_id": None,
         "zipcode": None,
-        "lat": report.latitude,
-        "long": report.longitude,
+        "lat": _coarse(report.latitude),
+        "long": _coarse(report.longitude),
         "media_url": services.public_photo_url(photos[0]) if photos else None,
     }
 
@@ -120,7 +142,7 @@ def service_definition(request: HttpRequest, code: str, fmt: str) -> HttpRespons
     data = {"service_code": code, "attributes": []}
     if fmt == "xml":
         top = ET.Element("service_definition")
-        ET.SubElement(top, "service_code").text = code
+        ET.SubElement(top, "service_code").text = xml_text(code)
         ET.SubElement(top, "attributes")
         return HttpResponse(
             b'<?xml version="1.0" encoding="utf-8"?>' + ET.tostring(top, encoding="utf-8"), content_type="text/xml"

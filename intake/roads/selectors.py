@@ -10,7 +10,7 @@ from django.db.models.functions import TruncMonth
 
 from portal.line.models import Resident
 
-from .models import ReportPhoto, RoadReport, Status, TimelineEntry
+from .models import Priority, ReportPhoto, RoadReport, Status, TimelineEntry
 
 SORTS = {
     "new": ("-created_at", "-id"),
@@ -42,6 +42,19 @@ def with_photo_counts(rows: list[RoadReport]) -> list[RoadReport]:
 
 def export_rows(qs: QuerySet[RoadReport]) -> QuerySet[RoadReport]:
     return qs.annotate(photo_count=Count("photos", filter=Q(photos__kind=ReportPhoto.Kind.RESIDENT)))
+
+
+def queue_split_urgent(qs: QuerySet[RoadReport]) -> tuple[QuerySet[RoadReport], QuerySet[RoadReport]]:
+    """(open 緊急 reports, newest first; the others in ``qs``'s order): the queue shows the
+    first above the second, so a report a resident called dangerous is never buried."""
+    from .services import OPEN_STATUSES
+
+    urgent = Q(priority=Priority.URGENT, status__in=OPEN_STATUSES)
+    return qs.filter(urgent).order_by("-created_at", "-id"), qs.exclude(urgent)
+
+
+def open311_visible(report: RoadReport) -> bool:
+    return not report.is_private and (report.is_published or report.status != Status.RECEIVED)
 
 
 def queue_sorted(qs: QuerySet[RoadReport], sort: str) -> QuerySet[RoadReport]:
@@ -106,8 +119,10 @@ def statistics(*, qs: QuerySet[RoadReport] | None = None) -> dict[str, Any]:
 
 
 def open311_requests(*, params: dict) -> QuerySet[RoadReport]:
+    """Reports the public may see: not private, and triaged (past 受付) or published by staff."""
     qs = (
         RoadReport.objects.filter(is_private=False)
+        .filter(Q(is_published=True) | ~Q(status=Status.RECEIVED))
         .select_related("category", "team")
         .prefetch_related(
             Prefetch(

@@ -46,7 +46,11 @@ AUDIT_PHOTO_CHANGED = "roads.photo_changed"
 AUDIT_REPORT_MERGED = "roads.report_merged"
 AUDIT_PRIVACY_CHANGED = "roads.privacy_changed"
 AUDIT_API_KEY = "roads.api_key"
+AUDIT_SETTINGS_CHANGED = "roads.settings_changed"
+AUDIT_PUBLIC_INFO = "roads.public_info_changed"
 AUDIT_LABELS = {
+    AUDIT_SETTINGS_CHANGED: gettext_lazy("道路通報の設定変更（種別・担当班・返信テンプレート）"),
+    AUDIT_PUBLIC_INFO: gettext_lazy("道路通報の公開情報の変更"),
     AUDIT_REPORT_VIEWED: gettext_lazy("道路通報の閲覧"),
     AUDIT_EXPORTED: gettext_lazy("道路通報のCSV出力"),
     AUDIT_PHOTO_CHANGED: gettext_lazy("道路通報写真の変更"),
@@ -172,14 +176,19 @@ def report_create(
     comment: str = "",
     photo_ids: list[int] | None = None,
     created_at: Any = None,
+    dangerous: bool = False,
 ) -> RoadReport:
+    """A new report. Its 地域 is where the damage is (``report_area_for``), never where the
+    resident lives; a resident who said the place is dangerous files it 緊急."""
     report = RoadReport(
         reference=reference_next(),
         source=source,
         resident=resident,
         category=category,
         team=category.team,
-        area=resident.area if resident is not None else None,
+        area=report_area_for(latitude=latitude, longitude=longitude),
+        priority=Priority.URGENT if dangerous else Priority.NORMAL,
+        is_dangerous=dangerous,
         latitude=latitude,
         longitude=longitude,
         location_source=location_source if latitude is not None else (RoadReport.LocationSource.ADDRESS if address_text else ""),
@@ -204,6 +213,16 @@ def report_create(
     return report
 
 
+def report_area_for(*, latitude: float | None, longitude: float | None) -> Any:
+    """The area whose boundary holds the location, else the nearest boundary within
+    ``ROAD_AREA_TOLERANCE_M``; ``None`` (staff set it) without a location or a near boundary."""
+    if latitude is None or longitude is None:
+        return None
+    from portal.line import selectors as line_selectors
+
+    return line_selectors.area_at(latitude=latitude, longitude=longitude, tolerance_m=settings.ROAD_AREA_TOLERANCE_M)
+
+
 def location_hint_refresh(*, report: RoadReport) -> None:
     """Offer a photo's EXIF GPS position when the resident sent no location."""
     if report.has_location or report.hint_latitude is not None:
@@ -220,7 +239,11 @@ def report_use_location_hint(*, report: RoadReport, actor: Any) -> RoadReport:
     report.latitude, report.longitude = report.hint_latitude, report.hint_longitude
     report.location_source = RoadReport.LocationSource.EXIF
     report.updated_at = timezone.now()
-    report.save(update_fields=["latitude", "longitude", "location_source", "updated_at"])
+    fields = ["latitude", "longitude", "location_source", "updated_at"]
+    if report.area_id is None:
+        report.area = report_area_for(latitude=report.latitude, longitude=report.longitude)
+        fields.append("area")
+    report.save(update_fields=fields)
     if report.possible_duplicate_of_id is None:
         duplicate = possible_duplicate_find(report=report)
         if duplicate is not None:
@@ -252,6 +275,11 @@ def _recipients(report: RoadReport) -> list[Resident]:
     for merged in report.merged_reports.select_related("resident").exclude(resident__isnull=True):
         people.setdefault(merged.resident_id, merged.resident)
     return list(people.values())
+
+
+def recipients_of(report: RoadReport) -> list[Resident]:
+    """Who a message about ``report`` reaches (empty: nobody to write to)."""
+    return _recipients(report)
 
 
 def resident_notify(*, report: RoadReport, entry: TimelineEntry, text: str, photo: ReportPhoto | None = None) -> int:
@@ -333,6 +361,35 @@ def report_change_status(
     return entry
 
 
+REPLY_RESUBMIT_WINDOW = timedelta(minutes=2)
+
+
+@transaction.atomic
+def report_reply(*, report: RoadReport, actor: Any, message: str) -> TimelineEntry:
+    """A message to the report's residents that leaves the status alone: one timeline entry,
+    pushed once per resident (the entry is the dedupe key). The same text sent again within
+    two minutes (a double click, a resubmitted form) is the same reply, not a second push."""
+    report = RoadReport.objects.select_for_update(of=("self",)).select_related("category", "resident").get(pk=report.pk)
+    text = message.strip()
+    if not text:
+        raise ValidationError(_("住民へのメッセージを入力してください。"))
+    if not _recipients(report):
+        raise ValidationError(_("この通報にはLINEで連絡できる住民がいません。"))
+    now = timezone.now()
+    previous = (
+        TimelineEntry.objects.filter(report=report, kind=TimelineEntry.Kind.MESSAGE, text=text[:5000])
+        .filter(created_at__gte=now - REPLY_RESUBMIT_WINDOW)
+        .order_by("-created_at")
+        .first()
+    )
+    if previous is not None:
+        return previous
+    entry = TimelineEntry.objects.create(report=report, kind=TimelineEntry.Kind.MESSAGE, text=text, actor=actor, created_at=now)
+    RoadReport.objects.filter(pk=report.pk).update(updated_at=now)
+    resident_notify(report=report, entry=entry, text=text)
+    return entry
+
+
 def report_bulk_change_status(*, reports: list[RoadReport], to: str, actor: Any, message: str = "") -> tuple[int, list[str]]:
     """Each report goes through ``report_change_status``; returns (changed, refused references)."""
     changed, refused = 0, []
@@ -347,6 +404,36 @@ def report_bulk_change_status(*, reports: list[RoadReport], to: str, actor: Any,
     return changed, refused
 
 
+ASSIGN_LABELS = {
+    "team": gettext_lazy("担当班"),
+    "assignee": gettext_lazy("担当"),
+    "priority": gettext_lazy("優先度"),
+    "area": gettext_lazy("地域"),
+}
+
+
+def _shown(name: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if name == "priority":
+        return str(Priority(int(value)).label)
+    if name == "assignee":
+        return value.get_full_name() or value.email
+    return str(value)
+
+
+def assignment_note_text(changes: list[tuple[str, Any]]) -> str:
+    """「担当を 道路 太郎 に変更、優先度を 高 に変更」: each change in the clerk's words."""
+    parts = []
+    for name, value in changes:
+        label = ASSIGN_LABELS[name]
+        if value is None:
+            parts.append(_("%(field)sを解除") % {"field": label})
+        else:
+            parts.append(_("%(field)sを %(value)s に変更") % {"field": label, "value": _shown(name, value)})
+    return _("、").join(parts)
+
+
 @transaction.atomic
 def report_assign(
     *,
@@ -359,7 +446,7 @@ def report_assign(
     fields: tuple[str, ...] = ("team", "assignee", "priority", "area"),
 ) -> RoadReport:
     values = {"team": team, "assignee": assignee, "priority": priority, "area": area}
-    changed = []
+    changed: list[tuple[str, Any]] = []
     for name in fields:
         value = values[name]
         if name == "priority" and value is None:
@@ -368,13 +455,11 @@ def report_assign(
             raise ValidationError(_("優先度が不正です。"))
         if getattr(report, name) != value:
             setattr(report, name, value)
-            changed.append(name)
+            changed.append((name, value))
     if changed:
         report.updated_at = timezone.now()
-        report.save(update_fields=[*changed, "updated_at"])
-        InternalNote.objects.create(
-            report=report, author=actor, text=_("割り当てを変更: %(fields)s") % {"fields": ", ".join(changed)}
-        )
+        report.save(update_fields=[name for name, _v in changed] + ["updated_at"])
+        InternalNote.objects.create(report=report, author=actor, text=assignment_note_text(changed))
     return report
 
 
@@ -419,6 +504,41 @@ def report_set_private(*, report: RoadReport, is_private: bool, actor: Any, requ
     if report.is_private != is_private:
         RoadReport.objects.filter(pk=report.pk).update(is_private=is_private)
         audit_record(action=AUDIT_PRIVACY_CHANGED, actor=actor, request=request, target=report, detail={"is_private": is_private})
+
+
+PUBLIC_FIELDS = ("is_private", "is_published", "public_description", "public_address")
+
+
+@transaction.atomic
+def report_public_info_update(
+    *,
+    report: RoadReport,
+    actor: Any,
+    public_description: str | None = None,
+    public_address: str | None = None,
+    is_published: bool | None = None,
+    request: HttpRequest | None = None,
+) -> RoadReport:
+    """What Open311 may show of a report, written by staff (audited as a field diff).
+    Publishing also lifts 非公開."""
+    from accounts.services import audit_changes, snapshot
+
+    report = RoadReport.objects.select_for_update(of=("self",)).get(pk=report.pk)
+    before = snapshot(report, PUBLIC_FIELDS)
+    if public_description is not None:
+        report.public_description = public_description.strip()[:500]
+    if public_address is not None:
+        report.public_address = public_address.strip()[:200]
+    if is_published is not None:
+        report.is_published = is_published
+        if is_published:
+            report.is_private = False
+    after = snapshot(report, PUBLIC_FIELDS)
+    if before != after:
+        report.updated_at = timezone.now()
+        report.save(update_fields=[*PUBLIC_FIELDS, "updated_at"])
+        audit_changes(action=AUDIT_PUBLIC_INFO, before=before, after=after, actor=actor, request=request, target=report)
+    return report
 
 
 @transaction.atomic
@@ -561,11 +681,30 @@ def after_photo_upload(*, body: bytes, actor: Any) -> ReportPhoto:
     return photo
 
 
+def _files_delete_after_commit(paths: list[str]) -> None:
+    """Remove stored files once the transaction that stopped referring to them commits."""
+
+    def remove() -> None:
+        for relative in paths:
+            if not relative:
+                continue
+            try:
+                imaging.private_path(relative).unlink(missing_ok=True)
+            except (OSError, ValueError):
+                logger.warning("could not remove a superseded road photo file")
+
+    transaction.on_commit(remove)
+
+
 def _rebuild_display(photo: ReportPhoto) -> None:
+    """New derived copies with the current redactions; the superseded (less redacted)
+    copies are deleted from storage, so nothing unredacted outlives a redaction."""
+    superseded = [photo.display_path, photo.thumb_path]
     display, thumb = imaging.derived_copies(imaging.read_private(photo.original_path), photo.redactions)
     stem = f"roads/photos/{photo.pk}-{secrets.token_hex(8)}"
     photo.display_path = imaging.write_private(f"{stem}-display.jpg", display)
     photo.thumb_path = imaging.write_private(f"{stem}-thumb.jpg", thumb)
+    _files_delete_after_commit(superseded)
 
 
 @transaction.atomic
@@ -579,12 +718,18 @@ def photo_update(
     clear_redactions: bool = False,
     request: HttpRequest | None = None,
 ) -> ReportPhoto:
-    """Hide, mark publishable or black out a rectangle; the original is kept; audited."""
+    """Hide, mark publishable or black out a rectangle; the original is kept; audited.
+    Hiding, unpublishing and redacting give the photo a new public token: every URL handed
+    out before (LINE messages, Open311 media_url) stops working at once."""
+    photo = ReportPhoto.objects.select_for_update(of=("self",)).select_related("report").get(pk=photo.pk)
     detail: dict[str, Any] = {}
+    rotate = False
     if hidden is not None and hidden != photo.hidden:
         photo.hidden = detail["hidden"] = hidden
+        rotate = rotate or hidden
     if publishable is not None and publishable != photo.publishable:
         photo.publishable = detail["publishable"] = publishable
+        rotate = rotate or not publishable
     if redaction is not None or clear_redactions:
         if photo.state != ReportPhoto.State.READY:
             raise ValidationError(_("まだ写真を取得していません。"))
@@ -597,11 +742,46 @@ def photo_update(
             photo.redactions = [*photo.redactions, [x, y, w, h]]
         _rebuild_display(photo)
         detail["redactions"] = len(photo.redactions)
+        rotate = True
+    if rotate:
         photo.public_token = secrets.token_urlsafe(24)  # old public URLs stop working
     if detail:
         photo.save()
-        audit_record(action=AUDIT_PHOTO_CHANGED, actor=actor, request=request, target=photo, detail=detail)
+        audit_record(
+            action=AUDIT_PHOTO_CHANGED, actor=actor, request=request, target=photo, target_repr=photo_label(photo), detail=detail
+        )
     return photo
+
+
+def photo_label(photo: ReportPhoto) -> str:
+    """「R-2026-000013 の写真 #5」 (an audit entry's 対象; no personal data)."""
+    if photo.report is not None:
+        return _("%(ref)s の写真 #%(pk)s") % {"ref": photo.report.reference, "pk": photo.pk}
+    return _("写真 #%(pk)s") % {"pk": photo.pk}
+
+
+# -- settings: categories, teams, reply templates ---------------------------------------
+@transaction.atomic
+def settings_save(*, form: Any, actor: Any, request: HttpRequest | None = None) -> Any:
+    """Save a category / team / reply-template form; audited as a field diff (a category's
+    emergency phone number is what residents in danger are told to call)."""
+    from accounts.services import audit_changes, snapshot
+
+    instance = form.instance
+    fields = list(form.Meta.fields)
+    before = snapshot(type(instance).objects.get(pk=instance.pk), fields) if instance.pk else {}
+    saved = form.save()
+    after = snapshot(saved, fields)
+    audit_changes(
+        action=AUDIT_SETTINGS_CHANGED,
+        before=before,
+        after=after,
+        actor=actor,
+        request=request,
+        target=saved,
+        extra={"created": True} if not before else None,
+    )
+    return saved
 
 
 # -- Open311 API keys -------------------------------------------------------------------
@@ -639,3 +819,39 @@ def export_record(*, actor: Any, filters: dict, rows: int, request: HttpRequest 
 
 def report_view_record(*, report: RoadReport, actor: Any, request: HttpRequest | None = None) -> None:
     audit_record(action=AUDIT_REPORT_VIEWED, actor=actor, request=request, target=report)
+
+
+# -- retention ---------------------------------------------------------------------------
+PURGE_BATCH = 500
+
+
+def reports_purge_personal_data(cutoff: Any) -> dict[str, int]:
+    """Retention (``RETENTION_ROAD_REPORT_DAYS`` after closure): the resident's link, the
+    typed address and comment, the photo-GPS hint, residents' follow-up texts, and the
+    residents' photos (originals and derived copies, files and rows) go; the report itself
+    (category, place, status, history, staff-written public text) stays for the statistics.
+    Set-based in batches; idempotent (a purged report is marked and not touched again)."""
+    counts = {"reports": 0, "photos": 0, "follow_ups": 0}
+    closed = [s for s in Status.values if s not in OPEN_STATUSES]
+    due = RoadReport.objects.filter(closed_at__lt=cutoff, personal_data_purged_at__isnull=True, status__in=closed)
+    while True:
+        ids = list(due.order_by("closed_at", "pk").values_list("pk", flat=True)[:PURGE_BATCH])
+        if not ids:
+            return counts
+        with transaction.atomic():
+            photos = ReportPhoto.objects.filter(report_id__in=ids, kind=ReportPhoto.Kind.RESIDENT)
+            paths = [p for row in photos.values_list("original_path", "display_path", "thumb_path") for p in row if p]
+            TimelineEntry.objects.filter(report_id__in=ids, photo__in=photos).update(photo=None)
+            counts["photos"] += photos.delete()[1].get(ReportPhoto._meta.label, 0)
+            counts["follow_ups"] += (
+                TimelineEntry.objects.filter(report_id__in=ids, kind=TimelineEntry.Kind.RESIDENT).exclude(text="").update(text="")
+            )
+            counts["reports"] += RoadReport.objects.filter(pk__in=ids).update(
+                resident=None,
+                address_text="",
+                comment="",
+                hint_latitude=None,
+                hint_longitude=None,
+                personal_data_purged_at=timezone.now(),
+            )
+            _files_delete_after_commit(paths)

@@ -1,28 +1,54 @@
 """Triage workspace views (thin: forms in, services/selectors out). Every view declares
 its permission with portal.access, checked before any object lookup."""
 
-import csv
+from collections.abc import Callable
+from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.roles import Perm
 from portal import access
+from portal.csv import csv_response
 
 from . import forms, photos, selectors, services
 from .filters import ReportFilter
 from .models import ApiKey, Category, ReportPhoto, ResponseTemplate, RoadReport, Status, Team
 
 PAGE_SIZE = 50
+PINNED_MAX = 50
+
+
+def no_store(view: Callable) -> Callable:
+    """Pages with residents' data (addresses, comments, photos) are never kept by a browser
+    or proxy: a shared city-hall PC shows nothing after sign-out."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        patch_cache_control(response, private=True, no_store=True)
+        return response
+
+    return wrapped
+
+
+def _safe_next(request: HttpRequest, value: str, fallback: str) -> str:
+    """``value`` when it points inside this portal (not ``//evil.example``, not another
+    scheme or host), else ``fallback``."""
+    if value and url_has_allowed_host_and_scheme(value, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return value
+    return reverse(fallback)
 
 
 def _filtered(request: HttpRequest):
@@ -50,26 +76,39 @@ def _map_context(markers: list[dict]) -> dict:
             "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
             "center": list(settings.MAP_DEFAULT_CENTER),
             "markers": markers,
-        }
+            "areas_url": reverse("roads:areas_geojson"),
+        },
+        "map_has_tiles": bool(settings.MAP_TILE_URL),
     }
 
 
 @access.require(Perm.TRIAGE_ROAD_REPORTS)
+@no_store
 def queue(request: HttpRequest) -> HttpResponse:
     filterset, qs = _filtered(request)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = selectors.with_photo_counts(list(page.object_list))
+    # Open 緊急 reports (a resident said the place is dangerous) come first, whatever the
+    # sort: they are pinned above the other rows on the first page.
+    pinned_qs, rest = selectors.queue_split_urgent(qs)
+    page = Paginator(rest, PAGE_SIZE).get_page(request.GET.get("page"))
+    pinned = list(pinned_qs[:PINNED_MAX]) if page.number == 1 else []
+    rows = selectors.with_photo_counts([*pinned, *page.object_list])
     detail_prefix = reverse("roads:detail", args=[0]).removesuffix("0/")
     for row in rows:
         row.detail_url = f"{detail_prefix}{row.pk}/"  # one reverse() for the page, not one per row
+        row.pinned = False
+    for row in rows[: len(pinned)]:
+        row.pinned = True
     params = request.GET.copy()
     params.pop("page", None)
+    filtering = any(v for k, vs in request.GET.lists() if k not in ("page", "sort") for v in vs)
     return render(
         request,
         "roads/queue.html",
         {
             "filter": filterset,
+            "filtering": filtering,
             "page": page,
+            "total": page.paginator.count + (pinned_qs.count() if page.number > 1 else len(pinned)),
             "rows": rows,
             "querystring": params.urlencode(),
             "sort": request.GET.get("sort", "new"),
@@ -88,47 +127,38 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 @access.require(Perm.TRIAGE_ROAD_REPORTS)
 def export_csv(request: HttpRequest) -> HttpResponse:
-    """The filtered queue as CSV (no LINE user IDs, names or contact details); audited."""
+    """The filtered queue as CSV (no LINE user IDs, names or contact details); audited;
+    streamed through the one CSV writer (BOM, formulas neutralised, not cached)."""
     _filterset, qs = _filtered(request)
     count = qs.count()
     qs = selectors.export_rows(qs)
     services.export_record(actor=request.user, filters=dict(request.GET.lists()), rows=count, request=request)
-
-    class Echo:
-        def write(self, value: str) -> str:
-            return value
-
-    writer = csv.writer(Echo())
     header = [
-        _("受付番号"), _("受付日時"), _("種別"), _("状態"), _("優先度"), _("担当班"), _("担当者"), _("地域"),
+        _("受付番号"), _("受付日時"), _("種別"), _("状態"), _("優先度"), _("危険"), _("担当班"), _("担当者"), _("地域"),
         _("緯度"), _("経度"), _("住所・目印"), _("コメント"), _("写真枚数"), _("重複の可能性"),
     ]  # fmt: skip
 
     def rows():
-        yield "\ufeff" + writer.writerow(header)
         for r in qs.iterator(chunk_size=2000):
-            yield writer.writerow(
-                [
-                    r.reference,
-                    timezone.localtime(r.created_at).strftime("%Y-%m-%d %H:%M"),
-                    r.category.name,
-                    r.get_status_display(),
-                    r.get_priority_display(),
-                    r.team.name if r.team else "",
-                    (r.assignee.get_full_name() or r.assignee.email) if r.assignee else "",
-                    r.area.name if r.area else "",
-                    r.latitude if r.latitude is not None else "",
-                    r.longitude if r.longitude is not None else "",
-                    r.address_text,
-                    r.comment,
-                    r.photo_count,
-                    _("あり") if r.possible_duplicate_of_id else "",
-                ]
-            )
+            yield [
+                r.reference,
+                timezone.localtime(r.created_at).strftime("%Y-%m-%d %H:%M"),
+                r.category.name,
+                r.get_status_display(),
+                r.get_priority_display(),
+                _("危険") if r.is_dangerous else "",
+                r.team.name if r.team else "",
+                (r.assignee.get_full_name() or r.assignee.email) if r.assignee else "",
+                r.area.name if r.area else "",
+                round(r.latitude, 6) if r.latitude is not None else "",
+                round(r.longitude, 6) if r.longitude is not None else "",
+                r.address_text,
+                r.comment,
+                r.photo_count,
+                _("あり") if r.possible_duplicate_of_id else "",
+            ]
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="road-reports-{timezone.localdate():%Y%m%d}.csv"'
-    return response
+    return csv_response(filename=f"road-reports-{timezone.localdate():%Y%m%d}.csv", header=header, rows=rows())
 
 
 @access.require(Perm.TRIAGE_ROAD_REPORTS)
@@ -136,10 +166,10 @@ def export_csv(request: HttpRequest) -> HttpResponse:
 def bulk(request: HttpRequest) -> HttpResponse:
     ids = [int(v) for v in request.POST.getlist("report") if v.isdigit()]
     form = forms.BulkForm(request.POST)
-    back = request.POST.get("next") or "roads:queue"
+    back = _safe_next(request, request.POST.get("next", ""), "roads:queue")
     if not ids or not form.is_valid():
         messages.error(request, _("通報と操作を選んでください。"))
-        return redirect(back if back.startswith("/") else "roads:queue")
+        return redirect(back)
     reports = list(RoadReport.objects.filter(pk__in=ids).select_related("category", "resident"))
     data = form.cleaned_data
     if data["action"] == "status":
@@ -158,7 +188,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
             reports=reports, actor=request.user, team=data["team"], assignee=data["assignee"], fields=fields
         )
         messages.success(request, _("%(n)s件を割り当てました。") % {"n": n})
-    return redirect(back if back.startswith("/") else "roads:queue")
+    return redirect(back)
 
 
 def _report_or_404(pk: int) -> RoadReport:
@@ -169,19 +199,21 @@ def _report_or_404(pk: int) -> RoadReport:
 
 
 @access.require(Perm.TRIAGE_ROAD_REPORTS)
+@no_store
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     report = _report_or_404(pk)
     report.detail_url = request.path
     services.report_view_record(report=report, actor=request.user, request=request)
     assign_form = forms.AssignForm(
-        initial={"team": report.team_id, "assignee": report.assignee_id, "priority": report.priority, "area": report.area_id}
+        initial={"team": report.team_id, "assignee": report.assignee_id, "priority": report.priority, "area": report.area_id},
+        auto_id="assign-%s",
     )
-    templates = ResponseTemplate.objects.filter(is_active=True).select_related("category")
-    template_texts = {
-        str(t.pk): services.template_render(template=t, report=report)
-        for t in templates
+    templates = [
+        t
+        for t in ResponseTemplate.objects.filter(is_active=True).select_related("category")
         if t.category_id in (None, report.category_id)
-    }
+    ]
+    template_texts = {str(t.pk): services.template_render(template=t, report=report) for t in templates}
     photos_all = list(report.photos.all())
     return render(
         request,
@@ -190,11 +222,19 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "report": report,
             "status_type": services.status_type(report.status),
             "resident_label": services.resident_label(report.status),
-            "status_form": forms.StatusChangeForm(allowed=services.allowed_transitions(report.status)),
+            "status_form": forms.StatusChangeForm(allowed=services.allowed_transitions(report.status), auto_id="status-%s"),
+            "reply_form": forms.ReplyForm(templates=templates, auto_id="reply-%s"),
+            "can_reply": bool(services.recipients_of(report)),
+            "public_form": forms.PublicInfoForm(
+                initial={"public_description": report.public_description, "public_address": report.public_address},
+                auto_id="public-%s",
+            ),
+            "open311_visible": selectors.open311_visible(report),
             "assign_form": assign_form,
-            "note_form": forms.NoteForm(),
+            "note_form": forms.NoteForm(auto_id="note-%s"),
             "merge_form": forms.MergeForm(
-                initial={"into": report.possible_duplicate_of.reference if report.possible_duplicate_of else ""}
+                initial={"into": report.possible_duplicate_of.reference if report.possible_duplicate_of else ""},
+                auto_id="merge-%s",
             ),
             "redact_form": forms.RedactForm(),
             "template_texts": template_texts,
@@ -235,6 +275,47 @@ def change_status(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("状態を変更し、住民へメッセージを送りました。"))
     else:
         messages.success(request, _("状態を変更しました。"))
+    return _back(pk)
+
+
+@access.require(Perm.TRIAGE_ROAD_REPORTS)
+@require_POST
+def reply(request: HttpRequest, pk: int) -> HttpResponse:
+    """A message to the resident that leaves the status as it is."""
+    report = get_object_or_404(RoadReport.objects.select_related("category"), pk=pk)
+    form = forms.ReplyForm(request.POST, templates=ResponseTemplate.objects.filter(is_active=True))
+    if not form.is_valid():
+        messages.error(request, _("入力内容を確認してください。"))
+        return _back(pk)
+    message = form.cleaned_data["message"].strip()
+    if not message and form.cleaned_data["template"] is not None:
+        message = services.template_render(template=form.cleaned_data["template"], report=report)
+    try:
+        services.report_reply(report=report, actor=request.user, message=message)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return _back(pk)
+    messages.success(request, _("住民へメッセージを送りました（状態は変わりません）。"))
+    return _back(pk)
+
+
+@access.require(Perm.TRIAGE_ROAD_REPORTS)
+@require_POST
+def public_info(request: HttpRequest, pk: int) -> HttpResponse:
+    """What Open311 shows of the report: staff-written description and address."""
+    report = get_object_or_404(RoadReport, pk=pk)
+    form = forms.PublicInfoForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("入力内容を確認してください。"))
+        return _back(pk)
+    services.report_public_info_update(
+        report=report,
+        actor=request.user,
+        public_description=form.cleaned_data["public_description"],
+        public_address=form.cleaned_data["public_address"],
+        request=request,
+    )
+    messages.success(request, _("公開情報を保存しました。"))
     return _back(pk)
 
 
@@ -292,9 +373,14 @@ def dismiss_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def privacy(request: HttpRequest, pk: int) -> HttpResponse:
     report = get_object_or_404(RoadReport, pk=pk)
-    services.report_set_private(
-        report=report, is_private=request.POST.get("is_private") == "1", actor=request.user, request=request
-    )
+    if request.POST.get("publish") == "1":
+        services.report_public_info_update(report=report, actor=request.user, is_published=True, request=request)
+    elif request.POST.get("publish") == "0":
+        services.report_public_info_update(report=report, actor=request.user, is_published=False, request=request)
+    else:
+        services.report_set_private(
+            report=report, is_private=request.POST.get("is_private") == "1", actor=request.user, request=request
+        )
     return _back(pk)
 
 
@@ -372,7 +458,19 @@ def public_photo(request: HttpRequest, token: str, variant: str) -> HttpResponse
     if item.kind == ReportPhoto.Kind.RESIDENT and (item.report is None or item.report.is_private):
         raise Http404
     response = _file(item.thumb_path if variant == "thumb" else item.display_path)
-    response["Cache-Control"] = "public, max-age=3600"
+    # Private and brief: no shared cache keeps a photo after staff hide or unpublish it
+    # (which also rotates the token), and a browser re-checks within a minute.
+    response["Cache-Control"] = "private, max-age=60"
+    return response
+
+
+@access.require(Perm.TRIAGE_ROAD_REPORTS)
+def areas_geojson(request: HttpRequest) -> HttpResponse:
+    """The areas' boundaries and names (the maps' base layer without a tile server)."""
+    from portal.line import selectors as line_selectors
+
+    response = JsonResponse(line_selectors.area_boundaries_geojson(), json_dumps_params={"ensure_ascii": False})
+    response["Cache-Control"] = "private, max-age=300"
     return response
 
 
@@ -396,6 +494,20 @@ SETTINGS_KINDS = {
 }
 
 
+def _cell(obj, column: str) -> object:
+    """A settings table cell as a clerk reads it (「有効」, not 「True」)."""
+    if hasattr(obj, f"get_{column}_display"):
+        return getattr(obj, f"get_{column}_display")()
+    value = getattr(obj, column)
+    if isinstance(value, bool):
+        if column == "is_active":
+            return _("有効") if value else _("無効")
+        return _("はい") if value else _("いいえ")
+    if value is None:
+        return _("（すべて）") if column == "category" else ""
+    return value
+
+
 @access.require(SETTINGS_PERMISSION)
 def settings_home(request: HttpRequest) -> HttpResponse:
     return redirect("roads:settings", kind="categories")
@@ -408,13 +520,10 @@ def settings_list(request: HttpRequest, kind: str) -> HttpResponse:
     model, form_class, title, columns = SETTINGS_KINDS[kind]
     form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        services.settings_save(form=form, actor=request.user, request=request)
         messages.success(request, _("追加しました。"))
         return redirect("roads:settings", kind=kind)
-    rows = [
-        (obj.pk, [getattr(obj, f"get_{c}_display")() if hasattr(obj, f"get_{c}_display") else getattr(obj, c) for c in columns])
-        for obj in model.objects.all()
-    ]
+    rows = [(obj.pk, [_cell(obj, c) for c in columns]) for obj in model.objects.all()]
     headers = [model._meta.get_field(c).verbose_name for c in columns]
     return render(
         request,
@@ -431,7 +540,7 @@ def settings_edit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     obj = get_object_or_404(model, pk=pk)
     form = form_class(request.POST or None, instance=obj)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        services.settings_save(form=form, actor=request.user, request=request)
         messages.success(request, _("保存しました。"))
         return redirect("roads:settings", kind=kind)
     return render(request, "roads/settings_edit.html", {"kind": kind, "title": title, "form": form, "obj": obj})

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from pathlib import Path
 
-from .models import Area, Interest
+from .models import Area, AreaBoundary, Interest
 
 AREAS = [
     ("higashi", "東区"),
@@ -41,7 +43,27 @@ def segments_load_demo() -> tuple[list[Area], list[Interest]]:
             bit = next(b for b in range(63) if b not in used)
             interest = Interest.objects.create(code=code, name=name, bit=bit, order=i)
         interests.append(interest)
+    area_boundaries_load_demo()
     return areas, interests
+
+
+DEMO_BOUNDARIES = Path(__file__).with_name("demo_area_boundaries.geojson")
+
+
+def area_boundaries_load_demo() -> int:
+    """Rough demo boundaries for the demo areas (see the file's note: not the real wards);
+    an area that already has a boundary keeps it."""
+    from portal import geo
+
+    features = json.loads(DEMO_BOUNDARIES.read_text(encoding="utf-8"))["features"]
+    by_code = {a.code: a for a in Area.objects.filter(code__in=[f["properties"]["code"] for f in features])}
+    made = 0
+    for feature in features:
+        area = by_code.get(feature["properties"]["code"])
+        if area is not None and not AreaBoundary.objects.filter(area=area).exists():
+            AreaBoundary.objects.create(area=area, geometry=geo.boundary_parse(feature))
+            made += 1
+    return made
 
 
 def load_demo(say: Callable[[str], None]) -> None:

@@ -3,14 +3,44 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Area, Interest, LineSettings
+from .models import Area, AreaBoundary, Interest, LineSettings
 
 
 class AreaForm(forms.ModelForm):
+    boundary_file = forms.FileField(
+        label=_("境界（GeoJSONファイル、任意）"),
+        required=False,
+        help_text=_(
+            "地域の境界をGeoJSON（経度・緯度、世界測地系）で指定すると、道路通報の地域が通報場所から決まり、"
+            "地図に境界が表示されます。例: 国土数値情報「行政区域」データから該当する区のポリゴン。"
+        ),
+    )
+    boundary_clear = forms.BooleanField(label=_("登録済みの境界を削除する"), required=False)
+
     class Meta:
         model = Area
         fields = ["name", "code", "order", "is_active"]
         help_texts = {"code": _("半角英数字とハイフン。配信の条件やデータ連携で使います。")}
+
+    def clean_boundary_file(self) -> dict | None:
+        from portal import geo
+
+        upload = self.cleaned_data.get("boundary_file")
+        if not upload:
+            return None
+        if upload.size > geo.MAX_BOUNDARY_BYTES:
+            raise forms.ValidationError(_("境界のファイルが大きすぎます（5MBまで）。"))
+        return geo.boundary_parse(upload.read())
+
+    def save(self, commit: bool = True) -> Area:
+        area = super().save(commit=commit)
+        if commit:
+            geometry = self.cleaned_data.get("boundary_file")
+            if geometry:
+                AreaBoundary.objects.update_or_create(area=area, defaults={"geometry": geometry})
+            elif self.cleaned_data.get("boundary_clear"):
+                AreaBoundary.objects.filter(area=area).delete()
+        return area
 
 
 class InterestForm(forms.ModelForm):

@@ -42,6 +42,23 @@ class Area(models.Model):
         return self.name
 
 
+class AreaBoundary(models.Model):
+    """An area's optional boundary: a GeoJSON (Multi)Polygon in WGS 84 (``portal.geo``).
+    It places road reports in the area where the damage is and draws the maps' base layer.
+    Kept apart from Area so that the many pages listing areas never load the polygons."""
+
+    area = models.OneToOneField(Area, primary_key=True, on_delete=models.CASCADE, related_name="boundary")
+    geometry = models.JSONField(_("境界（GeoJSON）"))
+    updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("地域の境界")
+        verbose_name_plural = _("地域の境界")
+
+    def __str__(self) -> str:
+        return f"{self.area.name}"
+
+
 class Interest(models.Model):
     """An interest segment (子育て, 防災 …). Residents' interests are a bit set
     (``Resident.interest_bits``), so each interest owns one bit (0–62)."""

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from .models import Interest, Resident
+from .models import Area, AreaBoundary, Interest, Resident
 
 MIN_SHOWN = 50
 
@@ -47,3 +47,37 @@ def resident_lookup(*, line_user_id: str = "", display_name: str = "", limit: in
 
 def interest_names(resident: Resident) -> list[str]:
     return [i.name for i in Interest.objects.all() if resident.interest_bits & i.mask]
+
+
+def areas_with_boundary_flag() -> QuerySet[Area]:
+    """Areas with ``has_boundary`` (without loading the polygons)."""
+    return Area.objects.annotate(has_boundary=Exists(AreaBoundary.objects.filter(area_id=OuterRef("pk"))))
+
+
+def area_at(*, latitude: float, longitude: float, tolerance_m: float) -> Area | None:
+    """The active area whose boundary holds the point, else the one whose boundary is nearest
+    within ``tolerance_m`` metres (a position shared from a river bank or the area's edge);
+    ``None`` when no boundary is that near (staff then set the area themselves)."""
+    from portal import geo
+
+    boundaries = AreaBoundary.objects.filter(area__is_active=True).values_list("area_id", "geometry")
+    found = geo.locate(latitude=latitude, longitude=longitude, boundaries=boundaries, tolerance_m=tolerance_m)
+    return Area.objects.filter(pk=found[0]).first() if found else None
+
+
+def area_boundaries_geojson() -> dict:
+    """The active areas' boundaries and names as one GeoJSON FeatureCollection, simplified
+    for drawing (the maps' base layer when the city has no tile server)."""
+    from portal import geo
+
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"name": name, "code": code},
+            "geometry": geo.simplified(geometry),
+        }
+        for name, code, geometry in AreaBoundary.objects.filter(area__is_active=True)
+        .order_by("area__order", "area_id")
+        .values_list("area__name", "area__code", "geometry")
+    ]
+    return {"type": "FeatureCollection", "features": features}

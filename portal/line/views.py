@@ -99,12 +99,12 @@ def settings_index(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "line/settings.html",
-        {"form": form, "areas": Area.objects.all(), "interests": Interest.objects.all()},
+        {"form": form, "areas": selectors.areas_with_boundary_flag(), "interests": Interest.objects.all()},
     )
 
 
 def _edit(request: HttpRequest, form_class, instance, heading: str) -> HttpResponse:
-    form = form_class(request.POST or None, instance=instance)
+    form = form_class(request.POST or None, request.FILES or None, instance=instance)
     if request.method == "POST" and form.is_valid():
         saved = form.save()
         audit_record(action=AUDIT_SETTINGS_CHANGED, request=request, target=saved)

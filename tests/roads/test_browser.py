@@ -50,9 +50,9 @@ def test_triage_flow_in_browser(browser, live_server, transactional_db, make_sta
     # The map initialised (Leaflet, no tiles configured).
     assert browser.find_elements(By.CSS_SELECTOR, "#report-map.leaflet-container")
 
-    Select(browser.find_element(By.ID, "id_status")).select_by_value("checking")
-    Select(browser.find_element(By.ID, "id_template")).select_by_visible_text("確認を開始")
-    message = browser.find_element(By.ID, "id_message")
+    Select(browser.find_element(By.ID, "status-status")).select_by_value("checking")
+    Select(browser.find_element(By.ID, "status-template")).select_by_visible_text("確認を開始")
+    message = browser.find_element(By.ID, "status-message")
     assert "担当者が現地の状況を確認します" in message.get_attribute("value")  # filled from the template
     browser.find_element(By.CSS_SELECTOR, "#status-form button[type=submit]").click()
 

@@ -86,13 +86,60 @@ def test_exif_gps_offered_as_hint_when_no_location(line_resident, line_emulator,
     assert report.latitude == pytest.approx(33.58, abs=1e-4) and report.location_source == "exif"
 
 
-def test_danger_yes_gives_emergency_number_and_ends(line_resident, line_emulator, road_setup):
+def test_danger_report_gets_the_phone_number_then_is_filed_urgent_and_first(
+    line_resident, line_emulator, road_setup, road_client, make_report
+):
+    older = make_report("pothole")  # filed earlier, not dangerous
+    newer = make_report("drain")  # filed after the dangerous one below is started
     line_resident.text(USER, "通報")
     line_resident.postback(USER, pb("category", road_setup["fallen"].pk))
     line_resident.postback(USER, pb("danger", "yes"))
-    assert road_setup["fallen"].emergency_phone in texts(line_emulator)[-1]
-    assert not Conversation.objects.exists()
-    assert RoadReport.objects.count() == 0
+    answer = texts(line_emulator)[-2:]
+    assert road_setup["fallen"].emergency_phone in answer[0]
+    assert "続けて写真と場所" in answer[1]  # the chat offers to go on
+    # The next photo is part of the report (no generic fallback), then the place.
+    line_resident.image(USER, body=jpeg_bytes())
+    assert "1/3" in texts(line_emulator)[-1]
+    finish_with_location(line_resident, USER)
+    report = RoadReport.objects.get(category=road_setup["fallen"])
+    assert report.reference in texts(line_emulator)[-1]
+    assert report.priority == 4 and report.get_priority_display() == "緊急"
+    assert report.is_dangerous
+    assert report.photos.count() == 1
+    # First in the queue although newer reports exist (and the default sort is newest first).
+    RoadReport.objects.filter(pk=newer.pk).update(created_at=report.created_at + timedelta(minutes=5))
+    page = road_client.get("/roads/").content.decode()
+    order = re.findall(r'data-ref="(R-\d{4}-\d{6})"', page)
+    assert order[0] == report.reference and set(order) == {report.reference, older.reference, newer.reference}
+    assert "危険" in page
+    # Also first under another sort, and on the detail page it says 危険.
+    order = re.findall(r'data-ref="(R-\d{4}-\d{6})"', road_client.get("/roads/?sort=old").content.decode())
+    assert order[0] == report.reference
+    assert 'id="report-danger"' in road_client.get(f"/roads/{report.pk}/").content.decode()
+
+
+def test_danger_report_without_photos(line_resident, line_emulator, road_setup):
+    line_resident.text(USER, "通報")
+    line_resident.postback(USER, pb("category", road_setup["fallen"].pk))
+    line_resident.postback(USER, pb("danger", "yes"))
+    line_resident.postback(USER, pb("photos", "skip"))
+    line_resident.location(USER, 33.5902, 130.4017)
+    line_resident.postback(USER, pb("comment", "none"))
+    assert "緊急" in texts(line_emulator)[-1]
+    line_resident.postback(USER, pb("confirm", "yes"))
+    report = RoadReport.objects.get()
+    assert report.is_dangerous and report.priority == 4 and report.photos.count() == 0
+
+
+def test_not_dangerous_report_is_normal_priority(line_resident, line_emulator, road_setup):
+    start_to_photos(line_resident, USER, road_setup["pothole"])
+    line_resident.image(USER, body=jpeg_bytes())
+    # "skip" is only offered (and accepted) for a dangerous place.
+    line_resident.postback(USER, pb("photos", "skip"))
+    assert Conversation.objects.get().step == "photos"
+    finish_with_location(line_resident, USER)
+    report = RoadReport.objects.get()
+    assert not report.is_dangerous and report.priority == 2
 
 
 def test_rich_menu_postback_starts_and_cancel_aborts(line_resident, line_emulator, road_setup):

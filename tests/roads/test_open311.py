@@ -77,15 +77,20 @@ def test_post_then_list_and_fetch_a_request(client, road_setup, api_key):
     ref = response.json()[0]["service_request_id"]
     report = RoadReport.objects.get(reference=ref)
     assert report.source == "open311" and report.latitude == 33.5903
+    # Not triaged yet: not published.
+    assert client.get("/open311/v2/requests.json").json() == []
+    assert client.get(f"/open311/v2/requests/{ref}.json").status_code == 404
+    services.report_change_status(report=report, to="checking", actor=None)
 
     listing = client.get("/open311/v2/requests.json?service_code=pothole&status=open")
     data = listing.json()
     validate("requests.json", data)
     assert [r["service_request_id"] for r in data] == [ref]
-    assert data[0]["status"] == "open" and data[0]["lat"] == 33.5903
+    assert data[0]["status"] == "open" and data[0]["lat"] == 33.59 and data[0]["long"] == 130.402
     single = client.get(f"/open311/v2/requests/{ref}.json").json()
     validate("requests.json", single)
-    assert single[0]["description"] == "歩道の段差"
+    assert single[0]["description"] is None  # what the reporter typed is never published
+    assert "歩道の段差" not in listing.content.decode()
     assert client.get("/open311/v2/requests.json?status=closed").json() == []
     body = listing.content.decode()
     assert "someone@example.jp" not in body and "090-0000-0000" not in body and "太郎" not in body
@@ -109,6 +114,7 @@ def test_line_reports_expose_no_personal_data_and_respect_privacy(client, make_r
     photo = ReportPhoto.objects.create(report=report)
     services._store(photo, jpeg_bytes(), folder="photos")
     photo.save()
+    services.report_change_status(report=report, to="checking", actor=None)
     data = client.get("/open311/v2/requests.json").json()
     validate("requests.json", data)
     text = json.dumps(data, ensure_ascii=False)

@@ -8,6 +8,7 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+import shapely
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from shapely import ops
@@ -75,8 +76,8 @@ def _geometries(data: Any) -> Iterable[dict]:
 
 
 def _metric(geometry: BaseGeometry, latitude: float) -> BaseGeometry:
-    k = M_PER_DEG_LNG_EQUATOR * math.cos(math.radians(latitude))
-    return ops.transform(lambda x, y, z=None: (x * k, y * M_PER_DEG_LAT), geometry)
+    scale = (M_PER_DEG_LNG_EQUATOR * math.cos(math.radians(latitude)), M_PER_DEG_LAT)
+    return shapely.transform(geometry, lambda coords: coords * scale)
 
 
 def locate(

@@ -173,7 +173,7 @@ def test_queue_and_report_pages_have_unique_ids_and_labels_point_at_controls(roa
     queue = road_client.get("/roads/").content.decode()
     _check_ids(queue)
     # The filter and the bulk form each own their controls.
-    assert 'id="id_status"' in queue and 'id="bulk-status"' in queue
+    assert 'id="id_status"' in queue and 'id="bulk_status"' in queue
     _check_ids(road_client.get(f"/roads/{report.pk}/").content.decode())
 
 

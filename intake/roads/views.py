@@ -1,9 +1,6 @@
 """Triage workspace views (thin: forms in, services/selectors out). Every view declares
 its permission with portal.access, checked before any object lookup."""
 
-from collections.abc import Callable
-from functools import wraps
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -12,7 +9,6 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -28,19 +24,6 @@ from .models import ApiKey, Category, ReportPhoto, ResponseTemplate, RoadReport,
 
 PAGE_SIZE = 50
 PINNED_MAX = 50
-
-
-def no_store(view: Callable) -> Callable:
-    """Pages with residents' data (addresses, comments, photos) are never kept by a browser
-    or proxy: a shared city-hall PC shows nothing after sign-out."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        response = view(request, *args, **kwargs)
-        patch_cache_control(response, private=True, no_store=True)
-        return response
-
-    return wrapped
 
 
 def _safe_next(request: HttpRequest, value: str, fallback: str) -> str:
@@ -83,7 +66,6 @@ def _map_context(markers: list[dict]) -> dict:
 
 
 @access.require(Perm.TRIAGE_ROAD_REPORTS)
-@no_store
 def queue(request: HttpRequest) -> HttpResponse:
     filterset, qs = _filtered(request)
     # Open 緊急 reports (a resident said the place is dangerous) come first, whatever the
@@ -199,7 +181,6 @@ def _report_or_404(pk: int) -> RoadReport:
 
 
 @access.require(Perm.TRIAGE_ROAD_REPORTS)
-@no_store
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     report = _report_or_404(pk)
     report.detail_url = request.path
@@ -469,9 +450,7 @@ def areas_geojson(request: HttpRequest) -> HttpResponse:
     """The areas' boundaries and names (the maps' base layer without a tile server)."""
     from portal.line import selectors as line_selectors
 
-    response = JsonResponse(line_selectors.area_boundaries_geojson(), json_dumps_params={"ensure_ascii": False})
-    response["Cache-Control"] = "private, max-age=300"
-    return response
+    return JsonResponse(line_selectors.area_boundaries_geojson(), json_dumps_params={"ensure_ascii": False})
 
 
 # -- statistics ----------------------------------------------------------------------

@@ -26,15 +26,7 @@ class StaffAccountAdapter(DefaultAccountAdapter):
         try:
             super().pre_authenticate(request, **credentials)
         except ValidationError:
-            from . import audit
-            from .services import audit_record
+            from .signals import audit_failed_login
 
-            email = str(credentials.get("email") or credentials.get("username") or "")[:200]
-            audit_record(
-                action=audit.LOGIN_FAILED,
-                request=request,
-                target_type="accounts.user",
-                target_repr=email,
-                detail={"reason": "rate_limited"},
-            )
+            audit_failed_login(request=request, credentials=credentials, reason="rate_limited")
             raise

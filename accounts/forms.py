@@ -23,6 +23,14 @@ class StaffInviteForm(forms.Form):
 
 
 class StaffEditForm(forms.Form):
+    email = forms.EmailField(
+        label=_("メールアドレス（サインイン用）"),
+        max_length=254,
+        required=False,  # left empty: unchanged
+        help_text=_(
+            "サインインとパスワード再設定のメールに使います。変更は監査ログに記録されます。自分のアドレスは別の管理者が変更します。"
+        ),
+    )
     full_name = forms.CharField(label=_("氏名"), max_length=100)
     department = forms.CharField(label=_("所属"), max_length=100, required=False)
     roles = forms.MultipleChoiceField(
@@ -32,3 +40,9 @@ class StaffEditForm(forms.Form):
         required=False,
         help_text=_("複数選択できます。ロールがない職員はダッシュボードしか開けません。"),
     )
+
+    def __init__(self, *args, is_self: bool = False, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        if is_self:
+            # Nobody changes their own sign-in address (another admin does, audited).
+            self.fields["email"].disabled = True

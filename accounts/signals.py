@@ -26,20 +26,30 @@ def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
         audit_record(action=audit.LOGOUT, actor=user, request=request, target=user)
 
 
-@receiver(user_login_failed)
-def _login_failed(sender: Any, credentials: dict, request: Any = None, **kwargs: Any) -> None:
-    # The attempted email is staff data, not residents' data; it helps spot attacks.
-    email = str(credentials.get("email") or credentials.get("username") or "")[:200]
-    known = get_user_model().objects.filter(email__iexact=email).first() if email else None
+def failed_login_account(credentials: dict) -> Any:
+    """The account a failed sign-in named, or None. Only this is audited: never the typed
+    text itself, which may be a password typed into the wrong box."""
+    typed = str(credentials.get("email") or credentials.get("username") or "").strip()
+    if not typed or "@" not in typed:
+        return None
+    return get_user_model().objects.filter(email__iexact=typed).first()
+
+
+def audit_failed_login(*, request: Any, credentials: dict, reason: str) -> None:
+    account = failed_login_account(credentials)
     audit_record(
         action=audit.LOGIN_FAILED,
         actor=None,
         request=request,
+        target=account,
         target_type="accounts.user",
-        target_id=str(known.pk) if known else "",
-        target_repr=email,
-        detail={"reason": kwargs.get("reason", "credentials")},
+        detail={"reason": reason, "account_exists": account is not None},
     )
+
+
+@receiver(user_login_failed)
+def _login_failed(sender: Any, credentials: dict, request: Any = None, **kwargs: Any) -> None:
+    audit_failed_login(request=request, credentials=credentials, reason=kwargs.get("reason", "credentials"))
 
 
 def _mfa_receiver(event: str) -> Any:

@@ -79,11 +79,16 @@ def staff_invite(request: HttpRequest) -> HttpResponse:
 def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
     staff = _staff_or_404(pk)
     current = [g.name for g in staff.groups.all() if g.name in roles.ROLE_ORDER]
+    is_self = staff.pk == request.user.pk
     form = StaffEditForm(
-        request.POST or None, initial={"full_name": staff.full_name, "department": staff.department, "roles": current}
+        request.POST or None,
+        initial={"email": staff.email, "full_name": staff.full_name, "department": staff.department, "roles": current},
+        is_self=is_self,
     )
     if request.method == "POST" and form.is_valid():
         try:
+            if not is_self and form.cleaned_data.get("email"):
+                services.staff_set_email(staff=staff, email=form.cleaned_data["email"], actor=request.user, request=request)
             services.staff_update(
                 staff=staff,
                 full_name=form.cleaned_data["full_name"],
@@ -102,7 +107,7 @@ def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "staff": staff,
         "has_mfa": selectors.user_has_totp(user=staff),
         "pending": selectors.invitation_pending(user=staff),
-        "is_self": staff.pk == request.user.pk,
+        "is_self": is_self,
     }
     return render(request, "accounts/staff_edit.html", context)
 

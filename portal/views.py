@@ -1,6 +1,6 @@
 """Shell views: dashboard and health."""
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
@@ -31,3 +31,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
             status["broker"] = "error: publish failed"
             status["ok"] = False
     return JsonResponse(status, status=200 if status["ok"] else 503)
+
+
+@access.require(access.PUBLIC)
+def account_email_closed(request: HttpRequest) -> HttpResponse:
+    """allauth's e-mail management (add, remove, make primary) is closed: 404 for everyone."""
+    raise Http404

@@ -387,3 +387,10 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 TRUSTED_CLIENT_IP_HEADER = env.str("TRUSTED_CLIENT_IP_HEADER", default="") or None
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 ALLAUTH_TRUSTED_CLIENT_IP_HEADER = TRUSTED_CLIENT_IP_HEADER
+
+# --- ops: /healthz ----------------------------------------------------------------------------
+# Beat sends portal.health_beat each minute (its heartbeat); the worker running it records
+# its last-seen time. /healthz only reads them, and answers from the cache this long.
+HEALTH_BEAT_SECONDS = env.float("HEALTH_BEAT_SECONDS", default=60.0)
+CELERY_BEAT_SCHEDULE["portal-health-beat"] = {"task": "portal.health_beat", "schedule": HEALTH_BEAT_SECONDS}
+HEALTHZ_CACHE_SECONDS = env.int("HEALTHZ_CACHE_SECONDS", default=5)

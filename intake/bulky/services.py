@@ -366,7 +366,7 @@ def _push(booking: Booking, text: str, purpose: str, dedupe_key: str) -> None:
 
 
 def _locked(booking: Booking) -> Booking:
-    return Booking.objects.select_for_update().select_related("resident", "area").get(pk=booking.pk)
+    return Booking.objects.select_for_update(of=("self",)).select_related("resident", "area").get(pk=booking.pk)
 
 
 def booking_cancel(*, booking: Booking, by_resident: bool = True, actor: Any = None) -> Booking:

@@ -19,8 +19,6 @@ import time
 import uuid
 from pathlib import Path
 
-from portal.line.simulate import user_id_for
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/portal_bench_bulky"
@@ -64,6 +62,7 @@ def main() -> None:
     from intake.bulky import selectors, services
     from intake.bulky.models import Booking, BookingLine, BulkySettings, CollectionArea, CollectionDay, Item
     from portal.line.models import Area, Resident
+    from portal.line.simulate import user_id_for
 
     services._push = lambda *a, **k: None  # measure the booking path, not LINE
     BulkySettings.objects.update_or_create(pk=1, defaults={"earliest_days_ahead": 1, "latest_days_ahead": 60})
@@ -72,7 +71,10 @@ def main() -> None:
         area=area, defaults={"weekdays": "0123456", "capacity_points": args.capacity}
     )
     chair, _ = Item.objects.get_or_create(name="ベンチ椅子", defaults={"fee_yen": 500, "size_points": 1})
-    date = selectors.today() + dt.timedelta(days=5)
+    # The first collection date in the window (holidays and 年末年始 are closed).
+    date = next(
+        d for d, _free in selectors.available_dates(area=collection_area) if d >= selectors.today() + dt.timedelta(days=5)
+    )
     BookingLine.objects.filter(booking__area=collection_area).delete()
     Booking.objects.filter(area=collection_area).delete()
     CollectionDay.objects.filter(area=collection_area).delete()

@@ -259,7 +259,6 @@ def booking_validate(
         problem = selectors.date_problem(area=area, date=collection_date, settings=config)
         if problem:
             errors["collection_date"] = [problem]
-    next_dates: list[dt.date] = []
     if not errors and area is not None and collection_date is not None:
         # Read only (the booking takes the points with its conditional UPDATE): a day that
         # filled up since the form was shown is named at the 確認 step already.
@@ -267,11 +266,10 @@ def booking_validate(
         day = CollectionDay.objects.filter(area=area, date=collection_date).first()
         remaining = (day.capacity_points - day.used_points) if day else area.capacity_points
         if remaining < points:
-            full = _full_error(area, points, collection_date)
-            errors["collection_date"], next_dates = [full.message], full.next_dates
+            raise _full_error(area, points, collection_date)
     if errors:
         first = next(iter(errors.values()))[0]
-        raise BookingError(first, errors=errors, next_dates=next_dates)
+        raise BookingError(first, errors=errors)
     assert area is not None and collection_date is not None
     return BookingDraft(area=area, collection_date=collection_date, lines=lines, address=address, phone=phone)
 

@@ -8,13 +8,24 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
+
+from portal import images
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
-MAX_PIXELS = 40_000_000  # far above any photo a phone takes; refuses decompression bombs
+# Pixel limits and the bounded decode (JPEG/MPO reduced while decoding, other formats refused
+# above 12.6 MP before decoding) live in portal/images.py.
 ORIGINAL_MAX = 1024  # LINE: originalContentUrl ≤ 10 MB; we keep it small and fast
 PREVIEW_MAX = 240
-ALLOWED_FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}
+ALLOWED_FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}  # JPEG includes MPO (phone cameras): its first frame
+
+
+_REFUSED = {
+    "unsupported": lambda: _("JPEG・PNG・GIF・WebPの画像を選んでください。"),
+    "too_many_pixels": lambda: _("画像の画素数が大きすぎます。"),
+    "bomb": lambda: _("画像の画素数が大きすぎます。"),
+    "broken": lambda: _("画像として読み込めませんでした。"),
+}
 
 
 @dataclass
@@ -42,23 +53,15 @@ def convert(data: bytes) -> Converted:
     if len(data) > MAX_UPLOAD_BYTES:
         raise ValidationError(_("画像は10MB以下にしてください。"))
     try:
-        with Image.open(io.BytesIO(data)) as probe:
-            if probe.format not in ALLOWED_FORMATS:
-                raise ValidationError(_("JPEG・PNG・GIF・WebPの画像を選んでください。"))
-            width, height = probe.size
-            if width * height > MAX_PIXELS or width < 1 or height < 1:
-                raise ValidationError(_("画像の画素数が大きすぎます。"))
-            probe.verify()
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            image = ImageOps.exif_transpose(image)  # keep the orientation, then drop EXIF
-            image = image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB")
-            original, w, h = _jpeg(image, ORIGINAL_MAX)
-            preview, _w, _h = _jpeg(image, PREVIEW_MAX)
-    except ValidationError:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ValidationError(_("画像の画素数が大きすぎます。")) from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        image = images.open_checked(data, formats=ALLOWED_FORMATS)
+        image.verify()
+        image = images.decode(data, formats=ALLOWED_FORMATS, longest=ORIGINAL_MAX)
+        image = ImageOps.exif_transpose(image)  # keep the orientation, then drop EXIF
+        image = image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB")
+        original, w, h = _jpeg(image, ORIGINAL_MAX)
+        preview, _w, _h = _jpeg(image, PREVIEW_MAX)
+    except images.ImageRefused as exc:
+        raise ValidationError(_REFUSED.get(exc.reason, _REFUSED["broken"])()) from None
+    except Exception:  # noqa: BLE001 - Pillow raises many kinds for broken data (verify, convert)
         raise ValidationError(_("画像として読み込めませんでした。")) from None
     return Converted(original=original, preview=preview, width=w, height=h)

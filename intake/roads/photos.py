@@ -12,19 +12,14 @@ from pathlib import Path
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
-from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageDraw, ImageOps
 
-try:  # HEIC/HEIF (iPhone photos) through libheif; without it those are refused as unsupported.
-    from pillow_heif import register_heif_opener
-
-    register_heif_opener()
-    HEIF_SUPPORTED = True
-except ImportError:  # pragma: no cover
-    HEIF_SUPPORTED = False
+from portal import images
+from portal.images import HEIF_SUPPORTED
 
 MAX_BYTES = 10 * 1024 * 1024
-MAX_PIXELS = 40_000_000
-ALLOWED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+MAX_PIXELS = images.DRAFT_MAX_PIXELS  # JPEG (decoded reduced); other formats: images.FULL_DECODE_MAX_PIXELS
+ALLOWED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}  # JPEG includes MPO (first frame)
 if HEIF_SUPPORTED:
     ALLOWED_FORMATS["HEIF"] = "image/heic"
 DISPLAY_MAX_SIDE = 2048
@@ -33,7 +28,9 @@ THUMB_SIDE = 320
 # Why a photo was refused -> what the resident is told.
 REJECT_MESSAGES = {
     "too_large": _("写真のファイルが大きすぎます（10MBまで）。小さくして送り直してください。"),
-    "too_many_pixels": _("写真の画素数が多すぎます（4000万画素まで）。縮小して送り直してください。"),
+    "too_many_pixels": _(
+        "写真の画素数が多すぎます（JPEGは4000万画素まで、PNG・WebP・HEICは1260万画素まで）。縮小して送り直してください。"
+    ),
     "bomb": _("写真を読み込めませんでした（画像サイズが不正です）。別の写真を送ってください。"),
     "unsupported": _("この形式の画像は受け付けられません。JPEG・PNG・WebP・HEICの写真を送ってください。"),
     "broken": _("写真が壊れているか、画像ではないファイルです。撮り直して送ってください。"),
@@ -56,40 +53,38 @@ class CheckedImage:
 
 
 def _open(body: bytes) -> Image.Image:
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            return Image.open(io.BytesIO(body))
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise PhotoRejected("bomb") from exc
-        except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-            raise PhotoRejected("broken") from exc
+    """Header only; format and declared pixels checked (``portal.images``)."""
+    try:
+        return images.open_checked(body, formats=set(ALLOWED_FORMATS))
+    except images.ImageRefused as exc:
+        raise PhotoRejected(exc.reason) from exc
+
+
+def _decode(body: bytes, longest: int) -> Image.Image:
+    """The first frame, decoded within the memory bound (JPEG/MPO reduced to ``longest``)."""
+    try:
+        return images.decode(body, formats=set(ALLOWED_FORMATS), longest=longest)
+    except images.ImageRefused as exc:
+        raise PhotoRejected(exc.reason) from exc
 
 
 def check_image(body: bytes) -> CheckedImage:
-    """Raise PhotoRejected unless ``body`` is a whole JPEG/PNG/WebP within the limits.
-    The declared content type is not trusted: the bytes decide."""
+    """Raise PhotoRejected unless ``body`` is a whole JPEG (or MPO: its first frame)/PNG/
+    WebP/HEIC within the limits. The declared content type is not trusted: the bytes decide.
+    Pixel limits are checked on the header, before any decoding; JPEGs decode reduced."""
     if len(body) > MAX_BYTES:
         raise PhotoRejected("too_large")
     image = _open(body)
-    if image.format not in ALLOWED_FORMATS:
-        raise PhotoRejected("unsupported")
     width, height = image.size
-    if width * height > MAX_PIXELS:
-        raise PhotoRejected("too_many_pixels")
+    name = images.format_of(image)
     try:
-        image.verify()
-        full = _open(body)
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            full.load()  # truncated files fail here (LOAD_TRUNCATED_IMAGES stays False)
-    except PhotoRejected:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise PhotoRejected("bomb") from exc
+            image.verify()
     except Exception as exc:  # noqa: BLE001 - Pillow raises many kinds for broken data
         raise PhotoRejected("broken") from exc
-    return CheckedImage(format=image.format, content_type=ALLOWED_FORMATS[image.format], width=width, height=height)
+    _decode(body, THUMB_SIDE)  # truncated or corrupt data fails here (a JPEG decodes at 1/8 for this)
+    return CheckedImage(format=name, content_type=ALLOWED_FORMATS[name], width=width, height=height)
 
 
 def _ratio(value) -> float:
@@ -101,7 +96,7 @@ def _ratio(value) -> float:
 def gps_position(body: bytes) -> tuple[float, float] | None:
     """The GPS position in the original's EXIF, if any (decimal degrees)."""
     try:
-        exif = _open(body).getexif()
+        exif = _open(body).getexif()  # header only: no pixels decoded
         gps = exif.get_ifd(0x8825)
     except Exception:  # noqa: BLE001
         return None
@@ -125,9 +120,10 @@ def gps_position(body: bytes) -> tuple[float, float] | None:
 def derived_copies(body: bytes, redactions: list | None = None) -> tuple[bytes, bytes]:
     """(display JPEG, thumbnail JPEG): orientation applied, black rectangles drawn over
     ``redactions`` ([x, y, w, h] as fractions of the upright image), no metadata at all."""
-    image = _open(body)
-    image = ImageOps.exif_transpose(image)
-    image = image.convert("RGB")
+    image = _decode(body, DISPLAY_MAX_SIDE)
+    ImageOps.exif_transpose(image, in_place=True)  # no second full-size copy
+    if image.mode != "RGB":
+        image = image.convert("RGB")
     if redactions:
         draw = ImageDraw.Draw(image)
         w, h = image.size

@@ -20,9 +20,20 @@ SCREENSHOTS = os.environ.get("PORTAL_SCREENSHOTS", "")  # a folder: save each ch
 def _shoot(browser, name: str) -> None:
     """The whole page (beyond the viewport) as a PNG in $PORTAL_SCREENSHOTS."""
     shot = browser.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True})
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60]
     with open(os.path.join(SCREENSHOTS, f"a11y-{slug}.png"), "wb") as out:
         out.write(base64.b64decode(shot["data"]))
+
+
+def _findings(browser, axe_source) -> list[str]:
+    """axe-core's serious/critical findings and duplicate ids, plus content wider than the window."""
+    found = axe_findings(browser, axe_source)
+    scroll_width, inner = browser.execute_script(_REFLOW_JS)
+    if scroll_width > inner:
+        found.append(f"reflow [serious] the page is {scroll_width}px wide in a {inner}px window (WCAG 1.4.10)")
+    if SCREENSHOTS:
+        _shoot(browser, f"{browser.current_url.split('/', 3)[-1]}-{inner}")
+    return found
 
 
 def _check(browser, axe_source, pages: list[tuple[str, str]]) -> None:
@@ -37,13 +48,8 @@ def _check(browser, axe_source, pages: list[tuple[str, str]]) -> None:
             heading = browser.find_elements("tag name", "h1")
             assert heading and heading[0].text.strip(), f"{where}: no page heading"
             assert "権限がありません" not in heading[0].text, f"{where}: {heading[0].text}"
-            found = axe_findings(browser, axe_source)
-            scroll_width, inner = browser.execute_script(_REFLOW_JS)
-            if scroll_width > inner:
-                found.append(f"reflow [serious] the page is {scroll_width}px wide in a {inner}px window (WCAG 1.4.10)")
+            found = _findings(browser, axe_source)
             problems += [f"{where}: {line}" for line in found]
-            if SCREENSHOTS:
-                _shoot(browser, f"{path}-{name}")
     assert not problems, "accessibility problems:\n  " + "\n  ".join(problems)
 
 
@@ -150,17 +156,60 @@ def test_bulky_staff_pages(browser, axe_source, bulky_setup, make_staff, line_em
 
 
 def test_bulky_resident_booking_pages(browser, axe_source, bulky_setup, line_resident, line_emulator, settings):
+    """The resident's pages, each step checked: the link's page, the form, the form with
+    every problem listed, 確認, 完了, the resident's bookings."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    from tests.fixtures.browser import browser_click
+
     settings.PORTAL_BASE_URL = browser.live_server_url
     user_id = "U" + "c" * 32
     line_resident.follow(user_id)
     line_resident.text(user_id, "粗大ごみ")
     link = re.search(r"https?://\S+/bulky/r/link/\S+/", line_emulator.received_texts(user_id)[-1]).group(0)
-    browser.get(link)  # the single-use link opens the resident's session
-    for button in browser.find_elements("css selector", "form button[type=submit]"):
-        if "/bulky/r/link/" in browser.current_url:  # a confirmation page: continue to the form
-            button.click()
-            break
-    _check(browser, axe_source, [("粗大ごみ収集の申込", "/bulky/r/"), ("申込の一覧", "/bulky/r/bookings/")])
+    problems: list[str] = []
+
+    def check(step: str) -> None:
+        problems.extend(f"{step} @ {name}: {line}" for line in _findings(browser, axe_source))
+
+    for name, (width, height) in VIEWPORTS.items():
+        set_viewport(browser, width, height)
+        if name == "laptop":
+            browser.get(link)
+            check("申込リンク")
+            browser_click(browser, browser.find_element(By.ID, "open-booking"))
+        else:
+            browser.get(browser.live_server_url + "/bulky/r/")
+        assert browser.find_elements(By.ID, "booking-form"), browser.page_source[:500]
+        check("申込フォーム")
+        browser_click(browser, browser.find_element(By.ID, "submit-booking"))  # nothing filled in
+        assert len(browser.find_elements(By.CSS_SELECTOR, "#error-summary li")) >= 3  # every problem at once
+        check("申込フォーム（入力エラー）")
+        qty = browser.find_element(By.ID, f"qty_{bulky_setup.chair.pk}")
+        qty.clear()
+        qty.send_keys("1")
+        Select(browser.find_element(By.ID, "area")).select_by_visible_text("中央区")
+        option = browser.find_element(
+            By.CSS_SELECTOR, f"#collection_date option[data-area='{bulky_setup.chuo.pk}']:not([disabled])[value]"
+        )
+        option.click()
+        for field, value in (("address", "福岡市中央区天神1-8-1"), ("phone", "092-711-4111")):
+            box = browser.find_element(By.ID, field)
+            if box.is_displayed():
+                box.clear()
+                box.send_keys(value)
+        for choice in browser.find_elements(By.CSS_SELECTOR, "input[value=previous][name$=_choice]"):
+            choice.click()  # the second time: use the (masked) previous address and phone
+        browser_click(browser, browser.find_element(By.ID, "submit-booking"))
+        assert browser.find_elements(By.ID, "confirm-form"), browser.find_element(By.TAG_NAME, "main").text[:500]
+        check("申込内容の確認")
+        browser_click(browser, browser.find_element(By.ID, "submit-booking"))
+        assert browser.find_element(By.ID, "booking-number").text
+        check("申込の完了")
+        browser.get(browser.live_server_url + "/bulky/r/bookings/")
+        check("申込の一覧")
+    assert not problems, "accessibility problems:\n  " + "\n  ".join(problems)
 
 
 def test_admin_pages(browser, axe_source, make_staff):

@@ -39,6 +39,15 @@ def _press(browser, element) -> None:
     browser_click(browser, element)
 
 
+# Approval starting a 承認後すぐに配信 send is being built (issue 12, broadcasts). Strict: once it
+# is on main this test passes, the mark turns that into a failure, and the mark must go.
+NEEDS_APPROVAL_STARTS_SEND = pytest.mark.xfail(
+    strict=True,
+    reason="needs issue 12's 「承認後すぐに配信」 (approval starts the send), not on main yet: remove this mark when it lands",
+)
+
+
+@NEEDS_APPROVAL_STARTS_SEND
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
 def test_broadcast_compose_approve_delivered(
     browser, axe, viewport, line_emulator, segment_world, make_residents, make_staff, settings
@@ -83,9 +92,10 @@ def test_broadcast_compose_approve_delivered(
     axe("承認の確認")
     _press(browser, browser.find_element(By.ID, "approve"))
     axe("承認後")
-    broadcast_url = f"{browser.live_server_url}/broadcasts/{_broadcast_pk(title)}/"
+    assert _broadcast(title).status != "approved", "approval left the broadcast at 承認済: it did not start the send"
+    broadcast_url = f"{browser.live_server_url}/broadcasts/{_broadcast(title).pk}/"
     browser.get(broadcast_url)
-    _wait(browser, lambda d: "配信完了" in d.find_element(By.ID, "p-status").text, timeout=30)
+    _wait(browser, lambda d: "配信完了" in d.find_element(By.ID, "progress").text, timeout=30)
     axe("配信状況（配信完了）")
     browser_sign_out(browser)
 
@@ -98,14 +108,14 @@ def test_broadcast_compose_approve_delivered(
     # The author sees it delivered without having pressed anything after asking for approval.
     browser_sign_in(browser, author.email, "pass-word-123")
     browser.get(broadcast_url)
-    assert "配信完了" in browser.find_element(By.ID, "p-status").text
+    assert "配信完了" in browser.find_element(By.ID, "progress").text
     axe("配信状況（起案者）")
 
 
-def _broadcast_pk(title: str) -> int:
+def _broadcast(title: str):
     from broadcasts.models import Broadcast
 
-    return Broadcast.objects.get(title=title).pk
+    return Broadcast.objects.get(title=title)
 
 
 class ChatResident:

@@ -5,6 +5,7 @@ import datetime as dt
 
 from django.shortcuts import get_object_or_404
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -79,7 +80,7 @@ class ItemViewSet(NoStoreMixin, viewsets.ModelViewSet):
         item.refresh_from_db()
         return Response(
             {
-                "detail": "この品目は申込で使われているため削除せず、無効にしました（住民の申込画面には表示されません）。",
+                "detail": _("この品目は申込で使われているため削除せず、無効にしました（住民の申込画面には表示されません）。"),
                 "deactivated": True,
                 "item": ItemSerializer(item).data,
             },

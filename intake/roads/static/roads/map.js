@@ -50,7 +50,7 @@
       bounds.push([m.lat, m.lng]);
     });
     if (bounds.length > 1) { map.fitBounds(bounds, { padding: [20, 20] }); }
-    else if (bounds.length === 1) { map.setView(bounds[0], cfg.tile_url ? 17 : 14); }
+    else if (bounds.length === 1) { map.setView(bounds[0], cfg.tile_url ? 17 : 13); }
     else { map.setView(cfg.center, 12); }
     drawAreas(map, cfg.areas_url, bounds.length === 0);
   }

@@ -14,6 +14,8 @@ class PortalConfig(AppConfig):
 
         # Before anything else: web, manage.py, worker and beat all stop here (fail closed).
         refuse_insecure_settings()
+        # Records the sign-in time (user_logged_in) for the session time-outs.
+        import portal.session_timeout  # noqa: F401
         from accounts.roles import Perm
 
         from . import navigation

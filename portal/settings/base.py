@@ -394,3 +394,14 @@ ALLAUTH_TRUSTED_CLIENT_IP_HEADER = TRUSTED_CLIENT_IP_HEADER
 HEALTH_BEAT_SECONDS = env.float("HEALTH_BEAT_SECONDS", default=60.0)
 CELERY_BEAT_SCHEDULE["portal-health-beat"] = {"task": "portal.health_beat", "schedule": HEALTH_BEAT_SECONDS}
 HEALTHZ_CACHE_SECONDS = env.int("HEALTHZ_CACHE_SECONDS", default=5)
+
+# --- ops: staff sessions (portal/session_timeout.py) ------------------------------------------
+# Signed out after this long without a request, and this long after signing in however
+# active (a shift, not Django's two weeks). The cookie does not outlive the absolute age.
+SESSION_IDLE_TIMEOUT_SECONDS = env.int("SESSION_IDLE_TIMEOUT_SECONDS", default=30 * 60)
+STAFF_SESSION_MAX_AGE_SECONDS = env.int("STAFF_SESSION_MAX_AGE_SECONDS", default=10 * 60 * 60)
+SESSION_COOKIE_AGE = STAFF_SESSION_MAX_AGE_SECONDS
+_after_messages = MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1
+MIDDLEWARE.insert(_after_messages, "portal.session_timeout.SessionTimeoutMiddleware")
+# Password reset does not mail addresses that belong to no account (nor says whether one does).
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False

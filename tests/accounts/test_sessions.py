@@ -1,0 +1,115 @@
+"""Staff sessions: signed out after 30 idle minutes and 10 hours after sign-in however
+active; password reset mails nobody for an unknown address."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.core import mail
+from django.test import Client
+from django.utils import timezone
+
+from accounts import roles
+
+LOGIN = "/accounts/login/"
+
+
+def sign_in(client: Client, staff) -> None:
+    response = client.post(LOGIN, {"login": staff.email, "password": "pass-word-123"})
+    assert response.status_code == 302
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(db):
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+def test_the_defaults(settings):
+    assert settings.SESSION_IDLE_TIMEOUT_SECONDS == 30 * 60
+    assert settings.STAFF_SESSION_MAX_AGE_SECONDS == 10 * 60 * 60
+    assert settings.SESSION_COOKIE_AGE <= settings.STAFF_SESSION_MAX_AGE_SECONDS
+    assert settings.ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS is False
+
+
+@pytest.mark.django_db
+def test_thirty_idle_minutes_sign_a_staff_member_out(make_staff):
+    staff = make_staff(roles.ROAD)
+    client = Client()
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        sign_in(client, staff)
+        assert client.get("/roads/").status_code == 200
+    with time_machine.travel(start + dt.timedelta(minutes=29), tick=False):
+        assert client.get("/roads/").status_code == 200  # active again: the idle clock restarts
+    with time_machine.travel(start + dt.timedelta(minutes=29 + 31), tick=False):
+        response = client.get("/roads/")
+        assert response.status_code == 302 and response["Location"].startswith(LOGIN)
+        page = client.get(response["Location"]).content.decode()
+        assert "一定時間操作がなかったため、サインアウトしました" in page
+        assert client.get("/roads/").status_code == 302  # the session is gone, not just this answer
+
+
+@pytest.mark.django_db
+def test_the_idle_limit_is_a_setting(settings, make_staff):
+    settings.SESSION_IDLE_TIMEOUT_SECONDS = 5 * 60
+    staff = make_staff(roles.ROAD)
+    client = Client()
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        sign_in(client, staff)
+    with time_machine.travel(start + dt.timedelta(minutes=6), tick=False):
+        assert client.get("/roads/").status_code == 302
+
+
+@pytest.mark.django_db
+def test_an_active_session_still_ends_ten_hours_after_sign_in(make_staff):
+    staff = make_staff(roles.WASTE)
+    client = Client()
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        sign_in(client, staff)
+    # A request every 20 minutes for almost ten hours: never idle.
+    for step in range(1, 30):
+        with time_machine.travel(start + dt.timedelta(minutes=20 * step), tick=False):
+            assert client.get("/bulky/").status_code == 200, f"signed out after {20 * step} minutes"
+    with time_machine.travel(start + dt.timedelta(hours=10, minutes=1), tick=False):
+        response = client.get("/bulky/")
+        assert response.status_code == 302 and response["Location"].startswith(LOGIN)
+        assert "サインインから時間が経ったため" in client.get(response["Location"]).content.decode()
+
+
+@pytest.mark.django_db
+def test_signing_in_again_starts_a_new_session(make_staff):
+    staff = make_staff(roles.ROAD)
+    client = Client()
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        sign_in(client, staff)
+    with time_machine.travel(start + dt.timedelta(hours=2), tick=False):
+        assert client.get("/roads/").status_code == 302
+        sign_in(client, staff)
+        assert client.get("/roads/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_api_refuses_an_idle_session_too(make_staff):
+    staff = make_staff(roles.WASTE)
+    client = Client()
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        sign_in(client, staff)
+        assert client.get("/bulky/api/bookings/").status_code == 200
+    with time_machine.travel(start + dt.timedelta(minutes=45), tick=False):
+        assert client.get("/bulky/api/bookings/").status_code in (401, 403)
+
+
+@pytest.mark.django_db
+def test_password_reset_mails_nobody_for_an_unknown_address(client, make_staff):
+    response = client.post("/accounts/password/reset/", {"email": "nobody@city.example.jp"})
+    assert response.status_code == 302  # the same "sent" page: the answer says nothing
+    assert mail.outbox == []
+    staff = make_staff(roles.ROAD)
+    client.post("/accounts/password/reset/", {"email": staff.email})
+    assert [m.to for m in mail.outbox] == [[staff.email]]

@@ -376,6 +376,7 @@ def release_publish(*, force: bool = False, refresh: bool = True) -> ReachReleas
         ReachRelease.objects.exclude(pk__in=list(keep)).delete()
         ReachNoiseEpoch.objects.exclude(pk=anchor.pk).exclude(releases__isnull=False).exclude(pk=epoch.pk).delete()
     _loaded.clear()
+    _latest[1] = None
     return release
 
 
@@ -396,26 +397,44 @@ class _Loaded:
         self.patterns = patterns
 
 
-_loaded: dict[int, _Loaded] = {}
+_loaded: dict[tuple, _Loaded] = {}
 _loaded_lock = threading.Lock()
+# Which release is current, as last looked up by this process (monotonic time, row): a
+# release changes once a day, so one lookup per BROADCAST_PRIVACY_LOOKUP_CACHE_SECONDS is
+# enough (0 in tests, whose rolled-back releases must not be remembered).
+_latest: list = [0.0, None]
+
+
+def _latest_row() -> tuple | None:
+    import time
+
+    from .models import ReachRelease
+
+    now = time.monotonic()
+    ttl = float(getattr(settings, "BROADCAST_PRIVACY_LOOKUP_CACHE_SECONDS", 5.0))
+    if _latest[1] is not None and now - _latest[0] < ttl:
+        return _latest[1]
+    row = ReachRelease.objects.order_by("-created_at", "-id").values_list("pk", "created_at").first()
+    _latest[0], _latest[1] = now, row
+    return row
 
 
 def _current() -> _Loaded:
     from .models import ReachRelease
 
-    row = ReachRelease.objects.order_by("-created_at", "-id").values_list("pk", "created_at").first()
+    row = _latest_row()
     if row is None or row[1] <= timezone.now() - 2 * _release_interval():
         # None yet, or the beat job is not running: publish now (still at most one per interval).
         release_publish()
-        row = ReachRelease.objects.order_by("-created_at", "-id").values_list("pk", "created_at").first()
-    pk = row[0]
+        row = _latest_row()
+    key = (row[0], row[1])  # the pk alone may come back (rolled-back test databases)
     with _loaded_lock:
-        loaded = _loaded.get(pk)
+        loaded = _loaded.get(key)
     if loaded is None:
-        loaded = _Loaded(ReachRelease.objects.get(pk=pk))
+        loaded = _Loaded(ReachRelease.objects.get(pk=row[0]))
         with _loaded_lock:
             _loaded.clear()
-            _loaded[pk] = loaded
+            _loaded[key] = loaded
     return loaded
 
 

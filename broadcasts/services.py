@@ -77,7 +77,7 @@ def _refusals_today(actor: Any) -> int:
     return AuditEntry.objects.filter(actor=actor, action=actions.MINIMUM_REFUSED, at__gte=start).count()
 
 
-def ensure_minimum(*, broadcast: Broadcast, actor: Any = None) -> int:
+def ensure_minimum(*, broadcast: Broadcast, actor: Any = None) -> None:
     """Raise ``BelowMinimum`` unless the broadcast may go out, counted on live data now:
     the one place an exact count of residents is used (besides the frozen snapshot).
     Only exactly 友だち全員 (no exclusion; emergency broadcasts are that) is exempt from
@@ -88,7 +88,7 @@ def ensure_minimum(*, broadcast: Broadcast, actor: Any = None) -> int:
     segment = selectors.Segment.of(broadcast)
     exempt = segment.everyone and not segment.exclude_broadcast_id
     if exempt:
-        return selectors.segment_reach(segment=segment)
+        return
     if actor is not None and getattr(actor, "pk", None):
         from django.contrib.auth import get_user_model
 
@@ -96,10 +96,8 @@ def ensure_minimum(*, broadcast: Broadcast, actor: Any = None) -> int:
         get_user_model().objects.select_for_update().filter(pk=actor.pk).first()  # one check at a time per member
         if _refusals_today(actor) >= limit:
             raise MinimumCheckLimit(limit)
-    count = selectors.segment_reach(segment=segment)
-    if count < MIN_RECIPIENTS:
+    if selectors.segment_reach(segment=segment) < MIN_RECIPIENTS:
         raise BelowMinimum()
-    return count
 
 
 def _refusal_audited(func):  # noqa: ANN001, ANN202 - decorator

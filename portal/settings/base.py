@@ -324,6 +324,8 @@ BROADCAST_PRIVACY_RELEASE_HOURS = env.float("BROADCAST_PRIVACY_RELEASE_HOURS", d
 BROADCAST_PRIVACY_EPOCH_DAYS = env.float("BROADCAST_PRIVACY_EPOCH_DAYS", default=365.0)
 # A sent broadcast's recipient total: one noisy draw per broadcast, at this ε.
 BROADCAST_PRIVACY_SENT_EPSILON = env.float("BROADCAST_PRIVACY_SENT_EPSILON", default=0.25)
+# How long a web process trusts its lookup of the current release (seconds).
+BROADCAST_PRIVACY_LOOKUP_CACHE_SECONDS = env.float("BROADCAST_PRIVACY_LOOKUP_CACHE_SECONDS", default=5.0)
 # Refusals of the exact 50 check ("under 50") per staff member per day; then no more checks.
 BROADCAST_MINIMUM_REFUSALS_PER_DAY = env.int("BROADCAST_MINIMUM_REFUSALS_PER_DAY", default=10)
 CELERY_BEAT_SCHEDULE["broadcasts-audit-estimate-usage"] = {"task": "broadcasts.audit_estimate_usage", "schedule": 3600.0}

@@ -233,3 +233,42 @@ def test_admin_pages(browser, axe_source, make_staff):
     )
     browser_force_login(browser, make_staff(roles.AUDITOR))
     _check(browser, axe_source, [("監査ログ（監査担当）", "/staff/audit/")])
+
+
+def test_shell_error_pages_english_and_keyboard(browser, axe_source, make_staff):
+    """The shared shell: 403 and 404 pages, the English version (chosen in the header, the
+    page's lang follows), and the skip link, which a keyboard user reaches first."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select
+
+    from tests.fixtures.browser import browser_click
+
+    browser_force_login(browser, make_staff(roles.ROAD))
+    problems: list[str] = []
+    for name, (width, height) in VIEWPORTS.items():
+        set_viewport(browser, width, height)
+        for path, heading in (("/staff/", "このページを開く権限がありません"), ("/no-such-page/", "ページが見つかりません")):
+            browser.get(browser.live_server_url + path)
+            assert browser.find_element(By.TAG_NAME, "h1").text == heading
+            problems += [f"{path} @ {name}: {line}" for line in _findings(browser, axe_source)]
+
+    # Keyboard: the first Tab reaches the skip link; Enter moves focus to the main content.
+    browser.get(browser.live_server_url + "/")
+    browser.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+    focused = browser.switch_to.active_element
+    assert focused.get_attribute("class") == "skip-link" and focused.is_displayed()
+    focused.send_keys(Keys.ENTER)
+    assert browser.switch_to.active_element.get_attribute("id") == "main"
+
+    # English, chosen with the header's language switch.
+    Select(browser.find_element(By.ID, "language-select")).select_by_value("en")
+    browser_click(browser, browser.find_element(By.CSS_SELECTOR, ".site-user form[action$='/i18n/setlang/'] button"))
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Dashboard"
+    for name, (width, height) in VIEWPORTS.items():
+        set_viewport(browser, width, height)
+        for path in ("/", "/roads/"):
+            browser.get(browser.live_server_url + path)
+            problems += [f"{path} (English) @ {name}: {line}" for line in _findings(browser, axe_source)]
+    assert not problems, "accessibility problems:\n  " + "\n  ".join(problems)

@@ -23,4 +23,25 @@ class AccountsConfig(AppConfig):
             navigation.NavItem(label=_("監査ログ"), url_name="accounts:audit_log", permission=Perm.VIEW_AUDIT_LOG, order=910),
         )
         navigation.register_dashboard(Perm.MANAGE_STAFF, staff_cards)
+        _register_retention()
         navigation.register_dashboard(Perm.VIEW_AUDIT_LOG, audit_cards)
+
+
+def _register_retention() -> None:
+    from portal import retention
+
+    from . import services
+
+    retention.register(
+        retention.Store(
+            key="accounts.audit_details",
+            label=_("監査ログの詳細"),
+            holds=_("操作の詳細（住民照会で入力した照会理由、対象の住民番号、変更前後の値など）"),
+            action=_(
+                "期間を過ぎた記録は、日時・実行者・操作・対象・接続元IPを残し、詳細だけを消去します"
+                "（記録そのものは削除しません）。"
+            ),
+            period_days=services.audit_detail_retention_days,
+            purge=services.audit_details_purge,
+        )
+    )

@@ -67,9 +67,17 @@ class RolePolicy(models.Model):
         verbose_name = _("ロール設定")
 
 
+AUDIT_DETAIL_PURGED = {"purged": True}
+
+
 class AuditEntryQuerySet(models.QuerySet):
     def update(self, **kwargs):  # noqa: ANN003, ANN201
         raise PermissionError("the audit log is append-only")
+
+    def purge_details(self) -> int:
+        """The one change the log allows (also on PostgreSQL, migration 0004): ``detail``
+        replaced by the purge marker, the entry itself kept. Used by the retention job only."""
+        return models.QuerySet.update(self, detail=AUDIT_DETAIL_PURGED)
 
     def delete(self):  # noqa: ANN201
         raise PermissionError("the audit log is append-only")

@@ -312,3 +312,27 @@ def roles_ensure() -> None:
         group, _created = Group.objects.get_or_create(name=code)
         group.permissions.set(Permission.objects.filter(content_type__app_label="accounts", codename__in=codenames))
         RolePolicy.objects.get_or_create(group=group, defaults={"mfa_required": code == roles.ADMIN})
+
+
+def audit_details_purge(cutoff: Any) -> dict[str, int]:
+    """Retention of audit details (which may name what a staff member looked for, e.g. a
+    lookup's stated reason): entries made before ``cutoff`` keep when, who, what action,
+    which target and from where; their ``detail`` is replaced by ``{"purged": true}``.
+    Set-based, in batches; entries already purged are skipped (idempotent)."""
+    from .models import AUDIT_DETAIL_PURGED
+
+    due = AuditEntry.objects.filter(at__lt=cutoff).exclude(detail=AUDIT_DETAIL_PURGED)
+    total = 0
+    while True:
+        ids = list(due.order_by().values_list("pk", flat=True)[:2000])
+        if not ids:
+            return {"details_purged": total}
+        total += AuditEntry.objects.filter(pk__in=ids).purge_details()
+
+
+def audit_detail_retention_days() -> int:
+    """``RETENTION_AUDIT_DETAIL_DAYS``, never under the year the PostgreSQL trigger keeps."""
+    return max(int(settings.RETENTION_AUDIT_DETAIL_DAYS), AUDIT_DETAIL_MIN_DAYS)
+
+
+AUDIT_DETAIL_MIN_DAYS = 365

@@ -22,8 +22,8 @@ class PortalConfig(AppConfig):
 
         navigation.register(
             navigation.NavItem(label=_("ダッシュボード"), url_name="dashboard", permission=None, order=0),
+            navigation.NavItem(label=_("保存期間"), url_name="retention", permission=Perm.VIEW_AUDIT_LOG, order=915),
         )
-        del Perm
         from accounts.audit import register_actions
 
         register_actions({"retention.purged": _("保存期間経過データの削除")})

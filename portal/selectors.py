@@ -1,12 +1,15 @@
 """Reads of the portal shell: health of the database, the broker, beat and the workers."""
 
 import contextlib
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from kombu import Connection
 
 from .models import WorkerHeartbeat
@@ -71,3 +74,61 @@ def health_status_cached() -> dict:
     with contextlib.suppress(Exception):
         cache.set(CACHE_KEY, status, seconds)
     return status
+
+
+# Labels of the counts a purge reports (portal/retention.py), in staff words.
+PURGE_COUNT_LABELS = {
+    "rows": _("削除・消去した件数"),
+    "deleted": _("削除した件数"),
+    "payloads_emptied": _("内容を消去したイベント"),
+    "residents": _("個人情報を消去した住民"),
+    "outbound_deleted": _("削除した送信記録"),
+    "conversations_deleted": _("削除した会話"),
+    "sent_hashed": _("送信先をハッシュ化した送信済みバッチ"),
+    "unsent_hashed": _("送信先をハッシュ化した未送信バッチ"),
+    "details_purged": _("詳細を消去した監査記録"),
+}
+RESIDENT_COUNTS = {"residents"}  # counts of residents: shown through privacy_count only
+
+
+@dataclass
+class RetentionRow:
+    key: str
+    label: Any
+    holds: Any
+    action: Any
+    period_days: int
+    last_run: Any  # datetime of the last purge, or None
+    last_counts: list[tuple[Any, str]]  # (label, shown value)
+
+
+def retention_table() -> list[RetentionRow]:
+    """Every registered store of personal data with its period and the counts of its last
+    purge (from the audit log). One query per store (a dozen)."""
+    from accounts.models import AuditEntry
+
+    from . import retention
+    from .line.selectors import privacy_count
+
+    rows = []
+    for store in retention.stores():
+        entry = AuditEntry.objects.filter(action="retention.purged", target_id=store.key).order_by("-at", "-id").first()
+        counts: list[tuple[Any, str]] = []
+        if entry is not None:
+            for name, value in entry.detail.items():
+                if name in ("cutoff", "period_days") or not isinstance(value, int):
+                    continue
+                shown = privacy_count(value) if name in RESIDENT_COUNTS else f"{value:,}"
+                counts.append((PURGE_COUNT_LABELS.get(name, name), shown))
+        rows.append(
+            RetentionRow(
+                key=store.key,
+                label=store.label,
+                holds=store.holds,
+                action=store.action,
+                period_days=store.period_days(),
+                last_run=entry.at if entry else None,
+                last_counts=counts,
+            )
+        )
+    return rows

@@ -17,6 +17,7 @@ SpectacularSwaggerSplitView.portal_permission = access.AUTHENTICATED
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
+    path("retention/", views.retention, name="retention"),
     # Staff never manage their own sign-in addresses (admins change them on the staff page,
     # audited): allauth's e-mail management answers 404, before allauth's own URL.
     path("accounts/email/", views.account_email_closed, name="account_email"),

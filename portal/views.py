@@ -6,7 +6,7 @@ from django.views.decorators.cache import never_cache
 
 from . import access
 from .navigation import dashboard_cards
-from .selectors import health_status_cached
+from .selectors import health_status_cached, retention_table
 
 
 @access.require(access.AUTHENTICATED)
@@ -28,3 +28,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
 def account_email_closed(request: HttpRequest) -> HttpResponse:
     """allauth's e-mail management (add, remove, make primary) is closed: 404 for everyone."""
     raise Http404
+
+
+@access.require(("accounts.manage_staff", "accounts.view_audit_log"))
+def retention(request: HttpRequest) -> HttpResponse:
+    """保存期間: every store of residents' personal data, its period, what the purge does,
+    and the counts of its last run (admins and auditors)."""
+    return render(request, "portal/retention.html", {"rows": retention_table()})

@@ -69,6 +69,7 @@ EXPECTED: dict[str, Row] = {
     # shell
     "dashboard": row(*STAFF),
     "healthz": public(),
+    "retention": row(ADMIN, AUDITOR),
     "api-schema": row(*STAFF),
     "api-docs": row(*STAFF),
     # accounts: staff management for admins; the audit log for admins and auditors

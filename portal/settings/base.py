@@ -341,6 +341,11 @@ RETENTION_WEBHOOK_UNPROCESSED_DAYS = env.int("RETENTION_WEBHOOK_UNPROCESSED_DAYS
 RETENTION_OUTBOUND_MESSAGE_DAYS = env.int("RETENTION_OUTBOUND_MESSAGE_DAYS", default=30)
 # Chat conversations expire 30 minutes after the last step; deleted by the next run past this.
 RETENTION_CONVERSATION_DAYS = env.int("RETENTION_CONVERSATION_DAYS", default=0)
+# Audit entries stay; their detail (a lookup's stated reason, resident numbers, old/new
+# values) is replaced by {"purged": true} after this (at least 365 days: the PostgreSQL
+# trigger refuses earlier). 3 years: the limitation period for prosecuting unlawful use of
+# personal information by staff (個人情報保護法 176条・180条, 公訴時効 3年).
+RETENTION_AUDIT_DETAIL_DAYS = env.int("RETENTION_AUDIT_DETAIL_DAYS", default=1095)
 # Broadcast batches keep keyed hashes of their recipients once sent (broadcasts/recipients.py);
 # batches never sent are hashed this long after their broadcast ended (then cannot be resent).
 RETENTION_BROADCAST_UNSENT_DAYS = env.int("RETENTION_BROADCAST_UNSENT_DAYS", default=30)

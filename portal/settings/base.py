@@ -311,6 +311,13 @@ CELERY_BEAT_SCHEDULE["roads-requeue-pending-photos"] = {"task": "roads.requeue_p
 CELERY_BEAT_SCHEDULE["broadcasts-requeue-stale"] = {"task": "broadcasts.requeue_stale", "schedule": 60.0}
 BROADCAST_STALE_BATCH_SECONDS = env.int("BROADCAST_STALE_BATCH_SECONDS", default=120)
 
+# intake.roads: residents' photos are fetched and decoded on their own queue, consumed only by
+# photo workers of fixed concurrency (README: "Scaling out"; rundemo starts one). A burst of
+# photos then waits there, stored and pending, instead of delaying webhooks, chat replies and
+# broadcasts, and the memory photos take is bounded: concurrency x one photo (≤ ~100 MB,
+# portal/images.py).
+ROADS_PHOTO_QUEUE = env.str("ROADS_PHOTO_QUEUE", default="photos")
+CELERY_TASK_ROUTES = {"roads.fetch_photo": {"queue": ROADS_PHOTO_QUEUE}}
 # intake.roads: first retry delay (seconds, doubled each retry) when LINE's content endpoint fails.
 ROADS_PHOTO_RETRY_BASE = env.float("ROADS_PHOTO_RETRY_BASE", default=5.0)
 # Resident counts shown anywhere come from a differentially private release of the reach

@@ -34,5 +34,7 @@ CELERY_BROKER_DIR = BASE_DIR / "var" / f"test-broker-{os.getpid()}"
 CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(CELERY_BROKER_URL, CELERY_BROKER_DIR)
 # A queue per run, so a real worker started by a test never takes another run's tasks.
 CELERY_TASK_DEFAULT_QUEUE = f"test-{os.getpid()}"
+ROADS_PHOTO_QUEUE = f"test-{os.getpid()}-photos"
+CELERY_TASK_ROUTES = {"roads.fetch_photo": {"queue": ROADS_PHOTO_QUEUE}}
 # Every test sees the release its own (rolled-back) database holds.
 BROADCAST_PRIVACY_LOOKUP_CACHE_SECONDS = 0.0

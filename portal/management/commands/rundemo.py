@@ -43,7 +43,12 @@ class Command(BaseCommand):
             procs.append(("emulator", emulator))
         procs += [
             ("web", [python, "manage.py", "runserver", options["addr"], "--noreload"]),
-            ("worker", [python, "-m", "celery", "-A", "portal", "worker", "--loglevel=INFO", "--concurrency=2"]),
+            ("worker", [python, "-m", "celery", "-A", "portal", "worker", "--loglevel=INFO", "--concurrency=2",
+                        "-Q", settings.CELERY_TASK_DEFAULT_QUEUE, "-n", "demo@%h"]),
+            # Residents' photos: their own queue and one process, so decoding photos never
+            # holds up webhooks or broadcasts and its memory stays bounded (settings: ROADS_PHOTO_QUEUE).
+            ("photo-worker", [python, "-m", "celery", "-A", "portal", "worker", "--loglevel=INFO", "--concurrency=1",
+                              "-Q", settings.ROADS_PHOTO_QUEUE, "-n", "demo-photos@%h", "--max-memory-per-child=400000"]),
             ("beat", [python, "-m", "celery", "-A", "portal", "beat", "--loglevel=INFO",
                       "--schedule", str(settings.CELERY_BEAT_SCHEDULE_FILENAME)]),
         ]  # fmt: skip

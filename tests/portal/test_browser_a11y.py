@@ -229,8 +229,19 @@ def test_admin_pages(browser, axe_source, make_staff):
             ("監査ログ", "/staff/audit/"),
             ("LINE設定", "/line/settings/"),
             ("住民の照会", "/line/residents/lookup/"),
+            ("多要素認証", "/accounts/2fa/"),
+            ("道路通報の設定", "/roads/settings/"),
+            ("道路通報の種別", "/roads/settings/categories/"),
+            ("Open311 APIキー", "/roads/settings/api-keys/"),
+            ("粗大ごみ設定", "/bulky/setup/"),
+            ("粗大ごみ品目", "/bulky/setup/items/"),
+            ("粗大ごみ収集地域", "/bulky/setup/areas/"),
+            ("粗大ごみ休止日", "/bulky/setup/closures/"),
         ],
     )
+    # A member without an authenticator sets one up (QR code and the secret as text).
+    browser_force_login(browser, make_staff(roles.ROAD))
+    _check(browser, axe_source, [("認証アプリの設定", "/accounts/2fa/totp/activate/")])
     browser_force_login(browser, make_staff(roles.AUDITOR))
     _check(browser, axe_source, [("監査ログ（監査担当）", "/staff/audit/")])
 

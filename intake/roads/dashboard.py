@@ -4,7 +4,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from . import services
-from .models import RoadReport
+from .models import Priority, RoadReport
 
 
 def cards(user) -> list:
@@ -16,6 +16,11 @@ def cards(user) -> list:
             title=_("未完了の道路通報"),
             value=open_qs.count(),
             url=reverse("roads:queue") + "?status=received&status=checking&status=planned&status=in_progress",
+        ),
+        DashboardCard(
+            title=_("緊急の通報（未完了）"),
+            value=open_qs.filter(priority=Priority.URGENT).count(),
+            url=reverse("roads:queue") + "?priority=4&status=received&status=checking&status=planned&status=in_progress",
         ),
         DashboardCard(
             title=_("新しい通報（受付）"),

@@ -113,7 +113,7 @@ def test_control_characters_never_break_the_xml(client, make_report, road_client
     report = make_report()
     services.report_change_status(report=report, to="checking", actor=None)
     services.report_public_info_update(
-        report=report, actor=None, public_description="穴\x00あり\x0b\x1f\ufffe", public_address="天神\x08付近"
+        report=report, actor=None, public_description="穴\x01あり\x0b\x1f\ufffe", public_address="天神\x08付近"
     )
     category = report.category
     category.name = "道路\x01の穴"

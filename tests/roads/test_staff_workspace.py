@@ -223,3 +223,13 @@ def test_pages_with_personal_data_are_not_stored(road_client, make_report):
     for url in ("/roads/", f"/roads/{report.pk}/"):
         cache = road_client.get(url)["Cache-Control"]
         assert "no-store" in cache and "private" in cache
+
+
+def test_dashboard_counts_open_urgent_reports(road_client, make_report):
+    urgent = make_report(dangerous=True)
+    make_report()
+    page = road_client.get("/").content.decode()
+    value = re.search(r"緊急の通報（未完了）</a></h2>\s*<p class=\"card__value\">(\d+)</p>", page)
+    assert value and value.group(1) == "1"
+    listed = road_client.get("/roads/?priority=4&status=received").content.decode()
+    assert urgent.reference in listed and listed.count('data-ref="') == 1

@@ -15,6 +15,8 @@ from portal import retention
 from portal.tasks import purge_personal_data
 
 EXPECTED_STORES = {
+    "roads.reports",
+    "bulky.bookings",
     "line.webhook_events",
     "line.outbound_messages",
     "line.conversations",
@@ -105,3 +107,12 @@ def test_postgresql_allows_only_the_detail_purge_of_old_entries():
         cursor.execute("UPDATE accounts_auditentry SET detail = '{\"purged\": true}' WHERE id = %s", [old.pk])
     assert AuditEntry.objects.get(pk=old.pk).detail == {"purged": True}
     assert AuditEntry.objects.get(pk=fresh.pk).detail == {"x": 1}
+
+
+@pytest.mark.django_db
+def test_the_page_reads_in_english_too(client, make_staff, settings):
+    client.force_login(make_staff(roles.ADMIN))
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get(reverse("retention")).content.decode()
+    assert "Retention of personal data" in html and "Events received from LINE" in html and "Audit log details" in html
+    assert "7 days" in html

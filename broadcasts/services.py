@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from accounts.roles import Perm
 from accounts.services import audit_record
+from portal.line import chat as line_chat
 
 from . import audit as actions
 from . import images, privacy, selectors
@@ -185,7 +186,7 @@ def _clean_bubbles(bubbles: list[dict]) -> list[dict]:
             text = (bubble.get("text") or "").strip()
             if not text:
                 continue
-            if len(text) > TEXT_MAX:
+            if line_chat.text_length(text) > TEXT_MAX:  # as LINE counts: an emoji is 2
                 raise ValidationError(_("テキストは%(max)s文字以内にしてください。") % {"max": TEXT_MAX}, code="text_too_long")
             cleaned.append({"type": "text", "text": text, "image": None})
         elif kind == "image":

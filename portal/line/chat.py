@@ -133,6 +133,12 @@ def flow_named(name: str) -> ChatFlow | None:
 
 
 # -- small builders for LINE message objects --------------------------------------------
+def text_length(text: str) -> int:
+    """A text's length as LINE counts it for its 5,000 limit: UTF-16 code units (an emoji
+    outside the BMP counts 2, as JavaScript's ``length`` does)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def text_message(text: str, quick_replies: list[dict] | None = None) -> dict:
     message: dict = {"type": "text", "text": text}
     if quick_replies:

@@ -197,7 +197,10 @@ def test_text_limits_and_bubble_count(client, author):
     client.force_login(author)
     too_long = {"title": "x", "bubble-0-type": "text", "bubble-0-text": "あ" * 5001}
     assert client.post(reverse("broadcasts:new"), too_long).status_code == 400
-    ok = {"title": "x", "bubble-0-type": "text", "bubble-0-text": "😀" * 5000}
+    # LINE counts UTF-16 units: 2,501 emoji are 5,002 and LINE would refuse the send
+    emoji = {"title": "x", "bubble-0-type": "text", "bubble-0-text": "😀" * 2501}
+    assert client.post(reverse("broadcasts:new"), emoji).status_code == 400
+    ok = {"title": "x", "bubble-0-type": "text", "bubble-0-text": "😀" * 2500}
     assert client.post(reverse("broadcasts:new"), ok).status_code == 302
 
 

@@ -160,4 +160,4 @@ def test_approvals_list_shows_author_request_time_estimate_schedule_and_emergenc
         assert header in page
     assert "広報 花子" in page
     row = page.split(reverse("broadcasts:review", args=[normal.pk]), 1)[1].split("</tr>", 1)[0]
-    assert re.search(r"約[\d,]+人|50人未満", row) and "80人" not in row
+    assert re.search(r"約[\d,]+人|50人未満", row) and not re.search(r"(?<![\d,約])80人", row)

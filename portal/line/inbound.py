@@ -43,6 +43,7 @@ SOURCE_ID_RE = {
     "roomId": re.compile(r"^R[0-9a-f]{32}\Z"),
 }
 SOURCE_TYPES = {"user", "group", "room"}
+MESSAGE_ID_RE = re.compile(r"^[0-9]{1,32}\Z")  # LINE's message IDs are numeric strings
 MODES = {"active", "standby"}
 # A JSON string (possessive: no backtracking), an unterminated quote, or a bracket.
 _TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*+"|"|[\[\]{}]', re.DOTALL)
@@ -181,6 +182,8 @@ def _message_problem(message: Any) -> str | None:
     )
     if problem:
         return f"message.{problem}"
+    if message.get("id") is not None and not MESSAGE_ID_RE.match(message["id"]):
+        return "message.id is not a LINE message ID"  # it goes into the content URL's path
     if kind == "text":
         problem = _string(message.get("text"), maximum=TEXT_MAX, required=True)
         if problem:

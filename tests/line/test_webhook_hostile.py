@@ -81,6 +81,7 @@ def test_a_text_longer_than_line_allows_is_refused_even_in_a_small_body(line_res
         lambda e: e.update(webhookEventId=None),
         lambda e: e.update(type=["message"]),
         lambda e: e.update(message="こんにちは"),
+        lambda e: e["message"].update(id="../../v2/bot/message/push"),
         lambda e: e["message"].update(text={"nested": "dict"}),
         lambda e: e.update(source={"type": "user", "userId": "Udemo0001"}),
         lambda e: e.update(source="user"),

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from accounts import roles
-from tests.fixtures.browser import VIEWPORTS, axe_findings, browser_force_login, set_viewport
+from tests.fixtures.browser import VIEWPORTS, axe_findings, browser_force_login, browser_submit, set_viewport
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -61,14 +61,17 @@ def test_sign_in_pages(browser, axe_source, make_staff):
     make_staff(roles.ROAD, email="road-a11y@city.example.jp")
     browser.get(browser.live_server_url + "/accounts/login/")
     browser.find_element(By.ID, "id_login").send_keys("road-a11y@city.example.jp")
-    browser.find_element(By.ID, "id_password").send_keys("wrong-password\n")
+    browser.find_element(By.ID, "id_password").send_keys("wrong-password")
+    browser_submit(browser)
     assert "/accounts/login/" in browser.current_url
+    assert browser.find_elements(By.CSS_SELECTOR, ".errorlist, .alert-error")
     assert not axe_findings(browser, axe_source)
     # The admin's TOTP step.
     admin = make_staff(roles.ADMIN, email="admin-a11y@city.example.jp")
     browser.get(browser.live_server_url + "/accounts/login/")
     browser.find_element(By.ID, "id_login").send_keys(admin.email)
-    browser.find_element(By.ID, "id_password").send_keys("pass-word-123\n")
+    browser.find_element(By.ID, "id_password").send_keys("pass-word-123")
+    browser_submit(browser)
     assert "/accounts/2fa/authenticate/" in browser.current_url
     _check(browser, axe_source, [("確認コード", "/accounts/2fa/authenticate/")])
 

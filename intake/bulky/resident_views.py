@@ -106,10 +106,8 @@ def _book_context(resident: Resident, post: dict | None = None, errors: dict | N
     ]
     post = post or {}
     errors = errors or {}
-    try:
-        selected_area = int(post.get("area") or 0) or default_area
-    except ValueError:
-        selected_area = default_area
+    raw_area = str(post.get("area") or "")
+    selected_area = int(raw_area) if raw_area.isdigit() and len(raw_area) <= 18 else default_area
     summary = []
     for field in FIELD_ORDER:
         for message in errors.get(field, []):
@@ -146,11 +144,10 @@ def _read_request(resident: Resident, post: dict) -> tuple[dict, dict, dict[str,
     found while reading). The previous booking's address or phone is used only when the
     resident chose it, and is never sent to the browser."""
     problems: dict[str, list[str]] = {}
+    raw_area = (post.get("area") or "").strip()
     area = None
-    try:
-        area = CollectionArea.objects.filter(pk=int(post.get("area") or 0), is_active=True).first()
-    except ValueError:
-        pass
+    if raw_area.isdigit() and len(raw_area) <= 18:  # a database integer, never an overflow
+        area = CollectionArea.objects.filter(pk=int(raw_area), is_active=True).first()
     try:
         date = dt.date.fromisoformat(post.get("collection_date", ""))
     except ValueError:

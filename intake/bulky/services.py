@@ -200,6 +200,9 @@ def _line_problems(quantities: Mapping[Any, Any], config: BulkySettings) -> tupl
         if qty < 0:
             problems.append(_("数量は0以上で入力してください。"))
             continue
+        if not 0 < item_id < 2**63 or qty > 10**6:  # no such item (and never a database overflow)
+            problems.append(_("選択された品目は品目一覧にありません。一覧から選び直してください。"))
+            continue
         if qty:
             wanted[item_id] = wanted.get(item_id, 0) + qty
     if not wanted and not problems:

@@ -176,3 +176,27 @@ def test_nothing_personal_is_prefilled_for_whoever_opens_the_next_link(bulky_set
     response = second.confirm(form)
     assert response.status_code == 400 and "収集場所の住所を入力してください" in response.content.decode()
     assert Booking.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"area": "9" * 30},
+        {"area": "-1"},
+        {"qty_" + "9" * 30: "1"},
+        {"qty_1": "9" * 30},
+        {"collection_date": "2026-13-45"},
+        {"form_token": "not-a-uuid"},
+        {"address": "あ" * 500},
+    ],
+)
+def test_hostile_values_get_a_clear_answer_not_a_500(overrides, bulky_setup, open_booking_page):
+    page = open_booking_page(uid(15))
+    form = page.form(area=bulky_setup.chuo.pk)
+    form[f"qty_{bulky_setup.chair.pk}"] = "1"
+    form.update(overrides)
+    for step in ("confirm", "submit"):
+        response = page.client.post("/bulky/r/", {**form, "step": step})
+        assert response.status_code == 400, (step, response.status_code)
+        assert "件の問題があります" in response.content.decode()
+    assert _nothing_booked()

@@ -113,7 +113,7 @@ def test_chat_booking_and_broadcast_flows_log_no_personal_data(
     # booking: the link from the chat, the page, a booking with address and phone
     page = open_booking_page(USER)
     page.client.get("/bulky/r/")
-    page.client.post("/bulky/r/", page.form(area=bulky_setup.chuo.pk, collection_date=bookable_date(7).isoformat(), phone=PHONE))
+    page.book(page.form(area=bulky_setup.chuo.pk, collection_date=bookable_date(7).isoformat(), phone=PHONE))
     # broadcast: 60 recipients in one area, sent
     ids = make_residents(60, area=segment_world.areas[0])
     b = make_broadcast(areas=[segment_world.areas[0]], to="approved", approver=approver)

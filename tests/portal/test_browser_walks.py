@@ -32,6 +32,13 @@ def _nav(browser, label: str) -> None:
     browser_click(browser, browser.find_element(By.CSS_SELECTOR, "nav.site-nav").find_element(By.LINK_TEXT, label))
 
 
+def _shown(elements):
+    """The one of ``elements`` on screen (a page may hold a table and cards, one hidden)."""
+    shown = [e for e in elements if e.is_displayed()]
+    assert shown, f"none of {len(elements)} matching elements is displayed"
+    return shown[0]
+
+
 def _press(browser, element) -> None:
     """Press a button that submits a form and loads the next page (scrolled into view first,
     as a finger on a phone would)."""
@@ -178,7 +185,7 @@ def test_road_report_from_the_chat_to_done(browser, axe, viewport, line_resident
     axe("ダッシュボード（道路維持担当）")
     _nav(browser, "道路通報")
     axe("道路通報の一覧")
-    browser_click(browser, browser.find_element(By.LINK_TEXT, report.reference))
+    browser_click(browser, _shown(browser.find_elements(By.LINK_TEXT, report.reference)))
     assert report.reference in _h1(browser)
     assert "歩道の手前に大きな穴があります" in browser.page_source
     axe("通報の詳細（受付）")
@@ -203,6 +210,8 @@ def test_road_report_from_the_chat_to_done(browser, axe, viewport, line_resident
 
     # Back in the queue, the report shows as done.
     _nav(browser, "道路通報")
-    row = browser.find_element(By.XPATH, f"//tr[.//a[normalize-space()='{report.reference}']]")
-    assert "完了" in row.text
+    # A table row on a laptop, maybe a card on a phone: whatever holds the report's link.
+    link = _shown(browser.find_elements(By.LINK_TEXT, report.reference))
+    holder = link.find_element(By.XPATH, "./ancestor::*[self::tr or self::li or self::article][1]")
+    assert "完了" in holder.text
     axe("道路通報の一覧（完了後）")

@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -826,14 +826,19 @@ PURGE_BATCH = 500
 
 
 def reports_purge_personal_data(cutoff: Any) -> dict[str, int]:
-    """Retention (``RETENTION_ROAD_REPORT_DAYS`` after closure): the resident's link, the
+    """Retention (``RETENTION_ROAD_REPORT_DAYS`` after closure, or after the last change of a
+    report left open that long): the resident's link, the
     typed address and comment, the photo-GPS hint, residents' follow-up texts, and the
     residents' photos (originals and derived copies, files and rows) go; the report itself
     (category, place, status, history, staff-written public text) stays for the statistics.
     Set-based in batches; idempotent (a purged report is marked and not touched again)."""
     counts = {"reports": 0, "photos": 0, "follow_ups": 0}
     closed = [s for s in Status.values if s not in OPEN_STATUSES]
-    due = RoadReport.objects.filter(closed_at__lt=cutoff, personal_data_purged_at__isnull=True, status__in=closed)
+    # Closed reports count from their closure; a report left open with nothing happening
+    # for the whole period (abandoned) counts from its last change, so nothing stays forever.
+    due = RoadReport.objects.filter(personal_data_purged_at__isnull=True).filter(
+        Q(status__in=closed, closed_at__lt=cutoff) | Q(status__in=OPEN_STATUSES, updated_at__lt=cutoff)
+    )
     while True:
         ids = list(due.order_by("closed_at", "pk").values_list("pk", flat=True)[:PURGE_BATCH])
         if not ids:

@@ -253,7 +253,7 @@ MAP_DEFAULT_CENTER = (33.5902, 130.4017)  # Fukuoka City Hall (demo city)
 # Road reports. A report's 地域 is the area whose boundary holds its location, else the
 # nearest boundary within this many metres (GPS error, a position shared from a river bank).
 ROAD_AREA_TOLERANCE_M = env.float("ROAD_AREA_TOLERANCE_M", default=150.0)
-# Days after a report is closed (完了/対応不可/重複) before the resident's link, the typed
+# Days after a report is closed (完了/対応不可/重複; an open report: after its last change) before the resident's link, the typed
 # address, comments, follow-up texts and the resident's photos (originals too) are purged.
 # One year: long enough for follow-ups, a reopened report and the yearly repair statistics.
 RETENTION_ROAD_REPORT_DAYS = env.int("RETENTION_ROAD_REPORT_DAYS", default=365)

@@ -48,6 +48,8 @@ def test_purge_after_closure_plus_period(line_resident, road_setup, road_client,
     open_files = _files_of(still_open, settings)
     assert files and all(f.exists() for f in files)
 
+    with time_machine.travel(start + dt.timedelta(days=25), tick=False):
+        services.report_change_status(report=still_open, to="checking", actor=None)  # still being worked
     # 29 days after closure: nothing is purged yet.
     with time_machine.travel(start + dt.timedelta(days=29), tick=False):
         result = purge_personal_data.apply().get()
@@ -77,6 +79,24 @@ def test_purge_after_closure_plus_period(line_resident, road_setup, road_client,
     # The staff page still opens, showing no personal data.
     page = road_client.get(f"/roads/{report.pk}/").content.decode()
     assert "山田" not in page and "090-1111-2222" not in page
+
+
+def test_report_left_open_and_untouched_for_the_period_is_purged_too(make_report, settings):
+    from portal.line.models import Resident
+
+    settings.RETENTION_ROAD_REPORT_DAYS = 30
+    start = dt.datetime(2026, 3, 1, 3, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False):
+        resident = Resident.objects.create(line_user_id=USER)
+        stale = make_report(resident=resident, address_text="自宅前 090-1111-2222", comment="山田")
+    with time_machine.travel(start + dt.timedelta(days=20), tick=False):
+        active = make_report(resident=resident, address_text="学校前", comment="鈴木")
+    with time_machine.travel(start + dt.timedelta(days=31), tick=False):
+        assert purge_personal_data.apply().get()["roads.reports"]["reports"] == 1
+    stale.refresh_from_db()
+    active.refresh_from_db()
+    assert stale.status == "received" and stale.resident is None and stale.address_text == "" and stale.comment == ""
+    assert active.resident == resident and active.comment == "鈴木"
 
 
 def test_retention_store_is_registered_with_the_setting(settings):

@@ -333,7 +333,11 @@ def broadcast_approve(
     broadcast = _lock(broadcast)
     _check_approver(broadcast, approver)
     _transition(broadcast, {S.PENDING})
-    if not version or str(version) != content_version(broadcast):
+    if not version:
+        raise ValidationError(
+            _("承認する内容の版（version）が指定されていません。確認ページから承認してください。"), code="version_required"
+        )
+    if str(version) != content_version(broadcast):
         raise ValidationError(
             _("確認した後に配信の内容が変更されています。最新の内容をもう一度確認してから承認してください。"),
             code="version_changed",

@@ -141,3 +141,40 @@ def test_settings_pages_need_manage_settings(make_staff, client):
     assert client.get("/line/settings/").status_code == 403
     assert client.post("/line/settings/areas/new/", {"name": "x", "code": "x"}).status_code == 403
     assert not Area.objects.filter(code="x").exists()
+
+
+def test_one_unfollow_cannot_be_read_off_the_audience_page(make_staff, client, segments, line_resident):
+    """A staff member who knows a neighbour (東区, 40〜44歳, 防災) and compares the page before
+    and after the neighbour unfollows: nothing changes until the next day's release, and then
+    every figure moves by fresh noise, not just the neighbour's rows by exactly one."""
+    from broadcasts import privacy, tasks
+    from portal.line.models import Resident
+
+    areas, interests = segments
+    bousai = next(i for i in interests if i.code == "bousai")
+    for n, area in enumerate(areas):
+        _residents(300 + 20 * n, area=area, age="40-44" if n % 2 else "50+", bits=bousai.mask if n % 3 else 0, prefix=f"U{n}")
+    neighbour = "U" + "a" * 32
+    Resident.objects.create(line_user_id=neighbour, area=areas[0], age_band="40-44", interest_bits=bousai.mask)
+    client.force_login(make_staff(roles.PR_AUTHOR))
+
+    def figures() -> dict[str, str]:
+        page = client.get("/line/audience/").content.decode()
+        return {f"{t}:{k}": v for t in ("area", "age", "interest") for k, v in _cells(page, t).items()}
+
+    before = figures()
+    line_resident.unfollow(neighbour)
+    assert Resident.objects.get(line_user_id=neighbour).status == Resident.Status.BLOCKED
+    tasks.refresh_reach_cells.delay().get()  # the beat job: cells refreshed, no new release yet
+    assert figures() == before
+    privacy.release_publish(force=True)  # the next day's release
+    after = figures()
+    theirs = {"area:東区", "age:40〜44歳", "interest:防災"}
+    changed = {k for k in before if before[k] != after[k]}
+    assert changed - theirs, "other rows move too: the change is noise, not the neighbour"
+    shown = [k for k in before if _FIGURE.fullmatch(before[k]) and _FIGURE.fullmatch(after[k])]
+    steps = {
+        int(_FIGURE.fullmatch(after[k]).group(1).replace(",", "")) - int(_FIGURE.fullmatch(before[k]).group(1).replace(",", ""))
+        for k in shown
+    }
+    assert steps != {0} and not steps <= {0, -10}

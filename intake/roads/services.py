@@ -860,3 +860,27 @@ def reports_purge_personal_data(cutoff: Any) -> dict[str, int]:
                 personal_data_purged_at=timezone.now(),
             )
             _files_delete_after_commit(paths)
+
+
+def reports_locate_areas(*, only_blank: bool = True, batch: int = 2000) -> tuple[int, int]:
+    """Set located reports' 地域 from the boundaries (after an admin uploaded them): returns
+    (changed, checked). One UPDATE per area found, not one per report."""
+    qs = RoadReport.objects.filter(latitude__isnull=False, longitude__isnull=False)
+    if only_blank:
+        qs = qs.filter(area__isnull=True)
+    changed = checked = 0
+    last = 0
+    while True:
+        rows = list(qs.filter(pk__gt=last).order_by("pk").values_list("pk", "latitude", "longitude", "area_id")[:batch])
+        if not rows:
+            return changed, checked
+        last = rows[-1][0]
+        by_area: dict[Any, list[int]] = {}
+        for pk, lat, lng, area_id in rows:
+            area = report_area_for(latitude=lat, longitude=lng)
+            new = area.pk if area is not None else None
+            if new != area_id and (new is not None or not only_blank):
+                by_area.setdefault(new, []).append(pk)
+        for area_id, pks in by_area.items():
+            changed += RoadReport.objects.filter(pk__in=pks).update(area_id=area_id)
+        checked += len(rows)

@@ -1,6 +1,7 @@
 """Where the damage is: area boundaries uploaded by an admin place a report in the area of
 its location (not the resident's home area); the map's base layer and its tile settings."""
 
+import io
 import json
 import re
 
@@ -159,3 +160,25 @@ def test_area_boundaries_need_road_permission(client, make_staff):
     assert client.get("/roads/areas.geojson").status_code in (302, 403)
     client.force_login(make_staff("waste"))
     assert client.get("/roads/areas.geojson").status_code == 403
+
+
+def test_existing_reports_get_their_area_once_boundaries_exist(db, make_report, admin_client):
+    from django.core.management import call_command
+
+    west = Area.objects.create(code="west-ward", name="西地区", order=1)
+    east = Area.objects.create(code="east-ward", name="東地区", order=2)
+    blank = make_report(lat=33.59, lng=130.39)  # filed before any boundary existed
+    staff_set = make_report(lat=33.59, lng=130.39)
+    RoadReport.objects.filter(pk=staff_set.pk).update(area=east)
+    no_location = make_report(lat=None, lng=None, address_text="駅前")
+    assert blank.area is None
+    upload(admin_client, west, feature_collection(WEST))
+    upload(admin_client, east, feature_collection(EAST))
+    out = io.StringIO()
+    call_command("roads_locate_areas", stdout=out)
+    assert "1 areas set" in out.getvalue()
+    assert RoadReport.objects.get(pk=blank.pk).area == west
+    assert RoadReport.objects.get(pk=staff_set.pk).area == east  # staff's choice kept by default
+    call_command("roads_locate_areas", "--all", stdout=io.StringIO())
+    assert RoadReport.objects.get(pk=staff_set.pk).area == west
+    assert RoadReport.objects.get(pk=no_location.pk).area is None

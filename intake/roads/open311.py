@@ -86,6 +86,10 @@ def _hour(value) -> str | None:
     return _iso(timezone.localtime(value).replace(minute=0, second=0, microsecond=0)) if value else None
 
 
+def _floor_hour(value):
+    return value.replace(minute=0, second=0, microsecond=0)
+
+
 def _coarse(value: float | None) -> float | None:
     return None if value is None else round(value, COORDINATE_DECIMALS)
 
@@ -185,10 +189,12 @@ def requests_list(request: HttpRequest, fmt: str) -> HttpResponse:
             return _error(fmt, 400, "start_date/end_date must be ISO 8601 (w3c) date-times")
         if start is None and end is None:
             start = timezone.now() - DEFAULT_WINDOW
+        # The bounds work at the hour, as the published times do: narrower windows must not
+        # reveal a report's exact time (a binary search over start_date/end_date).
         if start is not None:
-            qs = qs.filter(created_at__gte=start)
+            qs = qs.filter(created_at__gte=_floor_hour(start))
         if end is not None:
-            qs = qs.filter(created_at__lte=end)
+            qs = qs.filter(created_at__lt=_floor_hour(end) + timedelta(hours=1))
         codes = [v for v in params.get("service_code", "").split(",") if v]
         if codes:
             qs = qs.filter(category__code__in=codes)

@@ -436,8 +436,8 @@ def public_photo(request: HttpRequest, token: str, variant: str) -> HttpResponse
     item = ReportPhoto.objects.filter(public_token=token).select_related("report").first()
     if item is None or not item.is_public or variant not in ("full", "thumb"):
         raise Http404
-    if item.kind == ReportPhoto.Kind.RESIDENT and (item.report is None or item.report.is_private):
-        raise Http404
+    if item.kind == ReportPhoto.Kind.RESIDENT and (item.report is None or not selectors.open311_visible(item.report)):
+        raise Http404  # a resident's photo is public only with its published report
     response = _file(item.thumb_path if variant == "thumb" else item.display_path)
     # Private and brief: no shared cache keeps a photo after staff hide or unpublish it
     # (which also rotates the token), and a browser re-checks within a minute.

@@ -148,3 +148,20 @@ def test_resident_link_never_published(client, make_report):
     services.report_change_status(report=report, to="checking", actor=None)
     data, xml = both_formats(client)
     assert USER not in json.dumps(data) and USER.encode() not in xml
+
+
+def test_date_filters_reveal_no_more_than_the_hour(client, make_report):
+    report = make_report()
+    services.report_change_status(report=report, to="checking", actor=None)
+    RoadReport.objects.filter(pk=report.pk).update(created_at=dt.datetime(2026, 11, 30, 9, 13, 59, tzinfo=dt.UTC))
+
+    def listed(start: str, end: str) -> bool:
+        rows = client.get("/open311/v2/requests.json", {"start_date": start, "end_date": end}).json()
+        return any(r["service_request_id"] == report.reference for r in rows)
+
+    # Any window inside the hour answers the same as the whole hour.
+    assert listed("2026-11-30T09:00:00Z", "2026-11-30T09:00:00Z")
+    assert listed("2026-11-30T09:20:00Z", "2026-11-30T09:59:59Z")
+    assert listed("2026-11-30T09:00:00Z", "2026-11-30T09:05:00Z")
+    assert not listed("2026-11-30T10:00:00Z", "2026-11-30T11:00:00Z")
+    assert not listed("2026-11-30T07:00:00Z", "2026-11-30T08:59:59Z")

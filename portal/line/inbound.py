@@ -132,20 +132,23 @@ def _string(value: Any, *, maximum: int = STRING_MAX, required: bool = False) ->
     return None
 
 
-def _generic(value: Any, path: str) -> str | None:
-    """Every string and list anywhere in an event stays within bounds."""
+def _generic(value: Any) -> str | None:
+    """Every string and list anywhere in an event stays within bounds. (The answer names no
+    key: keys come from the sender and go into the log.)"""
     if isinstance(value, str):
-        return f"{path}: longer than {STRING_MAX} characters" if len(value) > STRING_MAX else None
+        return f"a string longer than {STRING_MAX} characters" if len(value) > STRING_MAX else None
     if isinstance(value, list):
         if len(value) > LIST_MAX:
-            return f"{path}: more than {LIST_MAX} items"
-        items: Any = enumerate(value)
+            return f"a list of more than {LIST_MAX} items"
+        items: Any = value
     elif isinstance(value, dict):
-        items = value.items()
+        if any(not isinstance(key, str) or len(key) > 100 for key in value):
+            return "a key longer than 100 characters"
+        items = value.values()
     else:
         return None
-    for key, item in items:
-        problem = _generic(item, f"{path}.{key}")
+    for item in items:
+        problem = _generic(item)
         if problem:
             return problem
     return None
@@ -233,9 +236,8 @@ def _postback_problem(postback: Any) -> str | None:
     if params is not None:
         if not isinstance(params, dict):
             return "postback.params must be an object"
-        for key, value in params.items():
-            if _string(value, maximum=POSTBACK_PARAM_MAX):
-                return f"postback.params.{key}: a string of ≤ {POSTBACK_PARAM_MAX} characters"
+        if any(_string(value, maximum=POSTBACK_PARAM_MAX) for value in params.values()):
+            return f"postback.params: strings of ≤ {POSTBACK_PARAM_MAX} characters"
     return None
 
 
@@ -274,4 +276,4 @@ def event_problem(event: Any) -> str | None:
     for key in ("follow", "unfollow", "joined", "left", "link", "beacon", "things", "unsend", "videoPlayComplete", "membership"):
         if event.get(key) is not None and not isinstance(event[key], dict):
             return f"{key} must be an object"
-    return _generic(event, "event")
+    return _generic(event)

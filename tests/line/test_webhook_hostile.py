@@ -133,3 +133,15 @@ def test_events_are_inserted_in_chunks_sqlite_can_take(line_resident, settings):
     assert len(inserts) > 1
     assert all(sql.count("), (") + 1 <= 999 // 6 for sql in inserts)
     assert WebhookEvent.objects.count() == 400
+
+
+def test_refusals_never_quote_the_body(line_resident, settings, log):
+    secret_key = "山田花子 福岡市中央区天神1-1-1"
+    for extra in ({secret_key: "x" * 10_001}, {secret_key * 10: "x"}):
+        event = simulate.text_event(USER, "住所は秘密です")
+        event["message"].update(extra)
+        body = simulate.callback_body([event])
+        response = line_resident.post_raw(body, _signed(body, settings))
+        _assert_refused(response, log)
+        said = json.loads(response.content)["message"] + " ".join(r.getMessage() for r in log.records)
+        assert "山田" not in said and "秘密" not in said and USER not in said

@@ -97,9 +97,17 @@ DATABASES = {
 }
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Several processes (web, worker, beat) share the file: WAL and a busy timeout.
+    # Several processes (web, worker, beat) share the file: WAL and a busy timeout (seconds).
+    # transaction_mode IMMEDIATE (bcast, issue 12): every transaction takes the write lock at
+    # BEGIN, waiting up to `timeout` for it. With SQLite's default (DEFERRED) a transaction
+    # that read first and then writes cannot wait for the lock and fails at once with
+    # `database is locked` (the demo's 友だち全員 send logged dozens of these and took minutes).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 30, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
     )
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 
@@ -207,6 +215,9 @@ def broker_transport_options(broker_url: str, folder: Path) -> dict:
             "processed_folder": str(folder / "processed"),
             "control_folder": str(folder / "control"),
             "store_processed": False,
+            # An idle worker looks for new tasks this often (kombu's default: 1 s); a
+            # broadcast's batches and a resident's chat reply wait less (bcast, issue 12).
+            "polling_interval": 0.2,
         }
     return {"visibility_timeout": 3600}
 

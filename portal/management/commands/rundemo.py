@@ -22,6 +22,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--addr", default="127.0.0.1:8000")
+        parser.add_argument("--emulator-port", type=int, default=EMULATOR_PORT)
 
     def handle(self, *args, **options) -> None:
         refuse_outside_debug("rundemo")
@@ -31,10 +32,10 @@ class Command(BaseCommand):
         python = sys.executable
         procs: list[tuple[str, list[str]]] = []
         if "line_emulator" in get_commands():
-            base = f"http://127.0.0.1:{EMULATOR_PORT}"
+            base = f"http://127.0.0.1:{options['emulator_port']}"
             env.setdefault("LINE_API_BASE_URL", base)
             env.setdefault("LINE_API_DATA_BASE_URL", base)
-            emulator = [python, "manage.py", "line_emulator", "--port", str(EMULATOR_PORT)]
+            emulator = [python, "manage.py", "line_emulator", "--port", str(options["emulator_port"])]
             base_url = settings.PORTAL_BASE_URL.rstrip("/") + "/"
             if base_url.startswith("http://"):
                 # The demo portal is plain HTTP on 127.0.0.1: its broadcast images would be
@@ -43,6 +44,8 @@ class Command(BaseCommand):
             procs.append(("emulator", emulator))
         procs += [
             ("web", [python, "manage.py", "runserver", options["addr"], "--noreload"]),
+            # Two processes: on the embedded SQLite every write holds the one file lock, so
+            # more would only wait for it; two keep chat replies moving while a broadcast sends.
             ("worker", [python, "-m", "celery", "-A", "portal", "worker", "--loglevel=INFO", "--concurrency=2",
                         "-Q", settings.CELERY_TASK_DEFAULT_QUEUE, "-n", "demo@%h"]),
             # Residents' photos: their own queue and one process, so decoding photos never

@@ -110,9 +110,7 @@ def main() -> None:
         )
         services.broadcast_submit(broadcast=b, actor=author)
         t0 = time.monotonic()
-        b = services.broadcast_approve(broadcast=b, approver=approver)
-        if b.status == Broadcast.Status.APPROVED:  # before approval started 承認後すぐに配信 sends
-            services.broadcast_send(broadcast=b, actor=author)
+        b = services.broadcast_approve(broadcast=b, approver=approver)  # 承認後すぐに配信: approval starts it
         first_seen = None
         while time.monotonic() - t0 < args.timeout:
             b.refresh_from_db()

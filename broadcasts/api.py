@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from accounts.roles import Perm
 
-from . import privacy, selectors, services
+from . import privacy, progress, selectors, services
 from .models import MAX_BUBBLES, TEXT_MAX, Broadcast, BroadcastImage
 
 
@@ -52,15 +52,21 @@ class EstimateSerializer(serializers.Serializer):
 
 
 class ProgressSerializer(serializers.Serializer):
-    batches_total = serializers.IntegerField()
-    batches_done = serializers.IntegerField()
-    batches_failed = serializers.IntegerField()
-    recipients_total = serializers.CharField(help_text="Rounded noisy figure, e.g. 約2,700人.")
-    recipients_reached = serializers.CharField()
-    recipients_failed = serializers.CharField()
-    percent_reached = serializers.IntegerField()
-    percent_failed = serializers.IntegerField()
-    summary = serializers.CharField()
+    """Progress in residents' terms: every figure rounded by the privacy module."""
+
+    status = serializers.CharField()
+    status_code = serializers.CharField()
+    phase = serializers.ChoiceField(choices=["waiting", "preparing", "sending", "done", "partial", "halted", "cancelled"])
+    headline = serializers.CharField()
+    reached = serializers.CharField()
+    total = serializers.CharField()
+    percent = serializers.IntegerField(allow_null=True)
+    started_at = serializers.CharField()
+    finished_at = serializers.CharField()
+    advice = serializers.CharField()
+    halt_reason = serializers.CharField()
+    live = serializers.BooleanField()
+    finished = serializers.BooleanField()
 
 
 class BroadcastSerializer(serializers.ModelSerializer):
@@ -109,23 +115,9 @@ class BroadcastSerializer(serializers.ModelSerializer):
     def get_version(self, obj: Broadcast) -> str:
         return services.content_version(obj)
 
-    @extend_schema(responses=ProgressSerializer)
+    @extend_schema_field(ProgressSerializer)
     def get_progress(self, obj: Broadcast) -> dict:
-        p = selectors.broadcast_progress(broadcast=obj)
-        f = privacy.sent_figures(
-            broadcast=obj, batches_total=p.batches_total, batches_done=p.batches_done, batches_failed=p.batches_failed
-        )
-        return {
-            "batches_total": p.batches_total,
-            "batches_done": p.batches_done,
-            "batches_failed": p.batches_failed,
-            "recipients_total": f.total_text,
-            "recipients_reached": f.reached_text,
-            "recipients_failed": f.failed_text,
-            "percent_reached": f.percent_reached,
-            "percent_failed": f.percent_failed,
-            "summary": f.summary,
-        }
+        return progress.progress_report(broadcast=obj)
 
 
 ErrorSerializer = inline_serializer("BroadcastError", {"detail": serializers.ListField(child=serializers.CharField())})
@@ -312,7 +304,8 @@ ApproveApi = _action_api(
     ),
     ApproveSerializer,
     doc="承認 of the reviewed `version` by an approver who neither created nor edited it (refused, 400, when the "
-    "broadcast changed since); an emergency broadcast starts at once.",
+    "broadcast changed since). 承認後すぐに配信 (no future 予約日時) and every emergency broadcast start sending at "
+    "once; a future 予約日時 makes it 予約済.",
 )
 ReturnApi = _action_api(
     "ReturnApi",

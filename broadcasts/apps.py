@@ -31,3 +31,9 @@ class BroadcastsConfig(AppConfig):
         )
         register_dashboard(Perm.VIEW_BROADCASTS, dashboard.cards)
         demo.register(50, "broadcasts", load_demo)
+        from portal.line import chat
+
+        from .staff_line import StaffLineLinkFlow
+
+        # Before the feature flows: 「職員連携 …」 is never a road report or a booking.
+        chat.register_flow(StaffLineLinkFlow(), priority=10)

@@ -19,6 +19,10 @@ TEST_SENT = "broadcast.test_sent"
 MINIMUM_REFUSED = "broadcast.minimum_refused"
 MINIMUM_LIMITED = "broadcast.minimum_check_limited"
 ESTIMATE_USAGE = "broadcast.estimate_usage"
+DELETED = "broadcast.deleted"
+TEST_ACCOUNT_CODE = "broadcast.test_account_code"
+TEST_ACCOUNT_LINKED = "broadcast.test_account_linked"
+TEST_ACCOUNT_UNLINKED = "broadcast.test_account_unlinked"
 
 LABELS = {
     CREATED: _("配信の作成"),
@@ -33,9 +37,13 @@ LABELS = {
     HALTED: _("配信の停止（最低配信人数未満）"),
     COMPLETED: _("配信の完了"),
     PARTIAL: _("配信の一部失敗"),
-    RETRIED: _("失敗バッチの再送"),
+    RETRIED: _("届かなかった方への再送"),
     TEST_SENT: _("テスト配信"),
     MINIMUM_REFUSED: _("50人未満のため不可（人数確認）"),
     MINIMUM_LIMITED: _("人数確認の1日の上限に到達"),
     ESTIMATE_USAGE: _("配信予定人数の概算の利用（1日分の回数）"),
+    DELETED: _("下書きの削除"),
+    TEST_ACCOUNT_CODE: _("テスト配信用LINEの連携コード発行"),
+    TEST_ACCOUNT_LINKED: _("テスト配信用LINEの連携"),
+    TEST_ACCOUNT_UNLINKED: _("テスト配信用LINEの連携解除"),
 }

@@ -28,7 +28,7 @@ from accounts.services import audit_record
 from portal.line import chat as line_chat
 
 from . import audit as actions
-from . import images, privacy, selectors
+from . import disaster, images, privacy, selectors
 from .models import (
     BATCH_SIZE,
     MAX_BUBBLES,
@@ -227,6 +227,9 @@ def broadcast_save(
         raise ValidationError(_("配信の種別または配信範囲が不正です。"), code="bad_audience")
     if kind == Broadcast.Kind.EMERGENCY:
         audience, age_bands, area_ids, interest_ids, exclude_broadcast_id = Broadcast.Audience.ALL, (), (), (), None
+        scheduled_at = None  # an emergency broadcast always goes out on approval
+    if scheduled_at is not None and scheduled_at <= timezone.now():
+        raise ValidationError(_("予約日時には未来の日時を指定してください。"), code="bad_time")
     cleaned = _clean_bubbles(bubbles)
     segment = selectors.Segment.build(
         everyone=audience == Broadcast.Audience.ALL,
@@ -294,6 +297,12 @@ def line_messages(*, broadcast: Broadcast) -> list[dict]:
 def _require_content(broadcast: Broadcast) -> None:
     if not broadcast.bubbles.exists():
         raise ValidationError(_("メッセージを1つ以上入力してください。"), code="no_messages")
+    if broadcast.bubbles.filter(text__contains=disaster.PLACEHOLDER).exists():
+        raise ValidationError(
+            _("「%(mark)s」が残っています。テンプレートの「%(mark)s」を実際の内容に書き換えてから申請してください。")
+            % {"mark": disaster.PLACEHOLDER},
+            code="placeholder_left",
+        )
 
 
 # -- approval life cycle -----------------------------------------------------------------
@@ -328,8 +337,10 @@ def broadcast_approve(
     *, broadcast: Broadcast, approver: Any, version: str, comment: str = "", request: HttpRequest | None = None
 ) -> Broadcast:
     """承認 of the version the approver reviewed (``content_version``); refused when the
-    broadcast changed since, or when the approver created or edited it. A future
-    ``scheduled_at`` makes it 予約済; an emergency broadcast starts now."""
+    broadcast changed since, or when the approver created or edited it. What happens next is
+    what the author chose on the compose page: 予約配信 (a future ``scheduled_at``) makes it
+    予約済; 承認後すぐに配信 — and every emergency broadcast — starts sending now, with no
+    further action (a 予約配信 whose time passed while it waited for approval starts now too)."""
     broadcast = _lock(broadcast)
     _check_approver(broadcast, approver)
     _transition(broadcast, {S.PENDING})
@@ -353,8 +364,8 @@ def broadcast_approve(
     if comment.strip():
         Comment.objects.create(broadcast=broadcast, author=approver, action="approved", body=comment.strip()[:2000])
     _audit(actions.APPROVED, actor=approver, broadcast=broadcast, request=request, scheduled=broadcast.status == S.SCHEDULED)
-    if broadcast.is_emergency:
-        broadcast.status = S.SENDING
+    if broadcast.status == S.APPROVED:
+        broadcast.status = S.SENDING  # started_at stays empty until the snapshot is taken
         broadcast.save(update_fields=["status", "updated_at"])
         _enqueue_start(broadcast)
     return broadcast
@@ -397,15 +408,45 @@ def broadcast_schedule(
 
 @transaction.atomic
 def broadcast_cancel(*, broadcast: Broadcast, actor: Any, request: HttpRequest | None = None) -> Broadcast:
-    """中止, possible until sending starts."""
+    """中止 of a broadcast that was submitted, until sending starts (a draft is deleted
+    instead: ``broadcast_delete``)."""
     broadcast = _lock(broadcast)
-    _transition(broadcast, {S.DRAFT, S.RETURNED, S.PENDING, S.APPROVED, S.SCHEDULED})
+    _transition(broadcast, {S.PENDING, S.APPROVED, S.SCHEDULED})
     broadcast.status = S.CANCELLED
     broadcast.halt_reason = Broadcast.HaltReason.CANCELLED_BY_STAFF
     broadcast.finished_at = timezone.now()
     broadcast.save(update_fields=["status", "halt_reason", "finished_at", "updated_at"])
     _audit(actions.CANCELLED, actor=actor, broadcast=broadcast, request=request)
     return broadcast
+
+
+DELETABLE = frozenset({S.DRAFT, S.RETURNED})
+
+
+@transaction.atomic
+def broadcast_delete(*, broadcast: Broadcast, actor: Any, request: HttpRequest | None = None) -> str:
+    """削除 of a draft (下書き or 差し戻し: never submitted since, nothing approved or sent).
+    The audit entry stays (it names the broadcast); images no other broadcast uses go with
+    it. Returns the deleted broadcast's title."""
+    broadcast = _lock(broadcast)
+    if broadcast.status not in DELETABLE:
+        raise ValidationError(
+            _("「%(status)s」の配信は削除できません（削除できるのは下書きと差し戻しだけです）。")
+            % {"status": broadcast.get_status_display()},
+            code="bad_state",
+        )
+    title = broadcast.title
+    _audit(actions.DELETED, actor=actor, broadcast=broadcast, request=request, title=title)
+    image_ids = list(broadcast.bubbles.exclude(image=None).values_list("image_id", flat=True))
+    broadcast.delete()
+    unused = BroadcastImage.objects.filter(pk__in=image_ids).exclude(
+        pk__in=Bubble.objects.filter(image_id__in=image_ids).values("image_id")
+    )
+    for image in unused:
+        files = [image.original, image.preview]
+        image.delete()
+        transaction.on_commit(lambda files=files: [f.storage.delete(f.name) for f in files if f.name])
+    return title
 
 
 @_refusal_audited
@@ -876,20 +917,35 @@ def broadcast_retry_failed(*, broadcast: Broadcast, actor: Any, request: HttpReq
 
 
 def broadcast_test_send(*, broadcast: Broadcast, actor: Any, request: HttpRequest | None = None) -> None:
-    """テスト配信 to the staff member's own linked LINE test account (one push)."""
+    """テスト配信: one push of the bubbles to the staff member's own linked LINE account
+    (staff_line.py) and to nobody else. It creates no batch and changes nothing on the
+    broadcast: a test counts toward no total, no exclusion and no progress."""
     from portal.line import client
+    from portal.line.models import Resident
 
+    if not (actor.has_perm(Perm.COMPOSE_BROADCAST) or actor.has_perm(Perm.APPROVE_BROADCAST)):
+        raise PermissionDenied(_("テスト配信をする権限がありません。"))
     to = (getattr(actor, "line_test_user_id", "") or "").strip()
     if not to:
-        raise ValidationError(_("テスト配信用のLINEアカウントが登録されていません。"), code="no_test_account")
+        raise ValidationError(
+            _("テスト配信用のLINEアカウントが連携されていません。「テスト配信用LINEの連携」から連携してください。"),
+            code="no_test_account",
+        )
+    if not Resident.objects.filter(line_user_id=to, status=Resident.Status.ACTIVE).exists():
+        raise ValidationError(
+            _("連携したLINEアカウントが公式アカウントを友だち追加していません（ブロック中）。友だち追加してからお試しください。"),
+            code="test_account_not_friend",
+        )
     messages = line_messages(broadcast=broadcast)
     if not messages:
         raise ValidationError(_("メッセージを1つ以上入力してください。"), code="no_messages")
     _acquire("push")
     try:
         client.push(to=to, messages=messages, retry_key=uuid.uuid4())
-    except client.LineError as exc:
-        raise ValidationError(_("テスト配信に失敗しました: %(error)s") % {"error": exc}, code="line_error") from None
+    except client.LineError:
+        raise ValidationError(
+            _("テスト配信を送れませんでした。しばらくしてからもう一度お試しください。"), code="line_error"
+        ) from None
     _audit(actions.TEST_SENT, actor=actor, broadcast=broadcast, request=request)
 
 

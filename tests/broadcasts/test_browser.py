@@ -57,14 +57,13 @@ def test_compose_estimate_approve_send_delivered(browser, line_emulator, segment
 
     _sign_in(browser, approver)
     browser.get(browser.live_server_url + f"/broadcasts/{b.pk}/review/")
-    browser.find_element(By.ID, "approve").click()
-    _wait(browser, lambda d: "承認済" in d.page_source)
+    assert "すぐに配信が始まります" in browser.find_element(By.ID, "approval-outcome").text
+    browser.find_element(By.ID, "approve").click()  # 承認後すぐに配信: nothing else to press
 
     _sign_in(browser, author)
     browser.get(browser.live_server_url + f"/broadcasts/{b.pk}/")
-    browser.find_element(By.ID, "send-now").click()
-    _wait(browser, lambda d: "配信完了" in d.find_element(By.ID, "p-status").text, timeout=20)
-    assert "100人" in browser.find_element(By.ID, "p-reached").text
+    _wait(browser, lambda d: "配信完了" in d.find_element(By.ID, "p-headline").text, timeout=20)
+    assert browser.find_element(By.ID, "p-reached").text.startswith("約")
     counts = line_emulator.counts()
     assert all(counts.get(uid) == 1 for uid in big_ids)
     assert line_emulator.received_texts(big_ids[0]) == ["こんにちは、市からのお知らせです"]

@@ -2,6 +2,7 @@
 also under injected 429/500, timeouts after delivery, and a failed batch retried."""
 
 import re
+import json
 from collections import Counter
 
 import pytest
@@ -31,11 +32,14 @@ def crowd(segment_world, make_residents):
 
 
 def _send(client, author, approver, make_broadcast, area, run_on_commit) -> Broadcast:
-    b = make_broadcast(areas=[area], to="approved", approver=approver)
-    client.force_login(author)
+    """承認後すぐに配信: the approver's approval alone sends it (nobody presses 今すぐ配信)."""
+    b = make_broadcast(areas=[area], to="pending")
+    client.force_login(approver)
+    version = client.get(reverse("broadcasts:api_detail", args=[b.pk])).json()["version"]
     with run_on_commit():
-        client.post(reverse("broadcasts:send", args=[b.pk]))
+        client.post(reverse("broadcasts:approve", args=[b.pk]), {"version": version})
     b.refresh_from_db()
+    client.force_login(author)
     return b
 
 
@@ -61,13 +65,17 @@ def test_every_recipient_gets_it_exactly_once(client, author, approver, make_bro
     sent = [r for r in line_emulator.requests("multicast") if r["status"] == 200]
     assert sorted(r["retry_key"] for r in sent) == sorted(str(k) for k in b.batches.values_list("retry_key", flat=True))
     page = client.get(reverse("broadcasts:detail", args=[b.pk])).content.decode()
-    # residents only as a rounded noisy figure (privacy.sent_figures), never the exact 1,130
-    assert "配信完了" in page and "1,130" not in page
+    # residents only as a rounded noisy figure (privacy.sent_figures), never the exact 1,130, never batches
+    assert "配信完了" in page and "1,130" not in page and "バッチ" not in page
     progress = client.get(reverse("broadcasts:progress", args=[b.pk])).json()
-    assert progress["batches_done"] == 3 and progress["finished"] and progress["percent_reached"] == 100
-    shown = int(re.fullmatch(r"約([\d,]+)人", progress["recipients_reached"]).group(1).replace(",", ""))
+    assert progress["phase"] == "done" and progress["finished"] and progress["percent"] == 100
+    shown = int(re.fullmatch(r"約([\d,]+)人", progress["reached"]).group(1).replace(",", ""))
     assert shown % 10 == 0 and abs(shown - 1130) <= 150
-    assert progress["recipients_total"] == progress["recipients_reached"] and progress["recipients_total"] in page
+    assert progress["total"] == progress["reached"] and progress["reached"] in page
+    assert progress["headline"] == f"配信完了 — {progress['reached']}に配信しました"
+    assert progress["started_at"] and progress["finished_at"]
+    assert "1130" not in json.dumps(progress) and "1,130" not in json.dumps(progress, ensure_ascii=False)
+    assert not any("batch" in key for key in progress)
 
 
 def test_exactly_once_under_429_500_and_timeouts(
@@ -109,7 +117,9 @@ def test_failed_batch_is_retried_by_an_approver_with_the_same_key(
     failed = b.batches.get(status=Batch.Status.FAILED)
     assert "再試行の上限" in failed.error
     page = client.get(reverse("broadcasts:detail", args=[b.pk])).content.decode()
-    assert "一部失敗" in page and "失敗したバッチ" in page
+    assert "一部失敗" in page and "届かなかった方に再送" in page and "バッチ" not in page
+    progress = client.get(reverse("broadcasts:progress", args=[b.pk])).json()
+    assert progress["phase"] == "partial" and "届かなかった方にだけ送り直します" in progress["advice"]
     # the author may not retry; an approver may
     assert client.post(reverse("broadcasts:retry", args=[b.pk])).status_code == 403
     client.force_login(approver)
@@ -139,8 +149,7 @@ def test_duplicate_task_delivery_sends_once(author, approver, make_broadcast, cr
     from broadcasts import tasks
 
     recipients, others, area = crowd
-    b = make_broadcast(areas=[area], to="approved", approver=approver)
-    services.broadcast_send(broadcast=b, actor=author)
+    b = make_broadcast(areas=[area], to="approved", approver=approver)  # on-commit not run: no task yet
     services.broadcast_start(broadcast_id=b.pk)  # snapshot, without running the batch tasks
     for batch in b.batches.all():
         tasks.send_batch.delay(batch.pk)
@@ -157,14 +166,12 @@ def test_exclude_recipients_of_an_earlier_broadcast(
     a0, a1 = segment_world.areas[0], segment_world.areas[1]
     first_ids = make_residents(60, area=a0)
     later_ids = make_residents(55, area=a1)
-    first = make_broadcast(areas=[a0], to="approved", approver=approver, text="第1回")
     with run_on_commit():
-        services.broadcast_send(broadcast=first, actor=author)
+        first = make_broadcast(areas=[a0], to="approved", approver=approver, text="第1回")
     first.refresh_from_db()
     assert first.status == Broadcast.Status.DONE
-    second = make_broadcast(areas=[a0, a1], exclude=first, to="approved", approver=approver, text="第2回")
     with run_on_commit():
-        services.broadcast_send(broadcast=second, actor=author)
+        second = make_broadcast(areas=[a0, a1], exclude=first, to="approved", approver=approver, text="第2回")
     second.refresh_from_db()
     assert second.recipients_total == 55
     assert all(line_emulator.received_texts(u) == ["第1回"] for u in first_ids)
@@ -198,18 +205,26 @@ def test_emergency_broadcast_uses_the_broadcast_endpoint_after_two_taps(
 
 
 def test_live_progress_while_sending(client, author, approver, make_broadcast, crowd, line_emulator):
-    """Mid-send, the polling endpoint shows batches done and people reached; the page polls."""
+    """From the approval on, the polling endpoint speaks residents' terms in rounded
+    figures (「配信中 約500 / 約1,100人」), with a share for the bar; the page polls it."""
     recipients, others, area = crowd
-    b = make_broadcast(areas=[area], to="approved", approver=approver)
-    services.broadcast_send(broadcast=b, actor=author)
+    b = make_broadcast(areas=[area], to="approved", approver=approver)  # on-commit not run: no task yet
+    client.force_login(author)
+    # the first second: approved, the recipients not frozen yet
+    progress = client.get(reverse("broadcasts:progress", args=[b.pk])).json()
+    assert progress["phase"] == "preparing" and progress["status"] == "配信中" and progress["live"]
+    assert progress["headline"].startswith("配信準備中") and progress["total"].startswith("約")
+    assert progress["percent"] is None and progress["reached"] == "0人"
+    page = client.get(reverse("broadcasts:detail", args=[b.pk])).content.decode()
+    assert 'data-live="1"' in page and "progress.js" in page and "<progress" in page and "<script>" not in page
     services.broadcast_start(broadcast_id=b.pk)  # snapshot; the batch tasks have not run yet
     first = b.batches.order_by("number").first()
     services.batch_send(batch_id=first.pk)
-    client.force_login(author)
     progress = client.get(reverse("broadcasts:progress", args=[b.pk])).json()
-    assert progress["status"] == "配信中" and not progress["finished"]
-    assert (progress["batches_done"], progress["batches_total"], progress["percent_reached"]) == (1, 3, 33)
-    assert re.fullmatch(r"約[\d,]+人", progress["recipients_reached"]) and "500" not in progress["recipients_reached"]
-    assert progress["summary"].startswith("配信中 約")
-    page = client.get(reverse("broadcasts:detail", args=[b.pk])).content.decode()
-    assert 'data-live="1"' in page and "progress.js" in page
+    assert progress["phase"] == "sending" and progress["status"] == "配信中" and not progress["finished"]
+    assert re.fullmatch(r"約[\d,]+人", progress["reached"]) and "500" not in progress["reached"]
+    assert re.fullmatch(r"約[\d,]+人", progress["total"]) and progress["percent"] == 33
+    assert progress["headline"] == f"配信中 {progress['reached']} / {progress['total']}"
+    assert progress["started_at"] and not progress["finished_at"]
+    body = json.dumps(progress, ensure_ascii=False)
+    assert "1,130" not in body and "1130" not in body and not any("batch" in key for key in progress)

@@ -59,19 +59,19 @@ def test_full_life_cycle_through_pages_is_audited(client, author, approver, area
     assert "画像を差し替えてください" in client.get(reverse("broadcasts:detail", args=[b.pk])).content.decode()
     client.post(reverse("broadcasts:submit", args=[b.pk]))
     client.force_login(approver)
+    page = client.get(reverse("broadcasts:detail", args=[b.pk])).content.decode()
+    assert "承認されると、すぐに配信が始まります" in page
     version = client.get(reverse("broadcasts:api_detail", args=[b.pk])).json()["version"]
-    client.post(reverse("broadcasts:approve", args=[b.pk]), {"version": version})
-    b.refresh_from_db()
-    assert b.status == Broadcast.Status.APPROVED and b.approver == approver
-    client.force_login(author)
+    # 承認後すぐに配信: the approval alone delivers it; nobody presses 今すぐ配信
     with run_on_commit():
-        client.post(reverse("broadcasts:send", args=[b.pk]))
+        response = client.post(reverse("broadcasts:approve", args=[b.pk]), {"version": version}, follow=True)
+    assert "承認し、配信を開始しました" in response.content.decode()
     b.refresh_from_db()
-    assert b.status == Broadcast.Status.DONE
+    assert b.status == Broadcast.Status.DONE and b.approver == approver
     actions = list(
         AuditEntry.objects.filter(target_id=str(b.pk), target_type="broadcasts.broadcast").values_list("action", flat=True)
     )
-    for action in ("created", "submitted", "returned", "approved", "send_requested", "started", "completed"):
+    for action in ("created", "submitted", "returned", "approved", "started", "completed"):
         assert f"broadcast.{action}" in actions
     # the delivered image is a public JPEG of LINE's sizes, EXIF gone
     resident = line_emulator.requests("multicast")[0]["body"]["to"][0]  # the batch itself keeps hashes only
@@ -90,7 +90,9 @@ def test_full_life_cycle_through_pages_is_audited(client, author, approver, area
 
 
 def test_editing_an_approved_broadcast_returns_it_to_draft(client, author, approver, make_broadcast, area60):
-    b = make_broadcast(areas=[area60], to="approved", approver=approver)
+    later = timezone.now() + timedelta(days=1)
+    b = make_broadcast(areas=[area60], to="approved", approver=approver, scheduled_at=later)
+    assert b.status == Broadcast.Status.SCHEDULED  # approved, waiting for its time
     client.force_login(author)
     client.post(
         reverse("broadcasts:edit", args=[b.pk]),
@@ -98,14 +100,14 @@ def test_editing_an_approved_broadcast_returns_it_to_draft(client, author, appro
     )
     b.refresh_from_db()
     assert b.status == Broadcast.Status.DRAFT and b.approver is None
-    assert AuditEntry.objects.filter(action="broadcast.edited", target_id=str(b.pk), detail__previous_status="approved").exists()
+    assert AuditEntry.objects.filter(action="broadcast.edited", target_id=str(b.pk), detail__previous_status="scheduled").exists()
 
 
 def test_scheduled_broadcast_can_be_cancelled_until_it_starts(
     client, author, approver, make_broadcast, area60, line_emulator, time_machine
 ):
-    b = make_broadcast(areas=[area60], to="approved", approver=approver)
-    services.broadcast_schedule(broadcast=b, actor=author, scheduled_at=timezone.now() + timedelta(hours=1))
+    b = make_broadcast(areas=[area60], to="approved", approver=approver, scheduled_at=timezone.now() + timedelta(hours=1))
+    assert b.status == Broadcast.Status.SCHEDULED
     client.force_login(author)
     client.post(reverse("broadcasts:cancel", args=[b.pk]))
     b.refresh_from_db()
@@ -118,8 +120,7 @@ def test_scheduled_broadcast_can_be_cancelled_until_it_starts(
 def test_beat_starts_due_scheduled_broadcast(
     author, approver, make_broadcast, area60, line_emulator, time_machine, run_on_commit
 ):
-    b = make_broadcast(areas=[area60], to="approved", approver=approver)
-    services.broadcast_schedule(broadcast=b, actor=author, scheduled_at=timezone.now() + timedelta(hours=1))
+    b = make_broadcast(areas=[area60], to="approved", approver=approver, scheduled_at=timezone.now() + timedelta(hours=1))
     assert tasks.start_due_scheduled.delay().get() == 0
     time_machine.move_to(timezone.now() + timedelta(hours=2))
     with run_on_commit():
@@ -133,9 +134,16 @@ def test_beat_starts_due_scheduled_broadcast(
 
 def test_api_life_cycle(client, author, approver, area60, line_emulator, run_on_commit):
     client.force_login(author)
+    tomorrow = (timezone.now() + timedelta(days=1)).isoformat()
     created = client.post(
         reverse("broadcasts:api_draft_create"),
-        {"title": "API配信", "audience": "segment", "area_ids": [area60.pk], "bubbles": [{"type": "text", "text": "こんにちは"}]},
+        {
+            "title": "API配信",
+            "audience": "segment",
+            "area_ids": [area60.pk],
+            "scheduled_at": tomorrow,
+            "bubbles": [{"type": "text", "text": "こんにちは"}],
+        },
         content_type="application/json",
     )
     assert created.status_code == 201, created.content
@@ -149,10 +157,10 @@ def test_api_life_cycle(client, author, approver, area60, line_emulator, run_on_
             {"comment": "OK", "version": client.get(reverse("broadcasts:api_detail", args=[pk])).json()["version"]},
             content_type="application/json",
         ).json()["status"]
-        == "approved"
+        == "scheduled"
     )
     client.force_login(author)
-    when = (timezone.now() + timedelta(days=1)).isoformat()
+    when = (timezone.now() + timedelta(days=2)).isoformat()
     assert (
         client.post(
             reverse("broadcasts:api_schedule", args=[pk]), {"scheduled_at": when}, content_type="application/json"
@@ -202,17 +210,6 @@ def test_text_limits_and_bubble_count(client, author):
     assert client.post(reverse("broadcasts:new"), emoji).status_code == 400
     ok = {"title": "x", "bubble-0-type": "text", "bubble-0-text": "😀" * 2500}
     assert client.post(reverse("broadcasts:new"), ok).status_code == 302
-
-
-def test_test_send_goes_to_the_authors_linked_account(client, make_staff, make_broadcast, area60, line_emulator):
-    from accounts import roles
-
-    staff = make_staff(roles.PR_AUTHOR, line_test_user_id="U" + "a" * 32)
-    b = make_broadcast(areas=[area60], by=staff, text="テストです")
-    client.force_login(staff)
-    client.post(reverse("broadcasts:test_send", args=[b.pk]))
-    assert line_emulator.received_texts("U" + "a" * 32) == ["テストです"]
-    assert AuditEntry.objects.filter(action="broadcast.test_sent").exists()
 
 
 def test_pages_in_english(client, author):

@@ -104,9 +104,13 @@ def test_shrunk_to_49_cannot_be_approved_by_service_ui_or_api(client, approver, 
     assert b.status == Broadcast.Status.PENDING
 
 
-def test_shrunk_to_49_cannot_be_scheduled_or_sent(client, author, approver, make_broadcast, area50, line_emulator, run_on_commit):
-    b = make_broadcast(areas=[area50], to="approved", approver=approver)
-    assert b.status == Broadcast.Status.APPROVED
+def test_shrunk_to_49_cannot_be_rescheduled(client, author, approver, make_broadcast, area50, line_emulator, run_on_commit):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    b = make_broadcast(areas=[area50], to="approved", approver=approver, scheduled_at=timezone.now() + timedelta(days=1))
+    assert b.status == Broadcast.Status.SCHEDULED
     _shrink_by_one(area50)
     client.force_login(author)
     when = "2031-01-01T10:00"
@@ -118,21 +122,16 @@ def test_shrunk_to_49_cannot_be_scheduled_or_sent(client, author, approver, make
         content_type="application/json",
     )
     assert response.status_code == 400
-    with run_on_commit():
-        response = client.post(reverse("broadcasts:send", args=[b.pk]), follow=True)
-        assert "50人未満" in response.content.decode()
-        response = client.post(reverse("broadcasts:api_send", args=[b.pk]), content_type="application/json")
-        assert response.status_code == 400
     b.refresh_from_db()
-    assert b.status == Broadcast.Status.APPROVED
+    assert b.status == Broadcast.Status.SCHEDULED
     assert line_emulator.requests("multicast") == []
 
 
 def test_shrinking_after_send_was_requested_stops_the_task(client, author, approver, make_broadcast, area50, line_emulator):
-    """Approved at 50, 送信 accepted, then one resident blocks before the worker takes the
-    snapshot: the task re-checks the frozen set and does not send; the page says why."""
-    b = make_broadcast(areas=[area50], to="approved", approver=approver)
-    services.broadcast_send(broadcast=b, actor=author)  # on_commit not run: the task waits
+    """Approved at 50 (承認後すぐに配信: sending requested), then one resident blocks before the
+    worker takes the snapshot: the task re-checks the frozen set and does not send; the page
+    says why and what to do."""
+    b = make_broadcast(areas=[area50], to="approved", approver=approver)  # on_commit not run: the task waits
     _shrink_by_one(area50)
     tasks.start_broadcast.delay(b.pk)
     b.refresh_from_db()
@@ -143,6 +142,7 @@ def test_shrinking_after_send_was_requested_stops_the_task(client, author, appro
     client.force_login(author)
     page = client.get(reverse("broadcasts:detail", args=[b.pk]))
     assert "最低配信人数（50人）を下回ったため配信しませんでした" in page.content.decode()
+    assert "条件を広げて新しい配信を作成" in page.content.decode()
     _no_small_count(page)
     status = client.get(reverse("broadcasts:api_detail", args=[b.pk])).json()
     assert status["status"] == "cancelled" and status["halt_reason"] == "below_minimum"
@@ -159,8 +159,7 @@ def test_scheduled_broadcast_that_shrank_is_not_started_by_beat(
 
     from django.utils import timezone
 
-    b = make_broadcast(areas=[area50], to="approved", approver=approver)
-    services.broadcast_schedule(broadcast=b, actor=author, scheduled_at=timezone.now() + timedelta(hours=1))
+    b = make_broadcast(areas=[area50], to="approved", approver=approver, scheduled_at=timezone.now() + timedelta(hours=1))
     _shrink_by_one(area50)
     time_machine.move_to(timezone.now() + timedelta(hours=2))
     assert tasks.start_due_scheduled.delay().get() == 1

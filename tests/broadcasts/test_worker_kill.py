@@ -13,11 +13,10 @@ def test_worker_killed_mid_batch(
     celery_worker_factory, line_emulator, segment_world, make_residents, make_broadcast, author, approver
 ):
     recipients = make_residents(1200, area=segment_world.areas[0])  # 3 batches
-    b = make_broadcast(everyone=True, to="approved", approver=approver)
+    b = make_broadcast(everyone=True, to="approved", approver=approver)  # approval enqueues the start task
     # LINE delivers at once but answers 2 s later: the worker is killed while it waits.
     line_emulator.set_faults(delay_rate=1.0, delay_seconds=2.0, limit=1)
     first = celery_worker_factory()
-    services.broadcast_send(broadcast=b, actor=author)  # enqueues after commit
     assert wait_for(lambda: sum(line_emulator.counts().values()) >= 500, timeout=30), first.log[-2000:]
     first.kill()
     b.refresh_from_db()

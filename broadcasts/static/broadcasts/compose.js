@@ -1,10 +1,14 @@
-/* Compose page: bubble editors, LINE-style preview, live reach estimate (fetch). */
+/* Compose page: bubble editors, LINE-style preview, live reach estimate (fetch), the
+   予約日時 field shown only for 予約配信 with what approval will do. Every element is
+   optional (the emergency page has no segment, reach estimate or timing choice); without
+   JavaScript the page still works and the server checks everything. */
 (function () {
   "use strict";
   var form = document.getElementById("compose-form");
   if (!form) return;
   var estimateUrl = form.dataset.estimateUrl;
-  var csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
+  var csrfInput = form.querySelector("input[name=csrfmiddlewaretoken]");
+  var csrf = csrfInput ? csrfInput.value : "";
   var reachEl = document.getElementById("reach-value");
   var gated = Array.prototype.slice.call(document.querySelectorAll("[data-needs-minimum]"));
   var preview = document.getElementById("line-preview-messages");
@@ -26,7 +30,8 @@
     });
   }
   function estimate() {
-    if (!estimateUrl) return;
+    if (!reachEl) return;
+    if (!estimateUrl) { reachEl.textContent = "—"; return; }
     var ex = form.querySelector("select[name=exclude_broadcast]");
     var body = {
       audience: audience(),
@@ -41,7 +46,10 @@
       method: "POST", credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json" },
       body: JSON.stringify(body)
-    }).then(function (r) { return r.json(); }).then(function (data) {
+    }).then(function (r) {
+      if (!r.ok) throw new Error("estimate " + r.status);
+      return r.json();
+    }).then(function (data) {
       if (mine !== seq) return;
       reachEl.textContent = data.text;
       reachEl.classList.toggle("reach--below", !!data.below_minimum);
@@ -51,7 +59,7 @@
       if (note) note.textContent = data.note || "";
       // The estimate is noisy: it never blocks submitting (the exact check at submit decides).
       setGate(false);
-    }).catch(function () { reachEl.removeAttribute("aria-busy"); });
+    }).catch(function () { reachEl.removeAttribute("aria-busy"); reachEl.textContent = "—"; });
   }
   function schedule() {
     if (pending) clearTimeout(pending);
@@ -60,8 +68,24 @@
   function toggleSegment() {
     if (segmentBox) segmentBox.hidden = audience() !== "segment";
   }
+  var scheduleField = document.getElementById("schedule-field");
+  var outcome = document.getElementById("timing-outcome");
+  function toggleSchedule() {
+    var chosen = form.querySelector("input[name=timing]:checked");
+    if (!chosen || !scheduleField) return;
+    var scheduled = chosen.value === "scheduled";
+    scheduleField.hidden = !scheduled;
+    var input = scheduleField.querySelector("input");
+    if (input) input.required = scheduled;
+    if (outcome && outcome.dataset.now) {
+      var strong = document.createElement("strong");
+      strong.textContent = scheduled ? outcome.dataset.scheduled : outcome.dataset.now;
+      outcome.replaceChildren(strong);
+    }
+  }
   function renderPreview() {
-    preview.innerHTML = "";
+    if (!preview) return;
+    preview.replaceChildren();
     form.querySelectorAll(".bubble-editor").forEach(function (ed) {
       var type = ed.querySelector("select.bubble-type").value;
       if (!type) return;
@@ -93,10 +117,11 @@
       ed.querySelector(".bubble-image").hidden = type !== "image";
       var ta = ed.querySelector("textarea");
       var counter = ed.querySelector(".char-count span");
-      if (counter) counter.textContent = Array.from(ta.value).length;
+      if (counter && ta) counter.textContent = Array.from(ta.value).length;
     });
   }
   var addBtn = document.getElementById("add-bubble");
+  if (addBtn) addBtn.hidden = !form.querySelector(".bubble-editor[hidden]");
   if (addBtn) addBtn.addEventListener("click", function () {
     var hidden = form.querySelector(".bubble-editor[hidden]");
     if (hidden) { hidden.hidden = false; hidden.querySelector("select.bubble-type").value = "text"; syncEditors(); hidden.querySelector("textarea").focus(); }
@@ -107,9 +132,10 @@
     if (t.name === "audience" || t.name === "age_bands" || t.name === "area_ids" || t.name === "interest_ids" || t.name === "exclude_broadcast") {
       toggleSegment(); schedule();
     }
+    if (t.name === "timing") toggleSchedule();
     syncEditors(); renderPreview();
   });
   form.addEventListener("input", function () { syncEditors(); renderPreview(); });
   // No submit guard: the server's exact check decides whether a segment reaches 50.
-  toggleSegment(); syncEditors(); renderPreview(); estimate();
+  toggleSegment(); toggleSchedule(); syncEditors(); renderPreview(); estimate();
 })();

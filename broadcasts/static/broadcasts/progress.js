@@ -5,9 +5,7 @@
 (function () {
   "use strict";
   var box = document.getElementById("progress");
-  // The bar's width comes from data-percent: the CSP allows no inline style attribute.
-  var initial = document.getElementById("p-bar");
-  if (initial && initial.dataset.percent) initial.style.width = initial.dataset.percent + "%";
+  // The bar is a <progress> element (its value attribute, not an inline style: CSP).
   if (!box || box.dataset.live !== "1") return;
   var url = box.dataset.url;
   function set(id, value) {

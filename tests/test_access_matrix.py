@@ -109,7 +109,10 @@ EXPECTED: dict[str, Row] = {
     "broadcasts:cancel": row(AUTHOR, pk="draft.pk"),
     "broadcasts:send": row(AUTHOR, pk="draft.pk"),
     "broadcasts:retry": row(APPROVER, pk="pending.pk"),
-    "broadcasts:test_send": row(AUTHOR, pk="draft.pk"),
+    "broadcasts:delete": row(AUTHOR, pk="draft.pk"),
+    # テスト配信 and linking one's own LINE test account: PR staff, authors and approvers
+    "broadcasts:test_send": row(AUTHOR, APPROVER, pk="draft.pk"),
+    "broadcasts:test_account": row(AUTHOR, APPROVER),
     "broadcasts:review": row(APPROVER, pk="pending.pk"),
     "broadcasts:media": public(token=f"={uuid.UUID(int=1)}", variant="=preview"),
     "broadcasts:api_list": row(*BROADCAST_READERS),

@@ -83,18 +83,13 @@ def test_dashboard_of_each_role(browser, axe_source, make_staff, role):
 
 
 def test_broadcast_pages(browser, axe_source, line_emulator, segment_world, make_residents, make_broadcast, author, approver):
-    from broadcasts import services
-
     area = segment_world.areas[0]
     make_residents(60, area=area)
     make_residents(10, area=segment_world.areas[1])
     draft = make_broadcast(areas=[area])
     pending = make_broadcast(areas=[area], to="pending", text="承認をお願いします")
-    sent = make_broadcast(areas=[area], to="approved", approver=approver, text="配信済みのお知らせ")
+    sent = make_broadcast(areas=[area], to="approved", approver=approver, text="配信済みのお知らせ")  # approval sends it
     sent.refresh_from_db()
-    if sent.status == "approved":  # 承認後すぐに配信 starts the send on approval once issue 12's change is in
-        services.broadcast_send(broadcast=sent, actor=author)
-        sent.refresh_from_db()
     assert sent.status == "done", sent.status  # eager tasks against the emulator
 
     browser_force_login(browser, author)
@@ -109,6 +104,7 @@ def test_broadcast_pages(browser, axe_source, line_emulator, segment_world, make
             ("下書きを編集", f"/broadcasts/{draft.pk}/edit/"),
             ("承認待ち", f"/broadcasts/{pending.pk}/"),
             ("配信状況（配信完了）", f"/broadcasts/{sent.pk}/"),
+            ("テスト配信用LINEの連携", "/broadcasts/test-account/"),
             ("配信対象者", "/line/audience/"),
         ],
     )

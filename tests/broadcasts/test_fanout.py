@@ -1,8 +1,8 @@
 """Fan-out: every recipient of a sent broadcast gets it exactly once from the emulator,
 also under injected 429/500, timeouts after delivery, and a failed batch retried."""
 
-import re
 import json
+import re
 from collections import Counter
 
 import pytest

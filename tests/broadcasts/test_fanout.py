@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 from django.urls import reverse
 
-from broadcasts import services
+from broadcasts import privacy, services
 from broadcasts.models import Batch, Broadcast
 from portal.line.models import Resident
 
@@ -65,17 +65,18 @@ def test_every_recipient_gets_it_exactly_once(client, author, approver, make_bro
     sent = [r for r in line_emulator.requests("multicast") if r["status"] == 200]
     assert sorted(r["retry_key"] for r in sent) == sorted(str(k) for k in b.batches.values_list("retry_key", flat=True))
     page = client.get(reverse("broadcasts:detail", args=[b.pk])).content.decode()
-    # residents only as a rounded noisy figure (privacy.sent_figures), never the exact 1,130, never batches
-    assert "配信完了" in page and "1,130" not in page and "バッチ" not in page
+    # residents only as the rounded stored noisy figure (privacy.sent_figures), never batches
+    assert "配信完了" in page and "バッチ" not in page
     progress = client.get(reverse("broadcasts:progress", args=[b.pk])).json()
     assert progress["phase"] == "done" and progress["finished"] and progress["percent"] == 100
+    b.refresh_from_db()
+    assert progress["reached"] == privacy.figure_text(privacy.figure(b.recipients_noisy))
     shown = int(re.fullmatch(r"約([\d,]+)人", progress["reached"]).group(1).replace(",", ""))
     assert shown % 10 == 0 and abs(shown - 1130) <= 150
     assert progress["total"] == progress["reached"] and progress["reached"] in page
     assert progress["headline"] == f"配信完了 — {progress['reached']}に配信しました"
     assert progress["started_at"] and progress["finished_at"]
-    assert "1130" not in json.dumps(progress) and "1,130" not in json.dumps(progress, ensure_ascii=False)
-    assert not any("batch" in key for key in progress)
+    assert "1130" not in json.dumps(progress) and not any("batch" in key for key in progress)
 
 
 def test_exactly_once_under_429_500_and_timeouts(
@@ -226,5 +227,6 @@ def test_live_progress_while_sending(client, author, approver, make_broadcast, c
     assert re.fullmatch(r"約[\d,]+人", progress["total"]) and progress["percent"] == 33
     assert progress["headline"] == f"配信中 {progress['reached']} / {progress['total']}"
     assert progress["started_at"] and not progress["finished_at"]
-    body = json.dumps(progress, ensure_ascii=False)
-    assert "1,130" not in body and "1130" not in body and not any("batch" in key for key in progress)
+    b.refresh_from_db()
+    assert progress["total"] == privacy.figure_text(privacy.figure(b.recipients_noisy))
+    assert "1130" not in json.dumps(progress) and not any("batch" in key for key in progress)

@@ -229,9 +229,8 @@ def test_two_sent_totals_do_not_give_a_groups_size(
     make_residents(7, area=a1)
     sent = []
     for areas in ([a0], [a0, a1]):
-        b = make_broadcast(areas=areas, to="approved", approver=approver)
-        with run_on_commit():
-            services.broadcast_send(broadcast=b, actor=author)
+        with run_on_commit():  # approval sends it (承認後すぐに配信)
+            b = make_broadcast(areas=areas, to="approved", approver=approver)
         sent.append(b)
     auditor = make_staff(roles.AUDITOR)
     figures = []
@@ -241,13 +240,13 @@ def test_two_sent_totals_do_not_give_a_groups_size(
             api = client.get(reverse("broadcasts:api_detail", args=[b.pk])).json()["progress"]
             progress = client.get(reverse("broadcasts:progress", args=[b.pk])).json()
             page = client.get(reverse("broadcasts:detail", args=[b.pk])).content.decode()
-            assert api["recipients_total"] == progress["recipients_total"]
-            assert progress["recipients_total"] in page
-            for text in (api["recipients_total"], api["recipients_reached"], progress["recipients_reached"]):
+            assert api["total"] == progress["total"]
+            assert progress["total"] in page
+            for text in (api["total"], api["reached"], progress["reached"]):
                 assert re.fullmatch(r"約[\d,]+人|50人未満", text), text
             for body in (page, str(api), str(progress)):
                 assert not re.search(r"(?<![\d,約])(60|67|7)人", body)
-            figures.append(progress["recipients_total"])
+            figures.append(progress["total"])
     assert figures[:2] == figures[2:]  # the same figure for everyone, every time
     for entry in AuditEntry.objects.filter(action__startswith="broadcast."):
         assert not {"60", "67", "7"} & {str(v) for v in entry.detail.values()}
@@ -264,9 +263,8 @@ def test_all_friends_minus_an_earlier_broadcast_is_refused_below_50(
 
     a0 = segment_world.areas[0]
     make_residents(60, area=a0)
-    first = make_broadcast(everyone=True, to="approved", approver=approver)
-    with run_on_commit():
-        services.broadcast_send(broadcast=first, actor=author)
+    with run_on_commit():  # approval sends it (承認後すぐに配信)
+        first = make_broadcast(everyone=True, to="approved", approver=approver)
     first.refresh_from_db()
     assert first.status == Broadcast.Status.DONE
     make_residents(3, area=a0)
@@ -292,9 +290,8 @@ def test_exclusion_that_shrinks_after_approval_is_halted_at_the_snapshot(
 
     a0 = segment_world.areas[0]
     make_residents(60, area=a0)
-    first = make_broadcast(areas=[a0], to="approved", approver=approver)
-    with run_on_commit():
-        services.broadcast_send(broadcast=first, actor=author)
+    with run_on_commit():  # approval sends it (承認後すぐに配信)
+        first = make_broadcast(areas=[a0], to="approved", approver=approver)
     later = make_residents(55, area=a0)
     rest = make_broadcast(everyone=True, exclude=first, to="approved", approver=approver)
     Resident.objects.filter(line_user_id__in=later[:10]).update(status=Resident.Status.BLOCKED)

@@ -30,9 +30,8 @@ def test_sent_batches_keep_no_line_id_and_exclusion_still_works(
     a0, a1 = segment_world.areas[0], segment_world.areas[1]
     first_ids = make_residents(60, area=a0)
     later_ids = make_residents(55, area=a1)
-    first = make_broadcast(areas=[a0], to="approved", approver=approver, text="第1回")
-    with run_on_commit():
-        services.broadcast_send(broadcast=first, actor=author)
+    with run_on_commit():  # approval sends it (承認後すぐに配信)
+        first = make_broadcast(areas=[a0], to="approved", approver=approver, text="第1回")
     first.refresh_from_db()
     assert first.status == Broadcast.Status.DONE
     stored = _stored_lists(first)
@@ -40,9 +39,8 @@ def test_sent_batches_keep_no_line_id_and_exclusion_still_works(
     assert sum(b.size for b in first.batches.all()) == 60
     assert all(len(b.line_user_ids) == b.size and all(h.startswith("h:") for h in b.line_user_ids) for b in first.batches.all())
 
-    second = make_broadcast(areas=[a0, a1], exclude=first, to="approved", approver=approver, text="第2回")
     with run_on_commit():
-        services.broadcast_send(broadcast=second, actor=author)
+        second = make_broadcast(areas=[a0, a1], exclude=first, to="approved", approver=approver, text="第2回")
     second.refresh_from_db()
     assert second.recipients_total == 55
     assert all(line_emulator.received_texts(u) == ["第1回"] for u in first_ids)
@@ -57,9 +55,8 @@ def test_the_hash_is_keyed(
     a0 = segment_world.areas[0]
     make_residents(60, area=a0)
     settings.BROADCAST_RECIPIENT_HASH_KEY = "key-one"
-    first = make_broadcast(areas=[a0], to="approved", approver=approver, text="第1回")
-    with run_on_commit():
-        services.broadcast_send(broadcast=first, actor=author)
+    with run_on_commit():  # approval sends it (承認後すぐに配信)
+        first = make_broadcast(areas=[a0], to="approved", approver=approver, text="第1回")
     settings.BROADCAST_RECIPIENT_HASH_KEY = "key-two"
     from broadcasts import selectors
 
@@ -80,8 +77,7 @@ def test_unsent_batches_of_an_ended_broadcast_are_hashed_after_the_period(
     settings.RETENTION_BROADCAST_UNSENT_DAYS = 30
     a0 = segment_world.areas[0]
     ids = make_residents(60, area=a0)
-    b = make_broadcast(areas=[a0], to="approved", approver=approver)
-    services.broadcast_send(broadcast=b, actor=author)
+    b = make_broadcast(areas=[a0], to="approved", approver=approver)  # sending requested; on-commit not run
     services.broadcast_start(broadcast_id=b.pk)  # snapshot taken; then LINE refused the batch:
     Batch.objects.filter(broadcast=b).update(status=Batch.Status.FAILED, error="400: rejected")
     services.broadcast_finish_if_complete(broadcast_id=b.pk)

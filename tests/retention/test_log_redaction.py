@@ -10,7 +10,6 @@ import re
 import pytest
 from django.conf import settings as django_settings
 
-from broadcasts import services as broadcast_services
 from tests.fixtures.bulky import bookable_date
 
 LINE_ID = re.compile(r"[UCR][0-9a-fA-F]{16,}")
@@ -116,9 +115,8 @@ def test_chat_booking_and_broadcast_flows_log_no_personal_data(
     page.book(page.form(area=bulky_setup.chuo.pk, collection_date=bookable_date(7).isoformat(), phone=PHONE))
     # broadcast: 60 recipients in one area, sent
     ids = make_residents(60, area=segment_world.areas[0])
-    b = make_broadcast(areas=[segment_world.areas[0]], to="approved", approver=approver)
-    with run_on_commit():
-        broadcast_services.broadcast_send(broadcast=b, actor=author)
+    with run_on_commit():  # approval sends it (承認後すぐに配信)
+        make_broadcast(areas=[segment_world.areas[0]], to="approved", approver=approver)
     assert line_emulator.received_texts(ids[0]) == ["お知らせです"]
     logged = _everything_logged(caplog)
     assert len(caplog.records) > 10  # the flows did log (Celery task lines among them)

@@ -115,7 +115,6 @@ def segment_reach(*, segment: Segment) -> int:
     return segment_residents(segment=segment).count()
 
 
-
 def segment_line_user_ids(*, segment: Segment, chunk_size: int = 5000) -> Iterator[str]:
     """Stream the recipients' LINE user ids in a stable order (never one big list)."""
     return (

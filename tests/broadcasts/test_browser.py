@@ -42,7 +42,7 @@ def test_compose_estimate_approve_send_delivered(browser, line_emulator, segment
     submit = browser.find_element(By.ID, "submit-for-approval")
     _wait(browser, lambda d: "50人未満" in reach.text)
     assert reach.text == "50人未満 — 最低配信人数に達していません"
-    assert not submit.is_enabled()
+    assert submit.is_enabled()  # a noisy estimate never blocks: the exact check at submit decides
     page_url = browser.current_url
     browser.find_element(By.CSS_SELECTOR, f"label[for=area-{big.pk}]").click()  # 30 + 70 = 100
     _wait(browser, lambda d: reach.text.startswith("約"))

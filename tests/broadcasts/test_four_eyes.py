@@ -58,7 +58,7 @@ def test_dual_role_editor_cannot_approve_a_colleagues_broadcast_they_rewrote(cli
     client.force_login(other)
     response = client.post(reverse("broadcasts:approve", args=[b.pk]), {"version": _review_version(client, b.pk)})
     b.refresh_from_db()
-    assert b.status == Broadcast.Status.APPROVED and b.approver == other
+    assert b.status == Broadcast.Status.SENDING and b.approver == other  # 承認後すぐに配信: approval starts it
 
 
 def test_a_version_swapped_while_the_approver_reads_cannot_be_approved(client, author, approver, make_broadcast, area60):
@@ -85,7 +85,7 @@ def test_a_version_swapped_while_the_approver_reads_cannot_be_approved(client, a
     assert fresh != seen and "差し替えた文面" in client.get(reverse("broadcasts:review", args=[b.pk])).content.decode()
     client.post(reverse("broadcasts:approve", args=[b.pk]), {"version": fresh})
     b.refresh_from_db()
-    assert b.status == Broadcast.Status.APPROVED
+    assert b.status == Broadcast.Status.SENDING  # 承認後すぐに配信: approval starts it
     assert b.bubbles.get().text == "差し替えた文面"
 
 

@@ -11,7 +11,6 @@ from django.conf import settings as django_settings
 from django.db import connection
 from django.utils import timezone
 
-from broadcasts import services as broadcast_services
 from intake.bulky.models import Booking
 from intake.roads.models import RoadReport
 from intake.roads.services import report_change_status
@@ -99,9 +98,8 @@ def test_nothing_personal_is_left_once_every_period_has_passed(
 
     Resident.objects.filter(line_user_id=USER).update(area=area)
     make_residents(60, area=area)
-    b = make_broadcast(areas=[area], to="approved", approver=approver)
-    with run_on_commit():
-        broadcast_services.broadcast_send(broadcast=b, actor=author)
+    with run_on_commit():  # approval sends it (承認後すぐに配信)
+        make_broadcast(areas=[area], to="approved", approver=approver)
     assert "お知らせです" in line_emulator.received_texts(USER)
     # staff close the report; the resident leaves
     report_change_status(report=report, to="rejected", actor=road_staff)

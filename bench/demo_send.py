@@ -67,6 +67,7 @@ def main() -> None:
             "PORTAL_BASE_URL": f"http://127.0.0.1:{web}",
             # A queue of its own, so a developer's `make run` on this machine never takes its tasks.
             "CELERY_TASK_DEFAULT_QUEUE": f"bench-demo-{os.getpid()}",
+            "DJANGO_SETTINGS_MODULE": "portal.settings.local",  # what `make run` uses
         }
     )
     python = sys.executable
@@ -89,7 +90,6 @@ def main() -> None:
         wait_for(f"http://127.0.0.1:{web}/healthz")
         time.sleep(3)  # the worker connects to the broker
         os.environ.update(env)
-        os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings.base"
         sys.path.insert(0, str(ROOT))
         import django
 
@@ -110,7 +110,8 @@ def main() -> None:
         )
         services.broadcast_submit(broadcast=b, actor=author)
         t0 = time.monotonic()
-        b = services.broadcast_approve(broadcast=b, approver=approver)  # 承認後すぐに配信: approval starts it
+        version = services.content_version(b)  # what the approver reviewed
+        b = services.broadcast_approve(broadcast=b, approver=approver, version=version)  # 承認後すぐに配信: it starts
         first_seen = None
         while time.monotonic() - t0 < args.timeout:
             b.refresh_from_db()

@@ -46,15 +46,6 @@ def _press(browser, element) -> None:
     browser_click(browser, element)
 
 
-# Approval starting a 承認後すぐに配信 send is being built (issue 12, broadcasts). Strict: once it
-# is on main this test passes, the mark turns that into a failure, and the mark must go.
-NEEDS_APPROVAL_STARTS_SEND = pytest.mark.xfail(
-    strict=True,
-    reason="needs issue 12's 「承認後すぐに配信」 (approval starts the send), not on main yet: remove this mark when it lands",
-)
-
-
-@NEEDS_APPROVAL_STARTS_SEND
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
 def test_broadcast_compose_approve_delivered(
     browser, axe, viewport, line_emulator, segment_world, make_residents, make_staff, settings

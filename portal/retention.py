@@ -18,11 +18,15 @@ The admins' retention page and the README table list the same registry.
 """
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -68,4 +72,23 @@ def purge_store(store: Store, *, now: dt.datetime | None = None) -> dict[str, in
 
 
 def purge_all(*, now: dt.datetime | None = None) -> dict[str, dict[str, int]]:
-    return {store.key: purge_store(store, now=now) for store in stores()}
+    """Every store's purge. One store failing does not keep the others' data: each runs in
+    turn, and the failures are raised together at the end (the job is marked failed)."""
+    results: dict[str, dict[str, int]] = {}
+    failed: list[str] = []
+    for store in stores():
+        try:
+            with transaction.atomic():
+                results[store.key] = purge_store(store, now=now)
+        except Exception:
+            logger.exception("retention purge of %s failed", store.key)
+            failed.append(store.key)
+    if failed:
+        raise RetentionPurgeFailed(failed)
+    return results
+
+
+class RetentionPurgeFailed(Exception):
+    def __init__(self, keys: list[str]) -> None:
+        super().__init__(f"retention purge failed for: {', '.join(keys)}")
+        self.keys = keys

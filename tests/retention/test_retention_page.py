@@ -116,3 +116,22 @@ def test_the_page_reads_in_english_too(client, make_staff, settings):
     html = client.get(reverse("retention")).content.decode()
     assert "Retention of personal data" in html and "Events received from LINE" in html and "Audit log details" in html
     assert "7 days" in html
+
+
+@pytest.mark.django_db
+def test_one_failing_store_does_not_stop_the_others():
+    from portal.line.models import WebhookEvent
+
+    def broken(cutoff):
+        raise ValueError("disk full")
+
+    WebhookEvent.objects.create(webhook_event_id="old", event_type="message", payload={"x": 1}, state=WebhookEvent.State.DONE)
+    retention.register(retention.Store(key="aa.broken", label="壊れた", holds="", action="", period_days=lambda: 1, purge=broken))
+    try:
+        with pytest.raises(retention.RetentionPurgeFailed, match="aa.broken"):
+            purge_personal_data.apply(throw=True)
+    finally:
+        retention._STORES.pop("aa.broken")
+    assert WebhookEvent.objects.get(webhook_event_id="old").payload == {}  # the later stores still ran
+    assert AuditEntry.objects.filter(action="retention.purged", target_id="line.webhook_events").exists()
+    assert not AuditEntry.objects.filter(action="retention.purged", target_id="aa.broken").exists()

@@ -168,3 +168,13 @@ def test_what_the_project_sends_passes(line_emulator):
         ],
     )
     assert _post(line_emulator, "push", {"to": VALID, "messages": [message, IMAGE]})[0] == 200
+
+
+def test_simulated_and_seeded_residents_have_ids_line_would_accept(db, line_emulator):
+    from portal.line.models import Resident
+    from portal.line.seed import seed_residents
+
+    seed_residents(count=30, seed=7)
+    ids = list(Resident.objects.values_list("line_user_id", flat=True)) + [simulate.new_user_id(), simulate.user_id_for("x")]
+    assert all(simulate.is_user_id(u) for u in ids), [u for u in ids if not simulate.is_user_id(u)]
+    assert _post(line_emulator, "multicast", {"to": ids, "messages": TEXT})[0] == 200

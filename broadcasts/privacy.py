@@ -603,11 +603,11 @@ def sent_figures(*, broadcast: Broadcast, batches_total: int, batches_done: int,
     percent_failed = int(math.ceil(100 * failed_share)) if batches_failed else 0
     percent_done = min(100, int(math.floor(100 * (batches_done + batches_failed) / batches_total))) if batches_total else 0
     if broadcast.status == broadcast.Status.SENDING:
-        summary = _("%(status)s %(reached)s / %(total)s") % {
-            "status": status,
-            "reached": reached_text or _("0人"),
-            "total": total_text,
-        }
+        if reached is not None:
+            short = _("約%(count)s") % {"count": f"{reached:,}"}
+        else:
+            short = _("50人未満") if batches_done else "0"
+        summary = _("%(status)s %(reached)s / %(total)s") % {"status": status, "reached": short, "total": total_text}
     elif noisy is not None:
         summary = f"{status} {total_text}"
     else:

@@ -67,6 +67,7 @@ def test_every_recipient_gets_it_exactly_once(client, author, approver, make_bro
     page = client.get(reverse("broadcasts:detail", args=[b.pk])).content.decode()
     # residents only as the rounded stored noisy figure (privacy.sent_figures), never batches
     assert "配信完了" in page and "バッチ" not in page
+    assert not re.search(r"(?<![\d,約])1,130人", page)
     progress = client.get(reverse("broadcasts:progress", args=[b.pk])).json()
     assert progress["phase"] == "done" and progress["finished"] and progress["percent"] == 100
     b.refresh_from_db()

@@ -71,3 +71,63 @@ def test_compose_estimate_approve_send_delivered(
     counts = line_emulator.counts()
     assert all(counts.get(uid) == 1 for uid in big_ids)
     assert line_emulator.received_texts(big_ids[0]) == ["こんにちは、市からのお知らせです"]
+
+
+def _script_errors(browser) -> list[str]:
+    return [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE" and "favicon" not in e["message"]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_compose_pages_run_without_script_errors_and_show_the_schedule_only_for_scheduled(
+    browser, segment_world, make_residents, author
+):
+    from selenium.webdriver.common.by import By
+
+    make_residents(70, area=segment_world.areas[0])
+    _sign_in(browser, author)
+    browser.get_log("browser")  # start from an empty console
+    browser.get(browser.live_server_url + "/broadcasts/emergency/new/")
+    assert browser.find_element(By.ID, "emergency-reach").text  # its reach, rendered by the server
+    browser.find_element(By.LINK_TEXT, "断水").click()
+    _wait(browser, lambda d: "給水所" in d.find_element(By.ID, "bubble-0-text").get_attribute("value"))
+    _wait(browser, lambda d: "給水所" in d.find_element(By.ID, "line-preview-messages").text)
+    assert _script_errors(browser) == []  # compose.js used to fail here (no estimate on this page)
+
+    browser.get(browser.live_server_url + "/broadcasts/new/")
+    field = browser.find_element(By.ID, "schedule-field")
+    outcome = browser.find_element(By.ID, "timing-outcome")
+    assert not field.is_displayed() and "すぐに配信が始まります" in outcome.text
+    browser.find_element(By.CSS_SELECTOR, "label[for=timing-scheduled]").click()
+    _wait(browser, lambda d: field.is_displayed())
+    assert "予約日時に配信されます" in outcome.text
+    assert browser.find_element(By.ID, "id_scheduled_at").get_attribute("required")
+    browser.find_element(By.CSS_SELECTOR, "label[for=timing-now]").click()
+    _wait(browser, lambda d: not field.is_displayed())
+    assert _script_errors(browser) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_progress_updates_in_place_from_preparing_to_delivered(
+    browser, line_emulator, segment_world, make_residents, make_broadcast, author, approver, monkeypatch
+):
+    from selenium.webdriver.common.by import By
+
+    from broadcasts import services
+
+    make_residents(1100, area=segment_world.areas[0])
+    monkeypatch.setattr(services, "_enqueue_start", lambda broadcast: None)  # the worker is late
+    b = make_broadcast(areas=[segment_world.areas[0]], to="approved", approver=approver)
+    _sign_in(browser, author)
+    browser.get(browser.live_server_url + f"/broadcasts/{b.pk}/")
+    headline = browser.find_element(By.ID, "p-headline")
+    assert headline.text.startswith("配信準備中")  # from the first second, in residents' terms
+    browser.execute_script("window.__notReloaded = true;")
+    monkeypatch.undo()
+    services.broadcast_start(broadcast_id=b.pk)  # the worker takes it: snapshot, then every batch (eager)
+    _wait(browser, lambda d: d.find_element(By.ID, "p-headline").text.startswith("配信完了"), timeout=20)
+    assert browser.execute_script("return window.__notReloaded === true;")  # updated in place
+    assert browser.find_element(By.ID, "status-badge").text == "配信完了"
+    assert browser.find_element(By.ID, "p-bar").get_attribute("value") == "100"
+    assert browser.find_element(By.ID, "p-reached").text.startswith("約")
+    assert browser.find_element(By.ID, "p-finished").text != "—"
+    assert _script_errors(browser) == []

@@ -86,7 +86,9 @@ def test_broadcast_compose_approve_delivered(
     _nav(browser, "承認待ち")
     axe("承認待ち一覧")
     browser_click(browser, browser.find_element(By.PARTIAL_LINK_TEXT, title))
-    assert text in browser.page_source  # the approver sees every bubble
+    review = browser.find_element(By.TAG_NAME, "main").text
+    assert text in review  # the approver sees every bubble, the targeting and the schedule
+    assert target.name in review and "承認後すぐに配信" in review
     axe("承認の確認")
     _press(browser, browser.find_element(By.ID, "approve"))
     axe("承認後")

@@ -111,3 +111,19 @@ def test_admin_changes_an_address_audited_and_resets_go_only_to_it(client, make_
     assert client.post("/accounts/login/", {"login": old, "password": PASSWORD}).status_code == 200
     assert client.post("/accounts/login/", {"login": "road.saburo@city.example.jp", "password": PASSWORD}).status_code == 302
     assert User.objects.filter(email__iexact=old).count() == 0
+
+
+@pytest.mark.django_db
+def test_an_address_already_in_use_is_refused_with_a_message_and_nothing_changes(client, make_staff):
+    admin = make_staff(roles.ADMIN)
+    member = make_staff(roles.ROAD, full_name="道路 三郎")
+    other = make_staff(roles.WASTE)
+    client.force_login(admin)
+    response = client.post(
+        f"/staff/{member.pk}/", {"email": other.email.upper(), "full_name": "道路 四郎", "roles": [roles.ROAD]}
+    )
+    assert response.status_code == 200
+    assert "このメールアドレスの職員は既に登録されています。" in response.content.decode()
+    member.refresh_from_db()
+    assert member.full_name == "道路 三郎" and member.email != other.email
+    assert not AuditEntry.objects.filter(action=audit.STAFF_UPDATED, target_id=str(member.pk)).exists()

@@ -419,14 +419,17 @@ def _latest_row() -> tuple | None:
     return row
 
 
-def _current() -> _Loaded:
+def _current(*, publish: bool = True) -> _Loaded | None:
+    """The current release (``publish``: publishing one now when there is none, or the beat
+    job has not published for two periods; still at most one per period)."""
     from .models import ReachRelease
 
     row = _latest_row()
-    if row is None or row[1] <= timezone.now() - 2 * _release_interval():
-        # None yet, or the beat job is not running: publish now (still at most one per interval).
+    if publish and (row is None or row[1] <= timezone.now() - 2 * _release_interval()):
         release_publish()
         row = _latest_row()
+    if row is None:
+        return None
     key = (row[0], row[1])  # the pk alone may come back (rolled-back test databases)
     with _loaded_lock:
         loaded = _loaded.get(key)
@@ -519,6 +522,7 @@ def estimate(segment: Segment, *, actor: Any = None) -> Estimate:
     """The reach estimate of a segment: post-processing of the current release."""
     _count_question(actor)
     rel = _current()
+    assert rel is not None
     value, var, bound = _answer(rel, segment)
     exempt = segment.everyone and not segment.exclude_broadcast_id
     upper = bound or bool(segment.exclude_broadcast_id)
@@ -661,6 +665,7 @@ def audience_figures() -> dict:
     from portal.line.models import AgeBand, Area, Interest
 
     rel = _current()
+    assert rel is not None
     s = dict(zip(STATUS_CATEGORIES, rel.levels["S"].tolist(), strict=True))
     friends = sum(s[c] for c in STATUS_CATEGORIES[:4])
     names = dict(Area.objects.values_list("pk", "name"))
@@ -693,6 +698,11 @@ def audience_figures() -> dict:
 
 
 def friends_text() -> str:
-    rel = _current()
+    """LINE friends (dashboard card, emergency compose): from the current release; 「集計中」
+    before the first one (a dashboard view never publishes a release: the first one waits
+    for the beat job or for a question about residents)."""
+    rel = _current(publish=False)
+    if rel is None:
+        return _("集計中")
     friends = float(rel.levels["S"][:4].sum())
     return figure_text(figure(friends))

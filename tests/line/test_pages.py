@@ -88,8 +88,11 @@ def test_audience_page_is_for_pr_and_admins_only(make_staff, client):
 
 
 def test_dashboard_card_uses_privacy_count(make_staff, client, segments, settings):
+    from broadcasts import tasks
+
     settings.BROADCAST_PRIVACY_EPSILON = 200.0  # tiny noise: 10 friends look under 50
     _residents(10)
+    tasks.refresh_reach_cells.delay().get()  # the beat job publishes the first release
     client.force_login(make_staff(roles.PR_APPROVER))
     page = client.get("/").content.decode()
     assert "LINE友だち" in page and "50人未満" in page

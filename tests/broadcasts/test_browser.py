@@ -63,6 +63,7 @@ def test_compose_estimate_approve_send_delivered(
     browser.get(browser.live_server_url + f"/broadcasts/{b.pk}/review/")
     assert "すぐに配信が始まります" in browser.find_element(By.ID, "approval-outcome").text
     browser.find_element(By.ID, "approve").click()  # 承認後すぐに配信: nothing else to press
+    _wait(browser, lambda d: "承認し、配信を開始しました" in d.page_source, timeout=20)
 
     _sign_in(browser, author)
     browser.get(browser.live_server_url + f"/broadcasts/{b.pk}/")

@@ -109,6 +109,8 @@ def batches_hash_recipients(*, batches: QuerySet, batch_size: int = 200) -> int:
         sql, params = _hash_lists_sql(ids)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
+            if cursor.rowcount <= 0:
+                return total  # nothing changed: stop rather than loop on the same rows
             total += cursor.rowcount
 
 

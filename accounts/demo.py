@@ -35,7 +35,20 @@ def load_demo_staff(say: Callable[[str], None]) -> None:
         user.groups.set(Group.objects.filter(name__in=codes))
         if roles.ADMIN in codes and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
             TOTP.activate(user, DEMO_ADMIN_TOTP_SECRET)
+    for line in demo_login_lines():
+        say(line)
+
+
+def demo_login_lines() -> list[str]:
+    """The demo logins and the TOTP hint, as ``demo_setup`` and ``make run`` print them."""
+    lines = []
+    for email, _name, codes, password in DEMO_STAFF:
         labels = "・".join(roles.role_label(c) for c in codes)
-        say(f"  {labels:<10} {email:<28} password: {password}")
-    say(f"  (システム管理者 needs a TOTP code: MFA is mandatory for admins. Demo TOTP secret: {DEMO_ADMIN_TOTP_SECRET};")
-    say("   current code: python manage.py demo_totp admin@city.example.jp)")
+        lines.append(f"  {labels:<10} {email:<28} password: {password}")
+    lines += [
+        f"  (システム管理者 needs a TOTP code: MFA is mandatory for admins. Demo TOTP secret: {DEMO_ADMIN_TOTP_SECRET};",
+        "   current code: DJANGO_SETTINGS_MODULE=portal.settings.local "
+        ".venv/bin/python manage.py demo_totp admin@city.example.jp",
+        "   a code signs in once: for a second sign-in within the same 30 seconds, wait for the next code)",
+    ]
+    return lines

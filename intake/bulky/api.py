@@ -25,6 +25,9 @@ class ItemSerializer(serializers.ModelSerializer):
     class Meta:
         model = Item
         fields = ["id", "name", "category", "fee_yen", "size_points", "accepted", "refusal_reason", "order", "is_active"]
+        # The model's check constraint (bulky_item_points_positive), as a 400 instead of a 500
+        # (found by tests/portal/test_api_fuzz.py).
+        extra_kwargs = {"size_points": {"min_value": 1}}
 
     def validate(self, attrs: dict) -> dict:
         accepted = attrs.get("accepted", getattr(self.instance, "accepted", True))

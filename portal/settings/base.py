@@ -430,3 +430,9 @@ _after_messages = MIDDLEWARE.index("django.contrib.messages.middleware.MessageMi
 MIDDLEWARE.insert(_after_messages, "portal.session_timeout.SessionTimeoutMiddleware")
 # Password reset does not mail addresses that belong to no account (nor says whether one does).
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
+
+# --- ops: TOTP sign-in explains a code already used in its 30-second period ------------------
+MFA_FORMS = {
+    "authenticate": "accounts.mfa_forms.StaffAuthenticateForm",
+    "reauthenticate": "accounts.mfa_forms.StaffReauthenticateForm",
+}

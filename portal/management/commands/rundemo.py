@@ -1,11 +1,14 @@
 """Run the whole demo: web server, Celery worker, Celery beat and the LINE emulator.
 
-Ctrl-C stops them all. Used by ``make run``."""
+Each process's output is shown with its name; once every one has logged that it started,
+the demo logins and the TOTP hint come last, so they are not buried. Ctrl-C stops them all.
+Used by ``make run``."""
 
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 from django.conf import settings
@@ -15,6 +18,15 @@ from django.core.management.base import BaseCommand
 from portal.demo import refuse_outside_debug
 
 EMULATOR_PORT = 8765
+# What each process logs once it is up (Celery logs "celery@host ready.").
+READY_MARKERS = {
+    "emulator": "LINE emulator on",
+    "web": "Quit the server with",
+    "worker": " ready.",
+    "photo-worker": " ready.",
+    "beat": "beat: Starting",
+}
+READY_TIMEOUT = 90.0
 
 
 class Command(BaseCommand):
@@ -29,6 +41,7 @@ class Command(BaseCommand):
         env = os.environ.copy()
         # The worker, beat and emulator run with exactly these (local, DEBUG) settings.
         env["DJANGO_SETTINGS_MODULE"] = settings.SETTINGS_MODULE
+        env["PYTHONUNBUFFERED"] = "1"  # lines arrive as they are written
         python = sys.executable
         procs: list[tuple[str, list[str]]] = []
         if "line_emulator" in get_commands():
@@ -56,10 +69,16 @@ class Command(BaseCommand):
                       "--schedule", str(settings.CELERY_BEAT_SCHEDULE_FILENAME)]),
         ]  # fmt: skip
         running: list[tuple[str, subprocess.Popen]] = []
+        lock = threading.Lock()
+        ready = {name: threading.Event() for name, _cmd in procs}
         for name, cmd in procs:
             self.stdout.write(f"starting {name}: {' '.join(cmd[1:])}")
-            running.append((name, subprocess.Popen(cmd, env=env, start_new_session=True)))
-        self.stdout.write(self.style.SUCCESS(f"Portal: http://{options['addr']}/  (Ctrl-C stops everything)"))
+            proc = subprocess.Popen(
+                cmd, env=env, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                text=True, bufsize=1, errors="replace",
+            )  # fmt: skip
+            running.append((name, proc))
+            threading.Thread(target=self._relay, args=(name, proc, ready[name], lock), daemon=True).start()
 
         def stop(*_args) -> None:
             # SIGTERM to each main process (Celery then shuts its pool down cleanly), then
@@ -85,11 +104,42 @@ class Command(BaseCommand):
         # ignored, and then Python would not raise KeyboardInterrupt on Ctrl-C.
         signal.signal(signal.SIGINT, stop)
         try:
+            deadline = time.monotonic() + READY_TIMEOUT
+            announced = False
             while True:
                 for name, proc in running:
                     if proc.poll() is not None:
                         self.stderr.write(f"{name} exited with {proc.returncode}; stopping the demo")
                         stop()
-                time.sleep(1)
+                waiting = [name for name, event in ready.items() if name in READY_MARKERS and not event.is_set()]
+                if not announced and (not waiting or time.monotonic() > deadline):
+                    with lock:
+                        if waiting:
+                            self.stderr.write(f"not started after {READY_TIMEOUT:.0f} s: {', '.join(waiting)} (see above)")
+                        self._banner(options["addr"])
+                    announced = True
+                time.sleep(0.2 if not announced else 1)
         except KeyboardInterrupt:
             stop()
+
+    def _relay(self, name: str, proc: subprocess.Popen, ready: threading.Event, lock: threading.Lock) -> None:
+        """Show the process's lines, named, and notice when it says it is up."""
+        marker = READY_MARKERS.get(name)
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            with lock:
+                self.stdout.write(f"[{name}] {line.rstrip()}")
+            if marker and marker in line:
+                ready.set()
+
+    def _banner(self, addr: str) -> None:
+        from accounts.demo import demo_login_lines
+
+        rule = "=" * 78
+        self.stdout.write("")
+        self.stdout.write(rule)
+        self.stdout.write(self.style.SUCCESS(f"Portal: http://{addr}/  (Ctrl-C stops everything)"))
+        self.stdout.write("Demo logins (one per role):")
+        for line in demo_login_lines():
+            self.stdout.write(line)
+        self.stdout.write(rule)

@@ -15,10 +15,11 @@ Estimates (compose meter, estimate API, review page, approvals list)
                                           (``actor``: the question is counted for the
                                           per-staff-member daily usage audit).
 Sent broadcasts (detail page, progress JSON, API, CSV, audit entries)
-  ``noisy_total(exact) -> int``          one discrete-Gaussian draw; services call it once when
-                                          a snapshot is complete and store it
-                                          (``Broadcast.recipients_noisy``), so asking again shows
-                                          the same figure.
+  ``sent_noisy_total(*, segment, exact) -> int``  services call it once when a snapshot
+                                          is complete and store it (``Broadcast.recipients_noisy``):
+                                          the release's figure for the segment, or, for an
+                                          exclusion, ``noisy_total(exact)``: one discrete-Gaussian
+                                          draw. Asking again shows the same stored figure.
   ``sent_figures(*, broadcast, batches_total, batches_done, batches_failed) -> SentFigures``
                                           rounded noisy total/reached/failed and whole-number
                                           percentages (from batch counts, never from exact
@@ -161,9 +162,25 @@ def _sent_sigma() -> float:
 
 
 def noisy_total(exact: int) -> int:
-    """A sent broadcast's recipients as one discrete-Gaussian draw (ε =
-    ``BROADCAST_PRIVACY_SENT_EPSILON``); the caller stores it, it is never redrawn."""
+    """A count as one discrete-Gaussian draw (ε = ``BROADCAST_PRIVACY_SENT_EPSILON``); the
+    caller stores it, it is never redrawn."""
     return int(exact) + _gaussian(_sent_sigma(), 1)[0]
+
+
+def sent_noisy_total(*, segment: Segment, exact: int) -> int:
+    """What a sent broadcast's total is shown from (services store it once, when the
+    snapshot is complete): the current release's figure for its segment, post-processing
+    that costs nothing and agrees with every estimate (so broadcasts sent again and again to
+    one segment show the same figure within an epoch: nothing to average). Only a segment
+    the release cannot answer (an exclusion of earlier recipients) gets one fresh noisy draw
+    of the exact snapshot size (``noisy_total``)."""
+    if not segment.exclude_broadcast_id:
+        rel = _current()
+        if rel is not None:
+            value, _var, bound = _answer(rel, segment)
+            if not bound:
+                return int(math.floor(value + 0.5))
+    return noisy_total(exact)
 
 
 # -- the release ----------------------------------------------------------------------------

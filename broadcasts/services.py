@@ -549,7 +549,7 @@ def broadcast_start(*, broadcast_id: int, queue: str | None = None) -> Broadcast
             transaction.on_commit(lambda: _enqueue_batches(broadcast.pk, queue=queue))
         else:
             broadcast.recipients_total = total
-            broadcast.recipients_noisy = privacy.noisy_total(total)
+            broadcast.recipients_noisy = privacy.sent_noisy_total(segment=selectors.Segment.of(broadcast), exact=total)
             broadcast.started_at = timezone.now()
             broadcast.save(
                 update_fields=[
@@ -578,7 +578,9 @@ def broadcast_start(*, broadcast_id: int, queue: str | None = None) -> Broadcast
             fields = ["snapshot_position", "recipients_total", "updated_at"]
             if complete:
                 broadcast.started_at = timezone.now()
-                broadcast.recipients_noisy = privacy.noisy_total(broadcast.recipients_total)
+                broadcast.recipients_noisy = privacy.sent_noisy_total(
+                    segment=selectors.Segment.of(broadcast), exact=broadcast.recipients_total
+                )
                 fields += ["started_at", "recipients_noisy"]
             broadcast.save(update_fields=fields)
             if complete:

@@ -175,3 +175,28 @@ def test_error_pages_pass_the_policy(client, settings):
     from django.template import loader
 
     assert html_problems(loader.get_template("500.html").render()) == []
+
+
+@pytest.mark.django_db
+def test_every_html_page_in_the_access_table_passes_the_policy(portal_world):
+    """Beyond the main pages: every URL of tests/test_access_matrix.py's table, opened by
+    someone it is meant for with real objects; each HTML answer must pass the scan (a page
+    added later is covered as soon as it has its row)."""
+    from tests.test_access_matrix import ANONYMOUS, EXPECTED, IDENTITIES, _resolve_arg
+
+    clients: dict[str, Client] = {}
+    problems: list[str] = []
+    html_pages = 0
+    for name, spec in sorted(EXPECTED.items()):
+        who = next((i for i in IDENTITIES if i != ANONYMOUS and i in spec.allowed), ANONYMOUS)
+        if who not in clients:
+            clients[who] = Client()
+            if who != ANONYMOUS:
+                clients[who].force_login(portal_world.users[who])
+        kwargs = {key: _resolve_arg(portal_world, value) for key, value in spec.args.items()}
+        response = clients[who].get(reverse(name, kwargs=kwargs))
+        if response.status_code == 200 and response.headers.get("Content-Type", "").startswith("text/html"):
+            html_pages += 1
+            problems += _check_page(response, f"{who} {name}")
+    assert html_pages > 30
+    assert problems == [], "\n".join(problems)

@@ -165,13 +165,13 @@ def run(args, env: dict, *, faults: bool) -> dict:
         b = services.broadcast_save(actor=author, title="bench", audience=Broadcast.Audience.ALL,
                                     bubbles=[{"type": "text", "text": "ベンチマーク配信"}])  # fmt: skip
         services.broadcast_submit(broadcast=b, actor=author)
-        services.broadcast_approve(broadcast=b, approver=approver, version=services.content_version(b))
         cpu0 = machine_cpu()
         emu_cpu0 = cpu_seconds(emulator.pid)
         worker_cpu0 = sum(cpu_seconds(p) for w in workers for p in family(w.proc.pid))
         t0 = time.monotonic()
         clock0 = timezone.now()
-        services.broadcast_send(broadcast=b, actor=author)  # enqueues the start task on commit
+        # 承認後すぐに配信: the approval itself starts the send (its start task is enqueued on commit).
+        services.broadcast_approve(broadcast=b, approver=approver, version=services.content_version(b))
         killed = False
         last_requeue = time.monotonic()
         restarted: list[Worker] = []

@@ -54,8 +54,21 @@ def cutoff(store: Store, *, now: dt.datetime | None = None) -> dt.datetime:
     return (now or timezone.now()) - dt.timedelta(days=store.period_days())
 
 
+def coarse_count(n: int) -> int | str:
+    """A purge count as the audit log keeps it: 0, 「1〜49」, or rounded down to tens from
+    50. Every count here is of residents' records, and audit entries are read by staff: no
+    entry may carry an exact small count of residents (broadcasts/PRIVACY.md). Each run's
+    rows are disjoint from every other run's, so the rounding is not averaged away."""
+    if n <= 0:
+        return 0
+    if n < 50:
+        return "1〜49"
+    return n // 10 * 10
+
+
 def purge_store(store: Store, *, now: dt.datetime | None = None) -> dict[str, int]:
-    """Run one store's purge and audit its counts (also when nothing was due)."""
+    """Run one store's purge and audit its counts, coarsened (also when nothing was due).
+    Returns the exact counts to the caller (the beat task), which shows them to nobody."""
     from accounts.services import audit_record
 
     limit = cutoff(store, now=now)
@@ -66,7 +79,11 @@ def purge_store(store: Store, *, now: dt.datetime | None = None) -> dict[str, in
         target_type="retention",
         target_id=store.key,
         target_repr=str(store.label),
-        detail={"cutoff": limit.isoformat(timespec="seconds"), "period_days": store.period_days(), **counts},
+        detail={
+            "cutoff": limit.isoformat(timespec="seconds"),
+            "period_days": store.period_days(),
+            **{name: coarse_count(value) for name, value in counts.items()},
+        },
     )
     return counts
 

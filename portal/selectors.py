@@ -116,9 +116,13 @@ def retention_table() -> list[RetentionRow]:
         counts: list[tuple[Any, str]] = []
         if entry is not None:
             for name, value in entry.detail.items():
-                if name in ("cutoff", "period_days") or not isinstance(value, int):
+                if name in ("cutoff", "period_days") or not isinstance(value, int | str):
                     continue
-                shown = privacy_count(value) if name in RESIDENT_COUNTS else f"{value:,}"
+                # Entries keep coarse counts (portal.retention.coarse_count); older ones exact.
+                if isinstance(value, str):
+                    shown = value
+                else:
+                    shown = privacy_count(value) if name in RESIDENT_COUNTS else f"{value:,}"
                 counts.append((PURGE_COUNT_LABELS.get(name, name), shown))
         rows.append(
             RetentionRow(

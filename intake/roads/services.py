@@ -827,12 +827,13 @@ PURGE_BATCH = 500
 
 def reports_purge_personal_data(cutoff: Any) -> dict[str, int]:
     """Retention (``RETENTION_ROAD_REPORT_DAYS`` after closure, or after the last change of a
-    report left open that long): the resident's link, the
-    typed address and comment, the photo-GPS hint, residents' follow-up texts, and the
-    residents' photos (originals and derived copies, files and rows) go; the report itself
-    (category, place, status, history, staff-written public text) stays for the statistics.
-    Set-based in batches; idempotent (a purged report is marked and not touched again)."""
-    counts = {"reports": 0, "photos": 0, "follow_ups": 0}
+    report left open that long): the resident's link, the typed address and comment, the
+    photo-GPS hint, residents' follow-up texts, staff's internal notes and the texts of
+    messages sent to the resident, and the residents' photos (originals and derived copies,
+    files and rows) go; the report itself (category, place, status, history, staff-written
+    public text) stays for the statistics. Set-based in batches; idempotent (a purged report
+    is marked and not touched again)."""
+    counts = {"reports": 0, "photos": 0, "follow_ups": 0, "staff_texts": 0, "notes": 0}
     closed = [s for s in Status.values if s not in OPEN_STATUSES]
     # Closed reports count from their closure; a report left open with nothing happening
     # for the whole period (abandoned) counts from its last change, so nothing stays forever.
@@ -851,6 +852,15 @@ def reports_purge_personal_data(cutoff: Any) -> dict[str, int]:
             counts["follow_ups"] += (
                 TimelineEntry.objects.filter(report_id__in=ids, kind=TimelineEntry.Kind.RESIDENT).exclude(text="").update(text="")
             )
+            # What staff wrote about or to this resident (internal notes, replies and status
+            # messages pushed to them) can name them or repeat what they typed, as a booking's
+            # staff notes can: the texts go, the entries (who changed what, when) stay.
+            counts["staff_texts"] += (
+                TimelineEntry.objects.filter(report_id__in=ids, kind__in=[TimelineEntry.Kind.MESSAGE, TimelineEntry.Kind.STATUS])
+                .exclude(text="")
+                .update(text="")
+            )
+            counts["notes"] += InternalNote.objects.filter(report_id__in=ids).delete()[0]
             counts["reports"] += RoadReport.objects.filter(pk__in=ids).update(
                 resident=None,
                 address_text="",

@@ -53,12 +53,13 @@ def test_purge_after_closure_plus_period(line_resident, road_setup, road_client,
     # 29 days after closure: nothing is purged yet.
     with time_machine.travel(start + dt.timedelta(days=29), tick=False):
         result = purge_personal_data.apply().get()
-    assert result["roads.reports"] == {"reports": 0, "photos": 0, "follow_ups": 0}
+    assert result["roads.reports"] == {"reports": 0, "photos": 0, "follow_ups": 0, "staff_texts": 0, "notes": 0}
     assert RoadReport.objects.get(pk=closed.pk).comment
 
     with time_machine.travel(start + dt.timedelta(days=31), tick=False), django_capture_on_commit_callbacks(execute=True):
         result = purge_personal_data.apply().get()
-    assert result["roads.reports"] == {"reports": 1, "photos": 1, "follow_ups": 1}
+    # the status message 「補修しました」 pushed to the resident goes too (staff_texts)
+    assert result["roads.reports"] == {"reports": 1, "photos": 1, "follow_ups": 1, "staff_texts": 1, "notes": 0}
     report = RoadReport.objects.get(pk=closed.pk)
     assert report.resident is None and report.address_text == "" and report.comment == ""
     assert report.hint_latitude is None and report.personal_data_purged_at is not None

@@ -14,7 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from accounts.roles import Perm
-from accounts.services import audit_record
+from accounts.services import audit_changes, audit_record, field_changes, snapshot
 from portal import access
 
 from . import inbound, selectors, services
@@ -91,9 +91,16 @@ def settings_index(request: HttpRequest) -> HttpResponse:
     row = LineSettings.current()
     form = LineSettingsForm(request.POST or None, instance=row)
     if request.method == "POST" and form.is_valid():
-        services.line_settings_update(blocked_retention_days=form.cleaned_data["blocked_retention_days"])
-        audit_record(action=AUDIT_SETTINGS_CHANGED, request=request, target=row,
-                     detail={"blocked_retention_days": form.cleaned_data["blocked_retention_days"]})  # fmt: skip
+        before = snapshot(LineSettings.current(), ["blocked_retention_days"])
+        saved = services.line_settings_update(blocked_retention_days=form.cleaned_data["blocked_retention_days"])
+        # The retention period itself: audited as old → new (nothing written if unchanged).
+        audit_changes(
+            action=AUDIT_SETTINGS_CHANGED,
+            before=before,
+            after=snapshot(saved, ["blocked_retention_days"]),
+            request=request,
+            target=saved,
+        )
         messages.success(request, _("設定を保存しました。"))
         return redirect("line:settings")
     return render(
@@ -106,8 +113,13 @@ def settings_index(request: HttpRequest) -> HttpResponse:
 def _edit(request: HttpRequest, form_class, instance, heading: str) -> HttpResponse:
     form = form_class(request.POST or None, request.FILES or None, instance=instance)
     if request.method == "POST" and form.is_valid():
+        fields = list(form_class.Meta.fields)
+        before = snapshot(type(instance).objects.get(pk=instance.pk), fields) if instance is not None else {}
         saved = form.save()
-        audit_record(action=AUDIT_SETTINGS_CHANGED, request=request, target=saved)
+        # What residents choose from in 受信設定: audited as a field diff (a new row: all its fields).
+        changes = field_changes(before, snapshot(saved, fields))
+        detail = {"changes": changes, **({} if before else {"created": True})}
+        audit_record(action=AUDIT_SETTINGS_CHANGED, request=request, target=saved, detail=detail)
         messages.success(request, _("保存しました。"))
         return redirect("line:settings")
     return render(request, "line/edit.html", {"form": form, "heading": heading})

@@ -319,7 +319,8 @@ ScheduleApi = _action_api(
     Perm.COMPOSE_BROADCAST,
     lambda r, b: services.broadcast_schedule(broadcast=b, actor=r.user, scheduled_at=_scheduled_at(r), request=r),
     ScheduleSerializer,
-    doc="予約 an approved broadcast.",
+    doc="予約 (a new 予約日時) for an approved broadcast: the schedule is part of the approved version, so the "
+    "broadcast returns to 申請中 (`pending`) and needs a new approval, by someone other than whoever changed it.",
 )
 CancelApi = _action_api(
     "CancelApi",

@@ -391,18 +391,36 @@ def broadcast_return(*, broadcast: Broadcast, approver: Any, comment: str, reque
 def broadcast_schedule(
     *, broadcast: Broadcast, actor: Any, scheduled_at: datetime, request: HttpRequest | None = None
 ) -> Broadcast:
-    """予約: an approved broadcast goes out at ``scheduled_at`` (the beat job starts it)."""
+    """予約 (or a new 予約日時) for an approved broadcast. The schedule is part of what was
+    approved (``content_version``), so a changed time goes back to 申請中 and needs a new
+    approval (the approval then makes it 予約済); whoever changed it is recorded as an
+    editor and may not approve it. The same time again changes nothing."""
     broadcast = _lock(broadcast)
     _transition(broadcast, {S.APPROVED, S.SCHEDULED})
     if broadcast.is_emergency:
         raise ValidationError(_("緊急配信は予約できません。"), code="bad_state")
     if scheduled_at is None or scheduled_at <= timezone.now():
         raise ValidationError(_("予約日時には未来の日時を指定してください。"), code="bad_time")
+    if broadcast.status == S.SCHEDULED and broadcast.scheduled_at == scheduled_at:
+        return broadcast
     ensure_minimum(broadcast=broadcast, actor=actor)
+    previous = broadcast.status
     broadcast.scheduled_at = scheduled_at
-    broadcast.status = S.SCHEDULED
-    broadcast.save(update_fields=["scheduled_at", "status", "updated_at"])
-    _audit(actions.SCHEDULED, actor=actor, broadcast=broadcast, request=request, scheduled_at=scheduled_at.isoformat())
+    broadcast.status = S.PENDING
+    broadcast.submitted_at = timezone.now()
+    broadcast.approver = None
+    broadcast.approved_at = None
+    broadcast.save(update_fields=["scheduled_at", "status", "submitted_at", "approver", "approved_at", "updated_at"])
+    BroadcastEditor.objects.get_or_create(broadcast=broadcast, user=actor)
+    _audit(
+        actions.SCHEDULED,
+        actor=actor,
+        broadcast=broadcast,
+        request=request,
+        scheduled_at=scheduled_at.isoformat(),
+        previous_status=previous,
+        needs_approval=True,
+    )
     return broadcast
 
 

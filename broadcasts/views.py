@@ -380,7 +380,7 @@ def broadcast_schedule(request: HttpRequest, pk: int) -> HttpResponse:
         if when is None:
             raise ValidationError(_("予約日時を入力してください。"))
         services.broadcast_schedule(broadcast=b, actor=request.user, scheduled_at=when, request=request)
-        return _("配信を予約しました。")
+        return _("予約日時を変更しました。承認された内容が変わったため、承認待ちに戻りました（もう一度承認が必要です）。")
 
     return _action(request, pk, run)
 

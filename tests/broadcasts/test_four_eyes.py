@@ -161,3 +161,47 @@ def test_approvals_list_shows_author_request_time_estimate_schedule_and_emergenc
     assert "広報 花子" in page
     row = page.split(reverse("broadcasts:review", args=[normal.pk]), 1)[1].split("</tr>", 1)[0]
     assert re.search(r"約[\d,]+人|50人未満", row) and not re.search(r"(?<![\d,約])80人", row)
+
+
+def test_a_new_schedule_after_approval_needs_a_new_approval(client, author, approver, make_staff, make_broadcast, area60):
+    """The schedule is part of what was approved: the author moves an approved 予約配信 to
+    another time (page and API); it is not left 予約済 at a time nobody approved, but goes
+    back to 申請中, the old version cannot approve it, and whoever moved it (even a member
+    holding both PR roles) cannot approve it; another approver can."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    b = make_broadcast(areas=[area60], to="approved", approver=approver, scheduled_at=timezone.now() + timedelta(days=1))
+    assert b.status == Broadcast.Status.SCHEDULED
+    client.force_login(approver)
+    approved_version = client.get(reverse("broadcasts:api_detail", args=[b.pk])).json()["version"]
+    both = make_staff(roles.PR_AUTHOR, roles.PR_APPROVER)
+    client.force_login(both)
+    response = client.post(reverse("broadcasts:schedule", args=[b.pk]), {"scheduled_at": "2031-01-01T03:00"}, follow=True)
+    assert "もう一度承認が必要です" in response.content.decode()
+    b.refresh_from_db()
+    assert b.status == Broadcast.Status.PENDING and b.approver is None and b.approved_at is None
+    assert timezone.localtime(b.scheduled_at).strftime("%Y-%m-%d %H:%M") == "2031-01-01 03:00"
+    new_version = client.get(reverse("broadcasts:api_detail", args=[b.pk])).json()["version"]
+    assert new_version != approved_version
+    response = client.post(
+        reverse("broadcasts:api_approve", args=[b.pk]), {"version": new_version}, content_type="application/json"
+    )
+    assert response.status_code == 403  # moved the time: an editor now
+    client.force_login(approver)
+    response = client.post(
+        reverse("broadcasts:api_approve", args=[b.pk]), {"version": approved_version}, content_type="application/json"
+    )
+    assert response.status_code == 400 and "変更されています" in response.json()["detail"][0]
+    assert client.post(reverse("broadcasts:approve", args=[b.pk]), {"version": _review_version(client, b.pk)}).status_code == 302
+    b.refresh_from_db()
+    assert b.status == Broadcast.Status.SCHEDULED and b.approver == approver
+    # The API path does the same.
+    client.force_login(author)
+    response = client.post(
+        reverse("broadcasts:api_schedule", args=[b.pk]),
+        {"scheduled_at": "2031-02-01T10:00:00+09:00"},
+        content_type="application/json",
+    )
+    assert response.status_code == 200 and response.json()["status"] == "pending"

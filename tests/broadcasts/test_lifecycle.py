@@ -165,7 +165,7 @@ def test_api_life_cycle(client, author, approver, area60, line_emulator, run_on_
         client.post(
             reverse("broadcasts:api_schedule", args=[pk]), {"scheduled_at": when}, content_type="application/json"
         ).json()["status"]
-        == "scheduled"
+        == "pending"  # a new time needs a new approval
     )
     assert client.post(reverse("broadcasts:api_cancel", args=[pk])).json()["status"] == "cancelled"
     listing = client.get(reverse("broadcasts:api_list")).json()

@@ -83,7 +83,9 @@ class Broadcast(models.Model):
         verbose_name_plural = _("配信")
 
     def __str__(self) -> str:
-        return f"配信#{self.pk}"
+        # What the audit log's 対象 column shows after 「配信」: the title staff know it by
+        # (a staff-written 管理用タイトル, never shown to residents), and its number.
+        return f"「{self.title}」（#{self.pk}）" if self.title else f"#{self.pk}"
 
     @property
     def is_editable(self) -> bool:

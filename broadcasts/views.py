@@ -315,10 +315,14 @@ def broadcast_progress(request: HttpRequest, pk: int) -> JsonResponse:
     return JsonResponse(progress.progress_report(broadcast=broadcast))
 
 
-def _action(request: HttpRequest, pk: int, run) -> HttpResponse:
+def _action(request: HttpRequest, pk: int, run, *, done_to: str = "") -> HttpResponse:
+    """Run ``run(broadcast)`` and go back to the page named by ``next``; ``done_to`` names the
+    page to show instead when the action succeeded."""
     broadcast = get_object_or_404(Broadcast, pk=pk)
+    done = False
     try:
         note = run(broadcast)
+        done = True
         if note:
             messages.success(request, note)
     except ValidationError as exc:
@@ -326,6 +330,8 @@ def _action(request: HttpRequest, pk: int, run) -> HttpResponse:
     except PermissionDenied as exc:
         messages.error(request, str(exc) or _("この操作を行う権限がありません。"))
     target = request.POST.get("next", "")
+    if done and done_to:
+        return redirect(done_to, pk=pk)
     if target == "review":
         return redirect("broadcasts:review", pk=pk)
     return redirect("broadcasts:detail", pk=pk)
@@ -359,7 +365,9 @@ def broadcast_approve(request: HttpRequest, pk: int) -> HttpResponse:
             return _("緊急配信を承認し、配信を開始しました。")
         return _("承認し、配信を開始しました。")
 
-    return _action(request, pk, run)
+    # Approved: the broadcast's page, where the send's progress shows live (a refused approval
+    # stays on the review page with the reason).
+    return _action(request, pk, run, done_to="broadcasts:detail")
 
 
 @access.require(Perm.APPROVE_BROADCAST)

@@ -281,4 +281,5 @@ class ApiKey(models.Model):
         verbose_name_plural = _("Open311 APIキー")
 
     def __str__(self) -> str:
-        return f"api-key {self.prefix}…"
+        # The audit log's 対象 (after 「Open311 APIキー」): the user's name and the key's start.
+        return f"{self.name}（{self.prefix}…）"

@@ -212,7 +212,8 @@ class LineSettings(models.Model):
         verbose_name_plural = _("LINE連携の設定")
 
     def __str__(self) -> str:
-        return "LINE settings"
+        # Shown as the audit log's 対象 (after the model's name).
+        return "個人情報の保持期間"
 
     @classmethod
     def current(cls) -> "LineSettings":

@@ -102,29 +102,37 @@ def ensure_minimum(*, broadcast: Broadcast, actor: Any = None) -> None:
 
 
 def _refusal_audited(func):  # noqa: ANN001, ANN202 - decorator
-    """Audit an under-50 refusal after the service's transaction rolled back (so the entry
-    stays, and counts towards the daily limit)."""
+    """Audit an under-50 refusal (the entry stays and counts towards the daily limit) while
+    the staff member's row is still locked: the service runs in a savepoint inside one
+    transaction that holds the lock from before the check until the refusal is recorded, so
+    parallel requests (several web processes) each see the refusals before them and never
+    get more than the limit."""
     import functools
+
+    from django.contrib.auth import get_user_model
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        try:
-            return func(*args, **kwargs)
-        except BelowMinimum:
-            actor = kwargs.get("actor") or kwargs.get("approver")
-            if actor is not None:
-                _audit(
-                    actions.MINIMUM_REFUSED,
-                    actor=actor,
-                    broadcast=kwargs["broadcast"],
-                    request=kwargs.get("request"),
-                    step=func.__name__.removeprefix("broadcast_"),
-                )
-            raise
-        except MinimumCheckLimit:
-            actor = kwargs.get("actor") or kwargs.get("approver")
-            _audit(actions.MINIMUM_LIMITED, actor=actor, broadcast=kwargs["broadcast"], request=kwargs.get("request"))
-            raise
+        actor = kwargs.get("actor") or kwargs.get("approver")
+        with transaction.atomic():
+            if actor is not None and getattr(actor, "pk", None):
+                get_user_model().objects.select_for_update().filter(pk=actor.pk).first()
+            try:
+                return func(*args, **kwargs)  # its own atomic: a savepoint, rolled back on refusal
+            except BelowMinimum as exc:
+                refusal = exc
+                if actor is not None:
+                    _audit(
+                        actions.MINIMUM_REFUSED,
+                        actor=actor,
+                        broadcast=kwargs["broadcast"],
+                        request=kwargs.get("request"),
+                        step=func.__name__.removeprefix("broadcast_"),
+                    )
+            except MinimumCheckLimit as exc:
+                refusal = exc
+                _audit(actions.MINIMUM_LIMITED, actor=actor, broadcast=kwargs["broadcast"], request=kwargs.get("request"))
+        raise refusal
 
     return wrapper
 

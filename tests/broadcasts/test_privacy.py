@@ -371,3 +371,52 @@ def test_broadcasts_sent_again_and_again_to_one_segment_show_the_same_figure(
             b = make_broadcast(areas=[area], to="approved", approver=approver)
         totals.append(client.get(reverse("broadcasts:api_detail", args=[b.pk])).json()["progress"]["total"])
     assert totals == [estimate] * 3
+
+
+@pytest.mark.skipif(
+    __import__("django.db").db.connection.vendor != "postgresql",
+    reason="needs PostgreSQL: concurrent writers (SQLite serialises them)",
+)
+@pytest.mark.django_db(transaction=True)
+def test_parallel_submits_get_no_more_refusals_than_the_daily_limit(
+    author, make_broadcast, segment_world, make_residents, settings
+):
+    """The attacker fires many 申請 at once (several web processes) to get more "under 50"
+    answers than the limit allows: each refusal is counted before the next check runs, so
+    no more than BROADCAST_MINIMUM_REFUSALS_PER_DAY of them come back as 「50人未満」."""
+    import threading
+
+    from django.db import connections
+    from django.test import Client
+
+    from accounts.models import AuditEntry
+
+    settings.BROADCAST_MINIMUM_REFUSALS_PER_DAY = 2
+    small = segment_world.areas[0]
+    make_residents(20, area=small)
+    drafts = [make_broadcast(areas=[small]) for _ in range(12)]
+    clients = [Client() for _ in drafts]
+    for c in clients:
+        c.force_login(author)
+    barrier = threading.Barrier(len(drafts))
+    results: list = [None] * len(drafts)
+
+    def submit(n: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            response = clients[n].post(reverse("broadcasts:api_submit", args=[drafts[n].pk]), content_type="application/json")
+            results[n] = response.json()["detail"][0]
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            results[n] = repr(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=submit, args=(n,)) for n in range(len(drafts))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    refused = [r for r in results if "配信対象者が50人未満" in r]
+    limited = [r for r in results if "上限" in r]
+    assert len(refused) == 2 and len(limited) == len(drafts) - 2, results
+    assert AuditEntry.objects.filter(action="broadcast.minimum_refused", actor=author).count() == 2

@@ -1,6 +1,7 @@
 """Forms of intake.bulky (set-up pages and staff actions)."""
 
 from django import forms
+from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from .models import WEEKDAY_LABELS, BulkySettings, Closure, CollectionArea, Item
@@ -27,6 +28,18 @@ class SettingsForm(forms.ModelForm):
             "payment_note",
         ]
         widgets = {"payment_note": forms.Textarea(attrs={"rows": 3})}
+
+    # What PostgreSQL's smallint holds and what a date can be reached by: SQLite would store
+    # any 64-bit number, and a booking window of 10**18 days breaks every page that reads it.
+    LIMITS = {"earliest_days_ahead": 730, "latest_days_ahead": 730, "cancel_deadline_days": 730}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if isinstance(field, forms.IntegerField):
+                field.max_value = self.LIMITS.get(name, 32767)
+                field.validators.append(MaxValueValidator(field.max_value))
+                field.widget.attrs["max"] = field.max_value
 
     def clean(self) -> dict:
         data = super().clean()

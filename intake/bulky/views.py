@@ -239,6 +239,7 @@ def setup(request: HttpRequest) -> HttpResponse:
         services.bulky_settings_update(values=form.cleaned_data, actor=request.user, request=request)
         messages.success(request, _("設定を保存しました。"))
         return redirect("bulky:setup")
+    config = BulkySettings.load()  # the saved settings: a refused form has written its values onto its instance
     today = selectors.today()
     upcoming = selectors.calendar_closures(start=today, end=today + dt.timedelta(days=config.latest_days_ahead), settings=config)
     return render(

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.utils.translation import gettext as _
 
 NO_STORE = "private, no-store"
 PUBLIC_CACHEABLE_PREFIXES = ("/open311/", "/healthz", "/static/")
@@ -38,3 +39,25 @@ class PrivateNoStoreMiddleware:
         elif not response.has_header("Cache-Control") and not request.path.startswith(PUBLIC_CACHEABLE_PREFIXES):
             response["Cache-Control"] = NO_STORE
         return response
+
+
+class RefuseNulMiddleware:
+    """A query parameter or form field containing NUL (``\\x00``) is refused with a 400
+    before any view sees it. No form of the portal can use one, PostgreSQL cannot store one
+    (a filter or an audit entry quoting it would fail with a server error), and SQLite
+    would store it silently. Form and API validators refuse NUL too; this covers the values
+    views read directly (filters, ``service_code``, ``next``)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in request.path or _has_nul(request.GET) or (request.method == "POST" and _has_nul(request.POST)):
+            return HttpResponseBadRequest(
+                _("入力に使えない文字（NUL）が含まれています。"), content_type="text/plain; charset=utf-8"
+            )
+        return self.get_response(request)
+
+
+def _has_nul(data) -> bool:
+    return any("\x00" in key or any("\x00" in value for value in values) for key, values in data.lists())

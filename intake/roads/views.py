@@ -29,9 +29,8 @@ PINNED_MAX = 50
 def _safe_next(request: HttpRequest, value: str, fallback: str) -> str:
     """``value`` when it points inside this portal (not ``//evil.example``, not another
     scheme or host), else ``fallback``."""
-    if (
-        value.startswith("/")
-        and url_has_allowed_host_and_scheme(value, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    if value.startswith("/") and url_has_allowed_host_and_scheme(
+        value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return value  # a path on this portal (a bare word such as "-1" would be taken for a view name)
     return reverse(fallback)

@@ -136,7 +136,9 @@ def _generic(value: Any) -> str | None:
     """Every string and list anywhere in an event stays within bounds. (The answer names no
     key: keys come from the sender and go into the log.)"""
     if isinstance(value, str):
-        return f"a string longer than {STRING_MAX} characters" if len(value) > STRING_MAX else None
+        if len(value) > STRING_MAX:
+            return f"a string longer than {STRING_MAX} characters"
+        return _unstorable(value)
     if isinstance(value, list):
         if len(value) > LIST_MAX:
             return f"a list of more than {LIST_MAX} items"
@@ -144,6 +146,9 @@ def _generic(value: Any) -> str | None:
     elif isinstance(value, dict):
         if any(not isinstance(key, str) or len(key) > 100 for key in value):
             return "a key longer than 100 characters"
+        problem = next((p for p in map(_unstorable, value) if p), None)
+        if problem:
+            return problem
         items = value.values()
     else:
         return None
@@ -151,6 +156,18 @@ def _generic(value: Any) -> str | None:
         problem = _generic(item)
         if problem:
             return problem
+    return None
+
+
+def _unstorable(text: str) -> str | None:
+    """LINE sends UTF-8: a lone surrogate (``"\\ud800"``, valid JSON) is no text either
+    database can store, and PostgreSQL refuses NUL in text and jsonb."""
+    if "\x00" in text:
+        return "a string containing NUL"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "a string that is not UTF-8 (lone surrogate)"
     return None
 
 
@@ -171,7 +188,7 @@ def _source_problem(source: Any) -> str | None:
         value = source.get(key)
         if value is not None and not (isinstance(value, str) and pattern.match(value)):
             return f"source.{key} is not a LINE ID"
-    if source["type"] == "user" and "userId" not in source:
+    if source["type"] == "user" and not source.get("userId"):
         return "source.userId missing"
     return None
 

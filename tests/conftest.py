@@ -24,6 +24,16 @@ def _media_dirs(settings, tmp_path):
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A test that opened a page in English leaves the thread in English (LocaleMiddleware
+    activates, nothing deactivates); the next test's eager tasks (chat replies) would speak it."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 def pytest_sessionfinish(session, exitstatus):
     from django.conf import settings
 

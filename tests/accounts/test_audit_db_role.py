@@ -112,3 +112,19 @@ def test_on_sqlite_the_command_says_there_are_no_roles():
         pytest.skip("SQLite only")
     with pytest.raises(CommandError, match="SQLite"):
         call_command("grant_app_role", "portal_app")
+
+
+def test_the_retention_job_can_still_blank_old_details_as_the_app_role(app_role):
+    """The one narrow exception (migration 0004's trigger): ``detail`` set to the purge marker
+    on an entry at least a year old. Anything else stays refused."""
+    from psycopg import errors
+
+    with _connect_as(app_role) as conn:
+        old_id = conn.execute(
+            f"INSERT INTO {AUDIT} (at, actor_label, action, target_type, target_id, target_repr, detail) "  # noqa: S608
+            "VALUES (now() - interval '400 days', 'app', 'test.old', '', '', 'kept', '{\"reason\": \"x\"}'::jsonb) RETURNING id"
+        ).fetchone()[0]
+        conn.execute(f"UPDATE {AUDIT} SET detail = '{{\"purged\": true}}'::jsonb WHERE id = %s", [old_id])  # noqa: S608
+        assert conn.execute(f"SELECT detail FROM {AUDIT} WHERE id = %s", [old_id]).fetchone() == ({"purged": True},)  # noqa: S608
+        with pytest.raises(errors.InsufficientPrivilege):
+            conn.execute(f'UPDATE {AUDIT} SET detail = \'{{"reason": "y"}}\'::jsonb WHERE id = %s', [old_id])  # noqa: S608

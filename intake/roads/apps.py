@@ -45,6 +45,16 @@ class RoadsConfig(AppConfig):
                 purge=services.reports_purge_personal_data,
             )
         )
+        retention.register(
+            retention.Store(
+                key="roads.unsent_photos",
+                label=_("通報にならなかった写真"),
+                holds=_("通報を途中でやめた住民が送った写真（元画像と表示用の複製）"),
+                action=_("受け取ってから保持期間が過ぎても通報にならなかった写真を、元画像・複製ごと削除"),
+                period_days=lambda: settings.RETENTION_ROAD_UNSENT_PHOTO_DAYS,
+                purge=services.photos_orphans_purge,
+            )
+        )
         navigation.register(
             navigation.NavItem(_("道路通報"), "roads:queue", Perm.TRIAGE_ROAD_REPORTS, order=40),
             navigation.NavItem(_("道路通報の統計"), "roads:stats", Perm.TRIAGE_ROAD_REPORTS, order=41),

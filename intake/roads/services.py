@@ -646,27 +646,25 @@ def photos_pending_requeue(*, older_than: timedelta = timedelta(minutes=10)) -> 
     return len(ids)
 
 
-ORPHAN_PHOTO_AGE = timedelta(days=1)
-
-
-def photos_orphans_purge(*, older_than: timedelta = ORPHAN_PHOTO_AGE) -> int:
-    """Beat job: photos sent in a conversation that never became a report (cancelled,
-    expired) are deleted with their files after a day; residents' photos are not kept
-    without a purpose."""
-    stale = ReportPhoto.objects.filter(
-        report__isnull=True, kind=ReportPhoto.Kind.RESIDENT, created_at__lt=timezone.now() - older_than
-    )
+def photos_orphans_purge(cutoff: Any) -> dict[str, int]:
+    """Retention (store ``roads.unsent_photos``, ``RETENTION_ROAD_UNSENT_PHOTO_DAYS``): photos
+    sent in a conversation that never became a report (cancelled, expired) and received
+    before ``cutoff`` are deleted with their files; residents' photos are not kept without a
+    purpose. Set-based in batches; idempotent (a deleted photo is gone)."""
+    stale = ReportPhoto.objects.filter(report__isnull=True, kind=ReportPhoto.Kind.RESIDENT, created_at__lt=cutoff)
     removed = 0
-    for photo in stale.iterator():
-        for relative in (photo.original_path, photo.display_path, photo.thumb_path):
-            if relative:
-                try:
-                    imaging.private_path(relative).unlink(missing_ok=True)
-                except (OSError, ValueError):
-                    logger.warning("could not remove a file of road photo %s", photo.pk)
-        photo.delete()
-        removed += 1
-    return removed
+    while True:
+        ids = list(stale.order_by("pk").values_list("pk", flat=True)[:PURGE_BATCH])
+        if not ids:
+            return {"photos": removed}
+        with transaction.atomic():
+            batch = ReportPhoto.objects.filter(pk__in=ids, report__isnull=True)  # not one attached meanwhile
+            paths = [p for row in batch.values_list("original_path", "display_path", "thumb_path") for p in row if p]
+            deleted = batch.delete()[1].get(ReportPhoto._meta.label, 0)
+            _files_delete_after_commit(paths)
+        if not deleted:
+            return {"photos": removed}
+        removed += deleted
 
 
 @transaction.atomic

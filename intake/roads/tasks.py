@@ -21,6 +21,6 @@ def fetch_photo(self, photo_id: int) -> None:
 
 @shared_task(name="roads.requeue_pending_photos")
 def requeue_pending_photos() -> int:
-    """Every 10 minutes: re-enqueue pending photos, and delete photos of abandoned chats."""
-    services.photos_orphans_purge()
+    """Every 10 minutes: re-enqueue pending photos. (Photos of abandoned chats are deleted by
+    the hourly retention job: store ``roads.unsent_photos``.)"""
     return services.photos_pending_requeue()

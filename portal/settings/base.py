@@ -276,6 +276,9 @@ ROAD_AREA_TOLERANCE_M = env.float("ROAD_AREA_TOLERANCE_M", default=150.0)
 # address, comments, follow-up texts and the resident's photos (originals too) are purged.
 # One year: long enough for follow-ups, a reopened report and the yearly repair statistics.
 RETENTION_ROAD_REPORT_DAYS = env.int("RETENTION_ROAD_REPORT_DAYS", default=365)
+# Photos a resident sent in a 通報 conversation that never became a report (cancelled or
+# expired after 30 minutes): deleted, originals and copies, once this many days have passed.
+RETENTION_ROAD_UNSENT_PHOTO_DAYS = env.int("RETENTION_ROAD_UNSENT_PHOTO_DAYS", default=1)
 
 LOGGING = {
     "version": 1,

@@ -252,19 +252,21 @@ def test_heic_photo_is_accepted_and_served_as_exif_free_jpeg(line_resident, line
     assert Image.open(io.BytesIO(body)).format == "JPEG" and b"TestCam" not in body
 
 
-def test_photos_of_abandoned_conversations_are_deleted_after_a_day(line_resident, line_emulator, road_setup, settings):
+def test_photos_of_abandoned_conversations_are_deleted_after_a_day(
+    line_resident, line_emulator, road_setup, settings, django_capture_on_commit_callbacks
+):
     start_to_photos(line_resident, USER, road_setup["pothole"])
     line_resident.image(USER)
     line_resident.text(USER, "キャンセル")
     photo = ReportPhoto.objects.get()
     original = settings.PRIVATE_MEDIA_ROOT / photo.original_path
     assert original.exists()
-    from intake.roads import tasks
+    from portal.tasks import purge_personal_data  # the retention store roads.unsent_photos
 
-    tasks.requeue_pending_photos.delay()
+    purge_personal_data.delay()
     assert ReportPhoto.objects.count() == 1  # not yet a day old
-    with time_machine.travel(timezone.now() + timedelta(days=1, minutes=1)):
-        tasks.requeue_pending_photos.delay()
+    with time_machine.travel(timezone.now() + timedelta(days=1, minutes=1)), django_capture_on_commit_callbacks(execute=True):
+        purge_personal_data.delay()
     assert ReportPhoto.objects.count() == 0
     assert not original.exists()
 

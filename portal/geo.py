@@ -12,6 +12,7 @@ import shapely
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from shapely import ops
+from shapely.errors import ShapelyError
 from shapely.geometry import MultiPolygon, Point, Polygon, mapping, shape
 from shapely.geometry.base import BaseGeometry
 
@@ -41,7 +42,7 @@ def boundary_parse(raw: str | bytes | dict) -> dict:
     for geometry in geometries:
         try:
             shp = shape(geometry)
-        except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError, ShapelyError) as exc:
             raise ValidationError(_("境界の座標が正しくありません。")) from exc
         if isinstance(shp, Polygon):
             polygons.append(shp)
@@ -49,7 +50,11 @@ def boundary_parse(raw: str | bytes | dict) -> dict:
             polygons.extend(shp.geoms)
         else:
             raise ValidationError(_("境界にはポリゴンを指定してください（点や線は使えません）。"))
-    merged = ops.unary_union([p if p.is_valid else p.buffer(0) for p in polygons])
+    try:
+        # NaN or infinite coordinates make no area GEOS can close or merge.
+        merged = ops.unary_union([p if p.is_valid else p.buffer(0) for p in polygons])
+    except (ValueError, ShapelyError) as exc:
+        raise ValidationError(_("境界の座標が正しくありません。")) from exc
     if merged.is_empty or merged.area == 0:
         raise ValidationError(_("境界の面積が0です。"))
     minx, miny, maxx, maxy = merged.bounds
@@ -63,13 +68,15 @@ def _geometries(data: Any) -> Iterable[dict]:
         return
     kind = data.get("type")
     if kind == "FeatureCollection":
-        for feature in data.get("features") or []:
+        features = data.get("features")
+        for feature in features if isinstance(features, list) else []:
             yield from _geometries(feature)
     elif kind == "Feature":
         if isinstance(data.get("geometry"), dict):
             yield data["geometry"]
     elif kind == "GeometryCollection":
-        for geometry in data.get("geometries") or []:
+        geometries = data.get("geometries")
+        for geometry in geometries if isinstance(geometries, list) else []:
             yield from _geometries(geometry)
     elif kind in ("Polygon", "MultiPolygon", "Point", "LineString", "MultiPoint", "MultiLineString"):
         yield data

@@ -343,7 +343,48 @@ def _epoch_noise(domain: Domain, sigma: dict[str, float], now) -> Any:
     noise = {}
     for level, shape in domain.shapes().items():
         noise[level] = _gaussian(sigma[level] / math.sqrt(2), int(np.prod(shape)))
-    return ReachNoiseEpoch.objects.create(domain_key=domain.key(), started_at=now, noise=noise)
+    started = now
+    if epoch and epoch.started_at > now - _epoch_length():
+        # The domain changed mid-epoch (an admin added an area or an interest): cells that
+        # mean the same residents keep their persistent noise and the epoch keeps its end,
+        # so changing settings day after day does not give fresh draws to average away.
+        previous = epoch.releases.order_by("-created_at", "-id").values_list("domain", flat=True).first()
+        if previous is not None:
+            _carry_over(noise, Domain.from_json(previous), domain, epoch.noise)
+            started = epoch.started_at
+    return ReachNoiseEpoch.objects.create(domain_key=domain.key(), started_at=started, noise=noise)
+
+
+def _carry_over(noise: dict, old: Domain, new: Domain, old_noise: dict) -> None:
+    """Copy ``old_noise`` into ``noise`` (flat lists in ``new``'s shapes) for every cell of
+    ``new`` that counts the same residents as a cell of ``old``."""
+    if old.ages != new.ages:
+        return
+    for level in ("T", "A", "S"):
+        if len(old_noise.get(level, [])) == len(noise[level]):
+            noise[level] = list(old_noise[level])
+    old_r = {a: i for i, a in enumerate(old.areas)}
+    areas = [(j, old_r[a]) for j, a in enumerate(new.areas) if a in old_r]
+    old_k = {pk: i for i, (pk, _bit) in enumerate(old.interests)}
+    interests = [(j, old_k[pk]) for j, (pk, _bit) in enumerate(new.interests) if pk in old_k]
+    shapes, old_shapes = new.shapes(), old.shapes()
+
+    def copy(level: str, pairs: list[tuple[tuple, tuple]]) -> None:
+        src = old_noise.get(level)
+        if src is None or len(src) != int(np.prod(old_shapes[level])):
+            return
+        dst_arr = np.array(noise[level]).reshape(shapes[level])
+        src_arr = np.array(src).reshape(old_shapes[level])
+        for dst_index, src_index in pairs:
+            dst_arr[dst_index] = src_arr[src_index]
+        noise[level] = dst_arr.reshape(-1).tolist()
+
+    copy("R", [((j,), (i,)) for j, i in areas])
+    ages = range(len(new.ages))
+    copy("AR", [((a, j), (a, i)) for a in ages for j, i in areas])
+    copy("I", [((k, a, j), (ko, a, i)) for k, ko in interests for a in ages for j, i in areas])
+    if new.interests[: new.pattern_bits] == old.interests[: old.pattern_bits]:
+        copy("F", [((a, j), (a, i)) for a in ages for j, i in areas])
 
 
 def release_publish(*, force: bool = False, refresh: bool = True) -> ReachRelease | None:

@@ -420,3 +420,42 @@ def test_parallel_submits_get_no_more_refusals_than_the_daily_limit(
     limited = [r for r in results if "上限" in r]
     assert len(refused) == 2 and len(limited) == len(drafts) - 2, results
     assert AuditEntry.objects.filter(action="broadcast.minimum_refused", actor=author).count() == 2
+
+
+def test_changing_areas_or_interests_gives_no_fresh_persistent_noise_to_average(admin_client, segment_world, make_residents):
+    """An admin adds an area (and an interest) through the settings pages day after day, so
+    that each day's release starts a new epoch: if each epoch drew its persistent noise
+    anew, a year of daily figures would average to the exact count. The cells that still
+    count the same residents keep the epoch's persistent noise, and the epoch keeps its end."""
+    from portal.line.models import Area, Interest
+
+    a0 = segment_world.areas[0]
+    make_residents(60, area=a0)
+    privacy.release_publish(force=True)
+    first = ReachRelease.objects.latest("created_at").epoch
+    old_domain = privacy.Domain.current()
+    for day in range(3):
+        response = admin_client.post(
+            reverse("line:area_create"),
+            {"name": f"新しい区{day}", "code": f"new-area-{day}", "order": 10 + day, "is_active": "on"},
+        )
+        assert response.status_code == 302, response.content.decode()[:500]
+        response = admin_client.post(
+            reverse("line:interest_create"),
+            {"name": f"新しい関心{day}", "code": f"new-int-{day}", "bit": 10 + day, "order": 10 + day},
+        )
+        assert Interest.objects.filter(code=f"new-int-{day}").exists(), response.content.decode()[:500]
+        privacy.release_publish(force=True)  # the next day's release (the beat job)
+    epoch = ReachRelease.objects.latest("created_at").epoch
+    assert epoch.pk != first.pk and epoch.started_at == first.started_at
+    domain = privacy.Domain.current()
+    assert len(domain.areas) == len(old_domain.areas) + 3
+    for level in ("T", "A", "S"):
+        assert epoch.noise[level] == first.noise[level]
+    for i, area in enumerate(old_domain.areas):
+        j = domain.areas.index(area)
+        assert epoch.noise["R"][j] == first.noise["R"][i]
+        cols_old, cols_new = len(old_domain.areas), len(domain.areas)
+        for a in range(len(domain.ages)):
+            assert epoch.noise["AR"][a * cols_new + j] == first.noise["AR"][a * cols_old + i]
+    assert Area.objects.filter(code="new-area-2").exists()

@@ -106,7 +106,9 @@ class NoteForm(forms.Form):
 
 class QueueFilterForm(forms.Form):
     date = forms.DateField(label=_("収集日"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    area = forms.ModelChoiceField(label=_("地域"), queryset=CollectionArea.objects.select_related("area"), required=False)
+    area = forms.ModelChoiceField(
+        label=_("地域"), queryset=CollectionArea.objects.select_related("area"), required=False, empty_label=_("すべて")
+    )
     status = forms.ChoiceField(label=_("状態"), required=False)
 
     def __init__(self, *args, **kwargs) -> None:
@@ -117,5 +119,7 @@ class QueueFilterForm(forms.Form):
 
 
 class RouteFilterForm(forms.Form):
-    area = forms.ModelChoiceField(label=_("地域"), queryset=CollectionArea.objects.select_related("area"))
+    area = forms.ModelChoiceField(
+        label=_("地域"), queryset=CollectionArea.objects.select_related("area"), empty_label=_("選んでください")
+    )
     date = forms.DateField(label=_("収集日"), widget=forms.DateInput(attrs={"type": "date"}))

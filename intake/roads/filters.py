@@ -28,13 +28,21 @@ class ReportFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(
         distinct=False, label=_("状態"), choices=Status.choices, widget=FastSelectMultiple(attrs={"size": 4})
     )
-    category = django_filters.ModelChoiceFilter(label=_("種別"), queryset=Category.objects.all(), widget=FastSelect)
-    area = django_filters.ModelChoiceFilter(label=_("地域"), queryset=Area.objects.all(), widget=FastSelect)
-    team = django_filters.ModelChoiceFilter(label=_("担当班"), queryset=Team.objects.all(), widget=FastSelect)
-    assignee = django_filters.ModelChoiceFilter(label=_("担当者"), queryset=_road_staff, widget=FastSelect)
+    category = django_filters.ModelChoiceFilter(
+        label=_("種別"), queryset=Category.objects.all(), widget=FastSelect, empty_label=_("すべて")
+    )
+    area = django_filters.ModelChoiceFilter(
+        label=_("地域"), queryset=Area.objects.all(), widget=FastSelect, empty_label=_("すべて")
+    )
+    team = django_filters.ModelChoiceFilter(
+        label=_("担当班"), queryset=Team.objects.all(), widget=FastSelect, empty_label=_("すべて")
+    )
+    assignee = django_filters.ModelChoiceFilter(
+        label=_("担当者"), queryset=_road_staff, widget=FastSelect, empty_label=_("すべて")
+    )
     # An explicit empty choice: without it the select shows 「低」 and filtering sends it.
     priority = django_filters.TypedChoiceFilter(
-        label=_("優先度"), choices=[("", "---------"), *Priority.choices], coerce=int, widget=FastSelect
+        label=_("優先度"), choices=[("", _("すべて")), *Priority.choices], coerce=int, widget=FastSelect
     )
     date_from = django_filters.DateFilter(label=_("受付日（から）"), method="filter_date_from", widget=DateInput)
     date_to = django_filters.DateFilter(label=_("受付日（まで）"), method="filter_date_to", widget=DateInput)
@@ -43,12 +51,12 @@ class ReportFilter(django_filters.FilterSet):
         field_name="possible_duplicate_of",
         lookup_expr="isnull",
         exclude=True,
-        widget=FastSelect(choices=[("", "---------"), ("true", _("はい")), ("false", _("いいえ"))]),
+        widget=FastSelect(choices=[("", _("すべて")), ("true", _("はい")), ("false", _("いいえ"))]),
     )
     attention = django_filters.BooleanFilter(
         label=_("住民から追加連絡あり"),
         field_name="needs_attention",
-        widget=FastSelect(choices=[("", "---------"), ("true", _("はい")), ("false", _("いいえ"))]),
+        widget=FastSelect(choices=[("", _("すべて")), ("true", _("はい")), ("false", _("いいえ"))]),
     )
 
     class Meta:

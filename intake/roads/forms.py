@@ -18,7 +18,10 @@ def road_staff():
 class StatusChangeForm(forms.Form):
     status = forms.ChoiceField(label=_("新しい状態"), choices=())
     template = forms.ModelChoiceField(
-        label=_("返信テンプレート"), queryset=ResponseTemplate.objects.filter(is_active=True), required=False
+        label=_("返信テンプレート"),
+        queryset=ResponseTemplate.objects.filter(is_active=True),
+        required=False,
+        empty_label=_("使わない"),
     )
     message = forms.CharField(
         label=_("住民へのメッセージ（空欄なら送りません）"),
@@ -39,7 +42,10 @@ class ReplyForm(forms.Form):
     """A message to the resident that leaves the status alone."""
 
     template = forms.ModelChoiceField(
-        label=_("返信テンプレート"), queryset=ResponseTemplate.objects.filter(is_active=True), required=False
+        label=_("返信テンプレート"),
+        queryset=ResponseTemplate.objects.filter(is_active=True),
+        required=False,
+        empty_label=_("使わない"),
     )
     message = forms.CharField(
         label=_("住民へのメッセージ"), required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 4})
@@ -81,10 +87,12 @@ class PublicInfoForm(forms.Form):
 
 
 class AssignForm(forms.Form):
-    team = forms.ModelChoiceField(label=_("担当班"), queryset=Team.objects.filter(is_active=True), required=False)
-    assignee = forms.ModelChoiceField(label=_("担当者"), queryset=road_staff(), required=False)
+    team = forms.ModelChoiceField(
+        label=_("担当班"), queryset=Team.objects.filter(is_active=True), required=False, empty_label=_("未割り当て")
+    )
+    assignee = forms.ModelChoiceField(label=_("担当者"), queryset=road_staff(), required=False, empty_label=_("未割り当て"))
     priority = forms.TypedChoiceField(label=_("優先度"), choices=Priority.choices, coerce=int)
-    area = forms.ModelChoiceField(label=_("地域"), queryset=Area.objects.all(), required=False)
+    area = forms.ModelChoiceField(label=_("地域"), queryset=Area.objects.all(), required=False, empty_label=_("未設定"))
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -112,13 +120,19 @@ class BulkForm(forms.Form):
         label=_("一括操作"), choices=[("status", _("状態を変更")), ("assign", _("担当を割り当て"))], widget=FastSelect
     )
     status = forms.ChoiceField(
-        label=_("新しい状態"), choices=[("", "---------"), *Status.choices], required=False, widget=FastSelect
+        label=_("新しい状態"), choices=[("", _("選んでください")), *Status.choices], required=False, widget=FastSelect
     )
     message = forms.CharField(label=_("住民へのメッセージ"), required=False, max_length=1000)
     team = forms.ModelChoiceField(
-        label=_("担当班"), queryset=Team.objects.filter(is_active=True), required=False, widget=FastSelect
+        label=_("担当班"),
+        queryset=Team.objects.filter(is_active=True),
+        required=False,
+        widget=FastSelect,
+        empty_label=_("変更しない"),
     )
-    assignee = forms.ModelChoiceField(label=_("担当者"), queryset=road_staff(), required=False, widget=FastSelect)
+    assignee = forms.ModelChoiceField(
+        label=_("担当者"), queryset=road_staff(), required=False, widget=FastSelect, empty_label=_("変更しない")
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

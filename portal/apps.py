@@ -27,23 +27,3 @@ class PortalConfig(AppConfig):
         from accounts.audit import register_actions
 
         register_actions({"retention.purged": _("保存期間経過データの削除")})
-        _register_retention()
-
-
-def _register_retention() -> None:
-    from django.conf import settings
-
-    from . import retention
-
-    if settings.SESSION_ENGINE != "django.contrib.sessions.backends.db":
-        return  # sessions kept elsewhere (cache) expire there
-    retention.register(
-        retention.Store(
-            key="portal.sessions",
-            label=_("ログイン・申込ページのセッション"),
-            holds=_("職員のログイン状態、粗大ごみの申込ページを開いた住民との紐付け"),
-            action=_("有効期限を過ぎたセッションを削除します。"),
-            period_days=lambda: settings.RETENTION_SESSION_DAYS,
-            purge=retention.sessions_purge,
-        )
-    )

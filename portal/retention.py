@@ -109,20 +109,3 @@ class RetentionPurgeFailed(Exception):
     def __init__(self, keys: list[str]) -> None:
         super().__init__(f"retention purge failed for: {', '.join(keys)}")
         self.keys = keys
-
-
-def sessions_purge(cutoff: dt.datetime) -> dict[str, int]:
-    """The portal's own store: expired sign-in and booking-page sessions (a resident's
-    booking session names the resident) are deleted once they expired before ``cutoff``.
-    Django never deletes them by itself. Set-based in batches; idempotent."""
-    from django.contrib.sessions.models import Session
-
-    deleted = 0
-    while True:
-        keys = list(Session.objects.filter(expire_date__lt=cutoff).values_list("pk", flat=True)[:2000])
-        if not keys:
-            return {"deleted": deleted}
-        removed = Session.objects.filter(pk__in=keys).delete()[0]
-        if not removed:
-            return {"deleted": deleted}
-        deleted += removed

@@ -375,8 +375,6 @@ RETENTION_CONVERSATION_DAYS = env.int("RETENTION_CONVERSATION_DAYS", default=0)
 # trigger refuses earlier). 3 years: the limitation period for prosecuting unlawful use of
 # personal information by staff (個人情報保護法 176条・180条, 公訴時効 3年).
 RETENTION_AUDIT_DETAIL_DAYS = env.int("RETENTION_AUDIT_DETAIL_DAYS", default=1095)
-# Sessions (staff sign-ins, residents' booking pages) are deleted this long after they expired.
-RETENTION_SESSION_DAYS = env.int("RETENTION_SESSION_DAYS", default=0)
 # Broadcast batches keep keyed hashes of their recipients once sent (broadcasts/recipients.py);
 # batches never sent are hashed this long after their broadcast ended (then cannot be resent).
 RETENTION_BROADCAST_UNSENT_DAYS = env.int("RETENTION_BROADCAST_UNSENT_DAYS", default=30)

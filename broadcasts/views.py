@@ -275,6 +275,12 @@ def _detail_context(request: HttpRequest, broadcast: Broadcast) -> dict:
         "can_cancel": user.has_perm(Perm.COMPOSE_BROADCAST) and broadcast.status in {S.PENDING, S.APPROVED, S.SCHEDULED},
         "test_account": staff_line.account_status(user=user),
         "is_live": broadcast.status == S.SENDING,
+        # The 操作 card only where it can hold something (never an empty card on a finished one).
+        "has_actions": (user.has_perm(Perm.APPROVE_BROADCAST) and broadcast.status in {S.PENDING, S.SENDING, S.PARTIAL})
+        or (
+            user.has_perm(Perm.COMPOSE_BROADCAST)
+            and broadcast.status in {S.DRAFT, S.RETURNED, S.PENDING, S.APPROVED, S.SCHEDULED}
+        ),
     }
 
 

@@ -64,3 +64,21 @@ def test_the_audit_log_names_a_broadcast_by_its_title(
     log = client.get(reverse("accounts:audit_log")).content.decode()
     assert f"配信 「テスト配信」（#{b.pk}）" in log
     assert f"配信#{b.pk}" not in log
+
+
+def test_a_finished_broadcast_shows_no_empty_actions_card(
+    client, author, approver, make_broadcast, segment_world, make_residents, line_emulator, run_on_commit
+):
+    make_residents(60, area=segment_world.areas[0])
+    with run_on_commit():
+        b = make_broadcast(areas=[segment_world.areas[0]], to="approved", approver=approver)
+    b.refresh_from_db()
+    assert b.status == Broadcast.Status.DONE
+    for user in (author, approver):
+        client.force_login(user)
+        page = client.get(reverse("broadcasts:detail", args=[b.pk])).content.decode()
+        assert "配信完了" in page and 'id="actions-heading"' not in page
+    draft = make_broadcast(areas=[segment_world.areas[0]])
+    client.force_login(author)
+    page = client.get(reverse("broadcasts:detail", args=[draft.pk])).content.decode()
+    assert 'id="actions-heading"' in page and 'id="delete"' in page

@@ -291,6 +291,14 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+from portal.logfilters import SECURITY_LOGGERS  # noqa: E402
+
+# Requests Django refuses as suspicious (bad Host, oversized body, too many fields): their
+# 400 is logged as one WARNING line, not an ERROR with a traceback (portal/logfilters.py).
+LOGGING["filters"]["refused_request_without_traceback"] = {"()": "portal.logfilters.RefusedRequestWithoutTraceback"}
+LOGGING["loggers"].update(
+    {name: {"filters": ["refused_request_without_traceback"]} for name in SECURITY_LOGGERS}
+)
 
 # --- intake.bulky (粗大ごみ) ---
 # The day before collection, remind each booking once (dedupe key per booking and date).

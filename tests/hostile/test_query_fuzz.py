@@ -171,3 +171,24 @@ def test_nul_in_a_parameter_is_a_clear_400_and_nothing_is_stored(portal_world, c
     assert "NUL" in response.content.decode()
     assert AuditEntry.objects.count() == before
     assert _errors(caplog) == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "request_kwargs",
+    [
+        {"data": {f"f{i}": "1" for i in range(1200)}},  # more fields than DATA_UPLOAD_MAX_NUMBER_FIELDS
+        {"data": {"payment_note": "x" * (13 * 1024 * 1024)}},  # over DATA_UPLOAD_MAX_MEMORY_SIZE
+        {"data": {}, "HTTP_HOST": "evil.example"},  # not in ALLOWED_HOSTS
+    ],
+    ids=["too-many-fields", "body-too-big", "bad-host"],
+)
+def test_requests_django_refuses_get_a_400_and_no_traceback_in_the_log(admin_client, caplog, request_kwargs):
+    """Django logs these on django.security.* at ERROR with the exception's traceback: one
+    WARNING line instead, so hostile requests cannot fill the log with tracebacks."""
+    caplog.set_level(logging.INFO)
+    admin_client.raise_request_exception = False
+    response = admin_client.post("/bulky/setup/", **request_kwargs)
+    assert response.status_code == 400
+    assert _errors(caplog) == []
+    assert [r for r in caplog.records if r.name.startswith("django.security.")]  # still said, once, as a warning

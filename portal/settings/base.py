@@ -296,9 +296,7 @@ from portal.logfilters import SECURITY_LOGGERS  # noqa: E402
 # Requests Django refuses as suspicious (bad Host, oversized body, too many fields): their
 # 400 is logged as one WARNING line, not an ERROR with a traceback (portal/logfilters.py).
 LOGGING["filters"]["refused_request_without_traceback"] = {"()": "portal.logfilters.RefusedRequestWithoutTraceback"}
-LOGGING["loggers"].update(
-    {name: {"filters": ["refused_request_without_traceback"]} for name in SECURITY_LOGGERS}
-)
+LOGGING["loggers"].update({name: {"filters": ["refused_request_without_traceback"]} for name in SECURITY_LOGGERS})
 
 # --- intake.bulky (粗大ごみ) ---
 # The day before collection, remind each booking once (dedupe key per booking and date).

@@ -393,7 +393,9 @@ def broadcast_schedule(request: HttpRequest, pk: int) -> HttpResponse:
         when = parse_local_datetime(request.POST.get("scheduled_at"))
         if when is None:
             raise ValidationError(_("予約日時を入力してください。"))
-        services.broadcast_schedule(broadcast=b, actor=request.user, scheduled_at=when, request=request)
+        result = services.broadcast_schedule(broadcast=b, actor=request.user, scheduled_at=when, request=request)
+        if result.status == Broadcast.Status.SCHEDULED:
+            return _("予約日時は変わっていません。")
         return _("予約日時を変更しました。承認された内容が変わったため、承認待ちに戻りました（もう一度承認が必要です）。")
 
     return _action(request, pk, run)

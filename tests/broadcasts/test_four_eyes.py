@@ -197,6 +197,11 @@ def test_a_new_schedule_after_approval_needs_a_new_approval(client, author, appr
     assert client.post(reverse("broadcasts:approve", args=[b.pk]), {"version": _review_version(client, b.pk)}).status_code == 302
     b.refresh_from_db()
     assert b.status == Broadcast.Status.SCHEDULED and b.approver == approver
+    client.force_login(author)  # the same time again changes nothing
+    response = client.post(reverse("broadcasts:schedule", args=[b.pk]), {"scheduled_at": "2031-01-01T03:00"}, follow=True)
+    assert "予約日時は変わっていません" in response.content.decode()
+    b.refresh_from_db()
+    assert b.status == Broadcast.Status.SCHEDULED and b.approver == approver
     # The API path does the same.
     client.force_login(author)
     response = client.post(

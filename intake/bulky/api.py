@@ -18,7 +18,7 @@ from accounts.services import audit_record
 
 from . import selectors, services
 from .audit import AUDIT_API_BOOKING_VIEWED, record_booking_action
-from .models import Booking, BookingLine, CollectionArea, Item
+from .models import MAX_ITEM_FEE_YEN, Booking, BookingLine, CollectionArea, Item
 
 
 class ItemSerializer(serializers.ModelSerializer):
@@ -27,7 +27,7 @@ class ItemSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "category", "fee_yen", "size_points", "accepted", "refusal_reason", "order", "is_active"]
         # The model's check constraint (bulky_item_points_positive), as a 400 instead of a 500
         # (found by tests/portal/test_api_fuzz.py).
-        extra_kwargs = {"size_points": {"min_value": 1}}
+        extra_kwargs = {"size_points": {"min_value": 1}, "fee_yen": {"max_value": MAX_ITEM_FEE_YEN}}
 
     def validate(self, attrs: dict) -> dict:
         accepted = attrs.get("accepted", getattr(self.instance, "accepted", True))

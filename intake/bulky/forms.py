@@ -4,7 +4,7 @@ from django import forms
 from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext_lazy as _
 
-from .models import WEEKDAY_LABELS, BulkySettings, Closure, CollectionArea, Item
+from .models import MAX_ITEM_FEE_YEN, WEEKDAY_LABELS, BulkySettings, Closure, CollectionArea, Item
 
 WEEKDAY_CHOICES = [(str(n), label) for n, label in enumerate(WEEKDAY_LABELS)]
 
@@ -67,6 +67,8 @@ class ItemForm(forms.ModelForm):
             self.add_error("refusal_reason", _("収集しない品目には理由を入力してください（例：家電リサイクル）。"))
         if data.get("size_points") == 0:
             self.add_error("size_points", _("1以上を入力してください。"))
+        if (data.get("fee_yen") or 0) > MAX_ITEM_FEE_YEN:
+            self.add_error("fee_yen", _("手数料は%(max)s円以下で入力してください。") % {"max": f"{MAX_ITEM_FEE_YEN:,}"})
         return data
 
 

@@ -67,6 +67,11 @@ class BulkySettings(models.Model):
         return obj
 
 
+# The highest fee per item staff may set: with the per-booking item limit (at most 32,767)
+# every booking's total stays within its column (2,147,483,647 yen).
+MAX_ITEM_FEE_YEN = 50_000
+
+
 class Item(models.Model):
     """A catalogue item; items the city refuses are listed with the reason."""
 

@@ -36,6 +36,11 @@ def test_catalogue_api_for_set_up_staff(bulky_setup, waste_client, make_staff):
         "/bulky/api/items/", {"name": "本棚", "fee_yen": 1000, "size_points": 3}, content_type="application/json"
     )
     assert response.status_code == 201 and Item.objects.filter(name="本棚").exists()
+    # A fee that, times the per-booking limit, would overflow a booking's total: a clear 400.
+    response = waste_client.post(
+        "/bulky/api/items/", {"name": "金庫", "fee_yen": 2_000_000_000, "size_points": 1}, content_type="application/json"
+    )
+    assert response.status_code == 400 and "fee_yen" in response.json() and not Item.objects.filter(name="金庫").exists()
     road = Client()
     road.force_login(make_staff(roles.ROAD))
     assert road.get("/bulky/api/items/").status_code == 403

@@ -150,3 +150,18 @@ def test_booking_page_queries_do_not_grow_with_areas(bulky_setup, open_booking_p
         assert offered == [d.isoformat() for d, _free in available_dates(area=area)]
     assert f'value="{bookable_date(9).isoformat()}" data-area="{bulky_setup.chuo.pk}"' in html
     assert f'value="{bookable_date(9).isoformat()}" data-area="{bulky_setup.hakata.pk}"' not in html
+
+
+def test_link_nonces_are_256_random_bits_not_two_uuid4s(bulky_setup, line_resident):
+    # uuid4().hex * 2 fixes the version and variant nibbles (244 random bits): 40 nonces that
+    # all had '4' at hex position 12 and 44 would be that construction, not secrets.token_hex(32).
+    from intake.bulky import services as bulky_services
+    from portal.line.models import Resident
+
+    resident = Resident.objects.create(line_user_id=user_id_for("bulky-nonce"), status=Resident.Status.ACTIVE)
+    for _ in range(40):
+        bulky_services.link_issue(resident=resident)
+    nonces = list(BookingLink.objects.filter(resident=resident).values_list("nonce", flat=True))
+    assert len(nonces) == 40 and all(len(n) == 64 and int(n, 16) >= 0 for n in nonces)
+    assert not all(n[12] == "4" and n[44] == "4" for n in nonces)
+    assert len({n[12] for n in nonces}) > 4  # the version nibble position is random too

@@ -40,3 +40,12 @@ def pytest_sessionfinish(session, exitstatus):
     broker = getattr(settings, "CELERY_BROKER_DIR", None)
     if broker and "test-broker-" in str(broker):
         shutil.rmtree(Path(broker), ignore_errors=True)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests drive a real Chromium on a shared 2-core machine, where a step can lose a
+    race with the page under load: each is retried at most twice (pytest-rerunfailures reports
+    every rerun, and a test failing three times fails). Other tests are never retried."""
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.flaky(reruns=2, reruns_delay=1))

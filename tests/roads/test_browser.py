@@ -57,9 +57,10 @@ def test_triage_flow_in_browser(browser, live_server, transactional_db, make_sta
     browser.find_element(By.CSS_SELECTOR, "#status-form button[type=submit]").click()
 
     # The page is replaced after the POST: an element of the old page may go stale mid-wait.
-    from selenium.common.exceptions import StaleElementReferenceException
+    # Chromium may also answer "Node with given id does not belong to the document" then.
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 
-    WebDriverWait(browser, 10, ignored_exceptions=(StaleElementReferenceException,)).until(
+    WebDriverWait(browser, 10, ignored_exceptions=(StaleElementReferenceException, WebDriverException)).until(
         lambda d: d.find_element(By.ID, "report-status").text == "確認中"
     )
     report.refresh_from_db()

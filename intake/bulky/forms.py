@@ -12,21 +12,7 @@ WEEKDAY_CHOICES = [(str(n), label) for n, label in enumerate(WEEKDAY_LABELS)]
 class SettingsForm(forms.ModelForm):
     class Meta:
         model = BulkySettings
-        fields = [
-            "earliest_days_ahead",
-            "latest_days_ahead",
-            "cancel_deadline_days",
-            "max_items_per_booking",
-            "max_per_item",
-            "link_ttl_minutes",
-            "session_minutes",
-            "retention_days",
-            "close_national_holidays",
-            "close_year_end",
-            "year_end_from_day",
-            "year_end_to_day",
-            "payment_note",
-        ]
+        fields = BulkySettings.EDITABLE_FIELDS
         widgets = {"payment_note": forms.Textarea(attrs={"rows": 3})}
 
     # What PostgreSQL's smallint holds and what a date can be reached by: SQLite would store

@@ -16,6 +16,23 @@ WEEKDAY_LABELS = [_("月"), _("火"), _("水"), _("木"), _("金"), _("土"), _(
 class BulkySettings(models.Model):
     """The one settings row (pk=1), editable in the portal."""
 
+    # What the waste desk edits (the set-up form) and what its audited diff covers.
+    EDITABLE_FIELDS = [
+        "earliest_days_ahead",
+        "latest_days_ahead",
+        "cancel_deadline_days",
+        "max_items_per_booking",
+        "max_per_item",
+        "link_ttl_minutes",
+        "session_minutes",
+        "retention_days",
+        "close_national_holidays",
+        "close_year_end",
+        "year_end_from_day",
+        "year_end_to_day",
+        "payment_note",
+    ]
+
     earliest_days_ahead = models.PositiveSmallIntegerField(_("予約受付開始（何日後から）"), default=3)
     latest_days_ahead = models.PositiveSmallIntegerField(_("予約受付終了（何日後まで）"), default=60)
     cancel_deadline_days = models.PositiveSmallIntegerField(

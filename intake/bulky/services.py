@@ -519,21 +519,7 @@ def reminders_send(*, for_date: dt.date) -> int:
 
 
 # -- set-up (every change audited as a field diff) ---------------------------------------------
-SETTINGS_FIELDS = [
-    "earliest_days_ahead",
-    "latest_days_ahead",
-    "cancel_deadline_days",
-    "max_items_per_booking",
-    "max_per_item",
-    "link_ttl_minutes",
-    "session_minutes",
-    "retention_days",
-    "close_national_holidays",
-    "close_year_end",
-    "year_end_from_day",
-    "year_end_to_day",
-    "payment_note",
-]
+SETTINGS_FIELDS = BulkySettings.EDITABLE_FIELDS
 ITEM_FIELDS = ["name", "category", "fee_yen", "size_points", "accepted", "refusal_reason", "order", "is_active"]
 AREA_FIELDS = ["weekdays", "capacity_points", "is_active"]
 

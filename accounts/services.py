@@ -19,6 +19,8 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
+from portal.context import AuditContext
+
 from . import audit, roles
 from .models import AuditEntry, RolePolicy, User
 from .tokens import invitation_timeout, invitation_tokens
@@ -36,6 +38,7 @@ def audit_record(
     action: str,
     actor: User | None = None,
     request: HttpRequest | None = None,
+    ctx: AuditContext | None = None,
     target: Any = None,
     target_type: str = "",
     target_id: str = "",
@@ -43,7 +46,11 @@ def audit_record(
     detail: dict | None = None,
 ) -> AuditEntry:
     """Append one audit entry. ``target`` may be a model instance (its type, pk and str
-    are recorded, so its ``__str__`` must carry no personal data) or omitted."""
+    are recorded, so its ``__str__`` must carry no personal data) or omitted. ``ctx`` (the
+    view's :class:`portal.context.AuditContext`) gives the actor and address; ``request`` is
+    the older spelling of the same and goes away as services move to ``ctx``."""
+    if ctx is not None:
+        actor = actor or ctx.actor
     if actor is None and request is not None and getattr(request, "user", None) is not None:
         if request.user.is_authenticated:
             actor = request.user
@@ -58,7 +65,7 @@ def audit_record(
         target_type=target_type,
         target_id=str(target_id),
         target_repr=str(target_repr)[:200],
-        ip=client_ip(request),
+        ip=ctx.ip if ctx is not None else client_ip(request),
         detail=detail or {},
     )
 

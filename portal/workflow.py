@@ -1,0 +1,283 @@
+"""Workflows as tables: states, allowed transitions and one spec per staff action.
+
+Each app declares one :class:`Workflow` in its ``workflow.py``. The table is the single
+place that says
+
+- which states exist (label in staff's words, whether the state is final);
+- which action may start from which states, and where it leads;
+- who may run each action (the permission, declared once), which service it calls, and
+  what staff are told when it worked.
+
+Services ask the table before changing a state (:meth:`Workflow.require`), so a transition
+the table does not list is refused everywhere. Pages and the API never wire actions by
+hand: :func:`page_urls` and :func:`api_urls` build one URL pattern per action from the table,
+served by one page view (:class:`ActionPageView`) and one API view (:class:`ActionApiView`),
+each carrying the action's permission for :mod:`portal.access` (and the access-matrix test).
+
+A service called by an action takes the object first, then ``ctx`` (the
+:class:`portal.context.AuditContext`), then the action's validated parameters as keywords,
+and raises :class:`portal.errors.DomainError` when the rules refuse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django import forms
+from django.db import models
+from django.http import HttpRequest, HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import URLPattern, path
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from portal import access
+from portal.context import AuditContext
+from portal.errors import Conflict, DomainError, page_error
+
+
+@dataclass(frozen=True)
+class State:
+    label: str  # in staff's words (「承認待ち」)
+    final: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Action:
+    """One staff action. ``sources`` are the states it may start from (empty: any state that
+    the service itself accepts); ``target`` is where it leads (None: the service decides,
+    e.g. 承認 leads to 配信中 or 予約済)."""
+
+    name: str  # URL segment: /<pk>/<name>/
+    label: str  # the button's words
+    permission: access.Permission
+    service: Callable[..., Any]
+    success: str = ""  # told to staff when it worked ("" = the service's own note)
+    sources: frozenset[str] = frozenset()
+    target: str | None = None
+    params: type[forms.Form] | None = None  # the input both the page and the API validate
+    url_name: str = ""  # page URL name (default: the action's name)
+    api_url_name: str = ""  # API URL name (default: "api_<name>"); "-" = no API endpoint
+    page: bool = True  # served as a page POST
+    done_url: str = ""  # URL name to show after success (default: the object's page)
+    doc: str = ""  # the API's description
+
+    @property
+    def page_name(self) -> str:
+        return self.url_name or self.name
+
+    @property
+    def api_name(self) -> str:
+        return self.api_url_name or f"api_{self.name}"
+
+
+@dataclass(frozen=True)
+class Workflow:
+    name: str  # e.g. "broadcast": the objects' word in messages and the API
+    model: type[models.Model]
+    states: Mapping[str, State]
+    actions: tuple[Action, ...]
+    state_field: str = "status"
+    detail_url: str = ""  # URL name of an object's page ("broadcasts:detail")
+    queryset: Callable[[], models.QuerySet] | None = None
+    serializer: type[serializers.Serializer] | None = None  # the API's answer
+    refused: str = "今の状態ではこの操作はできません。"
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        names = [a.name for a in self.actions]
+        assert len(names) == len(set(names)), f"{self.name}: an action is declared twice"
+        for action in self.actions:
+            unknown = set(action.sources) - set(self.states)
+            assert not unknown, f"{self.name}.{action.name}: unknown source states {unknown}"
+            assert action.target is None or action.target in self.states, f"{self.name}.{action.name}: unknown target"
+
+    # -- the table ----------------------------------------------------------------------
+    def action(self, name: str) -> Action:
+        for action in self.actions:
+            if action.name == name:
+                return action
+        raise KeyError(name)
+
+    def sources(self, name: str) -> frozenset[str]:
+        return self.action(name).sources
+
+    def transitions(self) -> dict[str, set[str]]:
+        """State → states it may lead to (from the actions with a fixed target)."""
+        result: dict[str, set[str]] = {state: set() for state in self.states}
+        for action in self.actions:
+            if action.target is None:
+                continue
+            for source in action.sources or self.states:
+                result[source].add(action.target)
+        return result
+
+    def state_of(self, obj: models.Model) -> str:
+        return str(getattr(obj, self.state_field))
+
+    def label(self, state: str) -> str:
+        info = self.states.get(state)
+        return str(info.label) if info else state
+
+    def can(self, name: str, obj: models.Model, user: Any = None) -> bool:
+        """Whether ``name`` may start from ``obj``'s state (and, with ``user``, whether the
+        user holds its permission): what a page uses to show or hide the button."""
+        action = self.action(name)
+        if action.sources and self.state_of(obj) not in action.sources:
+            return False
+        return user is None or access.user_passes(user, action.permission)
+
+    def available(self, obj: models.Model, user: Any) -> list[Action]:
+        return [a for a in self.actions if self.can(a.name, obj, user)]
+
+    def require(self, name: str, obj: models.Model, *, message: str | None = None) -> None:
+        """Refuse (Conflict) unless the table lets ``name`` start from ``obj``'s state."""
+        action = self.action(name)
+        if action.sources and self.state_of(obj) not in action.sources:
+            raise Conflict(
+                message or self.refused,
+                code="invalid_state",
+                details={"state": self.state_of(obj), "action": name},
+            )
+
+    def objects(self) -> models.QuerySet:
+        return self.queryset() if self.queryset is not None else self.model._default_manager.all()
+
+    # -- running an action ----------------------------------------------------------------
+    def run(self, name: str, obj: models.Model, *, ctx: AuditContext, params: Mapping[str, Any] | None = None) -> Any:
+        """Run the action's service on ``obj`` (the service re-checks the state under its lock)."""
+        action = self.action(name)
+        self.require(name, obj)
+        return action.service(obj, ctx=ctx, **dict(params or {}))
+
+
+def _params(action: Action, data: Any) -> dict[str, Any]:
+    if action.params is None:
+        return {}
+    form = action.params(data)
+    if not form.is_valid():
+        texts = [str(m) for errors in form.errors.values() for m in errors]
+        raise DomainError(" ".join(texts), code="invalid_input", details={"fields": form.errors.get_json_data()}, messages=texts)
+    return dict(form.cleaned_data)
+
+
+def _success_text(action: Action, result: Any) -> str:
+    if isinstance(result, str) and result:
+        return result
+    return str(action.success) if action.success else ""
+
+
+class ActionPageView(access.PermissionRequiredMixin, View):
+    """POST /<pk>/<action>/ from a page's button: run it, say what happened, go back."""
+
+    workflow: Workflow
+    action_name: str
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponseBase:
+        from django.contrib import messages
+
+        workflow, action = self.workflow, self.workflow.action(self.action_name)
+        obj = get_object_or_404(workflow.objects(), pk=pk)
+        done = False
+        try:
+            result = workflow.run(action.name, obj, ctx=AuditContext.from_request(request), params=_params(action, request.POST))
+            done = True
+            text = _success_text(action, result)
+            if text:
+                messages.success(request, text)
+        except Exception as exc:  # noqa: BLE001 - page_error re-raises anything that is not a refusal
+            page_error(request, exc)
+        target = request.POST.get("next", "")
+        if done and action.done_url:
+            return redirect(action.done_url, pk=pk)
+        safe = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+        if target and safe:
+            return redirect(target)
+        return redirect(workflow.detail_url, pk=pk)
+
+
+class ActionApiView(APIView):
+    """POST /api/<objects>/<pk>/<action>/: run it, answer with the object (or the error)."""
+
+    workflow: Workflow
+    action_name: str
+
+    def post(self, request: Request, pk: int) -> Response:
+        workflow, action = self.workflow, self.workflow.action(self.action_name)
+        obj = get_object_or_404(workflow.objects(), pk=pk)
+        data = request.data if hasattr(request.data, "get") else {}
+        result = workflow.run(action.name, obj, ctx=AuditContext.from_request(request), params=_params(action, data))
+        fresh = workflow.objects().get(pk=(result.pk if isinstance(result, models.Model) else obj.pk))
+        if workflow.serializer is None:
+            return Response({"id": fresh.pk, workflow.state_field: workflow.state_of(fresh)})
+        return Response(workflow.serializer(fresh, context={"request": request}).data)
+
+
+def _view_class(base: type, workflow: Workflow, action: Action) -> type:
+    attrs = {
+        "workflow": workflow,
+        "action_name": action.name,
+        access.ATTRIBUTE: action.permission,
+        "__doc__": action.doc or str(action.label),
+        "__module__": workflow.model.__module__,
+    }
+    return type(f"{workflow.name.title()}{action.name.title().replace('_', '')}{base.__name__}", (base,), attrs)
+
+
+def page_urls(workflow: Workflow, *, prefix: str = "<int:pk>/", only: Iterable[str] | None = None) -> list[URLPattern]:
+    """One POST URL per page action: ``<prefix><action>/`` named by the action."""
+    wanted = set(only) if only is not None else None
+    return [
+        path(f"{prefix}{a.name.replace('_', '-')}/", _view_class(ActionPageView, workflow, a).as_view(), name=a.page_name)
+        for a in workflow.actions
+        if a.page and (wanted is None or a.name in wanted)
+    ]
+
+
+def api_urls(workflow: Workflow, *, prefix: str, schema: Callable[[type, Action], type] | None = None) -> list[URLPattern]:
+    """One POST API URL per action: ``<prefix><pk>/<action>/``. ``schema`` may decorate each
+    generated class for drf-spectacular (request and response serializers)."""
+    patterns = []
+    for action in workflow.actions:
+        if action.api_url_name == "-":
+            continue
+        view = _view_class(ActionApiView, workflow, action)
+        if schema is not None:
+            view = schema(view, action)
+        patterns.append(path(f"{prefix}<int:pk>/{action.name.replace('_', '-')}/", view.as_view(), name=action.api_name))
+    return patterns
+
+
+def run_in_view(request: HttpRequest, run: Callable[[AuditContext], Any], *, success: str = "") -> tuple[bool, Any]:
+    """For a page that is not a table action (a form view): run, show a refusal as a message.
+    Returns (done, result)."""
+    from django.contrib import messages
+
+    try:
+        result = run(AuditContext.from_request(request))
+    except Exception as exc:  # noqa: BLE001 - page_error re-raises anything that is not a refusal
+        page_error(request, exc)
+        return False, None
+    if success:
+        messages.success(request, success)
+    return True, result
+
+
+__all__ = [
+    "Action",
+    "ActionApiView",
+    "ActionPageView",
+    "State",
+    "Workflow",
+    "api_urls",
+    "page_urls",
+    "run_in_view",
+]

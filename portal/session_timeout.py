@@ -34,7 +34,7 @@ def _signed_in(sender, request: HttpRequest | None = None, **_kwargs) -> None:
 
 
 def session_expired_reason(session, now: float) -> str | None:
-    """"idle", "max_age" or None for a signed-in staff member's session."""
+    """ "idle", "max_age" or None for a signed-in staff member's session."""
     signed_in = session.get(SIGNED_IN_AT)
     seen = session.get(LAST_SEEN_AT, signed_in)
     if seen is not None and now - seen > settings.SESSION_IDLE_TIMEOUT_SECONDS:

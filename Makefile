@@ -43,13 +43,14 @@ run: demo
 
 ## make test: lint, then the whole suite (SQLite + embedded broker unless DATABASE_URL /
 ## CELERY_BROKER_URL say otherwise).
-test: install-dev node-dev
-	$(VENV)/bin/ruff check .
+test: install-dev node-dev lint
 	$(PY) manage.py makemigrations --check --dry-run --settings=portal.settings.test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+## make lint: ruff (lint and format); part of make test.
 lint: install-dev
-	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 ## Refresh vendored front-end assets from npm (package-lock.json); the results are committed
 ## so neither `make run` nor a city-hall PC needs npm or the internet.

@@ -39,7 +39,7 @@ def wait_for(url: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            urllib.request.urlopen(url, timeout=2).read()  # noqa: S310 - local demo processes
+            urllib.request.urlopen(url, timeout=2).read()
             return
         except OSError:
             time.sleep(0.2)
@@ -76,7 +76,7 @@ def main() -> None:
         subprocess.run([python, "manage.py", *cmd], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
     print(f"fresh demo database in {var} ({time.monotonic() - t:.1f} s)", flush=True)
     log_path = var / "rundemo.log"
-    log = open(log_path, "wb")  # noqa: SIM115
+    log = open(log_path, "wb")
     demo = subprocess.Popen(
         [python, "manage.py", "rundemo", "--addr", f"127.0.0.1:{web}", "--emulator-port", str(emu)],
         cwd=ROOT,
@@ -121,7 +121,7 @@ def main() -> None:
                 break
             time.sleep(0.1)
         wall = time.monotonic() - t0
-        with urllib.request.urlopen(f"http://127.0.0.1:{emu}/_emulator/counts", timeout=30) as r:  # noqa: S310
+        with urllib.request.urlopen(f"http://127.0.0.1:{emu}/_emulator/counts", timeout=30) as r:
             counts = json.loads(r.read())
     finally:
         os.killpg(demo.pid, signal.SIGTERM)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.utils.translation import gettext as _
 
 NO_STORE = "private, no-store"
@@ -59,5 +59,5 @@ class RefuseNulMiddleware:
         return self.get_response(request)
 
 
-def _has_nul(data) -> bool:
+def _has_nul(data: QueryDict) -> bool:
     return any("\x00" in key or any("\x00" in value for value in values) for key, values in data.lists())

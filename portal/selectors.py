@@ -2,7 +2,7 @@
 
 import contextlib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -21,7 +21,7 @@ WORKER = "worker"
 CACHE_KEY = "portal:healthz"
 
 
-def _freshness(at) -> str:
+def _freshness(at: datetime | None) -> str:
     if at is None:
         return "unknown"
     return "ok" if timezone.now() - at < HEARTBEAT_FRESH else "stale"

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
+from django.contrib.sessions.backends.base import SessionBase
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -26,14 +27,14 @@ WRITE_EVERY = 60.0
 
 
 @receiver(user_logged_in, dispatch_uid="portal.session_timeout.signed_in")
-def _signed_in(sender, request: HttpRequest | None = None, **_kwargs) -> None:
+def _signed_in(sender: object, request: HttpRequest | None = None, **_kwargs: object) -> None:
     if request is not None and hasattr(request, "session"):
         now = time.time()
         request.session[SIGNED_IN_AT] = now
         request.session[LAST_SEEN_AT] = now
 
 
-def session_expired_reason(session, now: float) -> str | None:
+def session_expired_reason(session: SessionBase, now: float) -> str | None:
     """ "idle", "max_age" or None for a signed-in staff member's session."""
     signed_in = session.get(SIGNED_IN_AT)
     seen = session.get(LAST_SEEN_AT, signed_in)

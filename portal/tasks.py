@@ -13,7 +13,7 @@ def health_beat() -> str:
 
 
 @after_task_publish.connect(sender="portal.health_beat", dispatch_uid="portal.health_beat.sent")
-def _health_beat_sent(**_kwargs) -> None:
+def _health_beat_sent(**_kwargs: object) -> None:
     # Only beat sends this task (no request does): sending it is beat's heartbeat.
     heartbeat_touch(name="beat")
 

@@ -7,7 +7,7 @@ from . import services
 from .models import Priority, RoadReport
 
 
-def cards(user) -> list:
+def cards(user: object) -> list[object]:
     from portal.navigation import DashboardCard
 
     open_qs = RoadReport.objects.filter(status__in=services.OPEN_STATUSES)

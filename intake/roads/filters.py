@@ -1,10 +1,12 @@
 """The triage queue's filters (django-filter)."""
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -19,7 +21,7 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
-def _road_staff(request=None):
+def _road_staff(request: object = None) -> QuerySet[Any]:
     return get_user_model().objects.filter(is_active=True, groups__name=ROAD).order_by("email")
 
 
@@ -64,12 +66,12 @@ class ReportFilter(django_filters.FilterSet):
         fields: list = []
 
     # Day bounds in local time, compared as datetimes (index-friendly, unlike __date).
-    def filter_date_from(self, qs, name, value):
+    def filter_date_from(self, qs: QuerySet[RoadReport], name: str, value: date) -> QuerySet[RoadReport]:
         return qs.filter(created_at__gte=_day_start(value))
 
-    def filter_date_to(self, qs, name, value):
+    def filter_date_to(self, qs: QuerySet[RoadReport], name: str, value: date) -> QuerySet[RoadReport]:
         return qs.filter(created_at__lt=_day_start(value + timedelta(days=1)))
 
 
-def _day_start(day):
+def _day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))

@@ -1,7 +1,10 @@
 """Forms of the triage workspace."""
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import ROAD
@@ -11,7 +14,7 @@ from .models import Category, Priority, ResponseTemplate, Status, Team
 from .widgets import FastSelect
 
 
-def road_staff():
+def road_staff() -> QuerySet[Any]:
     return get_user_model().objects.filter(is_active=True, groups__name=ROAD).order_by("email")
 
 
@@ -31,7 +34,7 @@ class StatusChangeForm(forms.Form):
     )
     after_photo = forms.ImageField(label=_("補修後の写真（完了のみ・住民に送ります）"), required=False)
 
-    def __init__(self, *args, allowed: list[str] | None = None, **kwargs) -> None:
+    def __init__(self, *args: Any, allowed: list[str] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         allowed = allowed if allowed is not None else list(Status.values)
         # Nothing preselected: a clerk who only wants to write uses 「住民へ返信」 instead.
@@ -51,7 +54,9 @@ class ReplyForm(forms.Form):
         label=_("住民へのメッセージ"), required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 4})
     )
 
-    def __init__(self, *args, templates=None, **kwargs) -> None:
+    def __init__(
+        self, *args: Any, templates: QuerySet[ResponseTemplate] | list[ResponseTemplate] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         if templates is not None:
             field = self.fields["template"]
@@ -61,8 +66,8 @@ class ReplyForm(forms.Form):
                 field.queryset = templates
             field.label_from_instance = lambda t: f"{t.name}（{t.get_status_display()}）"
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
         if not (cleaned.get("message") or "").strip() and cleaned.get("template") is None:
             raise forms.ValidationError(_("メッセージを入力するか、テンプレートを選んでください。"))
         return cleaned
@@ -94,7 +99,7 @@ class AssignForm(forms.Form):
     priority = forms.TypedChoiceField(label=_("優先度"), choices=Priority.choices, coerce=int)
     area = forms.ModelChoiceField(label=_("地域"), queryset=Area.objects.all(), required=False, empty_label=_("未設定"))
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = road_staff()
         self.fields["assignee"].label_from_instance = lambda u: u.get_full_name() or u.email
@@ -134,7 +139,7 @@ class BulkForm(forms.Form):
         label=_("担当者"), queryset=road_staff(), required=False, widget=FastSelect, empty_label=_("変更しない")
     )
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = road_staff()
 

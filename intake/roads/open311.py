@@ -10,7 +10,7 @@ keep any report private. Photos appear only once staff marked them publishable.
 
 import json
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -77,16 +77,16 @@ def _error(fmt: str, code: int, description: str) -> HttpResponse:
     return _respond(fmt, [{"code": code, "description": description}], root="errors", item="error", status=code)
 
 
-def _iso(value) -> str | None:
+def _iso(value: datetime | None) -> str | None:
     return timezone.localtime(value).isoformat(timespec="seconds") if value else None
 
 
-def _hour(value) -> str | None:
+def _hour(value: datetime | None) -> str | None:
     """A time rounded down to the hour (when a resident was out is nobody's business)."""
     return _iso(timezone.localtime(value).replace(minute=0, second=0, microsecond=0)) if value else None
 
 
-def _floor_hour(value):
+def _floor_hour(value: datetime) -> datetime:
     return value.replace(minute=0, second=0, microsecond=0)
 
 

@@ -1,13 +1,13 @@
 """Celery tasks of intake.roads: thin (ids in, a service call, the retry policy)."""
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.conf import settings
 
 from . import services
 
 
 @shared_task(bind=True, max_retries=8, acks_late=True, name="roads.fetch_photo")
-def fetch_photo(self, photo_id: int) -> None:
+def fetch_photo(self: Task, photo_id: int) -> None:
     """Fetch one resident photo from LINE's content endpoint. Temporary failures retry with
     backoff; the photo stays 取得待ち meanwhile, and the beat job re-enqueues stragglers."""
     try:

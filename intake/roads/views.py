@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import models
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -475,7 +476,7 @@ SETTINGS_KINDS = {
 }
 
 
-def _cell(obj, column: str) -> object:
+def _cell(obj: models.Model, column: str) -> object:
     """A settings table cell as a clerk reads it (「有効」, not 「True」)."""
     if hasattr(obj, f"get_{column}_display"):
         return getattr(obj, f"get_{column}_display")()

@@ -17,11 +17,11 @@ class FastSelect(forms.Select):
                     format_html(
                         '<option value="{}"{}>{}</option>',
                         option["value"],
-                        mark_safe(" selected") if option["selected"] else "",  # noqa: S308
+                        mark_safe(" selected") if option["selected"] else "",
                         option["label"],
                     )
                 )
-        multiple = mark_safe(" multiple") if self.allow_multiple_selected else ""  # noqa: S308
+        multiple = mark_safe(" multiple") if self.allow_multiple_selected else ""
         return format_html(
             '<select name="{}"{}{}>{}</select>',
             widget["name"],

@@ -32,7 +32,7 @@ def app_role(transactional_db):
     if connection.vendor != "postgresql":
         pytest.skip("database roles are a PostgreSQL feature (SQLite: see README)")
     role = f"portal_app_test_{uuid.uuid4().hex[:10]}"
-    call_command("grant_app_role", role, "--create", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("grant_app_role", role, "--create", stdout=open("/dev/null", "w"))
     yield role
     with connection.cursor() as cursor:
         cursor.execute(f'DROP OWNED BY "{role}"')

@@ -48,7 +48,7 @@ def _cost(tmp_path: Path, data: bytes) -> dict:
     path = tmp_path / "photo"
     path.write_bytes(data)
     env = {"DJANGO_SETTINGS_MODULE": "portal.settings.test", "PATH": "/usr/bin:/bin"}
-    done = subprocess.run(  # noqa: S603 - our own interpreter and script
+    done = subprocess.run(
         [sys.executable, "-c", _MEASURE, str(path)], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr[-2000:]

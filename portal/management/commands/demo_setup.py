@@ -8,7 +8,7 @@ from portal import demo
 class Command(BaseCommand):
     help = "Create demo staff for every role and each app's demo data (idempotent)."
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: object, **options: object) -> None:
         demo.refuse_outside_debug("demo_setup")
         for _order, name, loader in demo.loaders():
             self.stdout.write(self.style.MIGRATE_HEADING(f"== {name}"))

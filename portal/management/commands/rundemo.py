@@ -10,10 +10,11 @@ import subprocess
 import sys
 import threading
 import time
+from typing import Any
 
 from django.conf import settings
 from django.core.management import get_commands
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from portal.demo import refuse_outside_debug
 
@@ -32,11 +33,11 @@ READY_TIMEOUT = 90.0
 class Command(BaseCommand):
     help = "Start web (127.0.0.1:8000), worker, beat and the LINE emulator; Ctrl-C stops all."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--addr", default="127.0.0.1:8000")
         parser.add_argument("--emulator-port", type=int, default=EMULATOR_PORT)
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: object, **options: Any) -> None:
         refuse_outside_debug("rundemo")
         env = os.environ.copy()
         # The worker, beat and emulator run with exactly these (local, DEBUG) settings.
@@ -80,7 +81,7 @@ class Command(BaseCommand):
             running.append((name, proc))
             threading.Thread(target=self._relay, args=(name, proc, ready[name], lock), daemon=True).start()
 
-        def stop(*_args) -> None:
+        def stop(*_args: object) -> None:
             # SIGTERM to each main process (Celery then shuts its pool down cleanly), then
             # SIGKILL whatever is left in each process group, so nothing outlives the demo.
             for _name, proc in running:

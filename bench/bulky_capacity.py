@@ -61,8 +61,8 @@ def main() -> None:
 
     from intake.bulky import selectors, services
     from intake.bulky.models import Booking, BookingLine, BulkySettings, CollectionArea, CollectionDay, Item
+    from portal.line.devtools.simulate import user_id_for
     from portal.line.models import Area, Resident
-    from portal.line.simulate import user_id_for
 
     services._push = lambda *a, **k: None  # measure the booking path, not LINE
     BulkySettings.objects.update_or_create(pk=1, defaults={"earliest_days_ahead": 1, "latest_days_ahead": 60})

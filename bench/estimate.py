@@ -60,8 +60,8 @@ def main() -> None:
         with connection.cursor() as cursor:
             cursor.execute(f"TRUNCATE {Resident._meta.db_table} CASCADE")  # noqa: S608 - fixed name
         # what manage.py seed_demo does (the command itself runs only with DEBUG on)
-        from portal.line.demo import segments_load_demo
-        from portal.line.seed import seed_residents
+        from portal.line.devtools.demo import segments_load_demo
+        from portal.line.devtools.seed import seed_residents
 
         segments_load_demo()
         seed_residents(count=args.residents, batch_size=50000, seed=args.seed)

@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from portal.line import simulate  # noqa: E402 - needs the project on sys.path
+from portal.line.devtools import simulate  # noqa: E402 - needs the project on sys.path
 
 SECRET = "bench-channel-secret"
 TOKEN = "bench-channel-access-token"

@@ -358,7 +358,7 @@ def _confirmation_text(booking: Booking, config: BulkySettings) -> str:
 
 def _push(booking: Booking, text: str, purpose: str, dedupe_key: str) -> None:
     """Through the LINE layer's shared sender (dedupe key: a job run twice pushes once)."""
-    from portal.line.services import push_to_resident
+    from portal.line.sender import push_to_resident
 
     if booking.resident is None:  # personal data purged: nobody to tell
         return

@@ -285,7 +285,7 @@ def recipients_of(report: RoadReport) -> list[Resident]:
 def resident_notify(*, report: RoadReport, entry: TimelineEntry, text: str, photo: ReportPhoto | None = None) -> int:
     """Push ``text`` (and an after-photo) about ``report`` to its residents, once per
     timeline entry and resident (the dedupe key), through the shared LINE sender."""
-    from portal.line import services as line_services
+    from portal.line import sender as line_sender
 
     follow_up = {
         "type": "action",
@@ -307,7 +307,7 @@ def resident_notify(*, report: RoadReport, entry: TimelineEntry, text: str, phot
     messages[-1]["quickReply"] = {"items": [follow_up]}  # LINE shows the last message's quick reply
     sent = 0
     for resident in _recipients(report):
-        line_services.push_to_resident(
+        line_sender.push_to_resident(
             resident=resident, messages=messages, purpose="road-report", dedupe_key=f"road-entry:{entry.pk}:{resident.pk}"
         )
         sent += 1
@@ -583,12 +583,12 @@ def _store(photo: ReportPhoto, body: bytes, *, folder: str) -> None:
 
 
 def photo_reject_notify(*, photo: ReportPhoto) -> None:
-    from portal.line import services as line_services
+    from portal.line import sender as line_sender
 
     if photo.resident_id is None:
         return
     text = str(imaging.REJECT_MESSAGES.get(photo.reject_reason, imaging.REJECT_MESSAGES["broken"]))
-    line_services.push_to_resident(
+    line_sender.push_to_resident(
         resident=photo.resident,
         messages=[{"type": "text", "text": text}],
         purpose="road-photo-rejected",

@@ -1,6 +1,7 @@
-"""The LINE platform layer: client, emulator, webhook, residents, chat flows."""
+"""The LINE platform layer: client, webhook, residents, chat flows, the shared sender."""
 
 from django.apps import AppConfig
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 
@@ -26,14 +27,15 @@ class LineConfig(AppConfig):
 
         from . import chat, tasks  # noqa: F401 - tasks: loaded at start, not on the first webhook
         from .audit import ACTIONS
-        from .demo import load_demo
         from .flows import PreferencesFlow, ShowPreferencesFlow
         from .retention import register_stores
 
         register_stores()
         chat.register_flow(PreferencesFlow(), priority=50)
         chat.register_flow(ShowPreferencesFlow(), priority=50)
-        demo.register(20, "line", load_demo)
+        # By name, imported when demo_setup runs it: only tests, benches and management
+        # commands import devtools (import-linter), and a production start never loads it.
+        demo.register(20, "line", lambda say: import_string("portal.line.devtools.demo.load_demo")(say))
         register_actions(ACTIONS)
         navigation.register(
             navigation.NavItem(_("配信対象者"), "line:audience", Perm.VIEW_AUDIENCE, order=20),

@@ -6,7 +6,7 @@ A feature registers a flow from its ``AppConfig.ready()``::
     from portal.line import chat
     chat.register_flow(RoadReportFlow())
 
-For each message or postback event the dispatcher (``portal.line.services``) does, in order:
+For each message or postback event the dispatcher (``portal.line.dispatcher``) does, in order:
 1. 「キャンセル」 while a conversation is active: ends it and says so;
 2. the first registered flow whose ``matches(event)`` is true (its trigger word or postback):
    ``flow.start(ctx)`` (any active conversation is replaced);

@@ -1,10 +1,11 @@
 """What the webhook accepts: a callback body LINE could have sent, checked before anything
 is stored or parsed further.
 
-Order: size (before reading further), signature (bytes, constant time), nesting depth
-(before ``json.loads``), JSON, then each event's shape against ``webhook.yml`` and LINE's
-own limits. Anything else is refused as a whole with ``WebhookRefused`` (a 4xx and a
-one-line reason, never personal data): a body LINE would not send comes from someone else,
+Order (``webhook.parse_callback``): size (before reading further), signature (bytes,
+constant time; ``webhook.signature_valid``), nesting depth (before ``json.loads``, here),
+JSON, then each event's shape against ``webhook.yml`` and LINE's own limits (here).
+Anything else is refused as a whole with ``WebhookRefused`` (a 4xx and a one-line reason,
+never personal data): a body LINE would not send comes from someone else,
 and keeping part of it would hide that.
 
 Limits (LINE publishes no maximum body size or event count per request; it sends one or a
@@ -17,10 +18,6 @@ data 300, sticker keywords 15 of ≤ 100, mentions 20; IDs have LINE's shapes
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 import re
 from typing import Any
 
@@ -67,16 +64,6 @@ def max_events() -> int:
     return int(getattr(settings, "LINE_WEBHOOK_MAX_EVENTS", 100))
 
 
-def signature_valid(body: bytes, header: str, channel_secret: str) -> bool:
-    """LINE's ``X-Line-Signature``: base64 HMAC-SHA256 of the raw body with the channel
-    secret, compared as bytes in constant time (a header with non-ASCII characters is
-    simply wrong, never an error)."""
-    if not header:
-        return False
-    expected = base64.b64encode(hmac.new(channel_secret.encode(), body, hashlib.sha256).digest())
-    return hmac.compare_digest(expected, header.encode("utf-8", "surrogatepass"))
-
-
 def nesting_depth_ok(body: bytes, limit: int = MAX_DEPTH) -> bool:
     """Whether no array/object in ``body`` nests deeper than ``limit``, found in one linear
     pass without parsing (strings skipped, so brackets inside them do not count). An
@@ -93,30 +80,6 @@ def nesting_depth_ok(body: bytes, limit: int = MAX_DEPTH) -> bool:
         elif token == b'"':
             return True
     return True
-
-
-def parse_callback(*, body: bytes, signature: str, channel_secret: str) -> list[dict]:
-    """The events of a signed callback body, each checked; raises ``WebhookRefused``."""
-    if len(body) > max_body_bytes():
-        raise WebhookRefused(413, "request body too large")
-    if not signature_valid(body, signature, channel_secret):
-        raise WebhookRefused(400, "invalid signature")
-    if not nesting_depth_ok(body):
-        raise WebhookRefused(400, "JSON nested too deeply")
-    try:
-        data = json.loads(body)
-    except (ValueError, RecursionError):
-        raise WebhookRefused(400, "malformed JSON") from None
-    events = data.get("events") if isinstance(data, dict) else None
-    if not isinstance(events, list):
-        raise WebhookRefused(400, "events must be a list")
-    if len(events) > max_events():
-        raise WebhookRefused(413, f"too many events (at most {max_events()} per request)")
-    for index, event in enumerate(events):
-        problem = event_problem(event)
-        if problem:
-            raise WebhookRefused(400, f"events[{index}]: {problem}")
-    return events
 
 
 # -- one event against webhook.yml ------------------------------------------------------------

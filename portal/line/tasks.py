@@ -6,7 +6,7 @@ import random
 
 from celery import shared_task
 
-from . import services
+from . import sender, webhook
 from .client import LineRateLimited, LineTemporaryError
 
 OUTBOUND_MAX_RETRIES = 8
@@ -14,13 +14,13 @@ OUTBOUND_MAX_RETRIES = 8
 
 @shared_task(name="line.process_webhook_event", acks_late=True, ignore_result=True)
 def process_webhook_event(event_id: int) -> bool:
-    return services.webhook_event_process(event_id=event_id)
+    return webhook.webhook_event_process(event_id=event_id)
 
 
 @shared_task(name="line.process_webhook_events", acks_late=True, ignore_result=True)
 def process_webhook_events(event_ids: list[int]) -> int:
     """The events of one webhook body, in order (one message on the broker per body)."""
-    return sum(1 for pk in event_ids if services.webhook_event_process(event_id=pk))
+    return sum(1 for pk in event_ids if webhook.webhook_event_process(event_id=pk))
 
 
 def _backoff(retries: int) -> float:
@@ -32,10 +32,10 @@ def send_outbound(self, outbound_id: int) -> None:
     """One push through the shared sender: 429 waits Retry-After (or backs off), 5xx and
     timeouts retry with the same retry key, 409 is sent, other 4xx fail."""
     try:
-        services.outbound_send(outbound_id=outbound_id)
+        sender.outbound_send(outbound_id=outbound_id)
     except (LineRateLimited, LineTemporaryError) as exc:
         if self.request.retries >= OUTBOUND_MAX_RETRIES:
-            services.outbound_give_up(outbound_id=outbound_id, reason=f"gave up after retries: {exc}")
+            sender.outbound_give_up(outbound_id=outbound_id, reason=f"gave up after retries: {exc}")
             return
         countdown = exc.retry_after if isinstance(exc, LineRateLimited) and exc.retry_after else _backoff(self.request.retries)
         if self.request.is_eager:
@@ -47,8 +47,11 @@ def send_outbound(self, outbound_id: int) -> None:
 
 
 @shared_task(name="line.requeue_pending", ignore_result=True)
-def requeue_pending() -> dict:
-    return services.requeue_pending()
+def requeue_pending() -> dict[str, int]:
+    """Beat job: events still pending (broker was down, worker crashed) and pushes still
+    queued long after they were made go back on the queue; claims and retry keys keep
+    this safe."""
+    return {"events": webhook.events_requeue(), "pushes": sender.outbound_requeue()}
 
 
 @shared_task(name="line.purge_blocked_residents", ignore_result=True)

@@ -21,6 +21,7 @@ from . import inbound, selectors, services
 from .audit import AUDIT_RESIDENT_LOOKUP, AUDIT_SETTINGS_CHANGED
 from .forms import AreaForm, InterestForm, LineSettingsForm, ResidentLookupForm
 from .models import Area, Interest, LineSettings
+from .webhook import parse_callback, webhook_events_store
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ logger = logging.getLogger(__name__)
 @require_POST
 def webhook(request: HttpRequest) -> HttpResponse:
     """LINE's webhook: size, signature, nesting and every event's shape are checked on the
-    raw body (``inbound.parse_callback``); a refused body is answered 4xx and nothing of it
+    raw body (``webhook.parse_callback``); a refused body is answered 4xx and nothing of it
     is stored. Every accepted event is stored before the 200 and processed by Celery."""
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -39,7 +40,7 @@ def webhook(request: HttpRequest) -> HttpResponse:
     try:
         if declared > inbound.max_body_bytes():
             raise inbound.WebhookRefused(413, "request body too large")  # refused before reading it
-        events = inbound.parse_callback(
+        events = parse_callback(
             body=request.body,
             signature=request.headers.get("X-Line-Signature", ""),
             channel_secret=settings.LINE_CHANNEL_SECRET,
@@ -47,7 +48,7 @@ def webhook(request: HttpRequest) -> HttpResponse:
     except inbound.WebhookRefused as refused:
         logger.warning("webhook body refused (%s): %s", refused.status, refused.reason)
         return JsonResponse({"message": refused.reason}, status=refused.status)
-    services.webhook_events_store(events=events)
+    webhook_events_store(events=events)
     return JsonResponse({})
 
 

@@ -6,8 +6,8 @@ import pytest
 from django.test import Client
 
 from intake.bulky.models import Booking, BookingLink, Closure, CollectionDay
+from portal.line.devtools.simulate import user_id_for
 from portal.line.models import OutboundMessage
-from portal.line.simulate import user_id_for
 from tests.fixtures.bulky import bookable_date
 
 pytestmark = pytest.mark.usefixtures("on_commit_now")

@@ -12,7 +12,7 @@ from selenium.webdriver.support.ui import Select
 
 from accounts import roles
 from intake.bulky.models import Booking
-from portal.line.simulate import user_id_for
+from portal.line.devtools.simulate import user_id_for
 from tests.fixtures.bulky import bookable_date
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -7,7 +7,7 @@ from django.test import Client
 from selenium.webdriver.common.by import By
 
 from accounts import roles
-from portal.line.simulate import user_id_for
+from portal.line.devtools.simulate import user_id_for
 from tests.fixtures.browser import PHONE, set_viewport
 from tests.fixtures.bulky import bookable_date
 

@@ -12,8 +12,8 @@ from accounts import roles
 from intake.bulky import services
 from intake.bulky.models import Booking, CollectionDay
 from intake.bulky.selectors import format_date
+from portal.line.devtools.simulate import user_id_for
 from portal.line.models import Resident
-from portal.line.simulate import user_id_for
 from tests.fixtures.bulky import bookable_date
 
 

@@ -5,8 +5,8 @@ import pytest
 from accounts import roles
 from intake.bulky.demo import load_demo
 from intake.bulky.models import Booking, CollectionArea, CollectionDay, Item
+from portal.line.devtools.simulate import user_id_for
 from portal.line.models import Area, Resident
-from portal.line.simulate import user_id_for
 
 pytestmark = pytest.mark.usefixtures("on_commit_now")
 

@@ -4,7 +4,7 @@ import pytest
 
 from intake.bulky import tasks
 from intake.bulky.models import Booking
-from portal.line.simulate import user_id_for
+from portal.line.devtools.simulate import user_id_for
 from tests.fixtures.bulky import bookable_date
 
 pytestmark = pytest.mark.usefixtures("on_commit_now")

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from intake.bulky.models import Booking, BookingLink, BulkySettings, CollectionDay
-from portal.line.simulate import user_id_for
+from portal.line.devtools.simulate import user_id_for
 from tests.fixtures.bulky import bookable_date
 
 pytestmark = pytest.mark.usefixtures("on_commit_now")

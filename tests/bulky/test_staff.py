@@ -10,7 +10,7 @@ from django.test import Client
 from accounts import roles
 from accounts.models import AuditEntry
 from intake.bulky.models import Booking, CollectionDay, Item
-from portal.line.simulate import user_id_for
+from portal.line.devtools.simulate import user_id_for
 from tests.fixtures.bulky import bookable_date
 
 pytestmark = pytest.mark.usefixtures("on_commit_now")

@@ -11,7 +11,7 @@ import logging
 
 import pytest
 
-from portal.line import simulate
+from portal.line.devtools import simulate
 from portal.line.models import Resident, WebhookEvent
 
 USER = simulate.user_id_for("hostile-text")

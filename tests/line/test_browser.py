@@ -10,7 +10,7 @@ from selenium.webdriver.common.by import By
 
 from accounts import roles
 from accounts.models import AuditEntry
-from portal.line.demo import segments_load_demo
+from portal.line.devtools.demo import segments_load_demo
 from portal.line.models import Resident
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -7,8 +7,9 @@ import urllib.request
 
 import pytest
 
-from portal.line import client, simulate
+from portal.line import client
 from portal.line.client import LineRejected
+from portal.line.devtools import simulate
 
 VALID = "U" + "0123456789abcdef" * 2
 TEXT = [{"type": "text", "text": "お知らせです"}]
@@ -171,8 +172,8 @@ def test_what_the_project_sends_passes(line_emulator):
 
 
 def test_simulated_and_seeded_residents_have_ids_line_would_accept(db, line_emulator):
+    from portal.line.devtools.seed import seed_residents
     from portal.line.models import Resident
-    from portal.line.seed import seed_residents
 
     seed_residents(count=30, seed=7)
     ids = list(Resident.objects.values_list("line_user_id", flat=True)) + [simulate.new_user_id(), simulate.user_id_for("x")]

@@ -6,7 +6,7 @@ import pytest
 
 from accounts import roles
 from accounts.models import AuditEntry
-from portal.line.demo import segments_load_demo
+from portal.line.devtools.demo import segments_load_demo
 from portal.line.models import Area, Interest, LineSettings, Resident
 from portal.line.selectors import privacy_count
 

@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from portal.line.demo import segments_load_demo
+from portal.line.devtools.demo import segments_load_demo
 from portal.line.models import Area, Conversation, Interest, Resident
 
 USER = "U" + "e" * 32

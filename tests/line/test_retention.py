@@ -5,7 +5,7 @@ from datetime import timedelta
 import time_machine
 from django.utils import timezone
 
-from portal.line.demo import segments_load_demo
+from portal.line.devtools.demo import segments_load_demo
 from portal.line.models import LineSettings, Resident
 from portal.line.tasks import purge_blocked_residents
 

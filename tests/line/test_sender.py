@@ -3,7 +3,7 @@
 import pytest
 from django.test import TestCase
 
-from portal.line import services
+from portal.line import sender, tasks
 from portal.line.models import OutboundMessage, Resident
 
 TEXT = [{"type": "text", "text": "収集日のお知らせ"}]
@@ -16,7 +16,7 @@ def resident(db):
 
 def _push(**kwargs) -> OutboundMessage:
     with TestCase.captureOnCommitCallbacks(execute=True):
-        outbound = services.push_to_resident(**kwargs)
+        outbound = sender.push_to_resident(**kwargs)
     outbound.refresh_from_db()
     return outbound
 
@@ -85,7 +85,7 @@ def test_worker_honours_retry_after_then_sends_once(transactional_db, line_emula
     resident = Resident.objects.create(line_user_id="U" + "c" * 32)
     line_emulator.set_faults(rate_429=1.0, retry_after=2, limit=1)
     worker = celery_worker_factory(CELERY_TASK_DEFAULT_QUEUE=settings.CELERY_TASK_DEFAULT_QUEUE)
-    outbound = services.push_to_resident(resident=resident, messages=TEXT, purpose="test")
+    outbound = sender.push_to_resident(resident=resident, messages=TEXT, purpose="test")
     assert wait_for(lambda: OutboundMessage.objects.get(pk=outbound.pk).status == "sent", timeout=40), worker.log[-2000:]
     pushes = line_emulator.requests("push")
     assert [r["status"] for r in pushes] == [429, 200]
@@ -100,15 +100,15 @@ def test_requeue_picks_up_stale_pending_work(line_emulator, resident):
 
     from django.utils import timezone
 
+    from portal.line.devtools.simulate import follow_event
     from portal.line.models import WebhookEvent
-    from portal.line.simulate import follow_event
 
     old = timezone.now() - timedelta(minutes=20)
     outbound = OutboundMessage.objects.create(resident=resident, messages=TEXT, purpose="test", created_at=old)
     event = WebhookEvent.objects.create(
         webhook_event_id="01TESTEVENT0000000000000000", event_type="follow", payload=follow_event("U" + "d" * 32), received_at=old
     )
-    assert services.requeue_pending() == {"events": 1, "pushes": 1}
+    assert tasks.requeue_pending() == {"events": 1, "pushes": 1}
     outbound.refresh_from_db()
     event.refresh_from_db()
     assert outbound.status == OutboundMessage.Status.SENT

@@ -5,7 +5,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from portal.line.demo import segments_load_demo
+from portal.line.devtools.demo import segments_load_demo
 from portal.line.models import Resident, WebhookEvent
 
 USER = "U" + "9" * 32

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from portal.line import simulate
+from portal.line.devtools import simulate
 from portal.line.models import OutboundMessage, Resident, WebhookEvent
 
 USER = "U" + "a" * 32

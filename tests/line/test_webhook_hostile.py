@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from portal.line import simulate
+from portal.line.devtools import simulate
 from portal.line.models import Resident, WebhookEvent
 
 USER = simulate.user_id_for("hostile")

@@ -154,7 +154,7 @@ class ChatResident:
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
 def test_road_report_from_the_chat_to_done(browser, axe, viewport, line_resident, line_emulator, road_setup, make_staff):
     from intake.roads.models import RoadReport
-    from portal.line.simulate import user_id_for
+    from portal.line.devtools.simulate import user_id_for
 
     set_viewport(browser, *VIEWPORTS[viewport])
     staff = make_staff(roles.ROAD, full_name="道路 太郎")

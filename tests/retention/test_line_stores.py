@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import AuditEntry
 from portal.line.models import Conversation, LineSettings, OutboundMessage, Resident, WebhookEvent
-from portal.line.services import push_to_resident
+from portal.line.sender import push_to_resident
 from portal.tasks import purge_personal_data
 
 USER = "U" + "a" * 32

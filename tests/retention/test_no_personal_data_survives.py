@@ -33,7 +33,7 @@ from intake.bulky.models import Booking
 from intake.roads.models import ReportPhoto, RoadReport
 from portal import retention
 from portal.celery import app as celery_app
-from portal.line.demo import segments_load_demo
+from portal.line.devtools.demo import segments_load_demo
 from tests.fixtures.bulky import bookable_date
 from tests.fixtures.roads import CommitClient, jpeg_bytes
 from tests.roads.helpers import pb

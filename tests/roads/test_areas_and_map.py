@@ -117,7 +117,7 @@ def test_boundary_can_be_removed(two_areas, admin_client):
 
 
 def test_demo_ships_boundaries_for_its_areas(db):
-    from portal.line.demo import segments_load_demo
+    from portal.line.devtools.demo import segments_load_demo
     from portal.line.selectors import area_at
 
     areas, _interests = segments_load_demo()

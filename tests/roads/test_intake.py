@@ -181,7 +181,7 @@ def test_wrong_message_type_where_photo_expected_reprompts(line_resident, line_e
     assert any("スタンプではなく" in t for t in texts(line_emulator)[-2:])
     line_resident.text(USER, "写真はありません")
     assert any("写真を送ってください" in t for t in texts(line_emulator)[-2:])
-    from portal.line import simulate
+    from portal.line.devtools import simulate
 
     video = simulate.image_event(USER)
     video["message"]["type"] = "video"
@@ -272,7 +272,7 @@ def test_photos_of_abandoned_conversations_are_deleted_after_a_day(
 
 
 def test_two_photos_in_one_callback_both_count(line_resident, line_emulator, road_setup):
-    from portal.line import simulate
+    from portal.line.devtools import simulate
 
     start_to_photos(line_resident, USER, road_setup["pothole"])
     events = []

@@ -6,7 +6,7 @@ from django.conf import settings
 
 from intake.roads import services
 from intake.roads.models import ReportPhoto
-from portal.line import simulate
+from portal.line.devtools import simulate
 from portal.line.models import Resident, WebhookEvent
 from tests.fixtures.line import ResidentSimulator
 from tests.fixtures.worker import wait_for

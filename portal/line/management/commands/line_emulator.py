@@ -5,7 +5,7 @@ import signal
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from portal.line.emulator import DEFAULT_LIMITS, EmulatorState, Faults, make_server
+from portal.line.devtools.emulator import DEFAULT_LIMITS, EmulatorState, Faults, make_server
 
 
 def _limit(value: str) -> tuple[int, float]:

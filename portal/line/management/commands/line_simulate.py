@@ -24,8 +24,8 @@ from urllib.parse import urlparse
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from portal.line import simulate
-from portal.line.emulator import sample_jpeg
+from portal.line.devtools import simulate
+from portal.line.devtools.emulator import sample_jpeg
 
 ACTIONS = ["follow", "unfollow", "text", "postback", "tap", "image", "location", "sticker"]
 

@@ -5,8 +5,8 @@ import time
 from django.core.management.base import BaseCommand
 
 from portal.demo import refuse_outside_debug
-from portal.line.demo import segments_load_demo
-from portal.line.seed import seed_residents
+from portal.line.devtools.demo import segments_load_demo
+from portal.line.devtools.seed import seed_residents
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from .models import Area, AreaBoundary, Interest
+from portal.line.models import Area, AreaBoundary, Interest
 
 AREAS = [
     ("higashi", "東区"),

@@ -12,8 +12,9 @@ from datetime import timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
+from portal.line.models import AgeBand, Area, Interest, Resident
+
 from .emulator import fake_display_name
-from .models import AgeBand, Area, Interest, Resident
 
 # Share of LINE friends by age band (a municipal account skews to 30–59).
 AGE_WEIGHTS = {

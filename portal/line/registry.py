@@ -1,0 +1,77 @@
+"""The resident registry: a LINE friend's record, kept as LINE tells us (follow,
+unfollow, a first message) and as the resident asks (配信停止 / 配信再開)."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from . import client
+from .client import LineError
+from .models import Conversation, Resident
+
+logger = logging.getLogger(__name__)
+
+
+def _profile_name(line_user_id: str) -> str:
+    try:
+        return str(client.get_profile(user_id=line_user_id).get("displayName") or "")[:100]
+    except LineError as exc:
+        logger.info("profile unavailable (%s)", type(exc).__name__)
+        return ""
+
+
+def resident_follow(*, line_user_id: str) -> Resident:
+    """Create or reactivate the resident; the display name comes from LINE's profile."""
+    name = _profile_name(line_user_id)
+    now = timezone.now()
+    resident = Resident.objects.filter(line_user_id=line_user_id).first()
+    if resident is None:
+        try:
+            with transaction.atomic():
+                return Resident.objects.create(line_user_id=line_user_id, display_name=name, followed_at=now)
+        except IntegrityError:
+            resident = Resident.objects.get(line_user_id=line_user_id)
+    resident.status = Resident.Status.ACTIVE
+    resident.followed_at = now
+    resident.blocked_at = None
+    resident.purged_at = None
+    if name:
+        resident.display_name = name
+    resident.save(update_fields=["status", "followed_at", "blocked_at", "purged_at", "display_name"])
+    return resident
+
+
+def resident_for_message(*, line_user_id: str) -> Resident:
+    """The resident who sent a message (a friend from before the portal gets a record)."""
+    resident = Resident.objects.filter(line_user_id=line_user_id).first()
+    if resident is not None:
+        return resident
+    # No profile call here: the display name is only needed for a lookup, and a follow
+    # (or the next one) fills it in; messages must not wait on LINE's profile endpoint.
+    try:
+        with transaction.atomic():
+            return Resident.objects.create(line_user_id=line_user_id)
+    except IntegrityError:
+        return Resident.objects.get(line_user_id=line_user_id)
+
+
+def resident_block(*, line_user_id: str) -> Resident | None:
+    """Unfollow: the resident is excluded from every send; personal fields are purged
+    after the retention period (``portal.line.retention.residents_purge_blocked``)."""
+    resident = Resident.objects.filter(line_user_id=line_user_id).first()
+    if resident is None:
+        return None
+    resident.status = Resident.Status.BLOCKED
+    resident.blocked_at = timezone.now()
+    resident.save(update_fields=["status", "blocked_at"])
+    Conversation.objects.filter(resident=resident).delete()
+    return resident
+
+
+def resident_set_segment_opt_out(*, resident: Resident, opt_out: bool) -> Resident:
+    resident.segment_opt_out = opt_out
+    resident.save(update_fields=["segment_opt_out"])
+    return resident

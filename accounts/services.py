@@ -97,6 +97,7 @@ def audit_changes(
     after: dict[str, Any],
     actor: User | None = None,
     request: HttpRequest | None = None,
+    ctx: AuditContext | None = None,
     target: Any = None,
     extra: dict | None = None,
 ) -> AuditEntry | None:
@@ -105,7 +106,9 @@ def audit_changes(
     changes = field_changes(before, after)
     if not changes:
         return None
-    return audit_record(action=action, actor=actor, request=request, target=target, detail={"changes": changes, **(extra or {})})
+    return audit_record(
+        action=action, actor=actor, request=request, ctx=ctx, target=target, detail={"changes": changes, **(extra or {})}
+    )
 
 
 def _ordered_codes(codes: Iterable[str]) -> list[str]:

@@ -68,6 +68,7 @@ class Action:
     page: bool = True  # served as a page POST
     done_url: str = ""  # URL name to show after success (default: the object's page)
     doc: str = ""  # the API's description
+    refused: str = ""  # told when the state does not allow it (default: the workflow's ``refused``)
 
     @property
     def page_name(self) -> str:
@@ -90,6 +91,13 @@ class Workflow:
     serializer: type[serializers.Serializer] | None = None  # the API's answer
     refused: str = "今の状態ではこの操作はできません。"
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # The error a refused transition raises (a Conflict, or an app's DomainError subclass
+    # whose answer its clients expect).
+    conflict: type[DomainError] = Conflict
+    # Called after every attempt through :meth:`perform` (done or refused), e.g. to audit
+    # it: ``audit(action, obj, ctx, params, via="page"|"api", done=bool)``; ``obj`` is the
+    # object as it was before the action.
+    audit: Callable[..., None] | None = None
 
     def __post_init__(self) -> None:
         names = [a.name for a in self.actions]
@@ -141,8 +149,8 @@ class Workflow:
         """Refuse (Conflict) unless the table lets ``name`` start from ``obj``'s state."""
         action = self.action(name)
         if action.sources and self.state_of(obj) not in action.sources:
-            raise Conflict(
-                message or self.refused,
+            raise self.conflict(
+                message or action.refused or self.refused,
                 code="invalid_state",
                 details={"state": self.state_of(obj), "action": name},
             )
@@ -156,6 +164,22 @@ class Workflow:
         action = self.action(name)
         self.require(name, obj)
         return action.service(obj, ctx=ctx, **dict(params or {}))
+
+    def perform(self, name: str, obj: models.Model, *, ctx: AuditContext, data: Any, via: str) -> Any:
+        """Validate ``data`` with the action's params form, run it, and report the attempt
+        to :attr:`audit` (what the page view and the API view both do)."""
+        action = self.action(name)
+        params: dict[str, Any] = {}
+        try:
+            params = _params(action, data)
+            result = self.run(name, obj, ctx=ctx, params=params)
+        except DomainError:
+            if self.audit is not None:
+                self.audit(action, obj, ctx, params, via=via, done=False)
+            raise
+        if self.audit is not None:
+            self.audit(action, obj, ctx, params, via=via, done=True)
+        return result
 
 
 def _params(action: Action, data: Any) -> dict[str, Any]:
@@ -188,7 +212,7 @@ class ActionPageView(access.PermissionRequiredMixin, View):
         obj = get_object_or_404(workflow.objects(), pk=pk)
         done = False
         try:
-            result = workflow.run(action.name, obj, ctx=AuditContext.from_request(request), params=_params(action, request.POST))
+            result = workflow.perform(action.name, obj, ctx=AuditContext.from_request(request), data=request.POST, via="page")
             done = True
             text = _success_text(action, result)
             if text:
@@ -214,7 +238,7 @@ class ActionApiView(APIView):
         workflow, action = self.workflow, self.workflow.action(self.action_name)
         obj = get_object_or_404(workflow.objects(), pk=pk)
         data = request.data if hasattr(request.data, "get") else {}
-        result = workflow.run(action.name, obj, ctx=AuditContext.from_request(request), params=_params(action, data))
+        result = workflow.perform(action.name, obj, ctx=AuditContext.from_request(request), data=data, via="api")
         fresh = workflow.objects().get(pk=(result.pk if isinstance(result, models.Model) else obj.pk))
         if workflow.serializer is None:
             return Response({"id": fresh.pk, workflow.state_field: workflow.state_of(fresh)})

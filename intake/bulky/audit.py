@@ -1,6 +1,15 @@
 """Audit action names of intake.bulky (labels registered in apps.ready())."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from portal.context import AuditContext
+
+    from .models import Booking
 
 AUDIT_BOOKING_VIEWED = "bulky.booking_viewed"
 AUDIT_ROUTE_VIEWED = "bulky.route_viewed"
@@ -48,13 +57,15 @@ LABELS = {
 }
 
 
-def record_booking_action(*, request, booking, action: str, via: str, done: bool, detail: dict | None = None) -> None:
+def record_booking_action(
+    *, ctx: AuditContext, booking: Booking, action: str, via: str, done: bool, detail: dict[str, Any] | None = None
+) -> None:
     """Audit a staff action on a booking (its answer shows the booking's personal data)."""
     from accounts.services import audit_record
 
     audit_record(
         action=AUDIT_BOOKING_ACTIONS[action],
-        request=request,
+        ctx=ctx,
         target=booking,
         detail={"via": via, "result": "done" if done else "refused", **(detail or {})},
     )

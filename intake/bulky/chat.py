@@ -3,6 +3,7 @@ link to the booking page; 「予約確認」 lists the resident's bookings with 
 
 from django.utils.translation import gettext as _
 
+from portal.context import AuditContext
 from portal.line import chat
 
 from . import selectors, services
@@ -80,6 +81,6 @@ class BulkyFlow:
             ctx.reply(chat.text_message(_("該当する申込が見つかりません。「予約確認」と送って確認してください。")))
             return
         try:
-            services.booking_cancel(booking=booking, by_resident=True)
+            services.booking_cancel(booking, ctx=AuditContext.system(), by_resident=True)
         except services.BookingError as error:
             ctx.reply(chat.text_message(error.message))

@@ -80,16 +80,31 @@ class ClosureForm(forms.ModelForm):
         widgets = {"date": forms.DateInput(attrs={"type": "date"})}
 
 
+# The staff actions' input (workflow.py): the page's form and the API's body alike.
 class RejectForm(forms.Form):
-    reason = forms.CharField(label=_("却下理由"), max_length=200, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label=_("却下理由"),
+        max_length=200,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("却下の理由を入力してください。")},
+    )
 
 
 class RescheduleForm(forms.Form):
-    new_date = forms.DateField(label=_("新しい収集日"), widget=forms.DateInput(attrs={"type": "date"}))
+    new_date = forms.DateField(
+        label=_("新しい収集日"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"required": _("新しい収集日を選んでください。"), "invalid": _("新しい収集日を選んでください。")},
+    )
 
 
 class NoteForm(forms.Form):
-    note = forms.CharField(label=_("メモ"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        label=_("メモ"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("メモを入力してください。")},
+    )
 
 
 class QueueFilterForm(forms.Form):

@@ -12,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal import access
+from portal.context import AuditContext
 from portal.line.models import Resident
 
 from . import selectors, services
@@ -292,7 +293,7 @@ def booking_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         return _no_session(request)
     booking = _own_booking(resident, pk)
     try:
-        services.booking_cancel(booking=booking, by_resident=True)
+        services.booking_cancel(booking, ctx=AuditContext.system(), by_resident=True)
     except services.BookingError as error:
         request.session["bulky_flash"] = error.message
     else:

@@ -19,6 +19,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portal.context import AuditContext
+from portal.errors import DomainError
 from portal.line.models import Resident
 
 from . import selectors
@@ -38,22 +40,40 @@ from .models import (
 LINK_SALT = "intake.bulky.link"
 
 
-class BookingError(Exception):
-    """A booking request the city cannot accept; ``message`` is shown to the resident.
-    ``errors`` lists every problem by form field (``items``, ``area``, ``collection_date``,
-    ``address``, ``phone``, ``form``) when the request was checked as a whole."""
+class BookingError(DomainError):
+    """A booking request (or a staff action on a booking) the city cannot accept; ``message``
+    is shown to the resident or staff. ``errors`` lists every problem by form field
+    (``items``, ``area``, ``collection_date``, ``address``, ``phone``, ``form``) when the
+    request was checked as a whole; ``next_dates`` are free days to offer instead.
+
+    The API answers it with 409 and ``{"detail": message, "code", "details", "next_dates"}``
+    (``detail`` one string, as the bulky API always answered)."""
+
+    status_code = 409
+    default_code = "booking_refused"
 
     def __init__(
-        self, message: str, *, next_dates: list[dt.date] | None = None, errors: dict[str, list[str]] | None = None
+        self,
+        message: str,
+        *,
+        next_dates: list[dt.date] | None = None,
+        errors: dict[str, list[str]] | None = None,
+        code: str | None = None,
+        details: dict[str, Any] | None = None,
     ) -> None:
-        super().__init__(message)
-        self.message = message
+        super().__init__(message, code=code, details=details)
         self.next_dates = next_dates or []
-        self.errors = errors or {"form": [message]}
+        self.errors = errors or {"form": [self.message]}
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"detail": self.message, "code": self.code, "details": self.details}
+        if self.next_dates:
+            body["next_dates"] = [d.isoformat() for d in self.next_dates]
+        return body
 
 
 class CapacityFull(BookingError):
-    pass
+    default_code = "capacity_full"
 
 
 class DuplicateSubmission(Exception):
@@ -64,10 +84,11 @@ class DuplicateSubmission(Exception):
         self.booking = booking
 
 
-class LinkInvalid(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class LinkInvalid(DomainError):
+    """A resident's booking link that cannot be used (expired, used, revoked, forged)."""
+
+    status_code = 403
+    default_code = "link_invalid"
 
 
 # -- residents' single-use links ----------------------------------------------------------
@@ -370,12 +391,19 @@ def _locked(booking: Booking) -> Booking:
     return Booking.objects.select_for_update(of=("self",)).select_related("resident", "area").get(pk=booking.pk)
 
 
-def booking_cancel(*, booking: Booking, by_resident: bool = True, actor: Any = None) -> Booking:
+def _require(action: str, booking: Booking) -> None:
+    """The booking table (workflow.py) decides which states ``action`` may start from (and
+    what a refusal says)."""
+    from .workflow import WORKFLOW
+
+    WORKFLOW.require(action, booking)
+
+
+def booking_cancel(booking: Booking, *, ctx: AuditContext, by_resident: bool = True) -> Booking:
     """Cancel and give the capacity back. Residents may cancel only until the deadline."""
     with transaction.atomic():
         booking = _locked(booking)
-        if not booking.is_active:
-            raise BookingError(_("この申込はすでに取消または処理済みのため、取り消せません。"))
+        _require("cancel", booking)
         if by_resident and not selectors.resident_can_cancel(booking=booking):
             raise BookingError(
                 _("取消の期限（%(date)s）を過ぎています。取消は清掃事務所にお電話ください。")
@@ -384,7 +412,7 @@ def booking_cancel(*, booking: Booking, by_resident: bool = True, actor: Any = N
         booking.status = Booking.Status.CANCELLED
         booking.save(update_fields=["status", "updated_at"])
         capacity_release(area_id=booking.area_id, date=booking.collection_date, points=booking.total_points)
-        BookingEvent.objects.create(booking=booking, kind="cancelled", actor=actor, detail={"by_resident": by_resident})
+        BookingEvent.objects.create(booking=booking, kind="cancelled", actor=ctx.actor, detail={"by_resident": by_resident})
         _push(
             booking,
             _("粗大ごみの申込（受付番号：%(number)s、収集日：%(date)s）を取り消しました。")
@@ -395,14 +423,13 @@ def booking_cancel(*, booking: Booking, by_resident: bool = True, actor: Any = N
     return booking
 
 
-def booking_approve(*, booking: Booking, actor: Any) -> Booking:
+def booking_approve(booking: Booking, *, ctx: AuditContext) -> Booking:
     with transaction.atomic():
         booking = _locked(booking)
-        if booking.status != Booking.Status.SUBMITTED:
-            raise BookingError(_("申込状態の申込だけ確認済にできます。"))
+        _require("approve", booking)
         booking.status = Booking.Status.CONFIRMED
         booking.save(update_fields=["status", "updated_at"])
-        BookingEvent.objects.create(booking=booking, kind="approved", actor=actor)
+        BookingEvent.objects.create(booking=booking, kind="approved", actor=ctx.actor)
         _push(
             booking,
             _("粗大ごみの申込（受付番号：%(number)s）を確認しました。収集日：%(date)s。朝8時までに処理券を貼って出してください。")
@@ -413,19 +440,20 @@ def booking_approve(*, booking: Booking, actor: Any) -> Booking:
     return booking
 
 
-def booking_reject(*, booking: Booking, actor: Any, reason: str) -> Booking:
+def booking_reject(booking: Booking, *, ctx: AuditContext, reason: str) -> Booking:
     reason = (reason or "").strip()
     if not reason:
         raise BookingError(_("却下の理由を入力してください。"))
     with transaction.atomic():
         booking = _locked(booking)
-        if not booking.is_active or booking.personal_data_purged_at:
+        _require("reject", booking)
+        if booking.personal_data_purged_at:
             raise BookingError(_("この申込はすでに取消または処理済みです。"))
         booking.status = Booking.Status.REJECTED
         booking.rejection_reason = reason[:200]
         booking.save(update_fields=["status", "rejection_reason", "updated_at"])
         capacity_release(area_id=booking.area_id, date=booking.collection_date, points=booking.total_points)
-        BookingEvent.objects.create(booking=booking, kind="rejected", actor=actor, detail={"reason": reason[:200]})
+        BookingEvent.objects.create(booking=booking, kind="rejected", actor=ctx.actor, detail={"reason": reason[:200]})
         _push(
             booking,
             _("申し訳ありません。粗大ごみの申込（受付番号：%(number)s）はお受けできませんでした。\n理由：%(reason)s")
@@ -436,13 +464,12 @@ def booking_reject(*, booking: Booking, actor: Any, reason: str) -> Booking:
     return booking
 
 
-def booking_reschedule(*, booking: Booking, actor: Any, new_date: dt.date) -> Booking:
+def booking_reschedule(booking: Booking, *, ctx: AuditContext, new_date: dt.date) -> Booking:
     """Move to another date of the same area: takes capacity there, releases the old day,
     in one transaction."""
     with transaction.atomic():
         booking = _locked(booking)
-        if not booking.is_active:
-            raise BookingError(_("この申込はすでに取消または処理済みです。"))
+        _require("reschedule", booking)
         if new_date == booking.collection_date:
             raise BookingError(_("現在と同じ収集日です。別の日を選んでください。"))
         problem = selectors.date_problem(area=booking.area, date=new_date)
@@ -457,7 +484,10 @@ def booking_reschedule(*, booking: Booking, actor: Any, new_date: dt.date) -> Bo
         booking.save(update_fields=["collection_date", "updated_at"])
         moves = BookingEvent.objects.filter(booking=booking, kind="rescheduled").count()
         BookingEvent.objects.create(
-            booking=booking, kind="rescheduled", actor=actor, detail={"from": old_date.isoformat(), "to": new_date.isoformat()}
+            booking=booking,
+            kind="rescheduled",
+            actor=ctx.actor,
+            detail={"from": old_date.isoformat(), "to": new_date.isoformat()},
         )
         _push(
             booking,
@@ -473,18 +503,18 @@ def booking_reschedule(*, booking: Booking, actor: Any, new_date: dt.date) -> Bo
     return booking
 
 
-def booking_mark_collected(*, booking: Booking, actor: Any) -> Booking:
+def booking_mark_collected(booking: Booking, *, ctx: AuditContext) -> Booking:
+    """収集済: only a 確認済 booking (the desk reviews a 申込 first; see workflow.py)."""
     with transaction.atomic():
         booking = _locked(booking)
-        if not booking.is_active:
-            raise BookingError(_("この申込はすでに取消または処理済みです。"))
+        _require("collect", booking)
         booking.status = Booking.Status.COLLECTED
         booking.save(update_fields=["status", "updated_at"])
-        BookingEvent.objects.create(booking=booking, kind="collected", actor=actor)
+        BookingEvent.objects.create(booking=booking, kind="collected", actor=ctx.actor)
     return booking
 
 
-def booking_add_note(*, booking: Booking, actor: Any, note: str) -> Booking:
+def booking_add_note(booking: Booking, *, ctx: AuditContext, note: str) -> Booking:
     note = (note or "").strip()
     if not note:
         raise BookingError(_("メモを入力してください。"))
@@ -495,7 +525,7 @@ def booking_add_note(*, booking: Booking, actor: Any, note: str) -> Booking:
         stamp = timezone.localtime().strftime("%Y-%m-%d %H:%M")
         booking.staff_notes = (booking.staff_notes + "\n" if booking.staff_notes else "") + f"[{stamp}] {note}"
         booking.save(update_fields=["staff_notes", "updated_at"])
-        BookingEvent.objects.create(booking=booking, kind="noted", actor=actor)
+        BookingEvent.objects.create(booking=booking, kind="noted", actor=ctx.actor)
     return booking
 
 
@@ -524,7 +554,7 @@ ITEM_FIELDS = ["name", "category", "fee_yen", "size_points", "accepted", "refusa
 AREA_FIELDS = ["weekdays", "capacity_points", "is_active"]
 
 
-def bulky_settings_update(*, values: Mapping[str, Any], actor: Any, request: Any = None) -> BulkySettings:
+def bulky_settings_update(*, values: Mapping[str, Any], ctx: AuditContext) -> BulkySettings:
     """Save the waste desk's settings (the retention period included), audited as a diff."""
     from accounts.services import audit_changes, snapshot
 
@@ -541,14 +571,13 @@ def bulky_settings_update(*, values: Mapping[str, Any], actor: Any, request: Any
             action=AUDIT_SETTINGS_CHANGED,
             before=before,
             after=snapshot(config, SETTINGS_FIELDS),
-            actor=actor,
-            request=request,
+            ctx=ctx,
             target=config,
         )
     return config
 
 
-def item_save(*, item: Item | None, values: Mapping[str, Any], actor: Any, request: Any = None) -> Item:
+def item_save(*, item: Item | None, values: Mapping[str, Any], ctx: AuditContext) -> Item:
     """Create (``item=None``) or change a catalogue item, audited as a diff."""
     from accounts.services import audit_changes, snapshot
 
@@ -567,14 +596,13 @@ def item_save(*, item: Item | None, values: Mapping[str, Any], actor: Any, reque
             action=AUDIT_ITEM_CHANGED if before else AUDIT_ITEM_CREATED,
             before=before,
             after=snapshot(item, ITEM_FIELDS),
-            actor=actor,
-            request=request,
+            ctx=ctx,
             target=item,
         )
     return item
 
 
-def item_delete(*, item: Item, actor: Any, request: Any = None) -> bool:
+def item_delete(*, item: Item, ctx: AuditContext) -> bool:
     """Delete an item no booking uses; an item in use is deactivated instead (it leaves the
     residents' form, its bookings keep it). Returns True when deleted, False when deactivated."""
     from accounts.services import audit_changes, snapshot
@@ -587,9 +615,9 @@ def item_delete(*, item: Item, actor: Any, request: Any = None) -> bool:
             item_id = item.pk
             item.delete()
             item.pk = item_id
-            audit_changes(action=AUDIT_ITEM_DELETED, before=before, after={}, actor=actor, request=request, target=item)
+            audit_changes(action=AUDIT_ITEM_DELETED, before=before, after={}, ctx=ctx, target=item)
             return True
-    item_save(item=item, values={"is_active": False}, actor=actor, request=request)
+    item_save(item=item, values={"is_active": False}, ctx=ctx)
     return False
 
 
@@ -599,8 +627,7 @@ def collection_area_update(
     weekdays: str,
     capacity_points: int,
     is_active: bool,
-    actor: Any = None,
-    request: Any = None,
+    ctx: AuditContext,
 ) -> CollectionArea:
     """Save an area's set-up, audited as a diff; future days get the new capacity, never
     below what is booked."""
@@ -623,8 +650,7 @@ def collection_area_update(
             action=AUDIT_AREA_CHANGED,
             before=before,
             after=snapshot(collection_area, AREA_FIELDS),
-            actor=actor,
-            request=request,
+            ctx=ctx,
             target=collection_area,
         )
     return collection_area
@@ -638,20 +664,18 @@ def _closure_values(closure: Closure) -> dict[str, Any]:
     }
 
 
-def closure_add(*, date: dt.date, area: CollectionArea | None, reason: str, actor: Any, request: Any = None) -> Closure:
+def closure_add(*, date: dt.date, area: CollectionArea | None, reason: str, ctx: AuditContext) -> Closure:
     from accounts.services import audit_changes
 
     from .audit import AUDIT_CLOSURE_ADDED
 
     with transaction.atomic():
         closure = Closure.objects.create(date=date, area=area, reason=reason)
-        audit_changes(
-            action=AUDIT_CLOSURE_ADDED, before={}, after=_closure_values(closure), actor=actor, request=request, target=closure
-        )
+        audit_changes(action=AUDIT_CLOSURE_ADDED, before={}, after=_closure_values(closure), ctx=ctx, target=closure)
     return closure
 
 
-def closure_delete(*, closure: Closure, actor: Any, request: Any = None) -> None:
+def closure_delete(*, closure: Closure, ctx: AuditContext) -> None:
     from accounts.services import audit_changes
 
     from .audit import AUDIT_CLOSURE_DELETED
@@ -661,7 +685,7 @@ def closure_delete(*, closure: Closure, actor: Any, request: Any = None) -> None
         closure_id = closure.pk
         closure.delete()
         closure.pk = closure_id
-        audit_changes(action=AUDIT_CLOSURE_DELETED, before=before, after={}, actor=actor, request=request, target=closure)
+        audit_changes(action=AUDIT_CLOSURE_DELETED, before=before, after={}, ctx=ctx, target=closure)
 
 
 def collection_areas_ensure() -> None:

@@ -3,7 +3,10 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
+from portal.workflow import api_urls, page_urls
+
 from . import api, resident_views, views
+from .workflow import WORKFLOW
 
 app_name = "bulky"
 
@@ -15,12 +18,8 @@ urlpatterns = [
     # Staff: review
     path("", views.queue, name="queue"),
     path("bookings/<int:pk>/", views.booking_detail, name="booking"),
-    path("bookings/<int:pk>/approve/", views.booking_approve, name="booking-approve"),
-    path("bookings/<int:pk>/reject/", views.booking_reject, name="booking-reject"),
-    path("bookings/<int:pk>/reschedule/", views.booking_reschedule, name="booking-reschedule"),
-    path("bookings/<int:pk>/collect/", views.booking_collect, name="booking-collect"),
-    path("bookings/<int:pk>/cancel/", views.booking_cancel, name="booking-cancel"),
-    path("bookings/<int:pk>/note/", views.booking_note, name="booking-note"),
+    # bookings/<pk>/approve/, reject/, reschedule/, collect/, cancel/, note/ (the booking table)
+    *page_urls(WORKFLOW, prefix="bookings/<int:pk>/"),
     path("calendar/", views.calendar, name="calendar"),
     path("routes/", views.routes, name="routes"),
     path("routes.csv", views.routes_csv, name="routes-csv"),
@@ -41,5 +40,6 @@ urlpatterns = [
     path("r/bookings/<int:pk>/cancel/", resident_views.booking_cancel, name="resident-booking-cancel"),
     # API
     path("api/availability/", api.AvailabilityView.as_view(), name="api-availability"),
+    *api_urls(WORKFLOW, prefix="api/bookings/", schema=api.action_schema),
     path("api/", include(router.urls)),
 ]

@@ -1,7 +1,9 @@
-"""Staff pages of intake.bulky: review queue, booking detail and actions, capacity calendar,
-crew route lists, and the set-up pages (catalogue, areas, closures, settings)."""
+"""Staff pages of intake.bulky: review queue, booking detail, capacity calendar, crew route
+lists, and the set-up pages (catalogue, areas, closures, settings). The actions on a
+booking (approve, reject, …) are the booking table's (workflow.py), wired in urls.py."""
 
 import datetime as dt
+from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -13,11 +15,13 @@ from django.views.decorators.http import require_POST
 from accounts.roles import Perm
 from accounts.services import audit_record
 from portal import access
+from portal.context import AuditContext
 from portal.csv import csv_response
 
 from . import forms, selectors, services
-from .audit import AUDIT_BOOKING_VIEWED, AUDIT_ROUTE_EXPORTED, AUDIT_ROUTE_VIEWED, record_booking_action
+from .audit import AUDIT_BOOKING_VIEWED, AUDIT_ROUTE_EXPORTED, AUDIT_ROUTE_VIEWED
 from .models import Booking, BulkySettings, Closure, CollectionArea, Item
+from .workflow import WORKFLOW
 
 REVIEW = Perm.REVIEW_BULKY_BOOKINGS
 MANAGE = Perm.MANAGE_BULKY_CATALOGUE
@@ -28,7 +32,7 @@ MANAGE = Perm.MANAGE_BULKY_CATALOGUE
 @access.require(REVIEW)
 def queue(request: HttpRequest) -> HttpResponse:
     form = forms.QueueFilterForm(request.GET or None)
-    filters: dict = {}
+    filters: dict[str, Any] = {}
     if form.is_valid():
         filters = {
             "date": form.cleaned_data["date"],
@@ -43,7 +47,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 @access.require(REVIEW)
 def booking_detail(request: HttpRequest, pk: int) -> HttpResponse:
     booking = get_object_or_404(Booking.objects.select_related("area__area"), pk=pk)
-    audit_record(action=AUDIT_BOOKING_VIEWED, request=request, target=booking)
+    audit_record(action=AUDIT_BOOKING_VIEWED, ctx=AuditContext.from_request(request), target=booking)
     upcoming = selectors.available_dates(
         area=booking.area, points=booking.total_points, limit=20, exclude=[booking.collection_date]
     )
@@ -56,100 +60,11 @@ def booking_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "events": booking.events.select_related("actor"),
             "reject_form": forms.RejectForm(),
             "note_form": forms.NoteForm(),
+            "actions": {a.name for a in WORKFLOW.available(booking, request.user)},
             "upcoming": [{"value": d.isoformat(), "label": selectors.format_date(d), "free": free} for d, free in upcoming],
             "date_label": selectors.format_date(booking.collection_date),
         },
     )
-
-
-def _act(request: HttpRequest, pk: int, name: str, action) -> HttpResponse:
-    booking = get_object_or_404(Booking, pk=pk)
-    detail: dict = {}
-    try:
-        message = action(booking, detail)
-    except services.BookingError as error:
-        record_booking_action(request=request, booking=booking, action=name, via="page", done=False, detail=detail)
-        messages.error(request, error.message)
-    else:
-        record_booking_action(request=request, booking=booking, action=name, via="page", done=True, detail=detail)
-        messages.success(request, message)
-    return redirect("bulky:booking", pk=pk)
-
-
-@never_cache
-@access.require(REVIEW)
-@require_POST
-def booking_approve(request: HttpRequest, pk: int) -> HttpResponse:
-    def run(booking: Booking, detail: dict) -> str:
-        services.booking_approve(booking=booking, actor=request.user)
-        return _("確認済にし、住民にLINEで通知しました。")
-
-    return _act(request, pk, "approve", run)
-
-
-@never_cache
-@access.require(REVIEW)
-@require_POST
-def booking_reject(request: HttpRequest, pk: int) -> HttpResponse:
-    def run(booking: Booking, detail: dict) -> str:
-        form = forms.RejectForm(request.POST)
-        if not form.is_valid():
-            raise services.BookingError(_("却下の理由を入力してください。"))
-        services.booking_reject(booking=booking, actor=request.user, reason=form.cleaned_data["reason"])
-        return _("却下し、住民にLINEで通知しました。")
-
-    return _act(request, pk, "reject", run)
-
-
-@never_cache
-@access.require(REVIEW)
-@require_POST
-def booking_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
-    def run(booking: Booking, detail: dict) -> str:
-        form = forms.RescheduleForm(request.POST)
-        if not form.is_valid():
-            raise services.BookingError(_("新しい収集日を選んでください。"))
-        detail.update({"from": booking.collection_date.isoformat(), "to": form.cleaned_data["new_date"].isoformat()})
-        services.booking_reschedule(booking=booking, actor=request.user, new_date=form.cleaned_data["new_date"])
-        return _("収集日を変更し、住民にLINEで通知しました。")
-
-    return _act(request, pk, "reschedule", run)
-
-
-@never_cache
-@access.require(REVIEW)
-@require_POST
-def booking_collect(request: HttpRequest, pk: int) -> HttpResponse:
-    def run(booking: Booking, detail: dict) -> str:
-        services.booking_mark_collected(booking=booking, actor=request.user)
-        return _("収集済にしました。")
-
-    return _act(request, pk, "collect", run)
-
-
-@never_cache
-@access.require(REVIEW)
-@require_POST
-def booking_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    def run(booking: Booking, detail: dict) -> str:
-        services.booking_cancel(booking=booking, by_resident=False, actor=request.user)
-        return _("申込を取り消し、住民にLINEで通知しました。")
-
-    return _act(request, pk, "cancel", run)
-
-
-@never_cache
-@access.require(REVIEW)
-@require_POST
-def booking_note(request: HttpRequest, pk: int) -> HttpResponse:
-    def run(booking: Booking, detail: dict) -> str:
-        form = forms.NoteForm(request.POST)
-        if not form.is_valid():
-            raise services.BookingError(_("メモを入力してください。"))
-        services.booking_add_note(booking=booking, actor=request.user, note=form.cleaned_data["note"])
-        return _("メモを追加しました。")
-
-    return _act(request, pk, "note", run)
 
 
 @never_cache
@@ -173,24 +88,26 @@ def calendar(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _route_request(request: HttpRequest) -> tuple[forms.RouteFilterForm, list[Booking] | None]:
+def _route_request(request: HttpRequest, audit_action: str) -> tuple[forms.RouteFilterForm, list[Booking] | None]:
+    """The route list asked for (None until area and date are given), its reading audited."""
     form = forms.RouteFilterForm(request.GET or None)
     if not form.is_valid():
         return form, None
-    return form, list(selectors.route_list(area=form.cleaned_data["area"], date=form.cleaned_data["date"]))
+    area, date = form.cleaned_data["area"], form.cleaned_data["date"]
+    bookings = list(selectors.route_list(area=area, date=date))
+    audit_record(
+        action=audit_action,
+        ctx=AuditContext.from_request(request),
+        target=area,
+        detail={"date": date.isoformat(), "bookings": len(bookings)},
+    )
+    return form, bookings
 
 
 @never_cache
 @access.require(REVIEW)
 def routes(request: HttpRequest) -> HttpResponse:
-    form, bookings = _route_request(request)
-    if bookings is not None:
-        audit_record(
-            action=AUDIT_ROUTE_VIEWED,
-            request=request,
-            target=form.cleaned_data["area"],
-            detail={"date": form.cleaned_data["date"].isoformat(), "bookings": len(bookings)},
-        )
+    form, bookings = _route_request(request, AUDIT_ROUTE_VIEWED)
     return render(
         request,
         "bulky/routes.html",
@@ -206,13 +123,10 @@ def routes(request: HttpRequest) -> HttpResponse:
 @never_cache
 @access.require(REVIEW)
 def routes_csv(request: HttpRequest) -> HttpResponse:
-    form, bookings = _route_request(request)
+    form, bookings = _route_request(request, AUDIT_ROUTE_EXPORTED)
     if bookings is None:
         return HttpResponse(_("地域と収集日を指定してください。"), status=400, content_type="text/plain; charset=utf-8")
     area, date = form.cleaned_data["area"], form.cleaned_data["date"]
-    audit_record(
-        action=AUDIT_ROUTE_EXPORTED, request=request, target=area, detail={"date": date.isoformat(), "bookings": len(bookings)}
-    )
     return csv_response(
         filename=f"bulky-route-{area.area.code}-{date.isoformat()}.csv",
         header=[_("受付番号"), _("収集場所の住所"), _("品目"), _("点数"), _("状態")],
@@ -236,17 +150,19 @@ def setup(request: HttpRequest) -> HttpResponse:
     config = BulkySettings.load()
     form = forms.SettingsForm(request.POST or None, instance=config)
     if request.method == "POST" and form.is_valid():
-        services.bulky_settings_update(values=form.cleaned_data, actor=request.user, request=request)
+        services.bulky_settings_update(values=form.cleaned_data, ctx=AuditContext.from_request(request))
         messages.success(request, _("設定を保存しました。"))
         return redirect("bulky:setup")
-    config = BulkySettings.load()  # the saved settings: a refused form has written its values onto its instance
+    return render(request, "bulky/setup.html", {"form": form, "calendar_closures": _calendar_closures()})
+
+
+def _calendar_closures() -> list[dict[str, Any]]:
+    """The holidays and 年末年始 closures within the booking window, as the set-up pages list them
+    (the saved settings: a refused settings form has written its values onto its instance)."""
+    config = BulkySettings.load()
     today = selectors.today()
-    upcoming = selectors.calendar_closures(start=today, end=today + dt.timedelta(days=config.latest_days_ahead), settings=config)
-    return render(
-        request,
-        "bulky/setup.html",
-        {"form": form, "calendar_closures": [{"date": d, "label": selectors.format_date(d), "reason": r} for d, r in upcoming]},
-    )
+    closed = selectors.calendar_closures(start=today, end=today + dt.timedelta(days=config.latest_days_ahead), settings=config)
+    return [{"date": d, "label": selectors.format_date(d), "reason": r} for d, r in closed]
 
 
 @never_cache
@@ -261,7 +177,7 @@ def item_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     item = get_object_or_404(Item, pk=pk) if pk else None
     form = forms.ItemForm(request.POST or None, instance=item)
     if request.method == "POST" and form.is_valid():
-        services.item_save(item=item, values=form.cleaned_data, actor=request.user, request=request)
+        services.item_save(item=item, values=form.cleaned_data, ctx=AuditContext.from_request(request))
         messages.success(request, _("品目を保存しました。"))
         return redirect("bulky:items")
     return render(request, "bulky/item_form.html", {"form": form, "item": item})
@@ -285,8 +201,7 @@ def area_edit(request: HttpRequest, pk: int) -> HttpResponse:
             weekdays="".join(form.cleaned_data["weekdays"]),
             capacity_points=form.cleaned_data["capacity_points"],
             is_active=form.cleaned_data["is_active"],
-            actor=request.user,
-            request=request,
+            ctx=AuditContext.from_request(request),
         )
         messages.success(request, _("収集地域の設定を保存しました。"))
         return redirect("bulky:areas")
@@ -298,28 +213,18 @@ def area_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def closures(request: HttpRequest) -> HttpResponse:
     form = forms.ClosureForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.closure_add(**form.cleaned_data, actor=request.user, request=request)
+        services.closure_add(**form.cleaned_data, ctx=AuditContext.from_request(request))
         messages.success(request, _("休止日を追加しました。"))
         return redirect("bulky:closures")
     today = selectors.today()
     upcoming = Closure.objects.filter(date__gte=today - dt.timedelta(days=30)).select_related("area__area")
-    config = BulkySettings.load()
-    automatic = selectors.calendar_closures(start=today, end=today + dt.timedelta(days=config.latest_days_ahead), settings=config)
-    return render(
-        request,
-        "bulky/closures.html",
-        {
-            "form": form,
-            "closures": upcoming,
-            "calendar_closures": [{"date": d, "label": selectors.format_date(d), "reason": r} for d, r in automatic],
-        },
-    )
+    return render(request, "bulky/closures.html", {"form": form, "closures": upcoming, "calendar_closures": _calendar_closures()})
 
 
 @never_cache
 @access.require(MANAGE)
 @require_POST
 def closure_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    services.closure_delete(closure=get_object_or_404(Closure, pk=pk), actor=request.user, request=request)
+    services.closure_delete(closure=get_object_or_404(Closure, pk=pk), ctx=AuditContext.from_request(request))
     messages.success(request, _("休止日を削除しました。"))
     return redirect("bulky:closures")

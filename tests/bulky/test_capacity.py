@@ -12,6 +12,7 @@ from accounts import roles
 from intake.bulky import services
 from intake.bulky.models import Booking, CollectionDay
 from intake.bulky.selectors import format_date
+from portal.context import AuditContext
 from portal.line.devtools.simulate import user_id_for
 from portal.line.models import Resident
 from tests.fixtures.bulky import bookable_date
@@ -124,7 +125,7 @@ def test_concurrent_reschedules_into_the_last_slots_end_exactly_full(bulky_setup
     def move(n: int) -> None:
         try:
             barrier.wait(timeout=30)
-            services.booking_reschedule(booking=bookings[n], actor=staff, new_date=target)
+            services.booking_reschedule(bookings[n], ctx=AuditContext.system(staff), new_date=target)
             outcomes[n] = "moved"
         except services.CapacityFull as error:
             outcomes[n] = error.message

@@ -23,6 +23,10 @@ ALLOWED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp
 if HEIF_SUPPORTED:
     ALLOWED_FORMATS["HEIF"] = "image/heic"
 DISPLAY_MAX_SIDE = 2048
+# A JPEG is decoded at the smallest libjpeg scale (1/2, 1/4, 1/8) that still gives this many
+# px on its longer side, then scaled to DISPLAY_MAX_SIDE if it is larger: a 12 MP photo
+# (4000 × 3000) decodes at 1/2 straight to a 2000 px display copy, with no full-size buffer.
+DISPLAY_MIN_SIDE = 1920
 THUMB_SIDE = 320
 
 # Why a photo was refused -> what the resident is told.
@@ -119,26 +123,32 @@ def gps_position(body: bytes) -> tuple[float, float] | None:
 
 def derived_copies(body: bytes, redactions: list | None = None) -> tuple[bytes, bytes]:
     """(display JPEG, thumbnail JPEG): orientation applied, black rectangles drawn over
-    ``redactions`` ([x, y, w, h] as fractions of the upright image), no metadata at all."""
-    image = _decode(body, DISPLAY_MAX_SIDE)
-    ImageOps.exif_transpose(image, in_place=True)  # no second full-size copy
+    ``redactions`` ([x, y, w, h] as fractions of the upright image), no metadata at all.
+
+    Cost (bench/photos.py): a JPEG is decoded reduced (``DISPLAY_MIN_SIDE``), scaled to the
+    display size before it is turned upright and redacted (turning a quarter of the pixels),
+    and the thumbnail is made from the display copy in place: a 12 MP photo never has a
+    full-size pixel buffer."""
+    image = _decode(body, DISPLAY_MIN_SIDE)
     if image.mode != "RGB":
         image = image.convert("RGB")
+    # The box is square, so scaling before turning gives the same size; EXIF stays attached.
+    image.thumbnail((DISPLAY_MAX_SIDE, DISPLAY_MAX_SIDE))
+    ImageOps.exif_transpose(image, in_place=True)
     if redactions:
         draw = ImageDraw.Draw(image)
         w, h = image.size
         for x, y, rw, rh in redactions:
             draw.rectangle([int(x * w), int(y * h), int((x + rw) * w), int((y + rh) * h)], fill=(0, 0, 0))
-    image.thumbnail((DISPLAY_MAX_SIDE, DISPLAY_MAX_SIDE))
     # A fresh image holds pixels only: nothing of the original's info/EXIF/ICC goes along.
     clean = Image.new("RGB", image.size)
     clean.paste(image)
+    del image
     display = io.BytesIO()
     clean.save(display, format="JPEG", quality=85, optimize=True)
-    thumb_image = clean.copy()
-    thumb_image.thumbnail((THUMB_SIDE, THUMB_SIDE))
+    clean.thumbnail((THUMB_SIDE, THUMB_SIDE))  # the display copy is written: reuse its pixels
     thumb = io.BytesIO()
-    thumb_image.save(thumb, format="JPEG", quality=80)
+    clean.save(thumb, format="JPEG", quality=80)
     return display.getvalue(), thumb.getvalue()
 
 

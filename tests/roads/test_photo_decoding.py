@@ -93,3 +93,36 @@ def test_mpo_photo_is_accepted_as_its_first_frame(line_resident, line_emulator, 
     assert image.format == "JPEG" and getattr(image, "n_frames", 1) == 1
     red, _green, blue = image.convert("RGB").getpixel((10, 10))
     assert red > 150 and blue < 80  # the first frame, not the second
+
+
+def _phone_photo_12mp() -> bytes:
+    """4000 × 3000 (a phone camera's 12 MP) with the EXIF a phone writes: orientation 6, GPS."""
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneCam"
+    exif[0x0112] = 6
+    exif.get_ifd(0x8825).update({1: "N", 2: (33.0, 35.0, 24.5), 3: "E", 4: (130.0, 24.0, 6.5)})
+    out = io.BytesIO()
+    Image.new("RGB", (4000, 3000), (90, 140, 60)).save(out, format="JPEG", quality=85, exif=exif)
+    return out.getvalue()
+
+
+def test_a_12_megapixel_photo_never_gets_a_full_size_pixel_buffer(tmp_path):
+    cost = _cost(tmp_path, _phone_photo_12mp())
+    assert cost["outcome"] == "accepted"
+    # One full-size RGB buffer alone is 48 MB (Pillow keeps RGB in 4 bytes a pixel); decoded
+    # at 1/2 and made upright at display size, the whole of check + copies stays far below.
+    assert cost["extra_mb"] < 40, cost
+
+
+def test_a_12_megapixel_photo_gives_an_upright_exif_free_display_copy_and_thumbnail():
+    from intake.roads import photos
+
+    body = _phone_photo_12mp()
+    assert photos.gps_position(body) is not None  # the original keeps it (private)
+    display, thumb = photos.derived_copies(body)
+    for data, longest in ((display, (photos.DISPLAY_MIN_SIDE, photos.DISPLAY_MAX_SIDE)), (thumb, (photos.THUMB_SIDE,) * 2)):
+        image = Image.open(io.BytesIO(data))
+        assert image.format == "JPEG" and not image.getexif() and b"Exif" not in data and "exif" not in image.info
+        width, height = image.size
+        assert width < height  # orientation 6 applied: the 4000 × 3000 original shows upright
+        assert longest[0] <= height <= longest[1] and abs(width / height - 0.75) < 0.01

@@ -1,0 +1,98 @@
+"""Process measurements shared by bench/photos.py, bench/export.py and bench/estimate.py:
+RSS and CPU of a process family from /proc, the machine's load, a free port, the LINE
+emulator as a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load() -> str:
+    """The machine's load averages (1, 5, 15 min) on its cores, as ``uptime`` says them."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f} on {os.cpu_count()} cores"
+
+
+def family(pid: int) -> list[int]:
+    """A process and its direct children (a prefork pool's processes)."""
+    pids = [pid]
+    try:
+        pids += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        pass
+    return pids
+
+
+def status_kb(pid: int | str, field: str) -> int:
+    """A field of /proc/<pid>/status in kB (``VmRSS``, ``VmHWM``: the peak RSS); 0 when gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def rss_mb(pids: list[int]) -> float:
+    return sum(status_kb(p, "VmRSS") for p in pids) / 1024
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of one process, in seconds (0 when gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Emulator:
+    """``manage.py line_emulator`` on a free port, in its own process group."""
+
+    def __init__(self, env: dict) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        cmd = [sys.executable, "manage.py", "line_emulator", "--port", str(self.port), "--detail-users", "0"]
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL,  # noqa: S603
+                                     stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+        for _ in range(200):
+            try:
+                self.get("/_emulator/summary")
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("the LINE emulator did not start")
+
+    def get(self, path: str):
+        with urllib.request.urlopen(self.url + path, timeout=60) as r:  # noqa: S310 - local emulator
+            return json.loads(r.read())
+
+    def post(self, path: str, data: dict):
+        request = urllib.request.Request(  # noqa: S310 - local emulator
+            self.url + path, data=json.dumps(data).encode(), headers={"Content-Type": "application/json"}, method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=60) as r:  # noqa: S310
+            return json.loads(r.read())
+
+    def stop(self) -> None:
+        import signal
+
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=10)

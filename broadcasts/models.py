@@ -181,6 +181,10 @@ class Batch(models.Model):
     line_request_id = models.CharField(max_length=64, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True, null=True)
+    # The lease of the task sending it (broadcasts/fanout.py): until then no other task
+    # sends it; ``locked_by`` is that task's id (its own retry may take the lease back).
+    locked_until = models.DateTimeField(null=True, blank=True)
+    locked_by = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["broadcast", "number"], name="batch_number_unique")]

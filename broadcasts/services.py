@@ -1,15 +1,14 @@
-"""Writes for broadcasts: compose, the approval life cycle, the recipient snapshot and the
-fan-out of batches. UI views, the API and Celery tasks all call these functions.
+"""Writes for broadcasts: compose and the approval life cycle. UI views, the API and Celery
+tasks all call these functions; the snapshot and the fan-out of batches are in fanout.py.
 
 The 50-recipient minimum lives in exactly one place: ``ensure_minimum`` (and the snapshot
-check in ``broadcast_start``, which applies the same rule to the frozen recipient set).
+check in ``fanout.broadcast_start``, which applies the same rule to the frozen recipient set).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import time
 import uuid
 from datetime import datetime
 from typing import Any
@@ -18,7 +17,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,11 +25,12 @@ from django.utils.translation import gettext as _
 from accounts.roles import Perm
 from accounts.services import audit_record
 from portal.line import chat as line_chat
+from portal.line import sender
 
 from . import audit as actions
-from . import disaster, images, privacy, selectors
+from . import disaster, fanout, images, selectors
+from .fanout import line_messages
 from .models import (
-    BATCH_SIZE,
     MAX_BUBBLES,
     MIN_RECIPIENTS,
     TEXT_MAX,
@@ -281,27 +281,6 @@ def broadcast_save(
     return broadcast
 
 
-def line_messages(*, broadcast: Broadcast) -> list[dict]:
-    """The bubbles in the Messaging API's JSON shape; image URLs absolute on PORTAL_BASE_URL."""
-    from django.urls import reverse
-
-    base = settings.PORTAL_BASE_URL.rstrip("/")
-    messages: list[dict] = []
-    for bubble in broadcast.bubbles.select_related("image"):
-        if bubble.type == Bubble.Type.IMAGE and bubble.image:
-            token = bubble.image.token
-            messages.append(
-                {
-                    "type": "image",
-                    "originalContentUrl": base + reverse("broadcasts:media", args=[token, "original"]),
-                    "previewImageUrl": base + reverse("broadcasts:media", args=[token, "preview"]),
-                }
-            )
-        elif bubble.text:
-            messages.append({"type": "text", "text": bubble.text})
-    return messages
-
-
 def _require_content(broadcast: Broadcast) -> None:
     if not broadcast.bubbles.exists():
         raise ValidationError(_("メッセージを1つ以上入力してください。"), code="no_messages")
@@ -496,371 +475,6 @@ def _enqueue_start(broadcast: Broadcast) -> None:
     transaction.on_commit(lambda: start_broadcast.delay(broadcast_id))
 
 
-def start_due_scheduled(*, now: datetime | None = None) -> int:
-    """Beat job: start every 予約済 broadcast whose time has come."""
-    now = now or timezone.now()
-    due = list(Broadcast.objects.filter(status=S.SCHEDULED, scheduled_at__lte=now).values_list("pk", flat=True))
-    from .tasks import start_broadcast
-
-    for pk in due:
-        start_broadcast.delay(pk)
-    return len(due)
-
-
-# -- snapshot and fan-out ----------------------------------------------------------------
-
-
-class _SnapshotTooSmall(Exception):
-    pass
-
-
-def _needs_minimum(broadcast: Broadcast) -> bool:
-    """Every audience that is not exactly 友だち全員 (an exclusion counts as a filter)."""
-    return broadcast.is_segment or broadcast.exclude_broadcast_id is not None
-
-
-# PostgreSQL freezes the recipients in steps of this many residents (multiples of 500):
-# batches are sent as soon as the first step commits, while the next ones are taken.
-SNAPSHOT_FIRST_STEP = 10_000
-SNAPSHOT_STEP = 100_000
-
-
-def broadcast_start(*, broadcast_id: int, queue: str | None = None) -> Broadcast | None:
-    """Freeze the recipients into batches of ≤ 500 and enqueue one task per batch.
-    Idempotent: only an 承認済/予約済 broadcast starts (a second call does nothing, a call
-    after a killed start resumes its snapshot). ``queue``: where the batch tasks go (the
-    start task passes the queue it came from).
-
-    On PostgreSQL the snapshot is taken in steps (``SNAPSHOT_FIRST_STEP``, then
-    ``SNAPSHOT_STEP`` residents in id order), each committed and enqueued at once, so
-    sending overlaps the rest of the snapshot; ``started_at`` is set when it is complete
-    (the broadcast cannot finish before). A segment that fits in the first step is checked
-    against the 50 minimum before anything is sent; a larger one has more than 50."""
-    from django.db import connection
-
-    stepped = connection.vendor == "postgresql"
-    with transaction.atomic():
-        broadcast = Broadcast.objects.select_for_update().filter(pk=broadcast_id).first()
-        startable = broadcast is not None and (
-            broadcast.status in {S.APPROVED, S.SCHEDULED} or (broadcast.status == S.SENDING and broadcast.started_at is None)
-        )
-        if not startable:
-            return broadcast
-        complete = True
-        if broadcast.is_emergency:
-            Batch.objects.create(broadcast=broadcast, number=0, endpoint="broadcast", size=0)
-            total = 0
-        elif stepped and broadcast.snapshot_position is not None:
-            complete = False  # a killed start task took the first steps: go on below
-        else:
-            try:
-                with transaction.atomic():
-                    if stepped:
-                        total, complete, _first = _snapshot_step(broadcast, SNAPSHOT_FIRST_STEP)
-                    else:
-                        total = _snapshot(broadcast)
-                    if complete and _needs_minimum(broadcast) and total < MIN_RECIPIENTS:
-                        raise _SnapshotTooSmall
-            except _SnapshotTooSmall:
-                broadcast.status = S.CANCELLED
-                broadcast.halt_reason = Broadcast.HaltReason.BELOW_MINIMUM
-                broadcast.finished_at = timezone.now()
-                broadcast.save(update_fields=["status", "halt_reason", "finished_at", "updated_at"])
-                _audit(actions.HALTED, actor=None, broadcast=broadcast, reason="below_minimum")
-                return broadcast
-        broadcast.status = S.SENDING
-        broadcast.line_payload = line_messages(broadcast=broadcast)
-        if not complete:
-            broadcast.save(update_fields=["status", "line_payload", "snapshot_position", "recipients_total", "updated_at"])
-            transaction.on_commit(lambda: _enqueue_batches(broadcast.pk, queue=queue))
-        else:
-            broadcast.recipients_total = total
-            broadcast.recipients_noisy = privacy.sent_noisy_total(segment=selectors.Segment.of(broadcast), exact=total)
-            broadcast.started_at = timezone.now()
-            broadcast.save(
-                update_fields=[
-                    "status",
-                    "recipients_total",
-                    "recipients_noisy",
-                    "snapshot_position",
-                    "started_at",
-                    "line_payload",
-                    "updated_at",
-                ]
-            )
-            _audit(actions.STARTED, actor=None, broadcast=broadcast)
-            if total == 0 and not broadcast.is_emergency:
-                _finish(broadcast)
-                return broadcast
-            transaction.on_commit(lambda: _enqueue_batches(broadcast.pk, queue=queue))
-    if complete:
-        return broadcast
-    while not complete:
-        with transaction.atomic():
-            broadcast = Broadcast.objects.select_for_update().get(pk=broadcast_id)
-            if broadcast.status != S.SENDING or broadcast.started_at is not None:
-                return broadcast  # another start task completed it
-            _count, complete, first_number = _snapshot_step(broadcast, SNAPSHOT_STEP)
-            fields = ["snapshot_position", "recipients_total", "updated_at"]
-            if complete:
-                broadcast.started_at = timezone.now()
-                broadcast.recipients_noisy = privacy.sent_noisy_total(
-                    segment=selectors.Segment.of(broadcast), exact=broadcast.recipients_total
-                )
-                fields += ["started_at", "recipients_noisy"]
-            broadcast.save(update_fields=fields)
-            if complete:
-                _audit(actions.STARTED, actor=None, broadcast=broadcast)
-            transaction.on_commit(lambda n=first_number: _enqueue_batches(broadcast_id, queue=queue, since=n))
-    broadcast_finish_if_complete(broadcast_id=broadcast_id)  # its batches may all be sent already
-    return broadcast
-
-
-def _snapshot(broadcast: Broadcast) -> int:
-    """Freeze the segment's recipients into batches of ≤ 500 (in resident order), streamed
-    through Python in chunks (the other databases); returns how many recipients."""
-    return _snapshot_streamed(broadcast, selectors.Segment.of(broadcast))
-
-
-def _snapshot_step(broadcast: Broadcast, limit: int) -> tuple[int, bool, int]:
-    """PostgreSQL: freeze the next ``limit`` recipients (ids after ``snapshot_position``)
-    into batches numbered after the existing ones, in one INSERT … SELECT (nothing goes
-    through Python). Updates ``snapshot_position`` and ``recipients_total`` on ``broadcast``
-    (the caller saves). Returns (recipients in this step, whether the snapshot is complete,
-    this step's first batch number)."""
-    from django.db import connection
-
-    residents = selectors.segment_residents(segment=selectors.Segment.of(broadcast))
-    if broadcast.snapshot_position is not None:
-        residents = residents.filter(pk__gt=broadcast.snapshot_position)
-    residents = residents.order_by("pk").values("id", "line_user_id")[:limit]
-    sql, params = residents.query.get_compiler(connection=connection).as_sql()
-    table = Batch._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT coalesce(max(number) + 1, 0) FROM {table} WHERE broadcast_id = %s",  # noqa: S608
-            [broadcast.pk],
-        )
-        first_number = int(cursor.fetchone()[0])
-        cursor.execute(
-            f"""
-            WITH picked AS ({sql}), numbered AS (
-                SELECT line_user_id, id, %s + (row_number() OVER (ORDER BY id) - 1) / %s AS number FROM picked
-            ), made AS (
-                INSERT INTO {table} (broadcast_id, number, retry_key, endpoint, line_user_ids, size, status, attempts,
-                                     error, line_request_id, updated_at)
-                SELECT %s, number, gen_random_uuid(), 'multicast', jsonb_agg(line_user_id ORDER BY id), count(*),
-                       %s, 0, '', '', now()
-                FROM numbered GROUP BY number
-                RETURNING size
-            )
-            SELECT (SELECT coalesce(sum(size), 0) FROM made), (SELECT max(id) FROM picked)
-            """,  # noqa: S608 - table name from the model, the segment's SQL from the ORM with bound parameters
-            [*params, first_number, BATCH_SIZE, broadcast.pk, Batch.Status.PENDING],
-        )
-        count, last_id = cursor.fetchone()
-    count = int(count)
-    if last_id is not None:
-        broadcast.snapshot_position = int(last_id)
-    elif broadcast.snapshot_position is None:
-        broadcast.snapshot_position = 0
-    broadcast.recipients_total += count
-    return count, count < limit, first_number
-
-
-def _snapshot_streamed(broadcast: Broadcast, segment: selectors.Segment) -> int:
-    total = 0
-    number = 0
-    pending: list[Batch] = []
-    chunk: list[str] = []
-
-    def flush_chunk() -> None:
-        nonlocal number
-        pending.append(Batch(broadcast=broadcast, number=number, line_user_ids=list(chunk), size=len(chunk)))
-        number += 1
-        chunk.clear()
-
-    for line_user_id in selectors.segment_line_user_ids(segment=segment):
-        chunk.append(line_user_id)
-        total += 1
-        if len(chunk) == BATCH_SIZE:
-            flush_chunk()
-            if len(pending) >= 20:
-                Batch.objects.bulk_create(pending)
-                pending.clear()
-    if chunk:
-        flush_chunk()
-    if pending:
-        Batch.objects.bulk_create(pending)
-    return total
-
-
-def _enqueue_batches(broadcast_id: int, queue: str | None = None, since: int = 0) -> None:
-    from .tasks import send_batch
-
-    options = {"queue": queue} if queue else {}
-    rows = Batch.objects.filter(broadcast_id=broadcast_id, status=Batch.Status.PENDING, number__gte=since).order_by("number")
-    for batch_id, endpoint in rows.values_list("pk", "endpoint").iterator(chunk_size=2000):
-        send_batch.apply_async((batch_id, endpoint), **options)
-
-
-def _acquire(bucket: str) -> None:
-    try:
-        from portal.line import ratelimit
-    except ImportError:  # the LINE layer's shared bucket is not there yet: LINE's 429s pace us
-        return
-    ratelimit.acquire(bucket)
-
-
-MAX_ATTEMPTS = 8
-_OPEN = (Batch.Status.PENDING, Batch.Status.SENDING)
-
-
-# The send path runs once per 500 recipients: its three statements are written out (Django
-# compiling the equivalent querysets cost a fifth of a batch's CPU); tables from the models.
-def _claim(batch_id: int) -> tuple | None:
-    """(retry_key, endpoint, line_user_ids, attempts, broadcast_id, broadcast status, payload)
-    of an open batch, its row locked for this transaction; None when it is finished or
-    another worker holds it."""
-    from django.db import connection
-
-    features = connection.features
-    lock = (
-        " FOR UPDATE OF b SKIP LOCKED" if features.has_select_for_update_skip_locked and features.has_select_for_update_of else ""
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT b.retry_key, b.endpoint, b.line_user_ids, b.attempts, b.broadcast_id, s.status, s.line_payload "  # noqa: S608
-            f"FROM {Batch._meta.db_table} b JOIN {Broadcast._meta.db_table} s ON s.id = b.broadcast_id "
-            f"WHERE b.id = %s AND b.status IN (%s, %s){lock}",
-            [batch_id, *_OPEN],
-        )
-        return cursor.fetchone()
-
-
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str | bytes) else value
-
-
-def _save_attempt(
-    batch_id: int, *, status: str, error: str, request_id: str, attempts: int, sent: bool, recipients: list | None = None
-) -> None:
-    """``recipients``: the sent batch's list, replaced by keyed hashes in the same UPDATE
-    (recipients.py: the portal keeps no LINE user ID of who got a broadcast)."""
-    from django.db import connection
-
-    from .recipients import recipient_hashes
-
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    assignments, params = "", []
-    if sent and recipients:
-        assignments = "line_user_ids = %s, "
-        params = [Batch._meta.get_field("line_user_ids").get_db_prep_save(recipient_hashes(recipients), connection)]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {Batch._meta.db_table} SET {assignments}status = %s, error = %s, line_request_id = %s, sent_at = %s, "  # noqa: S608
-            "attempts = %s, updated_at = %s WHERE id = %s",
-            [*params, status, error, request_id, now if sent else None, attempts, now, batch_id],
-        )
-
-
-def batch_send(*, batch_id: int, endpoint: str = "multicast") -> str:
-    """Send one batch with its saved retry key; returns the batch's status afterwards.
-
-    Each attempt takes a token from the shared bucket, then is one transaction: claim the row
-    with ``FOR UPDATE SKIP LOCKED`` (so a duplicate delivery of the task skips a batch another
-    worker is sending), send, and save the outcome with one UPDATE. A worker killed mid-send
-    rolls back (the row stays open and untouched, its lock is released) and the broker
-    redelivers the task (acks_late), or the stale-batch job re-enqueues it: it sends again
-    with the same retry key, and LINE answers 409 if it had already accepted it.
-    """
-    from portal.line import client
-
-    status = Batch.Status.PENDING
-    broadcast_id = None
-    for attempt in range(MAX_ATTEMPTS):
-        # The token first, outside the transaction: a database bucket's row lock must not be
-        # held across the request (a duplicate delivery of a finished batch wastes one token).
-        _acquire(endpoint)
-        pause = 0.0
-        with transaction.atomic():
-            row = _claim(batch_id)
-            if row is None:
-                return "skipped"  # already sent or failed, or being sent by another worker
-            retry_key, batch_endpoint, line_user_ids, attempts, broadcast_id, broadcast_status, payload = row
-            if broadcast_status != S.SENDING:
-                return "skipped"
-            messages = _json(payload) or line_messages(broadcast=Broadcast.objects.get(pk=broadcast_id))
-            status, error, request_id = Batch.Status.SENDING, "", ""
-            try:
-                if batch_endpoint == "broadcast":
-                    result = client.broadcast(messages=messages, retry_key=retry_key)
-                else:
-                    result = client.multicast(to=_json(line_user_ids), messages=messages, retry_key=retry_key)
-            except client.LineRateLimited as exc:
-                error = "429"
-                pause = min(exc.retry_after if exc.retry_after is not None else _backoff(attempt), 30.0)
-            except client.LineTemporaryError as exc:
-                error = str(exc)[:500]
-                pause = _backoff(attempt)
-            except client.LineRejected as exc:
-                error = f"{exc.status}: {exc.message}"[:500]
-                status = Batch.Status.FAILED
-            else:
-                request_id = (result.accepted_request_id or result.request_id or "")[:64]
-                status = Batch.Status.DONE
-            if status == Batch.Status.SENDING and attempt == MAX_ATTEMPTS - 1:
-                status = Batch.Status.FAILED
-                error = (_("再試行の上限に達しました: %(error)s") % {"error": error})[:500]
-            done = status == Batch.Status.DONE
-            _save_attempt(
-                batch_id,
-                status=status,
-                error=error,
-                request_id=request_id,
-                attempts=attempts + 1,
-                sent=done,
-                recipients=_json(line_user_ids) if done and batch_endpoint != "broadcast" else None,
-            )
-        if status != Batch.Status.SENDING:
-            break
-        time.sleep(pause)
-    if broadcast_id is not None:
-        broadcast_finish_if_complete(broadcast_id=broadcast_id)
-    return status
-
-
-def batches_requeue_stale(*, older_than: float | None = None) -> int:
-    """Beat job: re-enqueue batches of 配信中 broadcasts that nobody is sending and nobody
-    touched for a while (their task was lost with a killed worker whose broker would only
-    redeliver after its visibility timeout), and the start of a stalled snapshot. A duplicate task is harmless: the row claim
-    skips a batch being sent, and the retry key makes LINE answer 409 to a resend."""
-    from datetime import timedelta
-
-    from .tasks import send_batch
-
-    seconds = older_than if older_than is not None else float(getattr(settings, "BROADCAST_STALE_BATCH_SECONDS", 120))
-    cutoff = timezone.now() - timedelta(seconds=seconds)
-    stale = Batch.objects.filter(
-        broadcast__status=S.SENDING,
-        broadcast__started_at__lte=cutoff,
-        status__in=[Batch.Status.PENDING, Batch.Status.SENDING],
-    ).filter(Q(updated_at__lte=cutoff) | Q(updated_at__isnull=True))
-    count = 0
-    for batch_id, endpoint in stale.values_list("pk", "endpoint").iterator(chunk_size=2000):
-        send_batch.delay(batch_id, endpoint)
-        count += 1
-    # A snapshot nobody has advanced for as long: its start task was lost with its worker.
-    # Starting again resumes after the last committed step (under the broadcast's row lock).
-    from .tasks import start_broadcast
-
-    stalled = Broadcast.objects.filter(status=S.SENDING, started_at__isnull=True, updated_at__lte=cutoff)
-    for broadcast_id in stalled.values_list("pk", flat=True):
-        start_broadcast.delay(broadcast_id)
-        count += 1
-    return count
-
-
 def reach_cells_refresh() -> int:
     """Rebuild the reach cells (one GROUP BY over residents); returns how many cells."""
     from portal.line.models import Resident
@@ -886,44 +500,6 @@ def reach_cells_refresh() -> int:
     return len(cells)
 
 
-def _backoff(attempt: int) -> float:
-    return min(0.2 * (2**attempt), 5.0)
-
-
-def _has_open_batches(broadcast_id: int) -> bool:
-    from django.db import connection
-
-    with connection.cursor() as cursor:  # written out: this runs after every batch
-        cursor.execute(
-            f"SELECT 1 FROM {Batch._meta.db_table} WHERE broadcast_id = %s AND status IN (%s, %s) LIMIT 1",  # noqa: S608
-            [broadcast_id, *_OPEN],
-        )
-        return cursor.fetchone() is not None
-
-
-def broadcast_finish_if_complete(*, broadcast_id: int) -> Broadcast | None:
-    """配信完了 / 一部失敗 once no batch is left to send (checked after each batch commits)."""
-    if _has_open_batches(broadcast_id):
-        return None
-    with transaction.atomic():
-        broadcast = Broadcast.objects.select_for_update().get(pk=broadcast_id)
-        if broadcast.status != S.SENDING or broadcast.started_at is None:
-            return broadcast  # not sending, or its snapshot is still being taken
-        # Again under the lock: a snapshot step may have committed new batches meanwhile.
-        if _has_open_batches(broadcast_id):
-            return None
-        _finish(broadcast)
-    return broadcast
-
-
-def _finish(broadcast: Broadcast) -> None:
-    failed = Batch.objects.filter(broadcast=broadcast, status=Batch.Status.FAILED).exists()
-    broadcast.status = S.PARTIAL if failed else S.DONE
-    broadcast.finished_at = timezone.now()
-    broadcast.save(update_fields=["status", "finished_at", "updated_at"])
-    _audit(actions.PARTIAL if failed else actions.COMPLETED, actor=None, broadcast=broadcast)
-
-
 @transaction.atomic
 def broadcast_retry_failed(*, broadcast: Broadcast, actor: Any, request: HttpRequest | None = None) -> int:
     """An approver sends the failed batches again, each with its own (unchanged) retry key."""
@@ -940,7 +516,7 @@ def broadcast_retry_failed(*, broadcast: Broadcast, actor: Any, request: HttpReq
     broadcast.finished_at = None
     broadcast.save(update_fields=["status", "finished_at", "updated_at"])
     _audit(actions.RETRIED, actor=actor, broadcast=broadcast, request=request, batches=count)
-    transaction.on_commit(lambda: _enqueue_batches(broadcast.pk))
+    transaction.on_commit(lambda: fanout.batches_enqueue(broadcast_id=broadcast.pk))
     return count
 
 
@@ -948,7 +524,6 @@ def broadcast_test_send(*, broadcast: Broadcast, actor: Any, request: HttpReques
     """テスト配信: one push of the bubbles to the staff member's own linked LINE account
     (staff_line.py) and to nobody else. It creates no batch and changes nothing on the
     broadcast: a test counts toward no total, no exclusion and no progress."""
-    from portal.line import client
     from portal.line.models import Resident
 
     if not (actor.has_perm(Perm.COMPOSE_BROADCAST) or actor.has_perm(Perm.APPROVE_BROADCAST)):
@@ -967,13 +542,8 @@ def broadcast_test_send(*, broadcast: Broadcast, actor: Any, request: HttpReques
     messages = line_messages(broadcast=broadcast)
     if not messages:
         raise ValidationError(_("メッセージを1つ以上入力してください。"), code="no_messages")
-    _acquire("push")
-    try:
-        client.push(to=to, messages=messages, retry_key=uuid.uuid4())
-    except client.LineError:
-        raise ValidationError(
-            _("テスト配信を送れませんでした。しばらくしてからもう一度お試しください。"), code="line_error"
-        ) from None
+    if not sender.push(to=to, messages=messages, retry_key=uuid.uuid4()).delivered:
+        raise ValidationError(_("テスト配信を送れませんでした。しばらくしてからもう一度お試しください。"), code="line_error")
     _audit(actions.TEST_SENT, actor=actor, broadcast=broadcast, request=request)
 
 

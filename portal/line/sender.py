@@ -1,13 +1,38 @@
-"""The shared sender: every message the portal sends to residents goes through here, with
+"""The shared sender: every message the portal sends through LINE goes through here, with
 its retry key stored before the first attempt and a token from the shared rate limit.
 
-Nothing here logs or raises with personal data (user IDs, names, message text).
+**Send once** (``multicast``, ``broadcast``, ``push``): "send this multicast batch / this
+broadcast / this push once". Features call these instead of ``client`` and ``ratelimit``.
+Each call
+
+- takes one token from the shared bucket of its endpoint (``ratelimit``: Redis or the
+  database, shared by every worker: the single limiter of the channel's rate), waiting for
+  its turn only up to ``max_wait`` seconds, else it sends nothing and answers "retry";
+- sends with the caller's retry key (``X-Line-Retry-Key``, saved by the caller before the
+  first attempt), so a resend of a request LINE had accepted is answered 409, which is
+  reported as delivered (``duplicate=True``);
+- never sleeps for a retry: a 429 (with LINE's ``Retry-After`` when given), a 5xx, a timeout
+  or a refused connection comes back as a retryable ``Outcome`` for the caller's task to schedule
+  (``self.retry(countdown=backoff(...))``); another 4xx is ``Outcome.rejected`` with LINE's
+  message, which no retry will change.
+
+**Pushes to residents** (``push_to_resident``, ``outbound_send``): a push saved as an
+``OutboundMessage`` (its retry key made with the row) and sent from Celery after commit.
+
+An outcome's ``error`` carries the HTTP status and LINE's message only, never recipients;
+nothing here logs or raises with personal data (user IDs, names, message text).
 """
 
 from __future__ import annotations
 
 import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
+from uuid import UUID
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -20,6 +45,89 @@ from .models import OutboundMessage, Resident
 logger = logging.getLogger(__name__)
 
 OUTBOUND_GRACE = timedelta(minutes=10)
+
+# How long a send may wait for its token before it answers "retry" instead (the shared
+# bucket hands out turns first come, first served; a long wait means a backlog elsewhere).
+MAX_TOKEN_WAIT = 2.0
+# Upper bound of any retry delay, Retry-After included.
+MAX_RETRY_DELAY = 30.0
+
+
+class Status(StrEnum):
+    DELIVERED = "delivered"  # LINE accepted it now, or had accepted this retry key (409)
+    RETRY = "retry"  # nothing known to be sent: try again later with the same retry key
+    REJECTED = "rejected"  # LINE refused it (a 4xx other than 409/429): do not retry
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: Status
+    request_id: str = ""  # LINE's x-line-request-id (of the accepting request for a 409)
+    duplicate: bool = False  # 409: this retry key had been accepted before
+    error: str = ""  # status and LINE's message; never recipients
+    retry_after: float | None = None  # seconds LINE (or the shared bucket) asked us to wait
+
+    @property
+    def delivered(self) -> bool:
+        return self.status == Status.DELIVERED
+
+    @property
+    def retryable(self) -> bool:
+        return self.status == Status.RETRY
+
+    @property
+    def rejected(self) -> bool:
+        return self.status == Status.REJECTED
+
+
+def backoff(attempt: int, *, retry_after: float | None = None) -> float:
+    """Seconds to wait before retrying after failed attempt number ``attempt`` (0 = the
+    first): LINE's ``Retry-After`` when it gave one, else 0.2 s doubling per attempt up to
+    5 s, with jitter so that batches refused together do not come back together. Never more
+    than ``MAX_RETRY_DELAY``. The one backoff of every LINE send."""
+    if retry_after is not None and retry_after >= 0:
+        return min(float(retry_after), MAX_RETRY_DELAY)
+    delay = min(0.2 * (2 ** max(0, attempt)), 5.0)
+    return min(delay * random.uniform(0.75, 1.25), MAX_RETRY_DELAY)
+
+
+def _send(bucket: str, call: Callable[[], client.SendResult], max_wait: float) -> Outcome:
+    granted, wait = ratelimit.reserve(bucket, max_wait=max_wait)
+    if not granted:
+        return Outcome(Status.RETRY, error="shared rate limit", retry_after=wait)
+    if wait > 0:
+        time.sleep(wait)  # our turn in the shared bucket: pacing, not a retry
+    try:
+        result = call()
+    except client.LineRateLimited as exc:
+        return Outcome(Status.RETRY, error="429", retry_after=exc.retry_after)
+    except client.LineTemporaryError as exc:
+        return Outcome(Status.RETRY, error=str(exc)[:500])
+    except client.LineRejected as exc:
+        return Outcome(Status.REJECTED, error=f"{exc.status}: {exc.message}"[:500])
+    return Outcome(
+        Status.DELIVERED,
+        request_id=(result.accepted_request_id or result.request_id or "")[:64],
+        duplicate=result.duplicate,
+    )
+
+
+def multicast(*, to: Sequence[str], messages: list[dict], retry_key: str | UUID, max_wait: float = MAX_TOKEN_WAIT) -> Outcome:
+    """Send ``messages`` to 1–500 users once (one multicast request)."""
+    return _send("multicast", lambda: client.multicast(to=list(to), messages=messages, retry_key=retry_key), max_wait)
+
+
+def broadcast(*, messages: list[dict], retry_key: str | UUID, max_wait: float = MAX_TOKEN_WAIT) -> Outcome:
+    """Send ``messages`` to every friend of the account once (the broadcast endpoint)."""
+    return _send("broadcast", lambda: client.broadcast(messages=messages, retry_key=retry_key), max_wait)
+
+
+def push(*, to: str, messages: list[dict], retry_key: str | UUID, max_wait: float = MAX_TOKEN_WAIT) -> Outcome:
+    """Push ``messages`` to one user once."""
+    return _send("push", lambda: client.push(to=to, messages=messages, retry_key=retry_key), max_wait)
+
+
+# -- pushes to residents --------------------------------------------------------
 
 
 def push_to_resident(*, resident: Resident, messages: list[dict], purpose: str, dedupe_key: str | None = None) -> OutboundMessage:

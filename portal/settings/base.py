@@ -337,8 +337,13 @@ CELERY_BEAT_SCHEDULE["broadcasts-start-due"] = {"task": "broadcasts.start_due", 
 
 # intake.roads: re-enqueue residents' photos still waiting for LINE's content endpoint.
 CELERY_BEAT_SCHEDULE["roads-requeue-pending-photos"] = {"task": "roads.requeue_pending_photos", "schedule": 600.0}
-# Batches of a 配信中 broadcast untouched this long are re-enqueued (a killed worker's task).
-CELERY_BEAT_SCHEDULE["broadcasts-requeue-stale"] = {"task": "broadcasts.requeue_stale", "schedule": 60.0}
+# A batch being sent is leased (broadcasts/fanout.py) for this long; 0: LINE_REQUEST_TIMEOUT + 5 s.
+BROADCAST_BATCH_LEASE_SECONDS = env.float("BROADCAST_BATCH_LEASE_SECONDS", default=0.0)
+# This often, batches of a 配信中 broadcast whose lease expired (a killed worker's) are
+# re-enqueued, so they resume within lease + this of the kill; batches and snapshots nobody
+# touched for BROADCAST_STALE_BATCH_SECONDS too (a task lost before it claimed anything).
+BROADCAST_SWEEP_SECONDS = env.float("BROADCAST_SWEEP_SECONDS", default=5.0)
+CELERY_BEAT_SCHEDULE["broadcasts-requeue-stale"] = {"task": "broadcasts.requeue_stale", "schedule": BROADCAST_SWEEP_SECONDS}
 BROADCAST_STALE_BATCH_SECONDS = env.int("BROADCAST_STALE_BATCH_SECONDS", default=120)
 
 # intake.roads: residents' photos are fetched and decoded on their own queue, consumed only by

@@ -113,7 +113,7 @@ def test_progress_updates_in_place_from_preparing_to_delivered(
 ):
     from selenium.webdriver.common.by import By
 
-    from broadcasts import services
+    from broadcasts import fanout, services
 
     make_residents(1100, area=segment_world.areas[0])
     monkeypatch.setattr(services, "_enqueue_start", lambda broadcast: None)  # the worker is late
@@ -124,7 +124,7 @@ def test_progress_updates_in_place_from_preparing_to_delivered(
     assert headline.text.startswith("配信準備中")  # from the first second, in residents' terms
     browser.execute_script("window.__notReloaded = true;")
     monkeypatch.undo()
-    services.broadcast_start(broadcast_id=b.pk)  # the worker takes it: snapshot, then every batch (eager)
+    fanout.broadcast_start(broadcast_id=b.pk)  # the worker takes it: snapshot, then every batch (eager)
     _wait(browser, lambda d: d.find_element(By.ID, "p-headline").text.startswith("配信完了"), timeout=20)
     assert browser.execute_script("return window.__notReloaded === true;")  # updated in place
     assert browser.find_element(By.ID, "status-badge").text == "配信完了"

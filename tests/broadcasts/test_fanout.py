@@ -8,8 +8,9 @@ from collections import Counter
 import pytest
 from django.urls import reverse
 
-from broadcasts import privacy, services
+from broadcasts import fanout, privacy
 from broadcasts.models import Batch, Broadcast
+from portal.line import sender
 from portal.line.models import Resident
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def fast_retries(monkeypatch):
-    monkeypatch.setattr(services, "_backoff", lambda attempt: 0.0)
+    monkeypatch.setattr(sender, "backoff", lambda attempt, retry_after=None: 0.0)
 
 
 @pytest.fixture
@@ -113,7 +114,7 @@ def test_failed_batch_is_retried_by_an_approver_with_the_same_key(
     client, author, approver, make_broadcast, crowd, line_emulator, run_on_commit, fast_retries, monkeypatch
 ):
     recipients, others, area = crowd
-    monkeypatch.setattr(services, "MAX_ATTEMPTS", 2)
+    monkeypatch.setattr(fanout, "MAX_ATTEMPTS", 2)
     line_emulator.set_faults(rate_500=1.0, limit=2)  # the first batch fails twice: gives up
     b = _send(client, author, approver, make_broadcast, area, run_on_commit)
     assert b.status == Broadcast.Status.PARTIAL
@@ -153,7 +154,7 @@ def test_duplicate_task_delivery_sends_once(author, approver, make_broadcast, cr
 
     recipients, others, area = crowd
     b = make_broadcast(areas=[area], to="approved", approver=approver)  # on-commit not run: no task yet
-    services.broadcast_start(broadcast_id=b.pk)  # snapshot, without running the batch tasks
+    fanout.broadcast_start(broadcast_id=b.pk)  # snapshot, without running the batch tasks
     for batch in b.batches.all():
         tasks.send_batch.delay(batch.pk)
         tasks.send_batch.delay(batch.pk)
@@ -220,9 +221,9 @@ def test_live_progress_while_sending(client, author, approver, make_broadcast, c
     assert progress["percent"] is None and progress["reached"] == "0人"
     page = client.get(reverse("broadcasts:detail", args=[b.pk])).content.decode()
     assert 'data-live="1"' in page and "progress.js" in page and "<progress" in page and "<script>" not in page
-    services.broadcast_start(broadcast_id=b.pk)  # snapshot; the batch tasks have not run yet
+    fanout.broadcast_start(broadcast_id=b.pk)  # snapshot; the batch tasks have not run yet
     first = b.batches.order_by("number").first()
-    services.batch_send(batch_id=first.pk)
+    fanout.batch_send(batch_id=first.pk)
     progress = client.get(reverse("broadcasts:progress", args=[b.pk])).json()
     assert progress["phase"] == "sending" and progress["status"] == "配信中" and not progress["finished"]
     assert re.fullmatch(r"約[\d,]+人", progress["reached"]) and "500" not in progress["reached"]

@@ -8,7 +8,7 @@ import statistics
 import pytest
 from django.urls import reverse
 
-from broadcasts import privacy, services
+from broadcasts import fanout, privacy, services
 from broadcasts.models import ReachNoiseEpoch, ReachRelease
 
 pytestmark = pytest.mark.django_db
@@ -302,7 +302,7 @@ def test_exclusion_that_shrinks_after_approval_is_halted_at_the_snapshot(
     later = make_residents(55, area=a0)
     rest = make_broadcast(everyone=True, exclude=first, to="approved", approver=approver)
     Resident.objects.filter(line_user_id__in=later[:10]).update(status=Resident.Status.BLOCKED)
-    services.broadcast_start(broadcast_id=rest.pk)
+    fanout.broadcast_start(broadcast_id=rest.pk)
     rest.refresh_from_db()
     assert rest.status == Broadcast.Status.CANCELLED and rest.halt_reason == Broadcast.HaltReason.BELOW_MINIMUM
 

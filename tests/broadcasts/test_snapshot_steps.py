@@ -5,7 +5,7 @@ start task killed between steps is resumed without freezing anyone twice."""
 import pytest
 from django.db import connection
 
-from broadcasts import services
+from broadcasts import fanout
 from broadcasts.models import Batch, Broadcast
 from portal.line.models import Resident
 
@@ -27,8 +27,8 @@ def crowd(segment_world, make_residents):
 
 @pytest.fixture
 def small_steps(monkeypatch):
-    monkeypatch.setattr(services, "SNAPSHOT_FIRST_STEP", 500)
-    monkeypatch.setattr(services, "SNAPSHOT_STEP", 500)
+    monkeypatch.setattr(fanout, "SNAPSHOT_FIRST_STEP", 500)
+    monkeypatch.setattr(fanout, "SNAPSHOT_STEP", 500)
 
 
 def _assert_exactly_once(line_emulator, recipients, others):
@@ -53,7 +53,7 @@ def test_start_killed_between_steps_resumes(
 ):
     recipients, others, area = crowd
     b = make_broadcast(areas=[area], to="approved", approver=approver)
-    real_step = services._snapshot_step
+    real_step = fanout._snapshot_step
     calls = []
 
     def dies_on_second_step(broadcast, limit):
@@ -62,20 +62,20 @@ def test_start_killed_between_steps_resumes(
             raise RuntimeError("worker killed")
         return real_step(broadcast, limit)
 
-    monkeypatch.setattr(services, "_snapshot_step", dies_on_second_step)
+    monkeypatch.setattr(fanout, "_snapshot_step", dies_on_second_step)
     with run_on_commit(), pytest.raises(RuntimeError):
-        services.broadcast_start(broadcast_id=b.pk)
+        fanout.broadcast_start(broadcast_id=b.pk)
     b.refresh_from_db()
     # The first step was committed and sent; with no batch left open the broadcast is
     # still not finished: its snapshot is incomplete.
     assert b.status == Broadcast.Status.SENDING and b.started_at is None
     assert list(b.batches.values_list("size", "status")) == [(500, Batch.Status.DONE)]
-    services.broadcast_finish_if_complete(broadcast_id=b.pk)
+    fanout.broadcast_finish_if_complete(broadcast_id=b.pk)
     assert Broadcast.objects.get(pk=b.pk).status == Broadcast.Status.SENDING
 
-    monkeypatch.setattr(services, "_snapshot_step", real_step)
+    monkeypatch.setattr(fanout, "_snapshot_step", real_step)
     with run_on_commit():  # the stale-work job starts the stalled snapshot again: it resumes
-        assert services.batches_requeue_stale(older_than=0) >= 1
+        assert fanout.batches_requeue_stale(older_than=0) >= 1
     b.refresh_from_db()
     assert b.status == Broadcast.Status.DONE
     assert b.recipients_total == 1130

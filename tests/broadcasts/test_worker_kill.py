@@ -3,7 +3,7 @@ the same retry key; nobody gets the message twice, nobody is skipped."""
 
 import pytest
 
-from broadcasts import services
+from broadcasts import fanout
 from broadcasts.models import Batch, Broadcast
 from tests.fixtures.worker import wait_for
 
@@ -25,7 +25,7 @@ def test_worker_killed_mid_batch(
 
     celery_worker_factory()
     # The killed worker's task: redelivered by the broker, or re-enqueued by the beat job.
-    assert services.batches_requeue_stale(older_than=0) >= 1
+    assert fanout.batches_requeue_stale(older_than=0) >= 1
     assert wait_for(lambda: Broadcast.objects.get(pk=b.pk).status == Broadcast.Status.DONE, timeout=60)
     counts = line_emulator.counts()
     assert sorted(counts.get(u, 0) for u in recipients) == [1] * len(recipients)

@@ -9,7 +9,7 @@ import time_machine
 from django.db import connection
 from django.utils import timezone
 
-from broadcasts import services
+from broadcasts import fanout, services
 from broadcasts.models import Batch, Broadcast
 from portal.tasks import purge_personal_data
 
@@ -78,9 +78,9 @@ def test_unsent_batches_of_an_ended_broadcast_are_hashed_after_the_period(
     a0 = segment_world.areas[0]
     ids = make_residents(60, area=a0)
     b = make_broadcast(areas=[a0], to="approved", approver=approver)  # sending requested; on-commit not run
-    services.broadcast_start(broadcast_id=b.pk)  # snapshot taken; then LINE refused the batch:
+    fanout.broadcast_start(broadcast_id=b.pk)  # snapshot taken; then LINE refused the batch:
     Batch.objects.filter(broadcast=b).update(status=Batch.Status.FAILED, error="400: rejected")
-    services.broadcast_finish_if_complete(broadcast_id=b.pk)
+    fanout.broadcast_finish_if_complete(broadcast_id=b.pk)
     b.refresh_from_db()
     assert b.status == Broadcast.Status.PARTIAL
     assert all(uid in _stored_lists(b) for uid in ids)

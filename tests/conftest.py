@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 
 pytest_plugins = [
+    "tests.fixtures.commit",
+    "tests.fixtures.queries",
     "tests.fixtures.accounts",
     "tests.fixtures.worker",
     "tests.fixtures.browser",

@@ -505,7 +505,8 @@ def settings_list(request: HttpRequest, kind: str) -> HttpResponse:
         services.settings_save(form=form, actor=request.user, request=request)
         messages.success(request, _("追加しました。"))
         return redirect("roads:settings", kind=kind)
-    rows = [(obj.pk, [_cell(obj, c) for c in columns]) for obj in model.objects.all()]
+    related = [c for c in columns if model._meta.get_field(c).is_relation]  # one query, not one per row
+    rows = [(obj.pk, [_cell(obj, c) for c in columns]) for obj in model.objects.select_related(*related)]
     headers = [model._meta.get_field(c).verbose_name for c in columns]
     return render(
         request,

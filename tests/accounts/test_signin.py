@@ -119,7 +119,7 @@ def test_password_reset_by_email(client, make_staff):
 
 
 @pytest.mark.django_db
-def test_admin_without_totp_is_sent_to_set_it_up_and_set_up_is_audited(client, make_staff, django_capture_on_commit_callbacks):
+def test_admin_without_totp_is_sent_to_set_it_up_and_set_up_is_audited(client, make_staff, run_on_commit):
     admin = make_staff(roles.ADMIN, with_totp=False)
     assert _login(client, admin.email).status_code == 302  # password only: no TOTP yet
     for path in ("/", "/staff/", "/staff/audit/"):
@@ -136,7 +136,7 @@ def test_admin_without_totp_is_sent_to_set_it_up_and_set_up_is_audited(client, m
     secret = page.context["form"].secret
     from tests.fixtures.accounts import totp_code_from_secret
 
-    with django_capture_on_commit_callbacks(execute=True):  # allauth signals after commit
+    with run_on_commit():  # allauth signals after commit
         response = client.post("/accounts/2fa/totp/activate/", {"code": totp_code_from_secret(secret)})
     assert response.status_code == 302
     assert client.get("/").status_code == 200
@@ -159,12 +159,12 @@ def test_other_roles_need_mfa_only_when_their_policy_says_so(client, make_staff)
 
 
 @pytest.mark.django_db
-def test_removing_totp_is_audited(client, make_staff, django_capture_on_commit_callbacks):
+def test_removing_totp_is_audited(client, make_staff, run_on_commit):
     staff = make_staff(roles.ROAD, with_totp=True)
     client.post(LOGIN, {"login": staff.email, "password": PASSWORD})
     client.post("/accounts/2fa/authenticate/", {"code": totp_code_for(staff)})
     client.post("/accounts/reauthenticate/", {"password": PASSWORD})  # allauth.mfa asks again
-    with django_capture_on_commit_callbacks(execute=True):
+    with run_on_commit():
         response = client.post("/accounts/2fa/totp/deactivate/")
     assert response.status_code == 302
     entry = AuditEntry.objects.filter(action=audit.MFA_CHANGED).last()

@@ -94,11 +94,11 @@ def test_reschedule_to_a_full_or_closed_day_is_refused(booked, bulky_setup, wast
     assert "までの間で選んでください" in response.content.decode()
 
 
-def test_queue_detail_audit_and_other_roles(booked, bulky_setup, make_staff, django_assert_max_num_queries):
+def test_queue_detail_audit_and_other_roles(booked, bulky_setup, make_staff, assert_queries):
     waste = make_staff(roles.WASTE)
     client = Client()
     client.force_login(waste)
-    with django_assert_max_num_queries(12):
+    with assert_queries(10):
         response = client.get("/bulky/", {"status": "submitted", "area": bulky_setup.chuo.pk})
     html = response.content.decode()
     assert all(b.number in html for b in booked)
@@ -137,11 +137,11 @@ def test_route_list_page_and_csv(booked, bulky_setup, waste_client, line_emulato
     assert "bulky.route_viewed" in actions and "bulky.route_exported" in actions
 
 
-def test_capacity_calendar(booked, bulky_setup, waste_client, django_assert_max_num_queries):
+def test_capacity_calendar(booked, bulky_setup, waste_client, assert_queries):
     from intake.bulky.models import Closure
 
     Closure.objects.create(date=bookable_date(7), area=bulky_setup.chuo, reason="臨時休止")
-    with django_assert_max_num_queries(9):
+    with assert_queries(9):
         html = waste_client.get("/bulky/calendar/").content.decode()
     assert "中央区" in html and "6/10" in html and "休止" in html  # closed after booking: still shown
     assert "0/10" in html

@@ -1,10 +1,10 @@
 """The shared sender: push_to_resident + line.send_outbound through the emulator."""
 
 import pytest
-from django.test import TestCase
 
 from portal.line import sender, tasks
 from portal.line.models import OutboundMessage, Resident
+from tests.fixtures.commit import committed
 
 TEXT = [{"type": "text", "text": "収集日のお知らせ"}]
 
@@ -15,7 +15,7 @@ def resident(db):
 
 
 def _push(**kwargs) -> OutboundMessage:
-    with TestCase.captureOnCommitCallbacks(execute=True):
+    with committed():
         outbound = sender.push_to_resident(**kwargs)
     outbound.refresh_from_db()
     return outbound

@@ -7,7 +7,6 @@ import io
 import logging
 import re
 
-import pytest
 from django.conf import settings as django_settings
 
 from tests.fixtures.bulky import bookable_date
@@ -79,7 +78,6 @@ def test_urllib3_retry_warning_carries_no_line_id(line_resident, line_emulator, 
     _assert_clean(_everything_logged(caplog))
 
 
-@pytest.mark.usefixtures("on_commit_now")
 def test_chat_booking_and_broadcast_flows_log_no_personal_data(
     bulky_setup,
     open_booking_page,

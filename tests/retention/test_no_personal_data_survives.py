@@ -35,7 +35,8 @@ from portal import retention
 from portal.celery import app as celery_app
 from portal.line.devtools.demo import segments_load_demo
 from tests.fixtures.bulky import bookable_date
-from tests.fixtures.roads import CommitClient, jpeg_bytes
+from tests.fixtures.commit import CommitClient, committed
+from tests.fixtures.roads import jpeg_bytes
 from tests.roads.helpers import pb
 
 USER = "U" + "a1b2c3d4" * 4
@@ -166,7 +167,8 @@ def _run_every_beat_job() -> None:
     for name, entry in django_settings.CELERY_BEAT_SCHEDULE.items():
         task = celery_app.tasks.get(entry["task"])
         assert task is not None, f"beat entry {name} names an unknown task {entry['task']}"
-        task.apply(args=entry.get("args", ()), kwargs=entry.get("kwargs", {}), throw=True)
+        with committed():  # as a worker runs it: its transaction commits
+            task.apply(args=entry.get("args", ()), kwargs=entry.get("kwargs", {}), throw=True)
 
 
 def _public_answers(anonymous: Client, photo_urls: list[str], report_ids: list[str]) -> dict[str, bytes]:

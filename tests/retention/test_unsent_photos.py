@@ -21,9 +21,7 @@ def _files(settings) -> list:
     return [p for root in roots if root.exists() for p in root.rglob("*") if p.is_file()]
 
 
-def test_a_photo_of_an_abandoned_report_goes_after_its_period(
-    line_resident, road_setup, settings, django_capture_on_commit_callbacks
-):
+def test_a_photo_of_an_abandoned_report_goes_after_its_period(line_resident, road_setup, settings, run_on_commit):
     settings.RETENTION_ROAD_UNSENT_PHOTO_DAYS = 2
     line_resident.follow(USER)
     line_resident.text(USER, "通報")
@@ -38,7 +36,7 @@ def test_a_photo_of_an_abandoned_report_goes_after_its_period(
     assert ReportPhoto.objects.filter(pk=photo.pk).exists()
     with (
         time_machine.travel(timezone.now() + dt.timedelta(days=2, hours=1), tick=False),
-        django_capture_on_commit_callbacks(execute=True),
+        run_on_commit(),
     ):
         assert purge_personal_data.apply().get()["roads.unsent_photos"] == {"photos": 1}
     assert not ReportPhoto.objects.exists() and not _files(settings)

@@ -253,7 +253,7 @@ def test_heic_photo_is_accepted_and_served_as_exif_free_jpeg(line_resident, line
 
 
 def test_photos_of_abandoned_conversations_are_deleted_after_a_day(
-    line_resident, line_emulator, road_setup, settings, django_capture_on_commit_callbacks
+    line_resident, line_emulator, road_setup, settings, run_on_commit
 ):
     start_to_photos(line_resident, USER, road_setup["pothole"])
     line_resident.image(USER)
@@ -265,7 +265,7 @@ def test_photos_of_abandoned_conversations_are_deleted_after_a_day(
 
     purge_personal_data.delay()
     assert ReportPhoto.objects.count() == 1  # not yet a day old
-    with time_machine.travel(timezone.now() + timedelta(days=1, minutes=1)), django_capture_on_commit_callbacks(execute=True):
+    with time_machine.travel(timezone.now() + timedelta(days=1, minutes=1)), run_on_commit():
         purge_personal_data.delay()
     assert ReportPhoto.objects.count() == 0
     assert not original.exists()

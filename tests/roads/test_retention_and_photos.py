@@ -35,7 +35,7 @@ def _files_of(report: RoadReport, settings) -> list:
     ]
 
 
-def test_purge_after_closure_plus_period(line_resident, road_setup, road_client, settings, django_capture_on_commit_callbacks):
+def test_purge_after_closure_plus_period(line_resident, road_setup, road_client, settings, run_on_commit):
     settings.RETENTION_ROAD_REPORT_DAYS = 30
     start = dt.datetime(2026, 1, 10, 3, 0, tzinfo=dt.UTC)
     with time_machine.travel(start, tick=False):
@@ -56,7 +56,7 @@ def test_purge_after_closure_plus_period(line_resident, road_setup, road_client,
     assert result["roads.reports"] == {"reports": 0, "photos": 0, "follow_ups": 0, "staff_texts": 0, "notes": 0}
     assert RoadReport.objects.get(pk=closed.pk).comment
 
-    with time_machine.travel(start + dt.timedelta(days=31), tick=False), django_capture_on_commit_callbacks(execute=True):
+    with time_machine.travel(start + dt.timedelta(days=31), tick=False), run_on_commit():
         result = purge_personal_data.apply().get()
     # the status message 「補修しました」 pushed to the resident goes too (staff_texts)
     assert result["roads.reports"] == {"reports": 1, "photos": 1, "follow_ups": 1, "staff_texts": 1, "notes": 0}

@@ -44,6 +44,7 @@ run: demo
 ## make test: lint, then the whole suite (SQLite + embedded broker unless DATABASE_URL /
 ## CELERY_BROKER_URL say otherwise).
 test: install-dev node-dev lint
+	$(VENV)/bin/lint-imports --no-logo --no-cache
 	$(PY) manage.py makemigrations --check --dry-run --settings=portal.settings.test
 	$(PY) -m pytest $(PYTEST_ARGS)
 

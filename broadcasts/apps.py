@@ -31,9 +31,13 @@ class BroadcastsConfig(AppConfig):
         )
         register_dashboard(Perm.VIEW_BROADCASTS, dashboard.cards)
         demo.register(50, "broadcasts", load_demo)
-        from portal.line import chat
+        from portal.line import audience, chat
 
+        from . import privacy
         from .staff_line import StaffLineLinkFlow
+
+        # The LINE layer's audience page and friends card show counts from the release.
+        audience.register_figures(summary=privacy.audience_figures, friends_text=privacy.friends_text)
 
         # Before the feature flows: 「職員連携 …」 is never a road report or a booking.
         chat.register_flow(StaffLineLinkFlow(), priority=10)

@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
+from portal.line import residents as line_residents
 from portal.line.models import AgeBand, Area, Interest, Resident
 
 from .models import Batch, Broadcast
@@ -78,25 +79,17 @@ def _delivered_ids_sql(broadcast_id: int) -> RawSQL:
 
 
 def _apply_segment(qs: QuerySet, segment: Segment, *, area_field: str) -> QuerySet:
-    """The segment's conditions (OR inside a dimension, AND across) on residents or cells."""
+    """The segment's conditions on residents or reach cells (the LINE layer's encoding)."""
     if segment.everyone:
         return qs
-    if segment.age_bands:
-        qs = qs.filter(age_band__in=segment.age_bands)
-    if segment.area_ids:
-        qs = qs.filter(**{f"{area_field}__in": segment.area_ids})
-    if segment.interest_ids:
-        mask = 0
-        for bit in Interest.objects.filter(pk__in=segment.interest_ids).values_list("bit", flat=True):
-            mask |= 1 << bit
-        qs = qs.alias(_interests=F("interest_bits").bitand(mask)).filter(~Q(_interests=0))
-    return qs
+    return line_residents.matching(
+        qs, age_bands=segment.age_bands, area_ids=segment.area_ids, interest_ids=segment.interest_ids, area_field=area_field
+    )
 
 
 def segment_residents(*, segment: Segment) -> QuerySet[Resident]:
     """Residents the segment reaches now: friends (not blocked), not 配信停止."""
-    qs = Resident.objects.filter(status=Resident.Status.ACTIVE, segment_opt_out=False)
-    qs = _apply_segment(qs, segment, area_field="area_id")
+    qs = _apply_segment(line_residents.reachable(), segment, area_field="area_id")
     if segment.exclude_broadcast_id:
         # A sent batch keeps keyed hashes of its recipients (recipients.py), compared with
         # each resident's hash; a list not yet hashed still matches by LINE user ID.

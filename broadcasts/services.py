@@ -17,7 +17,6 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Count
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -476,23 +475,16 @@ def _enqueue_start(broadcast: Broadcast) -> None:
 
 
 def reach_cells_refresh() -> int:
-    """Rebuild the reach cells (one GROUP BY over residents); returns how many cells."""
-    from portal.line.models import Resident
+    """Rebuild the reach cells from the LINE layer's grouping of reachable residents (one
+    GROUP BY); returns how many cells."""
+    from portal.line import residents as line_residents
 
     from .models import ReachCell
 
     now = timezone.now()
-    rows = (
-        Resident.objects.filter(status=Resident.Status.ACTIVE, segment_opt_out=False)
-        .values("age_band", "area_id", "interest_bits")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
     cells = [
-        ReachCell(
-            age_band=r["age_band"], area_id=r["area_id"], interest_bits=r["interest_bits"], residents=r["n"], refreshed_at=now
-        )
-        for r in rows.iterator(chunk_size=5000)
+        ReachCell(age_band=c.age_band, area_id=c.area_id, interest_bits=c.interest_bits, residents=c.residents, refreshed_at=now)
+        for c in line_residents.cells()
     ]
     with transaction.atomic():
         ReachCell.objects.all().delete()

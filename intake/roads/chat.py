@@ -6,7 +6,6 @@ from django.utils.translation import gettext as _
 
 from portal.line import chat
 from portal.line.chat import ChatContext, ChatEvent
-from portal.line.models import Conversation
 
 from . import selectors, services
 from .models import Category, ReportPhoto
@@ -179,14 +178,10 @@ class RoadReportFlow:
 
     def _step_photos(self, ctx: ChatContext) -> None:
         # Several photos sent at once arrive as separate events, possibly on several workers:
-        # re-read the state under a row lock so no photo id is lost.
-        if ctx.conversation is not None and ctx.conversation.pk:
-            fresh = Conversation.objects.select_for_update().filter(pk=ctx.conversation.pk).values_list("data", "step").first()
-            if fresh is not None:
-                ctx.conversation.data, ctx.conversation.step = fresh
-                if fresh[1] != "photos":
-                    self.handle(ctx)
-                    return
+        # re-read the state under the conversation's lock so no photo id is lost.
+        if ctx.lock_conversation() and ctx.step != "photos":
+            self.handle(ctx)
+            return
         ids: list[int] = list(ctx.data.get("photo_ids", []))
         if ctx.event.kind == "image":
             photo = services.photo_receive(resident=ctx.resident, message_id=ctx.event.message_id)

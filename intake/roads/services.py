@@ -600,17 +600,18 @@ def photo_fetch(*, photo_id: int) -> ReportPhoto:
     """Fetch a pending photo from LINE, check it, store the original privately and the
     EXIF-free copies. A refused photo is marked and the resident told why; a temporary
     failure raises PhotoFetchTemporaryError (the photo stays pending; nothing is lost)."""
-    from portal.line import client as line_client
+    from portal.line import content as line_content
+    from portal.line.errors import LineError, LineRateLimited, LineTemporaryError
 
     photo = ReportPhoto.objects.select_related("resident").get(pk=photo_id)
     if photo.state != ReportPhoto.State.PENDING:
         return photo
     ReportPhoto.objects.filter(pk=photo.pk).update(attempts=F("attempts") + 1)
     try:
-        body, _content_type = line_client.get_message_content(message_id=photo.line_message_id)
-    except (line_client.LineTemporaryError, line_client.LineRateLimited) as exc:
+        body, _content_type = line_content.message_content(message_id=photo.line_message_id)
+    except (LineTemporaryError, LineRateLimited) as exc:
         raise PhotoFetchTemporaryError(type(exc).__name__) from exc
-    except line_client.LineError:
+    except LineError:
         body = None
     with transaction.atomic():
         photo = ReportPhoto.objects.select_for_update(of=("self",)).select_related("resident").get(pk=photo_id)

@@ -5,13 +5,14 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 
-def _dashboard_cards(user) -> list:
+def _dashboard_cards(user: object) -> list:
     from django.urls import reverse
 
-    from broadcasts import privacy  # resident counts come from its differentially private release
     from portal.navigation import DashboardCard
 
-    return [DashboardCard(title=_("LINE友だち"), value=privacy.friends_text(), url=reverse("line:audience"))]
+    from .audience import figures  # resident counts: broadcasts' differentially private release
+
+    return [DashboardCard(title=_("LINE友だち"), value=figures().friends_text(), url=reverse("line:audience"))]
 
 
 class LineConfig(AppConfig):
@@ -25,7 +26,7 @@ class LineConfig(AppConfig):
         from accounts.roles import Perm
         from portal import demo, navigation
 
-        from . import chat, tasks  # noqa: F401 - tasks: loaded at start, not on the first webhook
+        from . import chat  # tasks: registered at start, not on the first webhook
         from .audit import ACTIONS
         from .flows import PreferencesFlow, ShowPreferencesFlow
         from .retention import register_stores

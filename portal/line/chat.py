@@ -93,6 +93,19 @@ class ChatContext:
         self.conversation.expires_at = now + CONVERSATION_TTL
         self.conversation.save(update_fields=["step", "data", "updated_at", "expires_at"])
 
+    def lock_conversation(self) -> bool:
+        """Re-read the stored conversation under a row lock held until the event's
+        transaction commits: events of one resident handled at once on several workers
+        (photos sent together) then take turns, and none overwrites another's step or data.
+        Returns False when no conversation is stored (nothing to lock; state unchanged)."""
+        if self.conversation is None or not self.conversation.pk:
+            return False
+        fresh = Conversation.objects.select_for_update().filter(pk=self.conversation.pk).values_list("data", "step").first()
+        if fresh is None:
+            return False
+        self.conversation.data, self.conversation.step = fresh
+        return True
+
     def end(self) -> None:
         if self.conversation is not None and self.conversation.pk:
             self.conversation.delete()

@@ -4,7 +4,8 @@ Every call to the LINE platform goes through this module; the SDK's exceptions a
 translated into ``LineRateLimited`` (429), ``LineTemporaryError`` (5xx, timeouts, refused
 connections) and ``LineRejected`` (other 4xx). A 409 on a request that carried an
 ``X-Line-Retry-Key`` means LINE already accepted that key: it is returned as
-``SendResult(duplicate=True)``, never raised.
+``SendResult(duplicate=True)``, never raised. The error types live in ``errors.py`` (features
+catch them without importing the SDK); they are re-exported here.
 
 Error messages carry LINE's message and the HTTP status only, never recipients.
 """
@@ -15,7 +16,7 @@ import json
 import os
 import threading
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -34,42 +35,9 @@ from linebot.v3.messaging import (
 from linebot.v3.messaging.exceptions import ApiException
 from pydantic.v1 import ValidationError
 
+from .errors import LineError, LineRateLimited, LineRejected, LineTemporaryError, SendResult
 
-class LineError(Exception):
-    """Any failure talking to LINE."""
-
-
-class LineRateLimited(LineError):
-    """429: too many requests. ``retry_after`` in seconds when LINE said so."""
-
-    def __init__(self, message: str = "rate limited", *, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class LineTemporaryError(LineError):
-    """5xx, timeout or connection failure: retry later (with the same retry key)."""
-
-    def __init__(self, message: str = "temporary error", *, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-class LineRejected(LineError):
-    """Another 4xx: LINE refused the request; retrying will not help."""
-
-    def __init__(self, status: int, message: str, details: list | None = None) -> None:
-        super().__init__(f"{status}: {message}")
-        self.status = status
-        self.message = message
-        self.details = details or []
-
-
-@dataclass
-class SendResult:
-    request_id: str
-    duplicate: bool = False  # 409: this retry key was already accepted: count as delivered
-    accepted_request_id: str = ""
+__all__ = ["LineError", "LineRateLimited", "LineRejected", "LineTemporaryError", "SendResult"]
 
 
 # -- SDK clients, one pair per process and configuration --------------------------------
@@ -163,7 +131,7 @@ def _translate(exc: Exception, *, retry_key: str | None = None) -> SendResult:
     raise exc
 
 
-def _send(call, request_model, retry_key: str | None) -> SendResult:
+def _send(call: Callable[..., Any], request_model: Any, retry_key: str | None) -> SendResult:
     try:
         response = call(request_model, x_line_retry_key=retry_key, _request_timeout=_timeout())
     except Exception as exc:  # noqa: BLE001 - translated below
@@ -210,7 +178,7 @@ def _messages_payload(messages: list[dict]) -> list[dict]:
     return list(messages)
 
 
-def _build(model, data: dict):
+def _build(model: Any, data: dict) -> Any:
     """The SDK's request model; its own schema checks (e.g. more than 500 recipients)
     become ``LineRejected(400)`` shaped like LINE's answer."""
     try:
@@ -263,7 +231,7 @@ def get_profile(*, user_id: str) -> dict:
     api = MessagingApi(_api_clients()[0])
     try:
         response = api.get_profile_with_http_info(user_id, _request_timeout=_timeout())
-    except Exception as exc:  # noqa: BLE001 - translated below
+    except Exception as exc:
         _translate(exc)
         raise  # unreachable: _translate raises for every non-409 error
     return response.data.to_dict()
@@ -274,7 +242,7 @@ def get_message_content(*, message_id: str) -> tuple[bytes, str]:
     api = MessagingApiBlob(_api_clients()[1])
     try:
         response = api.get_message_content_with_http_info(message_id, _request_timeout=_timeout())
-    except Exception as exc:  # noqa: BLE001 - translated below
+    except Exception as exc:
         _translate(exc)
         raise
     content_type = _header(response.headers, "Content-Type") or "application/octet-stream"

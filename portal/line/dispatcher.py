@@ -116,7 +116,7 @@ def chat_dispatch(ctx: chat.ChatContext) -> None:
     for flow in chat.flows():
         try:
             matched = flow.matches(event)
-        except Exception:  # noqa: BLE001 - a broken flow must not stop the others
+        except Exception:  # a broken flow must not stop the others
             logger.exception("flow %s failed in matches()", getattr(flow, "name", "?"))
             matched = False
         if matched:

@@ -61,7 +61,7 @@ class InterestForm(forms.ModelForm):
             interest.save()
         return interest
 
-    def clean(self):
+    def clean(self) -> dict:
         cleaned = super().clean()
         if self.instance.pk is None and Interest.objects.count() >= 63:
             raise forms.ValidationError(_("関心分野は63件までです。使わない分野は「有効」を外してください。"))
@@ -86,7 +86,7 @@ class ResidentLookupForm(forms.Form):
     display_name = forms.CharField(label=_("表示名（部分一致）"), max_length=100, required=False)
     reason = forms.CharField(label=_("照会の理由"), max_length=200, help_text=_("監査ログに記録されます。"))
 
-    def clean(self):
+    def clean(self) -> dict:
         cleaned = super().clean()
         user_id = (cleaned.get("line_user_id") or "").strip()
         name = (cleaned.get("display_name") or "").strip()

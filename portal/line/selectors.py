@@ -29,10 +29,11 @@ def friends_total() -> int:
 
 def audience_summary() -> dict:
     """Totals and breakdowns by area, age band and interest of the audience page: from the
-    differentially private release (broadcasts/privacy.py), never exact counts."""
-    from broadcasts import privacy
+    differentially private release (broadcasts/privacy.py, registered in ``audience.py``),
+    never exact counts."""
+    from .audience import figures
 
-    return privacy.audience_figures()
+    return figures().summary()
 
 
 def resident_lookup(*, line_user_id: str = "", display_name: str = "", limit: int = 20) -> list[Resident]:

@@ -161,7 +161,7 @@ def _enqueue_outbound(pk: int) -> None:
 
     try:
         send_outbound.apply_async(args=[pk], retry=True, retry_policy={"max_retries": 1, "interval_start": 0})
-    except Exception as exc:  # noqa: BLE001 - stays queued; requeue_pending picks it up
+    except Exception as exc:  # stays queued; the beat job re-enqueues it
         logger.warning("outbound %s stays queued: enqueue failed (%s)", pk, type(exc).__name__)
         if getattr(send_outbound.app.conf, "task_always_eager", False):
             raise

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from celery import shared_task
+from celery import Task, shared_task
 
 from . import sender, webhook
 from .client import LineRateLimited, LineTemporaryError
@@ -28,7 +28,7 @@ def _backoff(retries: int) -> float:
 
 
 @shared_task(name="line.send_outbound", bind=True, acks_late=True, ignore_result=True, max_retries=OUTBOUND_MAX_RETRIES)
-def send_outbound(self, outbound_id: int) -> None:
+def send_outbound(self: Task, outbound_id: int) -> None:
     """One push through the shared sender: 429 waits Retry-After (or backs off), 5xx and
     timeouts retry with the same retry key, 409 is sent, other 4xx fail."""
     try:

@@ -6,6 +6,8 @@ import logging
 
 from django.conf import settings
 from django.contrib import messages
+from django.db.models import Model
+from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -111,7 +113,7 @@ def settings_index(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _edit(request: HttpRequest, form_class, instance, heading: str) -> HttpResponse:
+def _edit(request: HttpRequest, form_class: type[ModelForm], instance: Model | None, heading: str) -> HttpResponse:
     form = form_class(request.POST or None, request.FILES or None, instance=instance)
     if request.method == "POST" and form.is_valid():
         fields = list(form_class.Meta.fields)

@@ -138,7 +138,7 @@ def _enqueue_events(ids: list[int]) -> None:
     task, args = (process_webhook_event, [ids[0]]) if len(ids) == 1 else (process_webhook_events, [ids])
     try:
         task.apply_async(args=args, retry=True, retry_policy={"max_retries": 1, "interval_start": 0})
-    except Exception as exc:  # noqa: BLE001 - the broker is down: the beat job re-enqueues
+    except Exception as exc:  # the broker is down: the beat job re-enqueues
         logger.warning("%d webhook event(s) stay pending: enqueue failed (%s)", len(ids), type(exc).__name__)
         if getattr(task.app.conf, "task_always_eager", False):
             raise

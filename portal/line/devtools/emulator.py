@@ -651,7 +651,7 @@ class _Handler(BaseHTTPRequestHandler):
     sys_version = ""
     state: EmulatorState  # set on the subclass made by make_server
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet: no user IDs in logs
+    def log_message(self, format: str, *args: Any) -> None:  # quiet: no user IDs in logs
         return
 
     def _dispatch(self) -> None:
@@ -679,8 +679,8 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
 
-    do_GET = _dispatch  # noqa: N815
-    do_POST = _dispatch  # noqa: N815
+    do_GET = _dispatch
+    do_POST = _dispatch
 
 
 class EmulatorServer(ThreadingHTTPServer):

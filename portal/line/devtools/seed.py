@@ -137,6 +137,6 @@ def _copy(rows: list[tuple]) -> None:
     table = Resident._meta.db_table
     with connection.cursor() as cursor:
         raw = cursor.cursor  # psycopg 3
-        with raw.copy(f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN") as copy:  # noqa: S608 - fixed names
+        with raw.copy(f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)

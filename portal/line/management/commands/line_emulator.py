@@ -1,9 +1,10 @@
 """``manage.py line_emulator --port 8765``: the local LINE platform stand-in (see portal/line/emulator.py)."""
 
 import signal
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from portal.line.devtools.emulator import DEFAULT_LIMITS, EmulatorState, Faults, make_server
 
@@ -17,7 +18,7 @@ def _limit(value: str) -> tuple[int, float]:
 class Command(BaseCommand):
     help = "Run the LINE platform emulator (Messaging API and data host on one port)."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8765)
         parser.add_argument("--token", default=None, help="channel access token it accepts (default: settings)")
@@ -41,7 +42,7 @@ class Command(BaseCommand):
             "for the local demo, whose portal serves http://127.0.0.1:8000)",
         )
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         limits = {endpoint: options[f"limit_{endpoint}"] for endpoint in DEFAULT_LIMITS if options.get(f"limit_{endpoint}")}
         delay = options["delay_seconds"]
         if delay is None:
@@ -65,7 +66,7 @@ class Command(BaseCommand):
         self.stdout.write(f"LINE emulator on http://{host}:{port} (admin: /_emulator/summary)")
         self.stdout.flush()
 
-        def stop(*_args) -> None:
+        def stop(*_args: object) -> None:
             raise KeyboardInterrupt
 
         signal.signal(signal.SIGTERM, stop)

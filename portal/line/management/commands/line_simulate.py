@@ -19,10 +19,11 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from portal.line.devtools import simulate
 from portal.line.devtools.emulator import sample_jpeg
@@ -57,7 +58,7 @@ def _call(url: str, payload: dict | None = None, method: str = "POST", timeout: 
 class Command(BaseCommand):
     help = "Simulate a resident: sign a LINE webhook event and post it to the portal."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("action", choices=ACTIONS)
         parser.add_argument("--user", default="", help="LINE user ID (default: a new random one)")
         parser.add_argument("--text", default="")
@@ -75,7 +76,7 @@ class Command(BaseCommand):
         parser.add_argument("--secret", default="", help="channel secret (default: LINE_CHANNEL_SECRET)")
         parser.add_argument("--wait", type=float, default=3.0, help="seconds to wait for the bot's answer (0: do not wait)")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         user = options["user"] or simulate.new_user_id()
         if not simulate.is_user_id(user):
             raise CommandError(

@@ -1,8 +1,9 @@
 """``manage.py seed_demo --subscribers N``: N synthetic residents (COPY on PostgreSQL)."""
 
 import time
+from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from portal.demo import refuse_outside_debug
 from portal.line.devtools.demo import segments_load_demo
@@ -12,12 +13,12 @@ from portal.line.devtools.seed import seed_residents
 class Command(BaseCommand):
     help = "Create the demo areas/interests and N synthetic residents with realistic distributions."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--subscribers", type=int, required=True)
         parser.add_argument("--batch-size", type=int, default=50000)
         parser.add_argument("--seed", type=int, default=None)
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         refuse_outside_debug("seed_demo")
         started = time.monotonic()
         segments_load_demo()

@@ -6,11 +6,11 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
 
 from portal import images
+from portal.errors import DomainError
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 # Pixel limits and the bounded decode (JPEG/MPO reduced while decoding, other formats refused
@@ -49,9 +49,9 @@ def _jpeg(image: Image.Image, longest: int) -> tuple[bytes, int, int]:
 
 def convert(data: bytes) -> Converted:
     if not data:
-        raise ValidationError(_("画像ファイルが空です。"))
+        raise DomainError(_("画像ファイルが空です。"), code="image_empty")
     if len(data) > MAX_UPLOAD_BYTES:
-        raise ValidationError(_("画像は10MB以下にしてください。"))
+        raise DomainError(_("画像は10MB以下にしてください。"), code="image_too_large")
     try:
         image = images.open_checked(data, formats=ALLOWED_FORMATS)
         image.verify()
@@ -61,7 +61,7 @@ def convert(data: bytes) -> Converted:
         original, w, h = _jpeg(image, ORIGINAL_MAX)
         preview, _w, _h = _jpeg(image, PREVIEW_MAX)
     except images.ImageRefused as exc:
-        raise ValidationError(_REFUSED.get(exc.reason, _REFUSED["broken"])()) from None
+        raise DomainError(_REFUSED.get(exc.reason, _REFUSED["broken"])(), code="image_refused") from None
     except Exception:  # noqa: BLE001 - Pillow raises many kinds for broken data (verify, convert)
-        raise ValidationError(_("画像として読み込めませんでした。")) from None
+        raise DomainError(_("画像として読み込めませんでした。"), code="image_broken") from None
     return Converted(original=original, preview=preview, width=w, height=h)

@@ -89,13 +89,10 @@ class Broadcast(models.Model):
 
     @property
     def is_editable(self) -> bool:
-        return self.status in {
-            self.Status.DRAFT,
-            self.Status.RETURNED,
-            self.Status.PENDING,
-            self.Status.APPROVED,
-            self.Status.SCHEDULED,
-        }
+        """Until sending starts (the workflow table's 編集 sources)."""
+        from .workflow import EDITABLE
+
+        return self.status in EDITABLE
 
     @property
     def is_segment(self) -> bool:

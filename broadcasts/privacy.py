@@ -581,6 +581,20 @@ def estimate(segment: Segment, *, actor: Any = None) -> Estimate:
     _count_question(actor)
     rel = _current()
     assert rel is not None
+    return _estimate(rel, segment)
+
+
+def estimates(segments: list[Segment]) -> list[Estimate]:
+    """The estimates of several segments from one look-up of the current release (a list's
+    rows; counted as no staff member's question, like the progress box's)."""
+    if not segments:
+        return []
+    rel = _current()
+    assert rel is not None
+    return [_estimate(rel, segment) for segment in segments]
+
+
+def _estimate(rel: _Loaded, segment: Segment) -> Estimate:
     value, var, bound = _answer(rel, segment)
     exempt = segment.everyone and not segment.exclude_broadcast_id
     upper = bound or bool(segment.exclude_broadcast_id)

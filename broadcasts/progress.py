@@ -7,7 +7,9 @@ privacy module's whole-number percentage of batches)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -24,10 +26,30 @@ def _when(value: datetime | None) -> str:
     return formats.date_format(timezone.localtime(value), _("Y年n月j日 H:i:s"))
 
 
-def progress_report(*, broadcast: Broadcast) -> dict:
+def _estimated(broadcast: Broadcast) -> bool:
+    """Whether the box's total is the segment's estimate (its recipients not frozen yet)."""
+    preparing = broadcast.status == S.SENDING and broadcast.started_at is None
+    waiting = broadcast.status not in {S.SENDING, S.DONE, S.PARTIAL, S.CANCELLED}
+    return not broadcast.is_emergency and (preparing or waiting)
+
+
+def progress_reports(broadcasts: Sequence[Broadcast]) -> dict[int, dict[str, Any]]:
+    """``progress_report`` of every row of a list, set-based: one query for all batch
+    counts and one look-up of the release for all estimates."""
+    counts = selectors.broadcasts_progress(broadcast_ids=[b.pk for b in broadcasts])
+    waiting = [b for b in broadcasts if _estimated(b)]
+    estimates = privacy.estimates([selectors.Segment.of(b) for b in waiting])
+    totals = {b.pk: e.text for b, e in zip(waiting, estimates, strict=True)}
+    return {b.pk: progress_report(broadcast=b, progress=counts[b.pk], estimate_text=totals.get(b.pk)) for b in broadcasts}
+
+
+def progress_report(
+    *, broadcast: Broadcast, progress: selectors.Progress | None = None, estimate_text: str | None = None
+) -> dict[str, Any]:
     """What the progress box shows. ``phase``: waiting (not started), preparing (配信先を確定中),
-    sending, done, partial, halted (below the minimum), cancelled."""
-    p = selectors.broadcast_progress(broadcast=broadcast)
+    sending, done, partial, halted (below the minimum), cancelled. ``progress`` and
+    ``estimate_text``: the batch counts and the estimate's words when the caller has them."""
+    p = progress if progress is not None else selectors.broadcast_progress(broadcast=broadcast)
     status = broadcast.status
     emergency = broadcast.is_emergency
     preparing = status == S.SENDING and broadcast.started_at is None
@@ -48,7 +70,7 @@ def progress_report(*, broadcast: Broadcast) -> dict:
     reached, total, failed = figures.reached_text, figures.total_text, figures.failed_text
     if phase in {"waiting", "preparing"} and not emergency:
         # Before the recipients are frozen, the total is the segment's rounded estimate.
-        total = privacy.estimate(selectors.Segment.of(broadcast)).text
+        total = estimate_text if estimate_text is not None else privacy.estimate(selectors.Segment.of(broadcast)).text
         reached = _("0人") if phase == "preparing" and not p.batches_done else reached
     percent: int | None
     if phase in {"done", "partial"}:

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from portal.line import residents as line_residents
 from portal.line.models import AgeBand, Area, Interest, Resident
 
-from .models import Batch, Broadcast
+from .models import Batch, Broadcast, Bubble
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 @dataclass(frozen=True)
@@ -32,9 +37,9 @@ class Segment:
         cls,
         *,
         everyone: bool,
-        age_bands=(),
-        area_ids=(),
-        interest_ids=(),
+        age_bands: Iterable[str] = (),
+        area_ids: Iterable[int] = (),
+        interest_ids: Iterable[int] = (),
         exclude_broadcast_id: int | None = None,
     ) -> Segment:
         return cls(
@@ -115,14 +120,44 @@ def segment_line_user_ids(*, segment: Segment, chunk_size: int = 5000) -> Iterat
     )
 
 
-def broadcast_list(*, status: str | None = None) -> QuerySet[Broadcast]:
+def broadcast_list(*, status: str | None = None, with_bubbles: bool = False) -> QuerySet[Broadcast]:
+    """Newest first. ``with_bubbles``: each row's bubbles (with their images) fetched in one
+    more query for the whole list, as the API shows them and their content version."""
     qs = Broadcast.objects.select_related("author", "approver")
     if status:
         qs = qs.filter(status=status)
+    if with_bubbles:
+        qs = qs.prefetch_related(Prefetch("bubbles", queryset=Bubble.objects.select_related("image")))
     return qs
 
 
-def pending_approval(*, user) -> QuerySet[Broadcast]:
+def bubbles_of(broadcast: Broadcast) -> list[Bubble]:
+    """The broadcast's bubbles in order, with their images (the list's prefetch when there is one)."""
+    cache: dict[str, Any] = getattr(broadcast, "_prefetched_objects_cache", {})
+    if "bubbles" in cache:
+        return list(cache["bubbles"])
+    return list(broadcast.bubbles.select_related("image"))
+
+
+def content_version(broadcast: Broadcast) -> str:
+    """A hash of everything an approver approves (bubbles, targeting, exclusion, schedule,
+    kind, title): the approval must name the version the approver reviewed."""
+    bubbles = [[b.type, b.text, str(b.image.token) if b.image_id else ""] for b in bubbles_of(broadcast)]
+    data = {
+        "title": broadcast.title,
+        "kind": broadcast.kind,
+        "audience": broadcast.audience,
+        "age_bands": sorted(broadcast.age_bands or []),
+        "area_ids": sorted(broadcast.area_ids or []),
+        "interest_ids": sorted(broadcast.interest_ids or []),
+        "exclude": broadcast.exclude_broadcast_id,
+        "scheduled_at": broadcast.scheduled_at.isoformat() if broadcast.scheduled_at else None,
+        "bubbles": bubbles,
+    }
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:20]
+
+
+def pending_approval(*, user: User) -> QuerySet[Broadcast]:
     """What waits for this approver: not their own, not one they edited; emergencies
     first, then the oldest request."""
     from django.db.models import Case, IntegerField, Value, When
@@ -157,23 +192,28 @@ class Progress:
     batches_pending: int
 
 
+def _progress(counts: dict[str, int]) -> Progress:
+    total = sum(counts.values())
+    done, failed = counts.get(Batch.Status.DONE, 0), counts.get(Batch.Status.FAILED, 0)
+    return Progress(batches_total=total, batches_done=done, batches_failed=failed, batches_pending=total - done - failed)
+
+
 def broadcast_progress(*, broadcast: Broadcast) -> Progress:
-    rows = {row["status"]: row for row in Batch.objects.filter(broadcast=broadcast).values("status").annotate(n=Count("id"))}
-
-    def get(status: str, key: str) -> int:
-        return int((rows.get(status) or {}).get(key) or 0)
-
-    done, failed = Batch.Status.DONE, Batch.Status.FAILED
-    total = sum(int(r["n"]) for r in rows.values())
-    return Progress(
-        batches_total=total,
-        batches_done=get(done, "n"),
-        batches_failed=get(failed, "n"),
-        batches_pending=total - get(done, "n") - get(failed, "n"),
-    )
+    return broadcasts_progress(broadcast_ids=[broadcast.pk])[broadcast.pk]
 
 
-def segment_choices() -> dict:
+def broadcasts_progress(*, broadcast_ids: Iterable[int]) -> dict[int, Progress]:
+    """Batch counts of several broadcasts in one query (a list's rows)."""
+    ids = list(broadcast_ids)
+    counts: dict[int, dict[str, int]] = {pk: {} for pk in ids}
+    if ids:
+        rows = Batch.objects.filter(broadcast_id__in=ids).values_list("broadcast_id", "status").annotate(n=Count("id"))
+        for broadcast_id, status, n in rows.order_by():
+            counts[broadcast_id][status] = int(n)
+    return {pk: _progress(c) for pk, c in counts.items()}
+
+
+def segment_choices() -> dict[str, list[Any]]:
     return {
         "age_bands": list(AgeBand.choices),
         "areas": list(Area.objects.filter(is_active=True).values_list("pk", "name")),

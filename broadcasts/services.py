@@ -1,28 +1,34 @@
 """Writes for broadcasts: compose and the approval life cycle. UI views, the API and Celery
 tasks all call these functions; the snapshot and the fan-out of batches are in fanout.py.
 
+Which state allows which action is the table's (``broadcasts/workflow.py``): every staff
+action checks it with ``WORKFLOW.require`` under the broadcast's row lock. Refusals are
+``portal.errors.DomainError`` (``NotAllowed`` for the four-eyes rule). Services take the
+acting staff member and ``ctx`` (the view's ``AuditContext``: its address for the audit).
+
 The 50-recipient minimum lives in exactly one place: ``ensure_minimum`` (and the snapshot
 check in ``fanout.broadcast_start``, which applies the same rule to the frozen recipient set).
 """
 
 from __future__ import annotations
 
-import json
+import functools
 import logging
 import uuid
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.roles import Perm
 from accounts.services import audit_record
+from portal import access
+from portal.context import AuditContext
+from portal.errors import DomainError, NotAllowed
 from portal.line import chat as line_chat
 from portal.line import sender
 
@@ -41,23 +47,34 @@ from .models import (
     Comment,
 )
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 logger = logging.getLogger(__name__)
 
 S = Broadcast.Status
+F = TypeVar("F", bound=Callable[..., Any])
+
+# What an approver approves (re-exported: a read, kept in selectors).
+content_version = selectors.content_version
 
 
-class BelowMinimum(ValidationError):
+class BelowMinimum(DomainError):
     """The segment reaches fewer than 50 residents (never says how many)."""
 
+    default_code = "below_minimum"
+
     def __init__(self) -> None:
-        super().__init__(_("配信対象者が50人未満のため、この操作はできません（最低配信人数は50人です）。"), code="below_minimum")
+        super().__init__(_("配信対象者が50人未満のため、この操作はできません（最低配信人数は50人です）。"))
 
 
 # -- the one rule ------------------------------------------------------------------------
 
 
-class MinimumCheckLimit(ValidationError):
+class MinimumCheckLimit(DomainError):
     """This staff member has used up today's refusals of the exact 50 check."""
+
+    default_code = "minimum_check_limit"
 
     def __init__(self, limit: int) -> None:
         super().__init__(
@@ -66,18 +83,18 @@ class MinimumCheckLimit(ValidationError):
                 "明日以降にもう一度お試しください。"
             )
             % {"limit": limit},
-            code="minimum_check_limit",
+            details={"limit": limit},
         )
 
 
-def _refusals_today(actor: Any) -> int:
+def _refusals_today(actor: User) -> int:
     from accounts.models import AuditEntry
 
     start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     return AuditEntry.objects.filter(actor=actor, action=actions.MINIMUM_REFUSED, at__gte=start).count()
 
 
-def ensure_minimum(*, broadcast: Broadcast, actor: Any = None) -> None:
+def ensure_minimum(*, broadcast: Broadcast, actor: User | None = None) -> None:
     """Raise ``BelowMinimum`` unless the broadcast may go out, counted on live data now:
     the one place an exact count of residents is used (besides the frozen snapshot).
     Only exactly 友だち全員 (no exclusion; emergency broadcasts are that) is exempt from
@@ -100,19 +117,18 @@ def ensure_minimum(*, broadcast: Broadcast, actor: Any = None) -> None:
         raise BelowMinimum()
 
 
-def _refusal_audited(func):  # noqa: ANN001, ANN202 - decorator
+def _refusal_audited(func: F) -> F:
     """Audit an under-50 refusal (the entry stays and counts towards the daily limit) while
     the staff member's row is still locked: the service runs in a savepoint inside one
     transaction that holds the lock from before the check until the refusal is recorded, so
     parallel requests (several web processes) each see the refusals before them and never
     get more than the limit."""
-    import functools
-
     from django.contrib.auth import get_user_model
 
     @functools.wraps(func)
-    def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         actor = kwargs.get("actor") or kwargs.get("approver")
+        refusal: DomainError
         with transaction.atomic():
             if actor is not None and getattr(actor, "pk", None):
                 get_user_model().objects.select_for_update().filter(pk=actor.pk).first()
@@ -125,57 +141,44 @@ def _refusal_audited(func):  # noqa: ANN001, ANN202 - decorator
                         actions.MINIMUM_REFUSED,
                         actor=actor,
                         broadcast=kwargs["broadcast"],
-                        request=kwargs.get("request"),
+                        ctx=kwargs.get("ctx"),
                         step=func.__name__.removeprefix("broadcast_"),
                     )
             except MinimumCheckLimit as exc:
                 refusal = exc
-                _audit(actions.MINIMUM_LIMITED, actor=actor, broadcast=kwargs["broadcast"], request=kwargs.get("request"))
+                _audit(actions.MINIMUM_LIMITED, actor=actor, broadcast=kwargs["broadcast"], ctx=kwargs.get("ctx"))
         raise refusal
 
-    return wrapper
+    return wrapper  # type: ignore[return-value]
 
 
-def content_version(broadcast: Broadcast) -> str:
-    """A hash of everything an approver approves (bubbles, targeting, exclusion, schedule,
-    kind, title): the approval must name the version the approver reviewed."""
-    rows = broadcast.bubbles.select_related("image").order_by("position", "id")
-    bubbles = [[b.type, b.text, str(b.image.token) if b.image_id else ""] for b in rows]
-    data = {
-        "title": broadcast.title,
-        "kind": broadcast.kind,
-        "audience": broadcast.audience,
-        "age_bands": sorted(broadcast.age_bands or []),
-        "area_ids": sorted(broadcast.area_ids or []),
-        "interest_ids": sorted(broadcast.interest_ids or []),
-        "exclude": broadcast.exclude_broadcast_id,
-        "scheduled_at": broadcast.scheduled_at.isoformat() if broadcast.scheduled_at else None,
-        "bubbles": bubbles,
-    }
-    import hashlib
+def _require(action: str, broadcast: Broadcast) -> None:
+    """The table's state check (Conflict when ``action`` may not start from this state)."""
+    from .workflow import WORKFLOW
 
-    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:20]
+    WORKFLOW.require(action, broadcast)
 
 
-def _transition(broadcast: Broadcast, allowed: set[str]) -> None:
-    if broadcast.status not in allowed:
-        raise ValidationError(
-            _("「%(status)s」の配信にはこの操作はできません。") % {"status": broadcast.get_status_display()}, code="bad_state"
-        )
+def _require_permission(action: str, actor: User, message: str) -> None:
+    """The action's permission, as the table declares it (for callers other than its views)."""
+    from .workflow import WORKFLOW
+
+    if not access.user_passes(actor, WORKFLOW.action(action).permission):
+        raise NotAllowed(message)
 
 
 def _lock(broadcast: Broadcast) -> Broadcast:
     return Broadcast.objects.select_for_update().get(pk=broadcast.pk)
 
 
-def _audit(action: str, *, actor: Any, broadcast: Broadcast, request: HttpRequest | None = None, **detail: Any) -> None:
-    audit_record(action=action, actor=actor, request=request, target=broadcast, detail=detail)
+def _audit(action: str, *, actor: User | None, broadcast: Broadcast, ctx: AuditContext | None = None, **detail: Any) -> None:
+    audit_record(action=action, actor=actor, ctx=ctx, target=broadcast, detail=detail)
 
 
 # -- compose -----------------------------------------------------------------------------
 
 
-def image_upload(*, data: bytes, actor: Any) -> BroadcastImage:
+def image_upload(*, data: bytes, actor: User) -> BroadcastImage:
     converted = images.convert(data)
     image = BroadcastImage(uploaded_by=actor, width=converted.width, height=converted.height)
     name = uuid.uuid4().hex
@@ -185,8 +188,8 @@ def image_upload(*, data: bytes, actor: Any) -> BroadcastImage:
     return image
 
 
-def _clean_bubbles(bubbles: list[dict]) -> list[dict]:
-    cleaned = []
+def _clean_bubbles(bubbles: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    cleaned: list[dict[str, Any]] = []
     for bubble in bubbles:
         kind = bubble.get("type", "text")
         if kind == "text":
@@ -194,49 +197,49 @@ def _clean_bubbles(bubbles: list[dict]) -> list[dict]:
             if not text:
                 continue
             if line_chat.text_length(text) > TEXT_MAX:  # as LINE counts: an emoji is 2
-                raise ValidationError(_("テキストは%(max)s文字以内にしてください。") % {"max": TEXT_MAX}, code="text_too_long")
+                raise DomainError(_("テキストは%(max)s文字以内にしてください。") % {"max": TEXT_MAX}, code="text_too_long")
             cleaned.append({"type": "text", "text": text, "image": None})
         elif kind == "image":
             image = bubble.get("image")
             if isinstance(image, int | str) and str(image).isdigit():
                 image = BroadcastImage.objects.filter(pk=int(image)).first()
             if image is None:
-                raise ValidationError(_("画像が見つかりません。"), code="image_missing")
+                raise DomainError(_("画像が見つかりません。"), code="image_missing")
             cleaned.append({"type": "image", "text": "", "image": image})
         else:
-            raise ValidationError(_("吹き出しの種類が不正です。"), code="bad_bubble")
+            raise DomainError(_("吹き出しの種類が不正です。"), code="bad_bubble")
     if len(cleaned) > MAX_BUBBLES:
-        raise ValidationError(_("吹き出しは%(max)s個までです。") % {"max": MAX_BUBBLES}, code="too_many_bubbles")
+        raise DomainError(_("吹き出しは%(max)s個までです。") % {"max": MAX_BUBBLES}, code="too_many_bubbles")
     return cleaned
 
 
 @transaction.atomic
 def broadcast_save(
     *,
-    actor: Any,
+    actor: User,
     broadcast: Broadcast | None = None,
     title: str,
     kind: str = Broadcast.Kind.NORMAL,
     audience: str = Broadcast.Audience.ALL,
-    age_bands: list[str] | tuple = (),
-    area_ids: list[int] | tuple = (),
-    interest_ids: list[int] | tuple = (),
+    age_bands: Sequence[str] = (),
+    area_ids: Sequence[int] = (),
+    interest_ids: Sequence[int] = (),
     exclude_broadcast_id: int | None = None,
     scheduled_at: datetime | None = None,
-    bubbles: list[dict],
-    request: HttpRequest | None = None,
+    bubbles: Sequence[dict[str, Any]],
+    ctx: AuditContext | None = None,
 ) -> Broadcast:
     """Create or edit a draft. Editing anything past 下書き/差し戻し returns it to 下書き."""
     title = (title or "").strip()
     if not title:
-        raise ValidationError(_("管理用タイトルを入力してください。"), code="title_required")
+        raise DomainError(_("管理用タイトルを入力してください。"), code="title_required")
     if kind not in Broadcast.Kind.values or audience not in Broadcast.Audience.values:
-        raise ValidationError(_("配信の種別または配信範囲が不正です。"), code="bad_audience")
+        raise DomainError(_("配信の種別または配信範囲が不正です。"), code="bad_audience")
     if kind == Broadcast.Kind.EMERGENCY:
         audience, age_bands, area_ids, interest_ids, exclude_broadcast_id = Broadcast.Audience.ALL, (), (), (), None
         scheduled_at = None  # an emergency broadcast always goes out on approval
     if scheduled_at is not None and scheduled_at <= timezone.now():
-        raise ValidationError(_("予約日時には未来の日時を指定してください。"), code="bad_time")
+        raise DomainError(_("予約日時には未来の日時を指定してください。"), code="bad_time")
     cleaned = _clean_bubbles(bubbles)
     segment = selectors.Segment.build(
         everyone=audience == Broadcast.Audience.ALL,
@@ -246,15 +249,14 @@ def broadcast_save(
         exclude_broadcast_id=exclude_broadcast_id,
     )
     if segment.exclude_broadcast_id and not selectors.excludable_broadcasts().filter(pk=segment.exclude_broadcast_id).exists():
-        raise ValidationError(_("除外できる過去の配信ではありません。"), code="bad_exclude")
+        raise DomainError(_("除外できる過去の配信ではありません。"), code="bad_exclude")
     creating = broadcast is None
     if creating:
         broadcast = Broadcast(author=actor)
         previous = S.DRAFT
     else:
         broadcast = _lock(broadcast)
-        if not broadcast.is_editable:
-            raise ValidationError(_("配信を開始した後は編集できません。"), code="not_editable")
+        _require("edit", broadcast)
         previous = broadcast.status
     broadcast.title = title[:100]
     broadcast.kind = kind
@@ -274,17 +276,17 @@ def broadcast_save(
     )
     BroadcastEditor.objects.get_or_create(broadcast=broadcast, user=actor)
     if creating:
-        _audit(actions.CREATED, actor=actor, broadcast=broadcast, request=request)
+        _audit(actions.CREATED, actor=actor, broadcast=broadcast, ctx=ctx)
     else:
-        _audit(actions.EDITED, actor=actor, broadcast=broadcast, request=request, previous_status=previous)
+        _audit(actions.EDITED, actor=actor, broadcast=broadcast, ctx=ctx, previous_status=previous)
     return broadcast
 
 
 def _require_content(broadcast: Broadcast) -> None:
     if not broadcast.bubbles.exists():
-        raise ValidationError(_("メッセージを1つ以上入力してください。"), code="no_messages")
+        raise DomainError(_("メッセージを1つ以上入力してください。"), code="no_messages")
     if broadcast.bubbles.filter(text__contains=disaster.PLACEHOLDER).exists():
-        raise ValidationError(
+        raise DomainError(
             _("「%(mark)s」が残っています。テンプレートの「%(mark)s」を実際の内容に書き換えてから申請してください。")
             % {"mark": disaster.PLACEHOLDER},
             code="placeholder_left",
@@ -296,31 +298,31 @@ def _require_content(broadcast: Broadcast) -> None:
 
 @_refusal_audited
 @transaction.atomic
-def broadcast_submit(*, broadcast: Broadcast, actor: Any, request: HttpRequest | None = None) -> Broadcast:
+def broadcast_submit(*, broadcast: Broadcast, actor: User, ctx: AuditContext | None = None) -> Broadcast:
+    """承認申請 (refused below the 50-recipient minimum)."""
     broadcast = _lock(broadcast)
-    _transition(broadcast, {S.DRAFT, S.RETURNED})
+    _require("submit", broadcast)
     _require_content(broadcast)
     ensure_minimum(broadcast=broadcast, actor=actor)
     broadcast.status = S.PENDING
     broadcast.submitted_at = timezone.now()
     broadcast.save(update_fields=["status", "submitted_at", "updated_at"])
-    _audit(actions.SUBMITTED, actor=actor, broadcast=broadcast, request=request)
+    _audit(actions.SUBMITTED, actor=actor, broadcast=broadcast, ctx=ctx)
     return broadcast
 
 
-def _check_approver(broadcast: Broadcast, approver: Any) -> None:
-    if not approver.has_perm(Perm.APPROVE_BROADCAST):
-        raise PermissionDenied(_("配信を承認する権限がありません。"))
+def _check_approver(broadcast: Broadcast, approver: User) -> None:
+    _require_permission("approve", approver, _("配信を承認する権限がありません。"))
     if broadcast.author_id == approver.pk:
-        raise PermissionDenied(_("自分が起案した配信は承認できません。"))
+        raise NotAllowed(_("自分が起案した配信は承認できません。"))
     if BroadcastEditor.objects.filter(broadcast=broadcast, user=approver).exists():
-        raise PermissionDenied(_("自分が編集した配信は承認できません（ほかの承認者に依頼してください）。"))
+        raise NotAllowed(_("自分が編集した配信は承認できません（ほかの承認者に依頼してください）。"))
 
 
 @_refusal_audited
 @transaction.atomic
 def broadcast_approve(
-    *, broadcast: Broadcast, approver: Any, version: str, comment: str = "", request: HttpRequest | None = None
+    *, broadcast: Broadcast, approver: User, version: str, comment: str = "", ctx: AuditContext | None = None
 ) -> Broadcast:
     """承認 of the version the approver reviewed (``content_version``); refused when the
     broadcast changed since, or when the approver created or edited it. What happens next is
@@ -329,13 +331,13 @@ def broadcast_approve(
     further action (a 予約配信 whose time passed while it waited for approval starts now too)."""
     broadcast = _lock(broadcast)
     _check_approver(broadcast, approver)
-    _transition(broadcast, {S.PENDING})
+    _require("approve", broadcast)
     if not version:
-        raise ValidationError(
+        raise DomainError(
             _("承認する内容の版（version）が指定されていません。確認ページから承認してください。"), code="version_required"
         )
     if str(version) != content_version(broadcast):
-        raise ValidationError(
+        raise DomainError(
             _("確認した後に配信の内容が変更されています。最新の内容をもう一度確認してから承認してください。"),
             code="version_changed",
         )
@@ -349,7 +351,7 @@ def broadcast_approve(
     broadcast.save(update_fields=["approver", "approved_at", "status", "updated_at"])
     if comment.strip():
         Comment.objects.create(broadcast=broadcast, author=approver, action="approved", body=comment.strip()[:2000])
-    _audit(actions.APPROVED, actor=approver, broadcast=broadcast, request=request, scheduled=broadcast.status == S.SCHEDULED)
+    _audit(actions.APPROVED, actor=approver, broadcast=broadcast, ctx=ctx, scheduled=broadcast.status == S.SCHEDULED)
     if broadcast.status == S.APPROVED:
         broadcast.status = S.SENDING  # started_at stays empty until the snapshot is taken
         broadcast.save(update_fields=["status", "updated_at"])
@@ -358,35 +360,35 @@ def broadcast_approve(
 
 
 @transaction.atomic
-def broadcast_return(*, broadcast: Broadcast, approver: Any, comment: str, request: HttpRequest | None = None) -> Broadcast:
+def broadcast_return(*, broadcast: Broadcast, approver: User, comment: str, ctx: AuditContext | None = None) -> Broadcast:
     """差し戻し with a comment for the author."""
     broadcast = _lock(broadcast)
     _check_approver(broadcast, approver)
-    _transition(broadcast, {S.PENDING})
+    _require("return", broadcast)
     if not comment.strip():
-        raise ValidationError(_("差し戻しの理由を入力してください。"), code="comment_required")
+        raise DomainError(_("差し戻しの理由を入力してください。"), code="comment_required")
     broadcast.status = S.RETURNED
     broadcast.save(update_fields=["status", "updated_at"])
     Comment.objects.create(broadcast=broadcast, author=approver, action="returned", body=comment.strip()[:2000])
-    _audit(actions.RETURNED, actor=approver, broadcast=broadcast, request=request)
+    _audit(actions.RETURNED, actor=approver, broadcast=broadcast, ctx=ctx)
     return broadcast
 
 
 @_refusal_audited
 @transaction.atomic
 def broadcast_schedule(
-    *, broadcast: Broadcast, actor: Any, scheduled_at: datetime, request: HttpRequest | None = None
+    *, broadcast: Broadcast, actor: User, scheduled_at: datetime | None, ctx: AuditContext | None = None
 ) -> Broadcast:
     """予約 (or a new 予約日時) for an approved broadcast. The schedule is part of what was
     approved (``content_version``), so a changed time goes back to 申請中 and needs a new
     approval (the approval then makes it 予約済); whoever changed it is recorded as an
     editor and may not approve it. The same time again changes nothing."""
     broadcast = _lock(broadcast)
-    _transition(broadcast, {S.APPROVED, S.SCHEDULED})
+    _require("schedule", broadcast)
     if broadcast.is_emergency:
-        raise ValidationError(_("緊急配信は予約できません。"), code="bad_state")
+        raise DomainError(_("緊急配信は予約できません。"), code="bad_state")
     if scheduled_at is None or scheduled_at <= timezone.now():
-        raise ValidationError(_("予約日時には未来の日時を指定してください。"), code="bad_time")
+        raise DomainError(_("予約日時には未来の日時を指定してください。"), code="bad_time")
     if broadcast.status == S.SCHEDULED and broadcast.scheduled_at == scheduled_at:
         return broadcast
     ensure_minimum(broadcast=broadcast, actor=actor)
@@ -402,7 +404,7 @@ def broadcast_schedule(
         actions.SCHEDULED,
         actor=actor,
         broadcast=broadcast,
-        request=request,
+        ctx=ctx,
         scheduled_at=scheduled_at.isoformat(),
         previous_status=previous,
         needs_approval=True,
@@ -411,36 +413,28 @@ def broadcast_schedule(
 
 
 @transaction.atomic
-def broadcast_cancel(*, broadcast: Broadcast, actor: Any, request: HttpRequest | None = None) -> Broadcast:
+def broadcast_cancel(*, broadcast: Broadcast, actor: User, ctx: AuditContext | None = None) -> Broadcast:
     """中止 of a broadcast that was submitted, until sending starts (a draft is deleted
     instead: ``broadcast_delete``)."""
     broadcast = _lock(broadcast)
-    _transition(broadcast, {S.PENDING, S.APPROVED, S.SCHEDULED})
+    _require("cancel", broadcast)
     broadcast.status = S.CANCELLED
     broadcast.halt_reason = Broadcast.HaltReason.CANCELLED_BY_STAFF
     broadcast.finished_at = timezone.now()
     broadcast.save(update_fields=["status", "halt_reason", "finished_at", "updated_at"])
-    _audit(actions.CANCELLED, actor=actor, broadcast=broadcast, request=request)
+    _audit(actions.CANCELLED, actor=actor, broadcast=broadcast, ctx=ctx)
     return broadcast
 
 
-DELETABLE = frozenset({S.DRAFT, S.RETURNED})
-
-
 @transaction.atomic
-def broadcast_delete(*, broadcast: Broadcast, actor: Any, request: HttpRequest | None = None) -> str:
+def broadcast_delete(*, broadcast: Broadcast, actor: User, ctx: AuditContext | None = None) -> str:
     """削除 of a draft (下書き or 差し戻し: never submitted since, nothing approved or sent).
     The audit entry stays (it names the broadcast); images no other broadcast uses go with
     it. Returns the deleted broadcast's title."""
     broadcast = _lock(broadcast)
-    if broadcast.status not in DELETABLE:
-        raise ValidationError(
-            _("「%(status)s」の配信は削除できません（削除できるのは下書きと差し戻しだけです）。")
-            % {"status": broadcast.get_status_display()},
-            code="bad_state",
-        )
+    _require("delete", broadcast)
     title = broadcast.title
-    _audit(actions.DELETED, actor=actor, broadcast=broadcast, request=request, title=title)
+    _audit(actions.DELETED, actor=actor, broadcast=broadcast, ctx=ctx, title=title)
     image_ids = list(broadcast.bubbles.exclude(image=None).values_list("image_id", flat=True))
     broadcast.delete()
     unused = BroadcastImage.objects.filter(pk__in=image_ids).exclude(
@@ -455,14 +449,14 @@ def broadcast_delete(*, broadcast: Broadcast, actor: Any, request: HttpRequest |
 
 @_refusal_audited
 @transaction.atomic
-def broadcast_send(*, broadcast: Broadcast, actor: Any, request: HttpRequest | None = None) -> Broadcast:
+def broadcast_send(*, broadcast: Broadcast, actor: User, ctx: AuditContext | None = None) -> Broadcast:
     """今すぐ配信 of an approved broadcast: checked now, checked again on the snapshot."""
     broadcast = _lock(broadcast)
-    _transition(broadcast, {S.APPROVED})
+    _require("send", broadcast)
     ensure_minimum(broadcast=broadcast, actor=actor)
     broadcast.status = S.SENDING  # started_at stays empty until the snapshot is taken
     broadcast.save(update_fields=["status", "updated_at"])
-    _audit(actions.SEND_REQUESTED, actor=actor, broadcast=broadcast, request=request)
+    _audit(actions.SEND_REQUESTED, actor=actor, broadcast=broadcast, ctx=ctx)
     _enqueue_start(broadcast)
     return broadcast
 
@@ -493,12 +487,11 @@ def reach_cells_refresh() -> int:
 
 
 @transaction.atomic
-def broadcast_retry_failed(*, broadcast: Broadcast, actor: Any, request: HttpRequest | None = None) -> int:
+def broadcast_retry_failed(*, broadcast: Broadcast, actor: User, ctx: AuditContext | None = None) -> int:
     """An approver sends the failed batches again, each with its own (unchanged) retry key."""
-    if not actor.has_perm(Perm.APPROVE_BROADCAST):
-        raise PermissionDenied(_("失敗したバッチを再送する権限がありません。"))
+    _require_permission("retry", actor, _("失敗したバッチを再送する権限がありません。"))
     broadcast = _lock(broadcast)
-    _transition(broadcast, {S.PARTIAL})
+    _require("retry", broadcast)
     from .recipients import PREFIX
 
     # A failed batch whose list was hashed past its retention period can no longer be sent.
@@ -507,36 +500,35 @@ def broadcast_retry_failed(*, broadcast: Broadcast, actor: Any, request: HttpReq
     broadcast.status = S.SENDING
     broadcast.finished_at = None
     broadcast.save(update_fields=["status", "finished_at", "updated_at"])
-    _audit(actions.RETRIED, actor=actor, broadcast=broadcast, request=request, batches=count)
+    _audit(actions.RETRIED, actor=actor, broadcast=broadcast, ctx=ctx, batches=count)
     transaction.on_commit(lambda: fanout.batches_enqueue(broadcast_id=broadcast.pk))
     return count
 
 
-def broadcast_test_send(*, broadcast: Broadcast, actor: Any, request: HttpRequest | None = None) -> None:
+def broadcast_test_send(*, broadcast: Broadcast, actor: User, ctx: AuditContext | None = None) -> None:
     """テスト配信: one push of the bubbles to the staff member's own linked LINE account
     (staff_line.py) and to nobody else. It creates no batch and changes nothing on the
     broadcast: a test counts toward no total, no exclusion and no progress."""
     from portal.line.models import Resident
 
-    if not (actor.has_perm(Perm.COMPOSE_BROADCAST) or actor.has_perm(Perm.APPROVE_BROADCAST)):
-        raise PermissionDenied(_("テスト配信をする権限がありません。"))
+    _require_permission("test_send", actor, _("テスト配信をする権限がありません。"))
     to = (getattr(actor, "line_test_user_id", "") or "").strip()
     if not to:
-        raise ValidationError(
+        raise DomainError(
             _("テスト配信用のLINEアカウントが連携されていません。「テスト配信用LINEの連携」から連携してください。"),
             code="no_test_account",
         )
     if not Resident.objects.filter(line_user_id=to, status=Resident.Status.ACTIVE).exists():
-        raise ValidationError(
+        raise DomainError(
             _("連携したLINEアカウントが公式アカウントを友だち追加していません（ブロック中）。友だち追加してからお試しください。"),
             code="test_account_not_friend",
         )
     messages = line_messages(broadcast=broadcast)
     if not messages:
-        raise ValidationError(_("メッセージを1つ以上入力してください。"), code="no_messages")
+        raise DomainError(_("メッセージを1つ以上入力してください。"), code="no_messages")
     if not sender.push(to=to, messages=messages, retry_key=uuid.uuid4()).delivered:
-        raise ValidationError(_("テスト配信を送れませんでした。しばらくしてからもう一度お試しください。"), code="line_error")
-    _audit(actions.TEST_SENT, actor=actor, broadcast=broadcast, request=request)
+        raise DomainError(_("テスト配信を送れませんでした。しばらくしてからもう一度お試しください。"), code="line_error")
+    _audit(actions.TEST_SENT, actor=actor, broadcast=broadcast, ctx=ctx)
 
 
 def estimate_usage_audit() -> int:

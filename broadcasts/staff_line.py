@@ -16,16 +16,20 @@ import hashlib
 import hmac
 import re
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.utils.translation import gettext as _
 
 from accounts.services import audit_record
+from portal.context import AuditContext
 from portal.line import chat
 
 from . import audit as actions
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 KEYWORD = "職員連携"
 CODE_TTL = 600
@@ -42,7 +46,7 @@ def _user_key(user_id: int) -> str:
     return f"broadcasts:test-link-user:{user_id}"
 
 
-def staff_line_code_issue(*, user: Any, request: Any = None) -> str:
+def staff_line_code_issue(*, user: User, ctx: AuditContext | None = None) -> str:
     """A new one-time code for ``user`` (any earlier one stops working); the message to send."""
     previous = cache.get(_user_key(user.pk))
     if previous:
@@ -51,7 +55,7 @@ def staff_line_code_issue(*, user: Any, request: Any = None) -> str:
     key = _key(code)
     cache.set(key, user.pk, CODE_TTL)
     cache.set(_user_key(user.pk), key, CODE_TTL)
-    audit_record(action=actions.TEST_ACCOUNT_CODE, actor=user, request=request, target=user)
+    audit_record(action=actions.TEST_ACCOUNT_CODE, actor=user, ctx=ctx, target=user)
     return f"{KEYWORD} {code[:4]}-{code[4:]}"
 
 
@@ -80,15 +84,15 @@ def staff_line_link(*, line_user_id: str, text: str) -> bool:
     return True
 
 
-def staff_line_unlink(*, user: Any, request: Any = None) -> None:
+def staff_line_unlink(*, user: User, ctx: AuditContext | None = None) -> None:
     from accounts.models import User
 
     User.objects.filter(pk=user.pk).update(line_test_user_id="")
     user.line_test_user_id = ""
-    audit_record(action=actions.TEST_ACCOUNT_UNLINKED, actor=user, request=request, target=user)
+    audit_record(action=actions.TEST_ACCOUNT_UNLINKED, actor=user, ctx=ctx, target=user)
 
 
-def account_status(*, user: Any) -> dict:
+def account_status(*, user: User) -> dict[str, Any]:
     """Whether ``user`` has a linked test account that still follows the official account."""
     from portal.line.models import Resident
 

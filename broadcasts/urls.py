@@ -1,8 +1,12 @@
-"""URLs of broadcasts (every view declares its permission: portal.access)."""
+"""URLs of broadcasts (every view declares its permission: portal.access). The action
+buttons' POST pages and API endpoints come from the workflow table."""
 
 from django.urls import path
 
+from portal.workflow import page_urls
+
 from . import api, views
+from .workflow import WORKFLOW
 
 app_name = "broadcasts"
 urlpatterns = [
@@ -14,15 +18,8 @@ urlpatterns = [
     path("<int:pk>/", views.broadcast_detail, name="detail"),
     path("<int:pk>/edit/", views.broadcast_edit, name="edit"),
     path("<int:pk>/progress.json", views.broadcast_progress, name="progress"),
-    path("<int:pk>/submit/", views.broadcast_submit, name="submit"),
-    path("<int:pk>/approve/", views.broadcast_approve, name="approve"),
-    path("<int:pk>/return/", views.broadcast_return, name="return"),
-    path("<int:pk>/schedule/", views.broadcast_schedule, name="schedule"),
-    path("<int:pk>/cancel/", views.broadcast_cancel, name="cancel"),
-    path("<int:pk>/delete/", views.broadcast_delete, name="delete"),
-    path("<int:pk>/send/", views.broadcast_send, name="send"),
-    path("<int:pk>/retry/", views.broadcast_retry, name="retry"),
-    path("<int:pk>/test-send/", views.broadcast_test_send, name="test_send"),
+    # submit, approve, return, schedule, cancel, delete, send, retry, test-send
+    *page_urls(WORKFLOW),
     path("<int:pk>/review/", views.review, name="review"),
     path("media/<uuid:token>/<str:variant>.jpg", views.media, name="media"),
     # API (drf-spectacular documents it at /api/schema/)
@@ -31,11 +28,6 @@ urlpatterns = [
     path("api/estimate/", api.EstimateApi.as_view(), name="api_estimate"),
     path("api/drafts/", api.DraftCreateApi.as_view(), name="api_draft_create"),
     path("api/drafts/<int:pk>/", api.DraftUpdateApi.as_view(), name="api_draft_update"),
-    path("api/broadcasts/<int:pk>/submit/", api.SubmitApi.as_view(), name="api_submit"),
-    path("api/broadcasts/<int:pk>/approve/", api.ApproveApi.as_view(), name="api_approve"),
-    path("api/broadcasts/<int:pk>/return/", api.ReturnApi.as_view(), name="api_return"),
-    path("api/broadcasts/<int:pk>/schedule/", api.ScheduleApi.as_view(), name="api_schedule"),
-    path("api/broadcasts/<int:pk>/cancel/", api.CancelApi.as_view(), name="api_cancel"),
-    path("api/broadcasts/<int:pk>/send/", api.SendApi.as_view(), name="api_send"),
-    path("api/broadcasts/<int:pk>/retry/", api.RetryApi.as_view(), name="api_retry"),
+    # submit, approve, return, schedule, cancel, send, retry
+    *api.action_urls(),
 ]

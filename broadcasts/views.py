@@ -1,47 +1,35 @@
-"""Pages of broadcasts (thin: parse, call a service, render). Permissions: portal.access."""
+"""Pages of broadcasts (thin: parse, call a service, render). Permissions: portal.access.
+
+The action buttons (承認を申請, 承認する, 中止, …) are not here: their POST views are
+generated from the table (``workflow.py``, ``portal.workflow.page_urls``)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import uuid
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import formats, timezone
-from django.utils.dateparse import parse_datetime
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from accounts.roles import Perm
 from portal import access
+from portal.context import AuditContext
+from portal.errors import DomainError, page_error
 
 from . import disaster, privacy, progress, selectors, services, staff_line
+from .forms import parse_local_datetime
 from .models import MAX_BUBBLES, TEXT_MAX, Broadcast, BroadcastImage
+from .workflow import TEST_SEND, WORKFLOW, may
 
 S = Broadcast.Status
-# テスト配信 and linking one's own LINE test account: PR staff, authors and approvers.
-TEST_SEND = (Perm.COMPOSE_BROADCAST, Perm.APPROVE_BROADCAST)
-
-
-def _errors(exc: ValidationError) -> list[str]:
-    return [str(m) for m in exc.messages]
-
-
-def parse_local_datetime(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    parsed = parse_datetime(value)
-    if parsed is None:
-        raise ValidationError(_("日時の形式が正しくありません。"), code="bad_time")
-    if timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed)
-    return parsed
 
 
 def _int_list(values: list[str]) -> list[int]:
@@ -54,7 +42,7 @@ def _compose_payload(request: HttpRequest, broadcast: Broadcast | None) -> tuple
     form keeps them."""
     post = request.POST
     errors: list[str] = []
-    bubbles: list[dict] = []
+    bubbles: list[dict[str, Any]] = []
     existing = {b.position: b for b in broadcast.bubbles.all()} if broadcast else {}
     for i in range(MAX_BUBBLES):
         kind = post.get(f"bubble-{i}-type", "")
@@ -66,8 +54,8 @@ def _compose_payload(request: HttpRequest, broadcast: Broadcast | None) -> tuple
             if upload is not None:
                 try:
                     image = services.image_upload(data=upload.read(), actor=request.user)
-                except ValidationError as exc:
-                    errors += [_("吹き出し%(n)s: %(error)s") % {"n": i + 1, "error": e} for e in _errors(exc)]
+                except DomainError as exc:
+                    errors += [_("吹き出し%(n)s: %(error)s") % {"n": i + 1, "error": e} for e in exc.messages]
             if image is None:
                 image_id = post.get(f"bubble-{i}-image-id", "")
                 image = BroadcastImage.objects.filter(pk=int(image_id)).first() if image_id.isdigit() else None
@@ -82,8 +70,8 @@ def _compose_payload(request: HttpRequest, broadcast: Broadcast | None) -> tuple
             scheduled_at = parse_local_datetime(post.get("scheduled_at"))
             if scheduled_at is None:
                 errors.append(_("予約配信を選んだときは予約日時を入力してください。"))
-        except ValidationError as exc:
-            errors += _errors(exc)
+        except DomainError as exc:
+            errors += exc.messages
     payload = {
         "title": post.get("title", ""),
         "kind": post.get("kind", Broadcast.Kind.NORMAL),
@@ -98,10 +86,17 @@ def _compose_payload(request: HttpRequest, broadcast: Broadcast | None) -> tuple
     return payload, errors
 
 
-def _form_state(broadcast: Broadcast | None, payload: dict | None, post=None, template: dict | None = None) -> dict:
+def _form_state(
+    broadcast: Broadcast | None,
+    payload: dict[str, Any] | None,
+    post: QueryDict | None = None,
+    template: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """The values the compose form shows: what was just posted (an error re-shows the form
     with nothing lost), else the stored broadcast, else a 災害 template or blanks."""
+    state: dict[str, Any]
     if payload is not None:
+        assert post is not None
         stored_bubbles = payload["bubbles"]
         state = {
             "title": payload["title"],
@@ -162,26 +157,20 @@ def _compose(request: HttpRequest, broadcast: Broadcast | None, *, emergency: bo
         payload, errors = _compose_payload(request, broadcast)
         if emergency:
             payload["kind"] = Broadcast.Kind.EMERGENCY
+        ctx = AuditContext.from_request(request)
         if not errors:
             try:
-                broadcast = services.broadcast_save(actor=request.user, broadcast=broadcast, request=request, **payload)
-            except ValidationError as exc:
-                errors = _errors(exc)
+                broadcast = services.broadcast_save(actor=request.user, broadcast=broadcast, ctx=ctx, **payload)
+            except DomainError as exc:
+                errors = exc.messages
         if not errors:
-            if action == "submit":
-                try:
-                    services.broadcast_submit(broadcast=broadcast, actor=request.user, request=request)
-                except ValidationError as exc:
-                    messages.error(request, " ".join(_errors(exc)))
+            assert broadcast is not None
+            if action in {"submit", "test"}:
+                # The compose page's own buttons run the table's action on the saved draft.
+                name = "submit" if action == "submit" else "test_send"
+                done = _run(request, name, broadcast, ctx)
+                if action == "test" or not done:
                     return redirect("broadcasts:edit", pk=broadcast.pk)
-                messages.success(request, _("承認を申請しました。"))
-            elif action == "test":
-                try:
-                    services.broadcast_test_send(broadcast=broadcast, actor=request.user, request=request)
-                    messages.success(request, _("テスト配信を送信しました。ご自分のLINEでご確認ください。"))
-                except ValidationError as exc:
-                    messages.error(request, " ".join(_errors(exc)))
-                return redirect("broadcasts:edit", pk=broadcast.pk)
             else:
                 messages.success(request, _("下書きを保存しました。"))
             return redirect("broadcasts:detail", pk=broadcast.pk)
@@ -227,30 +216,40 @@ def emergency_new(request: HttpRequest) -> HttpResponse:
     return _compose(request, None, emergency=True)
 
 
+def _run(request: HttpRequest, name: str, broadcast: Broadcast, ctx: AuditContext) -> bool:
+    """Run the table's action ``name`` from a form view; say what happened (or why not)."""
+    action = WORKFLOW.action(name)
+    try:
+        result = WORKFLOW.run(name, broadcast, ctx=ctx)
+    except DomainError as exc:
+        page_error(request, exc)
+        return False
+    success = action.success(result) if callable(action.success) else action.success
+    messages.success(request, str(success))
+    return True
+
+
 @access.require(Perm.COMPOSE_BROADCAST)
 def broadcast_edit(request: HttpRequest, pk: int) -> HttpResponse:
     broadcast = get_object_or_404(Broadcast, pk=pk)
-    if not broadcast.is_editable:
-        messages.error(request, _("配信を開始した後は編集できません。"))
+    if not WORKFLOW.can("edit", broadcast):
+        messages.error(request, str(WORKFLOW.action("edit").refused))
         return redirect("broadcasts:detail", pk=pk)
     return _compose(request, broadcast)
 
 
-_ESTIMATED = {
-    Broadcast.Status.DRAFT,
-    Broadcast.Status.RETURNED,
-    Broadcast.Status.PENDING,
-    Broadcast.Status.APPROVED,
-    Broadcast.Status.SCHEDULED,
-}
-
-
-def _detail_context(request: HttpRequest, broadcast: Broadcast) -> dict:
+def _detail_context(request: HttpRequest, broadcast: Broadcast) -> dict[str, Any]:
     segment = selectors.Segment.of(broadcast)
     user = request.user
-    estimate = privacy.estimate(segment, actor=user) if broadcast.status in _ESTIMATED and not broadcast.is_emergency else None
+    # Until its recipients are frozen (the states it may be edited in), the reach is an estimate.
+    estimated = WORKFLOW.can("edit", broadcast)
+    estimate = privacy.estimate(segment, actor=user) if estimated and not broadcast.is_emergency else None
     edited = broadcast.editors.filter(user=user).exists() if user.is_authenticated else False
-    if broadcast.status not in _ESTIMATED:
+    can = {name: WORKFLOW.can(name, broadcast, user) for name in ("edit", "submit", "schedule", "send", "cancel", "delete")}
+    # 再送 shows from 配信中 too, hidden until the live progress turns 一部失敗.
+    can_retry = WORKFLOW.can("retry", broadcast, user) or (broadcast.status == S.SENDING and may("retry", user))
+    can_approve = WORKFLOW.can("approve", broadcast, user) and broadcast.author_id != user.pk and not edited
+    if not estimated:
         reach = ""
     elif broadcast.is_emergency:
         reach = privacy.friends_text()  # LINE's broadcast endpoint: every friend, 配信停止 included
@@ -264,23 +263,23 @@ def _detail_context(request: HttpRequest, broadcast: Broadcast) -> dict:
         "estimate": estimate,
         "reach_text": reach,
         "segment_labels": _segment_labels(broadcast),
-        "version": services.content_version(broadcast),
+        "version": selectors.content_version(broadcast),
         "editors": [e.user.get_short_name() for e in broadcast.editors.select_related("user").order_by("first_edit_at", "pk")],
-        "can_compose": user.has_perm(Perm.COMPOSE_BROADCAST),
-        "can_approve": user.has_perm(Perm.APPROVE_BROADCAST) and broadcast.author_id != user.pk and not edited,
+        "can_edit": can["edit"],
+        "can_submit": can["submit"],
+        # 今すぐ配信 and 予約 of an approved broadcast; 緊急配信 goes out on approval, never by hand.
+        "can_send": can["send"] and not broadcast.is_emergency,
+        "can_approve": can_approve,
         "edited_by_me": edited or broadcast.author_id == user.pk,
-        "can_retry": user.has_perm(Perm.APPROVE_BROADCAST),
-        "can_test_send": access.user_passes(user, TEST_SEND),
-        "can_delete": user.has_perm(Perm.COMPOSE_BROADCAST) and broadcast.status in services.DELETABLE,
-        "can_cancel": user.has_perm(Perm.COMPOSE_BROADCAST) and broadcast.status in {S.PENDING, S.APPROVED, S.SCHEDULED},
+        "can_retry": can_retry,
+        "can_test_send": WORKFLOW.can("test_send", broadcast, user),
+        "can_delete": can["delete"],
+        "can_cancel": can["cancel"],
         "test_account": staff_line.account_status(user=user),
         "is_live": broadcast.status == S.SENDING,
-        # The 操作 card only where it can hold something (never an empty card on a finished one).
-        "has_actions": (user.has_perm(Perm.APPROVE_BROADCAST) and broadcast.status in {S.PENDING, S.SENDING, S.PARTIAL})
-        or (
-            user.has_perm(Perm.COMPOSE_BROADCAST)
-            and broadcast.status in {S.DRAFT, S.RETURNED, S.PENDING, S.APPROVED, S.SCHEDULED}
-        ),
+        # The 操作 card only where it can hold something (never an empty card on a finished one):
+        # any of the table's actions but テスト配信 (its own card), and 承認/差し戻し whoever may not.
+        "has_actions": any(can.values()) or can_retry or WORKFLOW.can("approve", broadcast, user),
     }
 
 
@@ -292,7 +291,7 @@ def _exclude_label(exclude: Broadcast | None) -> str:
     return exclude.title
 
 
-def _segment_labels(broadcast: Broadcast) -> dict:
+def _segment_labels(broadcast: Broadcast) -> dict[str, Any]:
     from portal.line.models import AgeBand, Area, Interest
 
     bands = dict(AgeBand.choices)
@@ -321,140 +320,6 @@ def broadcast_progress(request: HttpRequest, pk: int) -> JsonResponse:
     return JsonResponse(progress.progress_report(broadcast=broadcast))
 
 
-def _action(request: HttpRequest, pk: int, run, *, done_to: str = "") -> HttpResponse:
-    """Run ``run(broadcast)`` and go back to the page named by ``next``; ``done_to`` names the
-    page to show instead when the action succeeded."""
-    broadcast = get_object_or_404(Broadcast, pk=pk)
-    done = False
-    try:
-        note = run(broadcast)
-        done = True
-        if note:
-            messages.success(request, note)
-    except ValidationError as exc:
-        messages.error(request, " ".join(_errors(exc)))
-    except PermissionDenied as exc:
-        messages.error(request, str(exc) or _("この操作を行う権限がありません。"))
-    target = request.POST.get("next", "")
-    if done and done_to:
-        return redirect(done_to, pk=pk)
-    if target == "review":
-        return redirect("broadcasts:review", pk=pk)
-    return redirect("broadcasts:detail", pk=pk)
-
-
-@access.require(Perm.COMPOSE_BROADCAST)
-@require_POST
-def broadcast_submit(request: HttpRequest, pk: int) -> HttpResponse:
-    def run(b):
-        services.broadcast_submit(broadcast=b, actor=request.user, request=request)
-        return _("承認を申請しました。")
-
-    return _action(request, pk, run)
-
-
-@access.require(Perm.APPROVE_BROADCAST)
-@require_POST
-def broadcast_approve(request: HttpRequest, pk: int) -> HttpResponse:
-    def run(b):
-        b = services.broadcast_approve(
-            broadcast=b,
-            approver=request.user,
-            version=request.POST.get("version", ""),
-            comment=request.POST.get("comment", ""),
-            request=request,
-        )
-        if b.status == S.SCHEDULED:
-            when = formats.date_format(timezone.localtime(b.scheduled_at), "DATETIME_FORMAT")
-            return _("承認しました。%(when)sに配信します。") % {"when": when}
-        if b.is_emergency:
-            return _("緊急配信を承認し、配信を開始しました。")
-        return _("承認し、配信を開始しました。")
-
-    # Approved: the broadcast's page, where the send's progress shows live (a refused approval
-    # stays on the review page with the reason).
-    return _action(request, pk, run, done_to="broadcasts:detail")
-
-
-@access.require(Perm.APPROVE_BROADCAST)
-@require_POST
-def broadcast_return(request: HttpRequest, pk: int) -> HttpResponse:
-    def run(b):
-        services.broadcast_return(broadcast=b, approver=request.user, comment=request.POST.get("comment", ""), request=request)
-        return _("差し戻しました。")
-
-    return _action(request, pk, run)
-
-
-@access.require(Perm.COMPOSE_BROADCAST)
-@require_POST
-def broadcast_schedule(request: HttpRequest, pk: int) -> HttpResponse:
-    def run(b):
-        when = parse_local_datetime(request.POST.get("scheduled_at"))
-        if when is None:
-            raise ValidationError(_("予約日時を入力してください。"))
-        result = services.broadcast_schedule(broadcast=b, actor=request.user, scheduled_at=when, request=request)
-        if result.status == Broadcast.Status.SCHEDULED:
-            return _("予約日時は変わっていません。")
-        return _("予約日時を変更しました。承認された内容が変わったため、承認待ちに戻りました（もう一度承認が必要です）。")
-
-    return _action(request, pk, run)
-
-
-@access.require(Perm.COMPOSE_BROADCAST)
-@require_POST
-def broadcast_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    def run(b):
-        services.broadcast_cancel(broadcast=b, actor=request.user, request=request)
-        return _("配信を中止しました。")
-
-    return _action(request, pk, run)
-
-
-@access.require(Perm.COMPOSE_BROADCAST)
-@require_POST
-def broadcast_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    """削除 of a draft (下書き・差し戻し): gone from the list; the audit log keeps the entry."""
-    broadcast = get_object_or_404(Broadcast, pk=pk)
-    try:
-        title = services.broadcast_delete(broadcast=broadcast, actor=request.user, request=request)
-    except ValidationError as exc:
-        messages.error(request, " ".join(_errors(exc)))
-        return redirect("broadcasts:detail", pk=pk)
-    messages.success(request, _("下書き「%(title)s」を削除しました。") % {"title": title})
-    return redirect("broadcasts:list")
-
-
-@access.require(Perm.COMPOSE_BROADCAST)
-@require_POST
-def broadcast_send(request: HttpRequest, pk: int) -> HttpResponse:
-    def run(b):
-        services.broadcast_send(broadcast=b, actor=request.user, request=request)
-        return _("配信を開始しました。")
-
-    return _action(request, pk, run)
-
-
-@access.require(Perm.APPROVE_BROADCAST)
-@require_POST
-def broadcast_retry(request: HttpRequest, pk: int) -> HttpResponse:
-    def run(b):
-        services.broadcast_retry_failed(broadcast=b, actor=request.user, request=request)
-        return _("届かなかった方への再送を始めました。")
-
-    return _action(request, pk, run)
-
-
-@access.require(TEST_SEND)
-@require_POST
-def broadcast_test_send(request: HttpRequest, pk: int) -> HttpResponse:
-    def run(b):
-        services.broadcast_test_send(broadcast=b, actor=request.user, request=request)
-        return _("テスト配信を送信しました。ご自分のLINEでご確認ください。")
-
-    return _action(request, pk, run)
-
-
 @access.require(TEST_SEND)
 @never_cache
 def test_account(request: HttpRequest) -> HttpResponse:
@@ -462,10 +327,10 @@ def test_account(request: HttpRequest) -> HttpResponse:
     code = ""
     if request.method == "POST":
         if request.POST.get("action") == "unlink":
-            staff_line.staff_line_unlink(user=request.user, request=request)
+            staff_line.staff_line_unlink(user=request.user, ctx=AuditContext.from_request(request))
             messages.success(request, _("テスト配信用LINEの連携を解除しました。"))
             return redirect("broadcasts:test_account")
-        code = staff_line.staff_line_code_issue(user=request.user, request=request)
+        code = staff_line.staff_line_code_issue(user=request.user, ctx=AuditContext.from_request(request))
     back = request.GET.get("next", "")
     context = {
         "code": code,
@@ -497,7 +362,7 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
 @access.require(access.PUBLIC)
 @cache_control(public=True, max_age=86400)
 @require_GET
-def media(request: HttpRequest, token, variant: str) -> FileResponse:
+def media(request: HttpRequest, token: uuid.UUID, variant: str) -> FileResponse:
     """Broadcast images, public because LINE's servers fetch them; unguessable token."""
     if variant not in {"original", "preview"}:
         raise Http404

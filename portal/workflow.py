@@ -27,9 +27,9 @@ from typing import Any
 
 from django import forms
 from django.db import models
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import URLPattern, path
+from django.urls import NoReverseMatch, URLPattern, path
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from rest_framework import serializers
@@ -59,7 +59,9 @@ class Action:
     label: str  # the button's words
     permission: access.Permission
     service: Callable[..., Any]
-    success: str = ""  # told to staff when it worked ("" = the service's own note)
+    # Told to staff when it worked ("" = the service's own note); a callable gets the
+    # service's result (「承認しました。…に配信します。」 names the time it chose).
+    success: str | Callable[[Any], str] = ""
     sources: frozenset[str] = frozenset()
     target: str | None = None
     params: type[forms.Form] | None = None  # the input both the page and the API validate
@@ -89,7 +91,11 @@ class Workflow:
     detail_url: str = ""  # URL name of an object's page ("broadcasts:detail")
     queryset: Callable[[], models.QuerySet] | None = None
     serializer: type[serializers.Serializer] | None = None  # the API's answer
+    # Told when the state does not allow an action; ``%(state)s`` names the state's label.
     refused: str = "今の状態ではこの操作はできません。"
+    # Words a page's ``next`` field may use for one of the object's pages ("review" →
+    # "broadcasts:review"), besides a safe URL.
+    next_pages: Mapping[str, str] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
     # The error a refused transition raises (a Conflict, or an app's DomainError subclass
     # whose answer its clients expect).
@@ -148,12 +154,12 @@ class Workflow:
     def require(self, name: str, obj: models.Model, *, message: str | None = None) -> None:
         """Refuse (Conflict) unless the table lets ``name`` start from ``obj``'s state."""
         action = self.action(name)
-        if action.sources and self.state_of(obj) not in action.sources:
-            raise self.conflict(
-                message or action.refused or self.refused,
-                code="invalid_state",
-                details={"state": self.state_of(obj), "action": name},
-            )
+        state = self.state_of(obj)
+        if action.sources and state not in action.sources:
+            text = str(message or action.refused or self.refused)
+            if "%(" in text:  # the state's label, as ``%(state)s`` (or ``%(status)s``)
+                text = text % {"state": self.label(state), "status": self.label(state)}
+            raise self.conflict(text, code="invalid_state", details={"state": state, "action": name})
 
     def objects(self) -> models.QuerySet:
         return self.queryset() if self.queryset is not None else self.model._default_manager.all()
@@ -193,9 +199,19 @@ def _params(action: Action, data: Any) -> dict[str, Any]:
 
 
 def _success_text(action: Action, result: Any) -> str:
+    if callable(action.success):
+        return str(action.success(result))
     if isinstance(result, str) and result:
         return result
     return str(action.success) if action.success else ""
+
+
+def _redirect_to(name: str, pk: int) -> HttpResponseBase:
+    """The page named ``name``: the object's own (taking its pk) or one without arguments."""
+    try:
+        return redirect(name, pk=pk)
+    except NoReverseMatch:
+        return redirect(name)
 
 
 class ActionPageView(access.PermissionRequiredMixin, View):
@@ -221,10 +237,12 @@ class ActionPageView(access.PermissionRequiredMixin, View):
             page_error(request, exc)
         target = request.POST.get("next", "")
         if done and action.done_url:
-            return redirect(action.done_url, pk=pk)
+            return _redirect_to(action.done_url, pk)
+        if target in workflow.next_pages:
+            return redirect(workflow.next_pages[target], pk=pk)
         safe = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure())
-        if target and safe:
-            return redirect(target)
+        if target.startswith("/") and safe:  # a path on this portal (a bare "-1" would be taken for a view name)
+            return HttpResponseRedirect(target)
         return redirect(workflow.detail_url, pk=pk)
 
 

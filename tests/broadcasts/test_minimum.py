@@ -2,11 +2,11 @@
 shrinks between approval and send; counts under 50 never appear."""
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from broadcasts import services, tasks
 from broadcasts.models import Broadcast
+from portal.errors import DomainError
 from portal.line.models import Resident
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +45,7 @@ def area50(segment_world, make_residents):
 
 def test_49_cannot_be_submitted_by_service_ui_or_api(client, author, make_broadcast, area49):
     b = make_broadcast(areas=[area49])
-    with pytest.raises(ValidationError) as exc:
+    with pytest.raises(DomainError) as exc:
         services.broadcast_submit(broadcast=b, actor=author)
     assert "49" not in str(exc.value)
 
@@ -90,7 +90,7 @@ def test_50_can_be_submitted_and_all_friends_is_exempt(author, make_broadcast, a
 def test_shrunk_to_49_cannot_be_approved_by_service_ui_or_api(client, approver, make_broadcast, area50):
     b = make_broadcast(areas=[area50], to="pending")
     _shrink_by_one(area50)
-    with pytest.raises(ValidationError):
+    with pytest.raises(DomainError):
         services.broadcast_approve(broadcast=b, approver=approver, version=services.content_version(b))
     client.force_login(approver)
     version = client.get(reverse("broadcasts:api_detail", args=[b.pk])).json()["version"]
@@ -184,9 +184,9 @@ def test_author_cannot_approve_own_broadcast(client, make_staff, make_broadcast,
 
     both = make_staff(roles.PR_AUTHOR, roles.PR_APPROVER)
     b = make_broadcast(areas=[area50], to="pending", by=both)
-    from django.core.exceptions import PermissionDenied
+    from portal.errors import NotAllowed
 
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotAllowed):
         services.broadcast_approve(broadcast=b, approver=both, version=services.content_version(b))
     client.force_login(both)
     version = client.get(reverse("broadcasts:api_detail", args=[b.pk])).json()["version"]

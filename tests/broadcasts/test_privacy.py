@@ -166,9 +166,8 @@ def test_estimates_follow_the_release_schedule_and_the_rule_counts_live(
     """Estimates come from the release, which the beat job publishes at most once per
     BROADCAST_PRIVACY_RELEASE_HOURS (refreshing cells every minute does not make more
     releases); the 50 rule always counts live residents, exactly."""
-    from django.core.exceptions import ValidationError
-
     from broadcasts import tasks
+    from portal.errors import DomainError
     from portal.line.models import Resident
 
     settings.BROADCAST_PRIVACY_EPSILON = 200.0  # tiny noise, to see which data a figure reflects
@@ -187,7 +186,7 @@ def test_estimates_follow_the_release_schedule_and_the_rule_counts_live(
     assert ReachRelease.objects.count() == 1
     assert _ask(client, area_ids=[a0.pk])["reach"] == 600  # the release of the day
     b = make_broadcast(areas=[a0])
-    with pytest.raises(ValidationError):
+    with pytest.raises(DomainError):
         services.broadcast_submit(broadcast=b, actor=author)  # live: 0 < 50
     privacy.release_publish(force=True)  # the next day's release
     assert _ask(client, area_ids=[a0.pk])["reach"] is None
@@ -264,9 +263,8 @@ def test_all_friends_minus_an_earlier_broadcast_is_refused_below_50(
 ):
     """友だち全員 excluding a 60-person broadcast leaves the 3 who joined since: refused on
     every path (service, page, API), like any other filter."""
-    from django.core.exceptions import ValidationError
-
     from broadcasts.models import Broadcast
+    from portal.errors import DomainError
 
     a0 = segment_world.areas[0]
     make_residents(60, area=a0)
@@ -276,7 +274,7 @@ def test_all_friends_minus_an_earlier_broadcast_is_refused_below_50(
     assert first.status == Broadcast.Status.DONE
     make_residents(3, area=a0)
     rest = make_broadcast(everyone=True, exclude=first)
-    with pytest.raises(ValidationError):
+    with pytest.raises(DomainError):
         services.broadcast_submit(broadcast=rest, actor=author)
     client.force_login(author)
     response = client.post(reverse("broadcasts:api_submit", args=[rest.pk]), content_type="application/json")

@@ -1,0 +1,244 @@
+"""The broadcast workflow, as one table: every state, which staff action may start from
+which state and where it leads, who may run it, the service it calls and what staff are
+told. Pages and the API are generated from it (``urls.py``: ``page_urls`` / ``api_urls``),
+services check it under the row lock (``WORKFLOW.require``) and the detail page's buttons
+ask it (``WORKFLOW.can``).
+
+Besides the staff actions, the fan-out moves a broadcast on its own (``AUTOMATIC``):
+承認済/予約済 → 配信中 when sending starts, → 中止 when the snapshot finds fewer than 50,
+配信中 → 配信完了 / 一部失敗 when the last batch is done (``broadcasts/fanout.py``).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.utils import formats, timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from accounts.roles import Perm
+from portal import access
+from portal.context import AuditContext
+from portal.errors import DomainError, NotAllowed
+from portal.workflow import Action, State, Workflow
+
+from . import services
+from .forms import ApproveForm, CommentForm, ScheduleForm
+from .models import Broadcast
+from .serializers import BroadcastSerializer
+
+S = Broadcast.Status
+T = TypeVar("T")
+
+# テスト配信 (and linking one's own LINE test account): PR staff, authors and approvers.
+TEST_SEND = (Perm.COMPOSE_BROADCAST, Perm.APPROVE_BROADCAST)
+
+STATES = {
+    S.DRAFT: State(S.DRAFT.label, description="起案中。申請するまで承認者には見えない。"),
+    S.RETURNED: State(S.RETURNED.label, description="承認者が理由を付けて戻した。直して申請し直す。"),
+    S.PENDING: State(S.PENDING.label, description="承認を待っている。"),
+    S.APPROVED: State(S.APPROVED.label, description="承認済で、今すぐ配信か予約を待っている。"),
+    S.SCHEDULED: State(S.SCHEDULED.label, description="承認済で、予約日時に配信が始まる。"),
+    S.SENDING: State(S.SENDING.label, description="配信先を確定し、バッチを送っている。"),
+    S.DONE: State(S.DONE.label, final=True),
+    S.PARTIAL: State(S.PARTIAL.label, description="一部のバッチが届かなかった。承認者が再送できる。"),
+    S.CANCELLED: State(S.CANCELLED.label, final=True, description="職員が中止したか、50人未満で配信しなかった。"),
+}
+
+# Until sending starts, a broadcast may be edited (and its reach is an estimate).
+EDITABLE = frozenset({S.DRAFT, S.RETURNED, S.PENDING, S.APPROVED, S.SCHEDULED})
+
+# What the fan-out does on its own (no staff action): state → states it may lead to.
+AUTOMATIC: dict[str, frozenset[str]] = {
+    S.APPROVED: frozenset({S.SENDING, S.CANCELLED}),
+    S.SCHEDULED: frozenset({S.SENDING, S.CANCELLED}),
+    S.SENDING: frozenset({S.DONE, S.PARTIAL, S.CANCELLED}),
+}
+
+
+def _staff(ctx: AuditContext) -> User:
+    if ctx.actor is None:
+        raise NotAllowed(gettext("この操作を行う権限がありません。"))
+    return ctx.actor
+
+
+def _as_action(service: Callable[..., T], *, actor: str = "actor") -> Callable[..., T]:
+    """The service as the table runs it: ``(broadcast, ctx=…, **params)``, the acting staff
+    member from ``ctx`` (named ``actor``, or ``approver`` for approvals)."""
+
+    @functools.wraps(service)
+    def run(broadcast: Broadcast, *, ctx: AuditContext, **params: Any) -> T:
+        return service(broadcast=broadcast, ctx=ctx, **{actor: _staff(ctx)}, **params)
+
+    return run
+
+
+def _approved(broadcast: Broadcast) -> str:
+    if broadcast.status == S.SCHEDULED:
+        when = formats.date_format(timezone.localtime(broadcast.scheduled_at), "DATETIME_FORMAT")
+        return gettext("承認しました。%(when)sに配信します。") % {"when": when}
+    if broadcast.is_emergency:
+        return gettext("緊急配信を承認し、配信を開始しました。")
+    return gettext("承認し、配信を開始しました。")
+
+
+def _scheduled(broadcast: Broadcast) -> str:
+    if broadcast.status == S.SCHEDULED:
+        return gettext("予約日時は変わっていません。")
+    return gettext("予約日時を変更しました。承認された内容が変わったため、承認待ちに戻りました（もう一度承認が必要です）。")
+
+
+def _deleted(title: str) -> str:
+    return gettext("下書き「%(title)s」を削除しました。") % {"title": title}
+
+
+WORKFLOW = Workflow(
+    name="broadcast",
+    model=Broadcast,
+    states=STATES,
+    actions=(
+        # The compose page (GET and POST) and the API's PUT /api/drafts/<pk>/ edit; no button here.
+        Action(
+            "edit",
+            _("編集"),
+            Perm.COMPOSE_BROADCAST,
+            _as_action(services.broadcast_save),
+            sources=EDITABLE,
+            page=False,
+            api_url_name="-",
+            refused=_("配信を開始した後は編集できません。"),
+            doc="Edit; a broadcast past 下書き returns to 下書き (差し戻し stays 差し戻し): approval is needed again.",
+        ),
+        Action(
+            "submit",
+            _("承認を申請"),
+            Perm.COMPOSE_BROADCAST,
+            _as_action(services.broadcast_submit),
+            success=_("承認を申請しました。"),
+            sources=frozenset({S.DRAFT, S.RETURNED}),
+            target=S.PENDING,
+            doc="承認申請 (refused below the 50-recipient minimum).",
+        ),
+        Action(
+            "approve",
+            _("承認する"),
+            Perm.APPROVE_BROADCAST,
+            _as_action(services.broadcast_approve, actor="approver"),
+            success=_approved,
+            sources=frozenset({S.PENDING}),
+            target=None,  # 予約済 (a future 予約日時) or 配信中 (承認後すぐに配信, every emergency)
+            params=ApproveForm,
+            # Approved: the broadcast's page, where the send's progress shows live (a refused
+            # approval stays on the page it came from, the review page's ``next``).
+            done_url="broadcasts:detail",
+            doc="承認 of the reviewed `version` by an approver who neither created nor edited it (refused, 400, when the "
+            "broadcast changed since). 承認後すぐに配信 (no future 予約日時) and every emergency broadcast start sending at "
+            "once; a future 予約日時 makes it 予約済.",
+        ),
+        Action(
+            "return",
+            _("差し戻す"),
+            Perm.APPROVE_BROADCAST,
+            _as_action(services.broadcast_return, actor="approver"),
+            success=_("差し戻しました。"),
+            sources=frozenset({S.PENDING}),
+            target=S.RETURNED,
+            params=CommentForm,
+            doc="差し戻し with a comment.",
+        ),
+        Action(
+            "schedule",
+            _("予約する"),
+            Perm.COMPOSE_BROADCAST,
+            _as_action(services.broadcast_schedule),
+            success=_scheduled,
+            sources=frozenset({S.APPROVED, S.SCHEDULED}),
+            target=S.PENDING,  # the same time again changes nothing (stays 予約済)
+            params=ScheduleForm,
+            doc="予約 (a new 予約日時) for an approved broadcast: the schedule is part of the approved version, so the "
+            "broadcast returns to 申請中 (`pending`) and needs a new approval, by someone other than whoever changed it.",
+        ),
+        Action(
+            "cancel",
+            _("配信を中止"),
+            Perm.COMPOSE_BROADCAST,
+            _as_action(services.broadcast_cancel),
+            success=_("配信を中止しました。"),
+            sources=frozenset({S.PENDING, S.APPROVED, S.SCHEDULED}),
+            target=S.CANCELLED,
+            doc="中止, until sending starts.",
+        ),
+        Action(
+            "delete",
+            _("削除"),
+            Perm.COMPOSE_BROADCAST,
+            _as_action(services.broadcast_delete),
+            success=_deleted,
+            sources=frozenset({S.DRAFT, S.RETURNED}),
+            target=None,  # gone (the audit log keeps its entry)
+            api_url_name="-",
+            done_url="broadcasts:list",
+            refused=_("「%(status)s」の配信は削除できません（削除できるのは下書きと差し戻しだけです）。"),
+            doc="削除 of a draft (下書き・差し戻し): gone from the list; the audit log keeps the entry.",
+        ),
+        Action(
+            "send",
+            _("今すぐ配信"),
+            Perm.COMPOSE_BROADCAST,
+            _as_action(services.broadcast_send),
+            success=_("配信を開始しました。"),
+            sources=frozenset({S.APPROVED}),
+            target=S.SENDING,
+            doc="今すぐ配信 an approved broadcast (re-checked against live data, then on the snapshot).",
+        ),
+        Action(
+            "retry",
+            _("届かなかった方に再送"),
+            Perm.APPROVE_BROADCAST,
+            _as_action(services.broadcast_retry_failed),
+            success=_("届かなかった方への再送を始めました。"),
+            sources=frozenset({S.PARTIAL}),
+            target=S.SENDING,
+            doc="Send the failed batches again (same retry keys).",
+        ),
+        Action(
+            "test_send",
+            _("自分のLINEにテスト配信"),
+            TEST_SEND,
+            _as_action(services.broadcast_test_send),
+            success=_("テスト配信を送信しました。ご自分のLINEでご確認ください。"),
+            sources=frozenset(),  # any state: it changes nothing on the broadcast
+            api_url_name="-",
+            doc="テスト配信 to the staff member's own linked LINE account only.",
+        ),
+    ),
+    detail_url="broadcasts:detail",
+    queryset=lambda: Broadcast.objects.select_related("author", "approver"),
+    serializer=BroadcastSerializer,
+    refused=_("「%(status)s」の配信にはこの操作はできません。"),
+    # A refused transition answers 400, as the API always has (not Conflict's 409).
+    conflict=DomainError,
+    next_pages={"review": "broadcasts:review"},
+)
+
+
+def transitions() -> dict[str, set[str]]:
+    """Every state → the states it may lead to: the staff actions' fixed targets, what the
+    services decide (承認 → 予約済 or 配信中; 編集 → 下書き, or 差し戻し stays) and the fan-out's."""
+    graph = WORKFLOW.transitions()
+    decided = {"approve": {S.SCHEDULED, S.SENDING}, "edit": {S.DRAFT, S.RETURNED}}
+    for name, targets in decided.items():
+        for source in WORKFLOW.sources(name):
+            graph[source] |= targets
+    for source, targets in AUTOMATIC.items():
+        graph[source] |= targets
+    return graph
+
+
+def may(name: str, user: User) -> bool:
+    """Whether ``user`` holds the permission of action ``name`` (whatever the state)."""
+    return access.user_passes(user, WORKFLOW.action(name).permission)

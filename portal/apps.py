@@ -1,5 +1,7 @@
 """App config for the portal shell (health, navigation, dashboard)."""
 
+from pathlib import Path
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -27,3 +29,26 @@ class PortalConfig(AppConfig):
         from accounts.audit import register_actions
 
         register_actions({"retention.purged": _("保存期間経過データの削除")})
+        from . import beat
+
+        beat.collect()
+        _create_local_folders()
+
+
+def _create_local_folders() -> None:
+    """The folders the embedded defaults write to (the SQLite file's, collected static files,
+    the filesystem broker's), created when a process starts rather than when settings load."""
+    from django.conf import settings
+
+    folders = [Path(settings.STATIC_ROOT)]
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        folders += [Path(name).parent for name in (database["NAME"], database.get("TEST", {}).get("NAME")) if name]
+    options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+    folders += [
+        Path(options[key])
+        for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder")
+        if key in options
+    ]
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,9 @@
-"""Shared pytest set-up. Fixtures live in tests/fixtures/*.py, one module per area."""
+"""Shared pytest set-up. Fixtures live in tests/fixtures/*.py, one module per area (and one per
+concern: commit.py runs on-commit callbacks, queries.py asserts exact query counts).
+
+Test objects are built by fixture functions, most through the services (``make_broadcast``
+passes the 50 rule, ``make_report`` numbers the report), so a test's data obeys the rules the
+portal enforces; factory_boy, which would build rows beside the services, is not used."""
 
 import shutil
 from pathlib import Path

@@ -15,8 +15,9 @@ from pathlib import Path
 import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
+# Local state of the embedded defaults (SQLite file, collected static files, the filesystem
+# broker): the folders are created at start-up (portal/apps.py), not when settings load.
 VAR_DIR = Path(environ.Env().str("PORTAL_VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
@@ -138,7 +139,6 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
@@ -217,8 +217,6 @@ CELERY_BROKER_DIR = Path(env.str("CELERY_BROKER_DIR", default=str(VAR_DIR / "cel
 
 def broker_transport_options(broker_url: str, folder: Path) -> dict:
     if broker_url.startswith("filesystem"):
-        for sub in ("queue", "processed", "control"):
-            (folder / sub).mkdir(parents=True, exist_ok=True)
         return {
             "data_folder_in": str(folder / "queue"),
             "data_folder_out": str(folder / "queue"),
@@ -243,10 +241,9 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-# Each app adds its periodic jobs to this dict from its own module (see portal/celery.py).
-CELERY_BEAT_SCHEDULE: dict = {}
-# Hourly: every store of personal data registered in portal/retention.py, past its period.
-CELERY_BEAT_SCHEDULE["portal-purge-personal-data"] = {"task": "portal.purge_personal_data", "schedule": 3600.0}
+# Periodic jobs: each app declares its own in <app>/beat.py (SCHEDULE); portal/beat.py collects
+# them into this dict at start-up (PortalConfig.ready(), in web, worker and beat processes alike).
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
 
 # LINE platform. The real hosts are only defaults: tests, benchmarks and the demo point
 # these at the project's emulator (python manage.py line_emulator).
@@ -301,12 +298,8 @@ LOGGING["filters"]["refused_request_without_traceback"] = {"()": "portal.logfilt
 LOGGING["loggers"].update({name: {"filters": ["refused_request_without_traceback"]} for name in SECURITY_LOGGERS})
 
 # --- intake.bulky (粗大ごみ) ---
-# The day before collection, remind each booking once (dedupe key per booking and date).
-CELERY_BEAT_SCHEDULE["bulky-reminders"] = {
-    "task": "bulky.send_reminders",
-    "schedule": __import__("celery.schedules", fromlist=["crontab"]).crontab(hour=17, minute=0),
-}
-# Bookings' personal data is purged by the hourly portal.purge_personal_data job (the store
+# Reminders the day before collection: intake/bulky/beat.py. Bookings' personal data is purged
+# by the hourly portal.purge_personal_data job (the store
 # "bulky.bookings" registered in intake/bulky/apps.py; period: BulkySettings.retention_days).
 
 # --- portal.line (LINE platform layer) ---
@@ -318,7 +311,6 @@ LINE_RATE_LIMITS = {
     "reply": {"rate": 1800, "per": 1.0, "burst": 100},
     "broadcast": {"rate": 50, "per": 3600.0, "burst": 5},
 }
-CELERY_BEAT_SCHEDULE["line-requeue-pending"] = {"task": "line.requeue_pending", "schedule": 60.0}
 # The webhook skips the staff portal's middleware after SecurityMiddleware (portal/line/middleware.py).
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "portal.line.middleware.WebhookShortcutMiddleware"
@@ -332,18 +324,12 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery
 # this is set (then each thread keeps it for about twice as many tasks): a fan-out batch task
 # otherwise pays a new PostgreSQL connection. Unset (default) keeps Celery's behaviour.
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=0) or None
-# Start 予約済 broadcasts whose time has come (the task only enqueues; start is idempotent).
-CELERY_BEAT_SCHEDULE["broadcasts-start-due"] = {"task": "broadcasts.start_due", "schedule": 30.0}
-
-# intake.roads: re-enqueue residents' photos still waiting for LINE's content endpoint.
-CELERY_BEAT_SCHEDULE["roads-requeue-pending-photos"] = {"task": "roads.requeue_pending_photos", "schedule": 600.0}
 # A batch being sent is leased (broadcasts/fanout.py) for this long; 0: LINE_REQUEST_TIMEOUT + 5 s.
 BROADCAST_BATCH_LEASE_SECONDS = env.float("BROADCAST_BATCH_LEASE_SECONDS", default=0.0)
 # This often, batches of a 配信中 broadcast whose lease expired (a killed worker's) are
 # re-enqueued, so they resume within lease + this of the kill; batches and snapshots nobody
 # touched for BROADCAST_STALE_BATCH_SECONDS too (a task lost before it claimed anything).
 BROADCAST_SWEEP_SECONDS = env.float("BROADCAST_SWEEP_SECONDS", default=5.0)
-CELERY_BEAT_SCHEDULE["broadcasts-requeue-stale"] = {"task": "broadcasts.requeue_stale", "schedule": BROADCAST_SWEEP_SECONDS}
 BROADCAST_STALE_BATCH_SECONDS = env.int("BROADCAST_STALE_BATCH_SECONDS", default=120)
 
 # intake.roads: residents' photos are fetched and decoded on their own queue, consumed only by
@@ -359,7 +345,6 @@ ROADS_PHOTO_RETRY_BASE = env.float("ROADS_PHOTO_RETRY_BASE", default=5.0)
 # cells (broadcasts/PRIVACY.md): ε per release (δ below), published at most once per
 # BROADCAST_PRIVACY_RELEASE_HOURS; half of each cell's noise is kept for an epoch of
 # BROADCAST_PRIVACY_EPOCH_DAYS, so averaging releases does not converge to the counts.
-CELERY_BEAT_SCHEDULE["broadcasts-refresh-reach-cells"] = {"task": "broadcasts.refresh_reach_cells", "schedule": 60.0}
 BROADCAST_PRIVACY_EPSILON = env.float("BROADCAST_PRIVACY_EPSILON", default=1.2)
 BROADCAST_PRIVACY_DELTA = env.float("BROADCAST_PRIVACY_DELTA", default=1e-6)
 BROADCAST_PRIVACY_RELEASE_HOURS = env.float("BROADCAST_PRIVACY_RELEASE_HOURS", default=24.0)
@@ -370,7 +355,6 @@ BROADCAST_PRIVACY_SENT_EPSILON = env.float("BROADCAST_PRIVACY_SENT_EPSILON", def
 BROADCAST_PRIVACY_LOOKUP_CACHE_SECONDS = env.float("BROADCAST_PRIVACY_LOOKUP_CACHE_SECONDS", default=5.0)
 # Refusals of the exact 50 check ("under 50") per staff member per day; then no more checks.
 BROADCAST_MINIMUM_REFUSALS_PER_DAY = env.int("BROADCAST_MINIMUM_REFUSALS_PER_DAY", default=10)
-CELERY_BEAT_SCHEDULE["broadcasts-audit-estimate-usage"] = {"task": "broadcasts.audit_estimate_usage", "schedule": 3600.0}
 
 # --- retention of residents' personal data (portal/retention.py; README「保存期間」) ---------
 # Periods in days; the hourly job portal.purge_personal_data enforces them and audits counts.
@@ -441,7 +425,6 @@ ALLAUTH_TRUSTED_CLIENT_IP_HEADER = TRUSTED_CLIENT_IP_HEADER
 # Beat sends portal.health_beat each minute (its heartbeat); the worker running it records
 # its last-seen time. /healthz only reads them, and answers from the cache this long.
 HEALTH_BEAT_SECONDS = env.float("HEALTH_BEAT_SECONDS", default=60.0)
-CELERY_BEAT_SCHEDULE["portal-health-beat"] = {"task": "portal.health_beat", "schedule": HEALTH_BEAT_SECONDS}
 HEALTHZ_CACHE_SECONDS = env.int("HEALTHZ_CACHE_SECONDS", default=5)
 
 # --- ops: staff sessions (portal/session_timeout.py) ------------------------------------------

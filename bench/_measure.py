@@ -69,7 +69,7 @@ class Emulator:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         cmd = [sys.executable, "manage.py", "line_emulator", "--port", str(self.port), "--detail-users", "0"]
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL,  # noqa: S603
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
         for _ in range(200):
             try:
@@ -80,14 +80,14 @@ class Emulator:
         raise RuntimeError("the LINE emulator did not start")
 
     def get(self, path: str):
-        with urllib.request.urlopen(self.url + path, timeout=60) as r:  # noqa: S310 - local emulator
+        with urllib.request.urlopen(self.url + path, timeout=60) as r:
             return json.loads(r.read())
 
     def post(self, path: str, data: dict):
-        request = urllib.request.Request(  # noqa: S310 - local emulator
+        request = urllib.request.Request(
             self.url + path, data=json.dumps(data).encode(), headers={"Content-Type": "application/json"}, method="POST"
         )
-        with urllib.request.urlopen(request, timeout=60) as r:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=60) as r:
             return json.loads(r.read())
 
     def stop(self) -> None:

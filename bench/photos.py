@@ -37,8 +37,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _common  # noqa: E402
-import _measure  # noqa: E402
+import _common
+import _measure
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/portal_bench_perf_photos"
 WIDTH, HEIGHT = 4000, 3000  # 12.0 MP, a phone camera's default
@@ -145,12 +145,12 @@ def main() -> None:
     from django.conf import settings
 
     settings.LINE_API_BASE_URL = settings.LINE_API_DATA_BASE_URL = emulator.url
-    log = open(Path(tempfile.gettempdir()) / "bench-photos-worker.log", "wb")  # noqa: SIM115
+    log = open(Path(tempfile.gettempdir()) / "bench-photos-worker.log", "wb")
     # the photo worker of README "Scaling out", with the concurrency asked for
     cmd = [sys.executable, "-m", "celery", "-A", "portal", "worker", "-Q", settings.ROADS_PHOTO_QUEUE, "-n", "bench-photos@%h",
            "--pool=prefork", f"--concurrency={args.concurrency}", "--max-memory-per-child=400000", "--loglevel=WARNING",
            "--without-gossip", "--without-mingle", "--without-heartbeat", "--prefetch-multiplier=1"]  # fmt: skip
-    worker = subprocess.Popen(  # noqa: S603 - our own interpreter
+    worker = subprocess.Popen(
         cmd, cwd=_common.ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
     try:

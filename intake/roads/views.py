@@ -116,31 +116,39 @@ def export_csv(request: HttpRequest) -> HttpResponse:
     streamed through the one CSV writer (BOM, formulas neutralised, not cached)."""
     _filterset, qs = _filtered(request)
     count = qs.count()
-    qs = selectors.export_rows(qs)
     services.export_record(actor=request.user, filters=dict(request.GET.lists()), rows=count, request=request)
     header = [
         _("受付番号"), _("受付日時"), _("種別"), _("状態"), _("優先度"), _("危険"), _("担当班"), _("担当者"), _("地域"),
         _("緯度"), _("経度"), _("住所・目印"), _("コメント"), _("写真枚数"), _("重複の可能性"),
     ]  # fmt: skip
 
+    # Labels looked up once per export, not once per row (a choice's display is a lazy
+    # translation: hashing it per cell cost more than the rest of the row, bench/export.py).
+    statuses = {value: str(label) for value, label in Status.choices}
+    priorities = {value: str(label) for value, label in RoadReport._meta.get_field("priority").flatchoices}
+    dangerous, duplicate = _("危険"), _("あり")
+    tz = timezone.get_current_timezone()
+
     def rows():
-        for r in qs.iterator(chunk_size=2000):
+        for row in selectors.export_rows(qs):
+            (reference, created_at, category, status, priority, is_dangerous, team, assignee_name, assignee_email,
+             area, latitude, longitude, address_text, comment, photo_count, duplicate_of) = row  # fmt: skip
             yield [
-                r.reference,
-                timezone.localtime(r.created_at).strftime("%Y-%m-%d %H:%M"),
-                r.category.name,
-                r.get_status_display(),
-                r.get_priority_display(),
-                _("危険") if r.is_dangerous else "",
-                r.team.name if r.team else "",
-                (r.assignee.get_full_name() or r.assignee.email) if r.assignee else "",
-                r.area.name if r.area else "",
-                round(r.latitude, 6) if r.latitude is not None else "",
-                round(r.longitude, 6) if r.longitude is not None else "",
-                r.address_text,
-                r.comment,
-                r.photo_count,
-                _("あり") if r.possible_duplicate_of_id else "",
+                reference,
+                created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                category,
+                statuses.get(status, status),
+                priorities.get(priority, priority),
+                dangerous if is_dangerous else "",
+                team or "",
+                assignee_name or assignee_email or "",
+                area or "",
+                round(latitude, 6) if latitude is not None else "",
+                round(longitude, 6) if longitude is not None else "",
+                address_text,
+                comment,
+                photo_count,
+                duplicate if duplicate_of else "",
             ]
 
     return csv_response(filename=f"road-reports-{timezone.localdate():%Y%m%d}.csv", header=header, rows=rows())

@@ -80,6 +80,7 @@ class Tuning:
     gram_weight: float = 0.5  # bi-gram BM25 relative to word BM25
     keyword_weight: float = 2.0  # added to the score per matched keyword (times its share)
     query_share: float = 0.7  # confidence: weight of the question's coverage vs the entry's
+    score_share: float = 0.5  # ranking: weight of the BM25 score (relative to the best) vs confidence
     answer_at: float = 0.62  # confidence at or above which the best entry is answered …
     answer_margin: float = 0.12  # … when it leads the next entry by this much
     candidates_at: float = 0.35  # confidence at or above which candidates are offered
@@ -153,7 +154,8 @@ class FaqIndex:
                     ja_docs.append((i, terms_for(text, "ja")))
             en = e.translations.get("en")
             if en and en.question.strip():
-                en_docs.append((i, terms_for(en.question, "en")))
+                # The English side has no variants: its answer stands in for them.
+                en_docs.extend((i, terms_for(text, "en")) for text in (en.question, en.answer) if text.strip())
             for kw in e.keywords:
                 key = fold(kw)
                 if len(key) >= 2 or (key and not key.isascii()):
@@ -192,7 +194,10 @@ class FaqIndex:
         for entry, share in hits.items():
             score, confidence = best.get(entry, (0.0, 0.0))
             best[entry] = (score + tuning.keyword_weight * share, max(confidence, share * tuning.keyword_answer_at))
-        ranked = sorted(best.items(), key=lambda item: (-item[1][0], item[0]))[:limit]
+        top_score = max((s for s, _ in best.values()), default=0.0) or 1.0
+        mix = tuning.score_share
+        ranked = sorted(best.items(), key=lambda item: (-(mix * item[1][0] / top_score + (1 - mix) * item[1][1]), item[0]))
+        ranked = ranked[:limit]
         return [Match(self.entries[i], score=s, confidence=round(c, 4), keyword=i in hits) for i, (s, c) in ranked]
 
     def _keyword_hits(self, folded: str, content: str) -> dict[int, float]:
@@ -210,8 +215,11 @@ class FaqIndex:
     def decide(self, text: str, *, language: str | None = None) -> Decision:
         """Answer, candidates or handoff for a resident's message."""
         lang = language or detect_language(text)
-        ranked = tuple(self.rank(text, language=lang))
-        t = self.tuning
+        return self.decide_ranked(tuple(self.rank(text, language=lang)), lang)
+
+    def decide_ranked(self, ranked: tuple[Match, ...], language: str) -> Decision:
+        """The decision for an already ranked question (benches re-decide with other thresholds)."""
+        lang, t = language, self.tuning
         if not ranked:
             return Decision("handoff", lang, ranked=ranked)
         first = ranked[0]

@@ -23,7 +23,7 @@ JA_STOPWORDS = frozenset(
         "こと もの ため とき 時 方法 やり方 仕方 何 なに なん どこ どう どれ どの どんな いつ 誰 "
         "どうやって どうすれ 場合 必要 ん の よう そう これ それ あれ ここ そこ 方 感じ 件 今 今日 "
         "です ます 様 さん 方々 私 僕 俺 自分 うち 人 について 関する 関して ちょっと 全然 やっぱり "
-        "市 ね よ な か っ ー"
+        "ない 無い 市 ね よ な か っ ー"
     ).split()
 )
 EN_STOPWORDS = frozenset(
@@ -60,8 +60,55 @@ def tokenizer() -> Tokenizer:
     return Tokenizer()
 
 
+# Words residents use for the words the translations use (British spellings, plain synonyms).
+EN_SYNONYMS = {
+    "trash": "rubbish",
+    "garbage": "rubbish",
+    "waste": "rubbish",
+    "junk": "rubbish",
+    "pickup": "collection",
+    "collect": "collection",
+    "collected": "collection",
+    "picked": "collection",
+    "daycare": "nursery",
+    "preschool": "nursery",
+    "kindergarten": "nursery",
+    "kid": "child",
+    "kids": "child",
+    "children": "child",
+    "baby": "child",
+    "newborn": "child",
+    "babies": "child",
+    "fridge": "refrigerator",
+    "laptop": "computer",
+    "pc": "computer",
+    "book": "arrange",
+    "booking": "arrange",
+    "reserve": "arrange",
+    "reservation": "arrange",
+    "schedule": "day",
+    "application": "apply",
+    "register": "registration",
+    "koseki": "family",
+    "juminhyo": "residence",
+    "overseas": "abroad",
+    "leaving": "moving",
+    "relocate": "moving",
+    "cost": "fee",
+    "price": "fee",
+    "charge": "fee",
+    "open": "hours",
+    "opening": "hours",
+    "close": "hours",
+    "closing": "hours",
+    "info": "information",
+}
+EN_SYNONYMS.update({k: v for k, v in {"centre": "center", "fees": "fee", "costs": "fee"}.items()})
+
+
 def _stem(word: str) -> str:
-    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+    word = EN_SYNONYMS.get(word, word)
+    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", ""), ("e", "")):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             return word[: -len(suffix)] + keep
     return word

@@ -164,10 +164,11 @@ def latency(index: FaqIndex, texts: list[str], *, rounds: int) -> tuple[float, f
     return statistics.median(times), times[int(len(times) * 0.95) - 1], times[-1]
 
 
-def tune(entries: list[Entry], cases: list[Case]) -> Tuning:
+def tune(entries: list[Entry], cases: list[Case], *, verbose: bool = False) -> Tuning:
     """Grid search on the given (development) cases: meet the goals with the fewest wrong
     answers, then the most right answers."""
     best: tuple[tuple, Tuning, Figures] | None = None
+    langs = {c.text: _lang(c) for c in cases}
     rank_grid = itertools.product((0.3, 0.5, 0.8), (1.0, 2.0, 4.0), (0.5, 0.6, 0.7, 0.8), (0.0, 0.5, 1.0))
     for gram_weight, keyword_weight, query_share, score_share in rank_grid:
         base = replace(
@@ -178,23 +179,23 @@ def tune(entries: list[Entry], cases: list[Case]) -> Tuning:
             score_share=score_share,
         )
         index = FaqIndex(entries, tuning=base)
-        ranked = [(c, tuple(index.rank(c.text, language=_lang(c)))) for c in cases]
+        ranked = [(c, tuple(index.rank(c.text, language=langs[c.text]))) for c in cases]
         for answer_at, margin, cand_at, kw_at in itertools.product(
             (0.5, 0.55, 0.6, 0.65, 0.7, 0.75), (0.0, 0.05, 0.1, 0.15, 0.2), (0.3, 0.35, 0.4, 0.45, 0.5), (0.7, 0.8, 0.9, 1.1)
         ):
             t = replace(base, answer_at=answer_at, answer_margin=margin, candidates_at=cand_at, keyword_answer_at=kw_at)
             index.tuning = t
-            results = [(c, index.decide_ranked(r, _lang(c))) for c, r in ranked]
+            results = [(c, index.decide_ranked(r, langs[c.text])) for c, r in ranked]
             f = figures(results)
+            # A wrong answer costs three right ones: a resident misled is worse than one offered a choice.
             key = (
                 f.meets_goals(),
-                f.out_handed_off >= 0.9,
                 round(f.top1 + f.top3, 3),
-                -f.answered_wrong - f.out_answered,
-                f.answered_right,
+                round(f.answered_right - 3 * (f.answered_wrong + f.out_answered), 4),
             )
             if best is None or key > best[0]:
                 best = (key, t, f)
+                print("  better:", key, t, flush=True) if verbose else None
     assert best is not None
     print("best on this set:", best[1])
     _print(best[2])
@@ -236,7 +237,7 @@ def main() -> None:
     print(f"base: {args.faq.relative_to(ROOT) if args.faq.is_relative_to(ROOT) else args.faq} ({len(entries)} entries)")
     print(f"set:  {args.set.relative_to(ROOT) if args.set.is_relative_to(ROOT) else args.set} ({len(cases)} questions)")
     if args.tune:
-        tune(entries, cases)
+        tune(entries, cases, verbose=args.verbose)
         return
 
     start = time.perf_counter()

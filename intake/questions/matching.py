@@ -77,14 +77,14 @@ class Tuning:
 
     k1: float = 1.2
     b: float = 0.6
-    gram_weight: float = 0.5  # bi-gram BM25 relative to word BM25
-    keyword_weight: float = 2.0  # added to the score per matched keyword (times its share)
-    query_share: float = 0.7  # confidence: weight of the question's coverage vs the entry's
-    score_share: float = 0.5  # ranking: weight of the BM25 score (relative to the best) vs confidence
-    answer_at: float = 0.62  # confidence at or above which the best entry is answered …
-    answer_margin: float = 0.12  # … when it leads the next entry by this much
-    candidates_at: float = 0.35  # confidence at or above which candidates are offered
-    keyword_answer_at: float = 0.8  # keyword rule: keywords cover this share of the question
+    gram_weight: float = 0.8  # bi-gram BM25 relative to word BM25
+    keyword_weight: float = 1.0  # added to the score per matched keyword (times its share)
+    query_share: float = 0.6  # confidence: weight of the question's coverage vs the entry's
+    score_share: float = 1.0  # ranking: weight of the BM25 score (relative to the best) vs confidence
+    answer_at: float = 0.6  # confidence at or above which the best entry is answered …
+    answer_margin: float = 0.1  # … when it leads the next entry by this much
+    candidates_at: float = 0.4  # confidence at or above which candidates are offered
+    keyword_answer_at: float = 0.7  # keyword rule: keywords cover this share of the question
 
 
 DEFAULT_TUNING = Tuning()

@@ -7,7 +7,7 @@ import unicodedata
 from functools import lru_cache
 
 import jaconv
-import neologdn
+import neologdn  # type: ignore[import-not-found]  # no stubs, no py.typed
 
 # Spellings residents type for the same thing, mapped to one canonical form before tokenising.
 # Longest first, so 「住民票の写し」 wins over 「住民票」 and 「申し込み」 over 「申込」.

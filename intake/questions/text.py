@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from .normalize import fold_kana, normalize
 
 if TYPE_CHECKING:
-    from janome.tokenizer import Tokenizer
+    from janome.tokenizer import Tokenizer  # type: ignore[import-untyped]
 
 # Words that say "I am asking" rather than what about: they carry no topic.
 JA_STOPWORDS = frozenset(

@@ -27,6 +27,8 @@ _FRAMING = sorted(
     key=len,
     reverse=True,
 )
+# Words that name no item: 「ごみ」 alone must not find 「生ごみ」 by similarity.
+_GENERIC = frozenset(fold(w) for w in "ごみ 粗大ごみ 資源ごみ 燃えるごみ 燃えないごみ 分別 もの 家電".split())
 _PAREN_RE = re.compile(r"[(（\[【].*?[)）\]】]")
 _ALTERNATES_RE = re.compile(r"[・/／、,]")
 
@@ -113,6 +115,7 @@ class GomiIndex:
         """Dice similarity of bi-grams between the item's spellings and the question's nouns
         (or what is left of it without the framing), the best one if it is close enough."""
         probes = {core} | {fold_kana(w) for w in japanese_terms(normalize(text)).words if len(w) >= 2}
+        probes -= _GENERIC
         best: tuple[float, int] | None = None
         for probe in probes:
             grams = _bigrams(probe)

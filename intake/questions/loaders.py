@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
@@ -15,8 +15,9 @@ from .matching import Entry, FaqIndex, Translation
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DEMO_FAQ = DATA_DIR / "faq_demo.csv"
 DEMO_GOMI = DATA_DIR / "gomi_5374.csv"
+DEMO_TRANSLATIONS = DATA_DIR / "faq_demo_translations.csv"
 LIST_SEPARATOR = "|"
-TRANSLATED = ("en", "zh", "ko", "vi", "easy")  # columns 〈lang〉_問い合わせ文 / 〈lang〉_応答文
+TRANSLATED = ("en", "zh", "ko", "vi", "ja-easy")  # columns 〈lang〉_問い合わせ文 / 〈lang〉_応答文
 
 
 def _split(value: str | None) -> tuple[str, ...]:
@@ -32,18 +33,33 @@ def _rows(source: str | Path | Iterable[str]) -> list[dict[str, str]]:
     return list(csv.DictReader(source))
 
 
-def entries_from_csv(source: str | Path | Iterable[str]) -> list[Entry]:
+def translations_from_csv(source: str | Path | Iterable[str]) -> dict[str, dict[str, Translation]]:
+    """More languages, one row per entry and language: ID, 言語, 問い合わせ文, 応答文."""
+    found: dict[str, dict[str, Translation]] = {}
+    for row in _rows(source):
+        entry_id, lang = (row.get("ID") or "").strip(), (row.get("言語") or "").strip()
+        if entry_id and lang:
+            found.setdefault(entry_id, {})[lang] = Translation(
+                question=(row.get("問い合わせ文") or "").strip(), answer=(row.get("応答文") or "").strip()
+            )
+    return found
+
+
+def entries_from_csv(
+    source: str | Path | Iterable[str], *, translations: Mapping[str, Mapping[str, Translation]] | None = None
+) -> list[Entry]:
     """Entries from the one-question-one-answer CSV (ID, 問い合わせ文, 応答文, カテゴリ, and
-    optionally 言い換え, キーワード (``|``-separated), リンク, en_問い合わせ文, en_応答文 …)."""
+    optionally 言い換え, キーワード (``|``-separated), リンク, en_問い合わせ文, en_応答文 …);
+    ``translations`` (from translations_from_csv) add languages per entry ID."""
     entries = []
     for row in _rows(source):
         if not (row.get("問い合わせ文") or "").strip():
             continue
-        translations = {}
+        translations_of: dict[str, Translation] = dict((translations or {}).get((row.get("ID") or "").strip(), {}))
         for lang in TRANSLATED:
             q, a = (row.get(f"{lang}_問い合わせ文") or "").strip(), (row.get(f"{lang}_応答文") or "").strip()
             if q or a:
-                translations[lang] = Translation(question=q, answer=a)
+                translations_of[lang] = Translation(question=q, answer=a)
         entries.append(
             Entry(
                 id=(row.get("ID") or "").strip(),
@@ -53,7 +69,7 @@ def entries_from_csv(source: str | Path | Iterable[str]) -> list[Entry]:
                 variants=_split(row.get("言い換え")),
                 keywords=_split(row.get("キーワード")),
                 link=(row.get("リンク") or "").strip(),
-                translations=MappingProxyType(translations),
+                translations=MappingProxyType(translations_of),
             )
         )
     return entries
@@ -75,7 +91,8 @@ def gomi_items_from_csv(source: str | Path | Iterable[str]) -> list[GomiItem]:
 
 @lru_cache(maxsize=1)
 def demo_faq_index() -> FaqIndex:
-    return FaqIndex(entries_from_csv(DEMO_FAQ))
+    extra = translations_from_csv(DEMO_TRANSLATIONS) if DEMO_TRANSLATIONS.exists() else {}
+    return FaqIndex(entries_from_csv(DEMO_FAQ, translations=extra))
 
 
 @lru_cache(maxsize=1)

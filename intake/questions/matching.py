@@ -12,7 +12,6 @@ from types import MappingProxyType
 from typing import Literal
 
 from .language import detect_language
-from .normalize import fold, fold_kana, normalize
 from .text import Terms, is_japanese, terms_for
 
 DecisionKind = Literal["answer", "candidates", "handoff"]
@@ -77,14 +76,15 @@ class Tuning:
 
     k1: float = 1.2
     b: float = 0.6
-    gram_weight: float = 0.8  # bi-gram BM25 relative to word BM25
-    keyword_weight: float = 1.0  # added to the score per matched keyword (times its share)
-    query_share: float = 0.6  # confidence: weight of the question's coverage vs the entry's
+    gram_weight: float = 0.5  # bi-gram BM25 relative to word BM25
+    keyword_weight: float = 4.0  # added to the score per matched keyword (times its share)
+    query_share: float = 0.8  # confidence: weight of the question's coverage vs the entry's
     score_share: float = 1.0  # ranking: weight of the BM25 score (relative to the best) vs confidence
-    answer_at: float = 0.6  # confidence at or above which the best entry is answered …
-    answer_margin: float = 0.1  # … when it leads the next entry by this much
-    candidates_at: float = 0.4  # confidence at or above which candidates are offered
-    keyword_answer_at: float = 0.7  # keyword rule: keywords cover this share of the question
+    unknown_weight: float = 1.5  # idf of a word no entry has, relative to a word one document has
+    answer_at: float = 0.55  # confidence at or above which the best entry is answered …
+    answer_margin: float = 0.05  # … when it leads the next entry by this much
+    candidates_at: float = 0.35  # confidence at or above which candidates are offered
+    keyword_answer_at: float = 0.8  # keyword rule: keywords cover this share of the question
 
 
 DEFAULT_TUNING = Tuning()
@@ -93,7 +93,7 @@ DEFAULT_TUNING = Tuning()
 class _Field:
     """One BM25 field over many documents: postings, lengths and idf."""
 
-    def __init__(self, docs: Sequence[Sequence[str]], *, k1: float, b: float) -> None:
+    def __init__(self, docs: Sequence[Sequence[str]], *, k1: float, b: float, unknown_weight: float = 1.0) -> None:
         self.k1, self.b = k1, b
         self.n = len(docs)
         self.lengths = [len(d) for d in docs]
@@ -107,7 +107,8 @@ class _Field:
                 postings[t].append((i, c))
         self.postings = dict(postings)
         self.idf = {t: self._idf(len(p)) for t, p in self.postings.items()}
-        self.unknown_idf = self._idf(0)
+        # A word no entry uses says the question is about something else: it weighs more.
+        self.unknown_idf = self._idf(0) * unknown_weight
         self.norm = [k1 * (1 - b + b * (ln / self.avg)) if self.avg else k1 for ln in self.lengths]
         self.doc_weight = [sum(self.idf[t] for t in set(doc)) for doc in docs]
 
@@ -134,8 +135,9 @@ class _Field:
 class _LanguageIndex:
     def __init__(self, docs: list[tuple[int, Terms]], tuning: Tuning) -> None:
         self.owner = [e for e, _ in docs]
-        self.words = _Field([t.words for _, t in docs], k1=tuning.k1, b=tuning.b)
-        self.grams = _Field([t.grams for _, t in docs], k1=tuning.k1, b=tuning.b)
+        unknown = tuning.unknown_weight
+        self.words = _Field([t.words for _, t in docs], k1=tuning.k1, b=tuning.b, unknown_weight=unknown)
+        self.grams = _Field([t.grams for _, t in docs], k1=tuning.k1, b=tuning.b, unknown_weight=unknown)
 
 
 class FaqIndex:
@@ -157,7 +159,8 @@ class FaqIndex:
                 # The English side has no variants: its answer stands in for them.
                 en_docs.extend((i, terms_for(text, "en")) for text in (en.question, en.answer) if text.strip())
             for kw in e.keywords:
-                key = fold(kw)
+                # Looked for without particles: 「市役所は何時」 also finds 「市役所何時まで」.
+                key = terms_for(kw, "ja").bare
                 if len(key) >= 2 or (key and not key.isascii()):
                     self._keywords.append((i, key))
         self._by_language = {"ja": _LanguageIndex(ja_docs, tuning), "en": _LanguageIndex(en_docs, tuning)}
@@ -190,7 +193,7 @@ class FaqIndex:
             entry = index.owner[doc]
             if entry not in best or (score, confidence) > best[entry]:
                 best[entry] = (score, confidence)
-        hits = self._keyword_hits(fold_kana(normalize(text)), terms.content if lang == "ja" else "")
+        hits = self._keyword_hits(terms.bare, terms.content) if lang == "ja" else {}
         for entry, share in hits.items():
             score, confidence = best.get(entry, (0.0, 0.0))
             best[entry] = (score + tuning.keyword_weight * share, max(confidence, share * tuning.keyword_answer_at))

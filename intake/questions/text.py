@@ -20,7 +20,7 @@ JA_STOPWORDS = frozenset(
     for w in (
         "する できる ある いる なる おる いう 思う 教える 知る 分かる わかる 聞く 言う くださる ください 下さい "
         "もらう いただく 頂く くれる みる 見る いく 行く 来る しまう 欲しい ほしい いい 良い よい 大丈夫 "
-        "こと もの ため とき 時 方法 やり方 仕方 何 なに なん どこ どう どれ どの どんな いつ 誰 "
+        "こと もの ため とき 時 方法 やり方 仕方 何 なに なん どう どれ どの どんな 誰 "
         "どうやって どうすれ 場合 必要 ん の よう そう これ それ あれ ここ そこ 方 感じ 件 今 今日 "
         "です ます 様 さん 方々 私 僕 俺 自分 うち 人 について 関する 関して ちょっと 全然 やっぱり "
         "ない 無い 市 ね よ な か っ ー"
@@ -33,6 +33,10 @@ EN_STOPWORDS = frozenset(
     "please tell know want need get got like just some any up out there'd i'm it's don't ok okay thanks hi "
     "hello help find city".split()
 )
+
+# What the resident asks for (a time, a place, a price) tells apart entries on one subject:
+# 「市役所何時まで」 is about hours, 「市役所どこ」 about the place. Janome splits some of these.
+QUESTION_WORDS = tuple(fold_kana(w) for w in "何時 何曜日 何日 何階 いつ どこ いくら".split())
 
 _CONTENT_POS = ("名詞", "動詞", "形容詞", "副詞", "感動詞", "未知語")
 _DROPPED_NOUNS = ("非自立", "代名詞", "数", "接尾")  # 接尾 stays attached through the noun run below
@@ -47,6 +51,7 @@ class Terms:
     words: tuple[str, ...]
     grams: tuple[str, ...]
     content: str  # content words run together: what keyword coverage is measured against
+    bare: str = ""  # the folded text without its particles: what keywords are looked for in
 
 
 _lock = threading.Lock()
@@ -133,6 +138,7 @@ def japanese_terms(text: str) -> Terms:
     with _lock:
         tokens = list(tokenizer().tokenize(norm))
     words: list[str] = []
+    bare: list[str] = []
     runs: list[str] = []
     run: list[str] = []
     nouns: list[str] = []
@@ -145,6 +151,8 @@ def japanese_terms(text: str) -> Terms:
     for tok in tokens:
         pos = tok.part_of_speech.split(",")
         surface = fold_kana(tok.surface)
+        if pos[0] != "助詞":
+            bare.append(surface)
         base = fold_kana(tok.base_form if tok.base_form != "*" else tok.surface)
         content = pos[0] in _CONTENT_POS and base not in JA_STOPWORDS and surface not in JA_STOPWORDS
         if pos[0] == "名詞" and pos[1] in _DROPPED_NOUNS:
@@ -163,6 +171,8 @@ def japanese_terms(text: str) -> Terms:
         if pos[0] == "記号" or not surface.strip():
             close_nouns()
     close_nouns()
+    folded = fold_kana(norm)
+    words.extend(q for q in QUESTION_WORDS if q in folded and q not in words)
     if run:
         runs.append("".join(run))
     grams: list[str] = []
@@ -171,7 +181,7 @@ def japanese_terms(text: str) -> Terms:
         if len(r) == 1:
             grams.append(r)
         grams.extend(r[i : i + 2] for i in range(len(r) - 1))
-    return Terms(words=tuple(w for w in words if w), grams=tuple(grams), content="".join(runs))
+    return Terms(words=tuple(w for w in words if w), grams=tuple(grams), content="".join(runs), bare="".join(bare))
 
 
 def is_japanese(text: str) -> bool:

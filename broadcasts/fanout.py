@@ -16,7 +16,7 @@ the broadcast exactly once. Why:
    expired or already the caller's (``locked_until``, ``locked_by`` = the task id, like
    ``portal.line.models.WebhookEvent``), and commits: no transaction and no row lock stay
    open during the HTTP call. While the lease runs (``lease_seconds()``: a little longer
-   than LINE's request timeout) no other task sends the batch; a duplicate task waits for
+   than the send's request timeout) no other task sends the batch; a duplicate task waits for
    the lease to end and then finds the batch sent.
    (tests/broadcasts/test_fanout.py::test_duplicate_task_delivery_sends_once,
    ::test_no_lock_is_held_while_lines_answer_is_awaited)
@@ -76,12 +76,14 @@ B = Batch.Status
 _OPEN = (B.PENDING, B.SENDING)
 
 MAX_ATTEMPTS = 8
-# The lease covers LINE's request timeout plus this (the token wait ≤ sender.MAX_TOKEN_WAIT,
-# the database round trips).
-LEASE_MARGIN = 5.0
+# How long a batch may wait for its token from the shared bucket before its task goes back
+# to the queue instead (the bucket's turns are first come, first served).
+TOKEN_WAIT = 1.0
+# The lease covers the send request's timeout plus this (the token wait, the database).
+LEASE_MARGIN = 2.0
 # A batch waiting for its retry stays leased this much past its retry time: its own retry
 # takes it back at once (same task id), the stale-work job only once this has passed too.
-RETRY_GRACE = 5.0
+RETRY_GRACE = 2.0
 
 # PostgreSQL freezes the recipients in steps of this many residents (multiples of 500):
 # batches are sent as soon as the first step commits, while the next ones are taken.
@@ -89,11 +91,21 @@ SNAPSHOT_FIRST_STEP = 10_000
 SNAPSHOT_STEP = 100_000
 
 
+def send_timeout() -> float:
+    """The request timeout of a batch's send: ``BROADCAST_SEND_TIMEOUT`` (default 5 s; LINE
+    answers a multicast in well under a second), never more than ``LINE_REQUEST_TIMEOUT``.
+    A request that timed out is sent again with its key: LINE answers 409 if it had it."""
+    configured = float(getattr(settings, "BROADCAST_SEND_TIMEOUT", 0) or 0)
+    default = float(settings.LINE_REQUEST_TIMEOUT)
+    return min(configured, default) if configured > 0 else default
+
+
 def lease_seconds() -> float:
-    """How long a claim keeps a batch: ``BROADCAST_BATCH_LEASE_SECONDS``, by default LINE's
-    request timeout plus ``LEASE_MARGIN`` (15 s with the default 10 s timeout)."""
-    configured = float(getattr(settings, "BROADCAST_BATCH_LEASE_SECONDS", 0) or 0)
-    return configured if configured > 0 else float(settings.LINE_REQUEST_TIMEOUT) + LEASE_MARGIN
+    """How long a claim keeps a batch: a little longer than its send can take
+    (``send_timeout() + LEASE_MARGIN``: 7 s by default). A killed worker's batch is sent
+    again once this has passed (and the stale-work job has run: every
+    ``BROADCAST_SWEEP_SECONDS``)."""
+    return send_timeout() + LEASE_MARGIN
 
 
 def line_messages(*, broadcast: Broadcast) -> list[dict]:
@@ -396,10 +408,11 @@ def batch_send(*, batch_id: int, owner: str = "", attempt: int = 0) -> BatchResu
         .get()
     )
     messages = payload or line_messages(broadcast=Broadcast.objects.get(pk=broadcast_id))
+    timeout = send_timeout()
     if endpoint == "broadcast":
-        outcome = sender.broadcast(messages=messages, retry_key=retry_key)
+        outcome = sender.broadcast(messages=messages, retry_key=retry_key, max_wait=TOKEN_WAIT, timeout=timeout)
     else:
-        outcome = sender.multicast(to=line_user_ids, messages=messages, retry_key=retry_key)
+        outcome = sender.multicast(to=line_user_ids, messages=messages, retry_key=retry_key, max_wait=TOKEN_WAIT, timeout=timeout)
     result = _record(batch_id, owner, attempt, outcome, recipients=line_user_ids if endpoint != "broadcast" else None)
     if result.retry_in is None:
         broadcast_finish_if_complete(broadcast_id=broadcast_id)

@@ -72,8 +72,10 @@ def _api_clients() -> tuple[ApiClient, ApiClient]:
     return clients
 
 
-def _timeout() -> float:
-    return float(settings.LINE_REQUEST_TIMEOUT)
+def _timeout(timeout: float | None = None) -> float:
+    """``LINE_REQUEST_TIMEOUT``, or a caller's shorter one (the fan-out's lease is built on it)."""
+    default = float(settings.LINE_REQUEST_TIMEOUT)
+    return min(default, float(timeout)) if timeout else default
 
 
 def _retry_key(value: str | UUID | None) -> str | None:
@@ -131,9 +133,9 @@ def _translate(exc: Exception, *, retry_key: str | None = None) -> SendResult:
     raise exc
 
 
-def _send(call: Callable[..., Any], request_model: Any, retry_key: str | None) -> SendResult:
+def _send(call: Callable[..., Any], request_model: Any, retry_key: str | None, timeout: float | None = None) -> SendResult:
     try:
-        response = call(request_model, x_line_retry_key=retry_key, _request_timeout=_timeout())
+        response = call(request_model, x_line_retry_key=retry_key, _request_timeout=_timeout(timeout))
     except Exception as exc:  # noqa: BLE001 - translated below
         return _translate(exc, retry_key=retry_key)
     return SendResult(request_id=_header(response.headers, "x-line-request-id"))
@@ -146,7 +148,7 @@ _SEND_RESPONSE_TYPES = {"200": "object", "400": "ErrorResponse", "403": "ErrorRe
                         "429": "ErrorResponse"}  # fmt: skip
 
 
-def _post(api_client: ApiClient, path: str, body: dict, retry_key: str | None) -> SendResult:
+def _post(api_client: ApiClient, path: str, body: dict, retry_key: str | None, timeout: float | None = None) -> SendResult:
     """POST an already validated JSON body through the SDK's ApiClient (its auth, headers,
     connection pool and ApiException), without building the request model again."""
     headers = {"Accept": "application/json", "Content-Type": "application/json"}
@@ -166,7 +168,7 @@ def _post(api_client: ApiClient, path: str, body: dict, retry_key: str | None) -
             auth_settings=["Bearer"],
             _return_http_data_only=False,
             _preload_content=True,
-            _request_timeout=_timeout(),
+            _request_timeout=_timeout(timeout),
             collection_formats={},
         )
     except Exception as exc:  # noqa: BLE001 - translated below
@@ -195,8 +197,10 @@ def push(*, to: str, messages: list[dict], retry_key: str | UUID | None = None) 
     return _send(api.push_message_with_http_info, request, _retry_key(retry_key))
 
 
-def multicast(*, to: list[str], messages: list[dict], retry_key: str | UUID | None = None) -> SendResult:
-    """Send ``messages`` to 1–500 users in one request."""
+def multicast(
+    *, to: list[str], messages: list[dict], retry_key: str | UUID | None = None, timeout: float | None = None
+) -> SendResult:
+    """Send ``messages`` to 1–500 users in one request (``timeout``: shorter than the default)."""
     to = list(to)
     payload = _messages_payload(messages)
     if not (1 <= len(to) <= MULTICAST_MAX) or not all(type(uid) is str for uid in to):
@@ -205,14 +209,15 @@ def multicast(*, to: list[str], messages: list[dict], retry_key: str | UUID | No
     # pydantic model of 500 ids cost about a third of a fan-out batch's CPU); the SDK's
     # ApiClient then sends the already-checked plain body.
     _build(MulticastRequest, {"to": to[:1], "messages": payload})
-    return _post(_api_clients()[0], "/v2/bot/message/multicast", {"to": to, "messages": payload}, _retry_key(retry_key))
+    body = {"to": to, "messages": payload}
+    return _post(_api_clients()[0], "/v2/bot/message/multicast", body, _retry_key(retry_key), timeout)
 
 
-def broadcast(*, messages: list[dict], retry_key: str | UUID | None = None) -> SendResult:
-    """Send ``messages`` to every friend of the account."""
+def broadcast(*, messages: list[dict], retry_key: str | UUID | None = None, timeout: float | None = None) -> SendResult:
+    """Send ``messages`` to every friend of the account (``timeout``: shorter than the default)."""
     api = MessagingApi(_api_clients()[0])
     request = _build(BroadcastRequest, {"messages": _messages_payload(messages)})
-    return _send(api.broadcast_with_http_info, request, _retry_key(retry_key))
+    return _send(api.broadcast_with_http_info, request, _retry_key(retry_key), timeout)
 
 
 def reply(*, reply_token: str, messages: list[dict]) -> None:

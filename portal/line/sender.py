@@ -112,14 +112,28 @@ def _send(bucket: str, call: Callable[[], client.SendResult], max_wait: float) -
     )
 
 
-def multicast(*, to: Sequence[str], messages: list[dict], retry_key: str | UUID, max_wait: float = MAX_TOKEN_WAIT) -> Outcome:
-    """Send ``messages`` to 1–500 users once (one multicast request)."""
-    return _send("multicast", lambda: client.multicast(to=list(to), messages=messages, retry_key=retry_key), max_wait)
+def multicast(
+    *,
+    to: Sequence[str],
+    messages: list[dict],
+    retry_key: str | UUID,
+    max_wait: float = MAX_TOKEN_WAIT,
+    timeout: float | None = None,
+) -> Outcome:
+    """Send ``messages`` to 1–500 users once (one multicast request; ``timeout``: a shorter
+    request timeout than ``LINE_REQUEST_TIMEOUT``)."""
+
+    def call() -> client.SendResult:
+        return client.multicast(to=list(to), messages=messages, retry_key=retry_key, timeout=timeout)
+
+    return _send("multicast", call, max_wait)
 
 
-def broadcast(*, messages: list[dict], retry_key: str | UUID, max_wait: float = MAX_TOKEN_WAIT) -> Outcome:
+def broadcast(
+    *, messages: list[dict], retry_key: str | UUID, max_wait: float = MAX_TOKEN_WAIT, timeout: float | None = None
+) -> Outcome:
     """Send ``messages`` to every friend of the account once (the broadcast endpoint)."""
-    return _send("broadcast", lambda: client.broadcast(messages=messages, retry_key=retry_key), max_wait)
+    return _send("broadcast", lambda: client.broadcast(messages=messages, retry_key=retry_key, timeout=timeout), max_wait)
 
 
 def push(*, to: str, messages: list[dict], retry_key: str | UUID, max_wait: float = MAX_TOKEN_WAIT) -> Outcome:

@@ -324,12 +324,14 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery
 # this is set (then each thread keeps it for about twice as many tasks): a fan-out batch task
 # otherwise pays a new PostgreSQL connection. Unset (default) keeps Celery's behaviour.
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=0) or None
-# A batch being sent is leased (broadcasts/fanout.py) for this long; 0: LINE_REQUEST_TIMEOUT + 5 s.
-BROADCAST_BATCH_LEASE_SECONDS = env.float("BROADCAST_BATCH_LEASE_SECONDS", default=0.0)
-# This often, batches of a 配信中 broadcast whose lease expired (a killed worker's) are
-# re-enqueued, so they resume within lease + this of the kill; batches and snapshots nobody
-# touched for BROADCAST_STALE_BATCH_SECONDS too (a task lost before it claimed anything).
-BROADCAST_SWEEP_SECONDS = env.float("BROADCAST_SWEEP_SECONDS", default=5.0)
+# A batch's multicast request times out after this (at most LINE_REQUEST_TIMEOUT; a timed-out
+# request is resent with its retry key) and is leased for this + 2 s (broadcasts/fanout.py).
+BROADCAST_SEND_TIMEOUT = env.float("BROADCAST_SEND_TIMEOUT", default=5.0)
+# This often (broadcasts/beat.py), batches of a 配信中 broadcast whose lease expired (a killed
+# worker's) are re-enqueued, so they resume within lease + this (about 9 s) of the kill;
+# batches and snapshots nobody touched for BROADCAST_STALE_BATCH_SECONDS too (a task lost
+# before it claimed anything).
+BROADCAST_SWEEP_SECONDS = env.float("BROADCAST_SWEEP_SECONDS", default=2.0)
 BROADCAST_STALE_BATCH_SECONDS = env.int("BROADCAST_STALE_BATCH_SECONDS", default=120)
 
 # intake.roads: residents' photos are fetched and decoded on their own queue, consumed only by

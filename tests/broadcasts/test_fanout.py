@@ -3,15 +3,19 @@ also under injected 429/500, timeouts after delivery, and a failed batch retried
 
 import json
 import re
+import threading
 from collections import Counter
 
 import pytest
+from django import db
+from django.db import connection, transaction
 from django.urls import reverse
 
-from broadcasts import fanout, privacy
+from broadcasts import fanout, privacy, services
 from broadcasts.models import Batch, Broadcast
 from portal.line import sender
 from portal.line.models import Resident
+from tests.fixtures.worker import wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -233,3 +237,35 @@ def test_live_progress_while_sending(client, author, approver, make_broadcast, c
     b.refresh_from_db()
     assert progress["total"] == privacy.figure_text(privacy.figure(b.recipients_noisy))
     assert "1130" not in json.dumps(progress) and not any("batch" in key for key in progress)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks are PostgreSQL's (SQLite locks the whole file)")
+def test_no_lock_is_held_while_lines_answer_is_awaited(approver, make_broadcast, crowd, line_emulator, monkeypatch):
+    """While a batch waits for LINE's answer its claim is already committed: another
+    connection locks the batch's row and the broadcast's row at once (NOWAIT)."""
+    recipients, others, area = crowd
+    monkeypatch.setattr(services, "_enqueue_start", lambda broadcast: None)
+    monkeypatch.setattr(fanout, "batches_enqueue", lambda **kwargs: None)
+    b = make_broadcast(areas=[area], to="approved", approver=approver)
+    fanout.broadcast_start(broadcast_id=b.pk)  # the snapshot; no batch task runs
+    first = b.batches.order_by("number").first()
+    line_emulator.set_faults(delay_rate=1.0, delay_seconds=1.5, limit=1)  # delivered, answered 1.5 s later
+
+    def send() -> None:
+        try:
+            fanout.batch_send(batch_id=first.pk)
+        finally:
+            db.connection.close()
+
+    thread = threading.Thread(target=send)
+    thread.start()
+    try:
+        assert wait_for(lambda: sum(line_emulator.counts().values()) == 500, timeout=10)
+        with transaction.atomic():  # LINE has not answered yet
+            Batch.objects.select_for_update(nowait=True).get(pk=first.pk)
+            Broadcast.objects.select_for_update(nowait=True).get(pk=b.pk)
+    finally:
+        thread.join(timeout=10)
+    first.refresh_from_db()
+    assert first.status == Batch.Status.DONE and thread.is_alive() is False

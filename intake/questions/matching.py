@@ -79,6 +79,7 @@ class Tuning:
     gram_weight: float = 0.5  # bi-gram BM25 relative to word BM25
     keyword_weight: float = 4.0  # added to the score per matched keyword (times its share)
     query_share: float = 0.8  # confidence: weight of the question's coverage vs the entry's
+    entry_weight: float = 1.5  # BM25 over each entry's wordings together, for ranking only
     score_share: float = 1.0  # ranking: weight of the BM25 score (relative to the best) vs confidence
     unknown_weight: float = 1.5  # idf of a word no entry has, relative to a word one document has
     answer_at: float = 0.55  # confidence at or above which the best entry is answered …
@@ -148,12 +149,14 @@ class FaqIndex:
         self.entries: tuple[Entry, ...] = tuple(entries)
         self.tuning = tuning
         ja_docs: list[tuple[int, Terms]] = []
+        whole_docs: list[tuple[int, Terms]] = []
         en_docs: list[tuple[int, Terms]] = []
         self._keywords: list[tuple[int, str]] = []
         for i, e in enumerate(self.entries):
             for text in (e.question, *e.variants):
                 if text.strip():
                     ja_docs.append((i, terms_for(text, "ja")))
+            whole_docs.append((i, terms_for(" ".join((e.question, *e.variants, *e.keywords)), "ja")))
             en = e.translations.get("en")
             if en and en.question.strip():
                 # The English side has no variants: its answer stands in for them.
@@ -164,6 +167,7 @@ class FaqIndex:
                 if len(key) >= 2 or (key and not key.isascii()):
                     self._keywords.append((i, key))
         self._by_language = {"ja": _LanguageIndex(ja_docs, tuning), "en": _LanguageIndex(en_docs, tuning)}
+        self._whole = _LanguageIndex(whole_docs, tuning)
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -193,6 +197,13 @@ class FaqIndex:
             entry = index.owner[doc]
             if entry not in best or (score, confidence) > best[entry]:
                 best[entry] = (score, confidence)
+        if lang == "ja" and tuning.entry_weight:
+            # All of an entry's wordings together: a question that mixes two variants' words.
+            e_scores, _, _ = self._whole.words.score(terms.words)
+            for doc, e_score in e_scores.items():
+                entry = self._whole.owner[doc]
+                score, confidence = best.get(entry, (0.0, 0.0))
+                best[entry] = (score + tuning.entry_weight * e_score, confidence)
         hits = self._keyword_hits(terms.bare, terms.content) if lang == "ja" else {}
         for entry, share in hits.items():
             score, confidence = best.get(entry, (0.0, 0.0))

@@ -17,6 +17,7 @@ when the token is gone). Conversation state is stored in ``Conversation`` rows, 
 survives restarts, and expires ``CONVERSATION_TTL`` after the last step.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
@@ -143,6 +144,32 @@ def flows() -> list[ChatFlow]:
 
 def flow_named(name: str) -> ChatFlow | None:
     return next((flow for flow in flows() if flow.name == name), None)
+
+
+# -- answerers: what a message no flow expects goes through -------------------------------
+# A message that starts no flow and continues no conversation is offered to the answerers,
+# lowest ``priority`` first (e.g. the ごみ分別 dictionary, then the FAQ, then the staff
+# inbox, which takes everything). The first that returns True has answered (it replied
+# through ``ctx`` or took the message for staff); when none does, the generic fallback reply.
+Answerer = Callable[[ChatContext], bool]
+_answerers: list[tuple[int, str, Answerer]] = []
+
+
+def register_answerer(name: str, answerer: Answerer, *, priority: int = 100) -> None:
+    """Register ``answerer`` under ``name`` (registering a name twice keeps the first)."""
+    if any(existing == name for _p, existing, _a in _answerers):
+        return
+    _answerers.append((priority, name, answerer))
+    _answerers.sort(key=lambda item: item[0])
+
+
+def answerers() -> list[tuple[str, Answerer]]:
+    return [(name, answerer) for _p, name, answerer in _answerers]
+
+
+def answerer_named(name: str) -> Answerer | None:
+    """An answerer by name: e.g. the FAQ's 「職員に聞く」 hands over to ``"inbox"``."""
+    return next((a for n, a in answerers() if n == name), None)
 
 
 # -- small builders for LINE message objects --------------------------------------------

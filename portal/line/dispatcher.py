@@ -128,6 +128,12 @@ def chat_dispatch(ctx: chat.ChatContext) -> None:
             flow.handle(ctx)
             return
         ctx.end()
+    for name, answerer in chat.answerers():
+        try:
+            if answerer(ctx):
+                return
+        except Exception:  # a broken answerer must not stop the fallback reply
+            logger.exception("answerer %s failed", name)
     ctx.reply(
         chat.text_message(
             _("メッセージありがとうございます。メニューから選ぶか、「受信設定」「設定確認」「配信停止」などと送ってください。"),

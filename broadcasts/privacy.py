@@ -48,7 +48,7 @@ import json
 import math
 import threading
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -331,7 +331,7 @@ def _exact_levels(domain: Domain) -> dict[str, np.ndarray]:
     return exact
 
 
-def _epoch_noise(domain: Domain, sigma: dict[str, float], now) -> Any:
+def _epoch_noise(domain: Domain, sigma: dict[str, float], now: datetime) -> Any:
     """The current epoch for this domain (a new one when it expired or the domain changed)."""
     from .models import ReachNoiseEpoch
 

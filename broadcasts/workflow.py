@@ -35,7 +35,7 @@ S = Broadcast.Status
 T = TypeVar("T")
 
 # テスト配信 (and linking one's own LINE test account): PR staff, authors and approvers.
-TEST_SEND = (Perm.COMPOSE_BROADCAST, Perm.APPROVE_BROADCAST)
+TEST_SEND: access.Permission = (Perm.COMPOSE_BROADCAST, Perm.APPROVE_BROADCAST)
 
 STATES = {
     S.DRAFT: State(S.DRAFT.label, description="起案中。申請するまで承認者には見えない。"),
@@ -77,6 +77,20 @@ def _as_action(service: Callable[..., T], *, actor: str = "actor") -> Callable[.
     return run
 
 
+COMPOSE, APPROVE = Perm.COMPOSE_BROADCAST, Perm.APPROVE_BROADCAST
+
+
+def _from(*states: str) -> frozenset[str]:
+    return frozenset(states)
+
+
+def _row(
+    name: str, label: str, permission: access.Permission, service: Callable[..., Any], *, actor: str = "actor", **spec: Any
+) -> Action:
+    """One row of the table: the action, and the service it runs (see ``_as_action``)."""
+    return Action(name, label, permission, _as_action(service, actor=actor), **spec)
+
+
 def _approved(broadcast: Broadcast) -> str:
     if broadcast.status == S.SCHEDULED:
         when = formats.date_format(timezone.localtime(broadcast.scheduled_at), "DATETIME_FORMAT")
@@ -96,126 +110,58 @@ def _deleted(title: str) -> str:
     return gettext("下書き「%(title)s」を削除しました。") % {"title": title}
 
 
+# The table: one row per staff action (name, button, permission, service; then what staff
+# are told, the states it starts from and where it leads). Laid out by hand, as a table.
+# fmt: off
+ACTIONS = (
+    # The compose page (GET and POST) and the API's PUT /api/drafts/<pk>/ edit; no button of its own.
+    _row("edit", _("編集"), COMPOSE, services.broadcast_save, sources=EDITABLE, page=False, api_url_name="-",
+         refused=_("配信を開始した後は編集できません。"),
+         doc="Edit; a broadcast past 下書き returns to 下書き (差し戻し stays): approval is needed again."),
+    _row("submit", _("承認を申請"), COMPOSE, services.broadcast_submit, success=_("承認を申請しました。"),
+         sources=_from(S.DRAFT, S.RETURNED), target=S.PENDING, doc="承認申請 (refused below the 50-recipient minimum)."),
+    # No fixed target: 予約済 (a future 予約日時) or 配信中 (承認後すぐに配信, every emergency).
+    # Approved, the broadcast's page shows the send's progress live; a refused approval stays
+    # on the page it came from (the review page's ``next``).
+    _row("approve", _("承認する"), APPROVE, services.broadcast_approve, actor="approver", success=_approved,
+         sources=_from(S.PENDING), params=ApproveForm, done_url="broadcasts:detail",
+         doc="承認 of the reviewed `version` by an approver who neither created nor edited it (refused, 400, when "
+         "the broadcast changed since). 承認後すぐに配信 (no future 予約日時) and every emergency broadcast start "
+         "sending at once; a future 予約日時 makes it 予約済."),
+    _row("return", _("差し戻す"), APPROVE, services.broadcast_return, actor="approver", success=_("差し戻しました。"),
+         sources=_from(S.PENDING), target=S.RETURNED, params=CommentForm, doc="差し戻し with a comment."),
+    # The same time again changes nothing (it stays 予約済).
+    _row("schedule", _("予約する"), COMPOSE, services.broadcast_schedule, success=_scheduled,
+         sources=_from(S.APPROVED, S.SCHEDULED), target=S.PENDING, params=ScheduleForm,
+         doc="予約 (a new 予約日時) for an approved broadcast: the schedule is part of the approved version, so "
+         "the broadcast returns to 申請中 (`pending`) and needs a new approval, by someone other than whoever "
+         "changed it."),
+    _row("cancel", _("配信を中止"), COMPOSE, services.broadcast_cancel, success=_("配信を中止しました。"),
+         sources=_from(S.PENDING, S.APPROVED, S.SCHEDULED), target=S.CANCELLED, doc="中止, until sending starts."),
+    # Gone (the audit log keeps its entry): no state to lead to, no API answer to give.
+    _row("delete", _("削除"), COMPOSE, services.broadcast_delete, success=_deleted,
+         sources=_from(S.DRAFT, S.RETURNED), api_url_name="-", done_url="broadcasts:list",
+         refused=_("「%(status)s」の配信は削除できません（削除できるのは下書きと差し戻しだけです）。"),
+         doc="削除 of a draft (下書き・差し戻し): gone from the list; the audit log keeps the entry."),
+    _row("send", _("今すぐ配信"), COMPOSE, services.broadcast_send, success=_("配信を開始しました。"),
+         sources=_from(S.APPROVED), target=S.SENDING,
+         doc="今すぐ配信 an approved broadcast (re-checked against live data, then on the snapshot)."),
+    _row("retry", _("届かなかった方に再送"), APPROVE, services.broadcast_retry_failed,
+         success=_("届かなかった方への再送を始めました。"), sources=_from(S.PARTIAL), target=S.SENDING,
+         doc="Send the failed batches again (same retry keys)."),
+    # Any state: it changes nothing on the broadcast.
+    _row("test_send", _("自分のLINEにテスト配信"), TEST_SEND, services.broadcast_test_send, api_url_name="-",
+         success=_("テスト配信を送信しました。ご自分のLINEでご確認ください。"),
+         doc="テスト配信 to the staff member's own linked LINE account only."),
+)
+# fmt: on
+
+
 WORKFLOW = Workflow(
     name="broadcast",
     model=Broadcast,
     states=STATES,
-    actions=(
-        # The compose page (GET and POST) and the API's PUT /api/drafts/<pk>/ edit; no button here.
-        Action(
-            "edit",
-            _("編集"),
-            Perm.COMPOSE_BROADCAST,
-            _as_action(services.broadcast_save),
-            sources=EDITABLE,
-            page=False,
-            api_url_name="-",
-            refused=_("配信を開始した後は編集できません。"),
-            doc="Edit; a broadcast past 下書き returns to 下書き (差し戻し stays 差し戻し): approval is needed again.",
-        ),
-        Action(
-            "submit",
-            _("承認を申請"),
-            Perm.COMPOSE_BROADCAST,
-            _as_action(services.broadcast_submit),
-            success=_("承認を申請しました。"),
-            sources=frozenset({S.DRAFT, S.RETURNED}),
-            target=S.PENDING,
-            doc="承認申請 (refused below the 50-recipient minimum).",
-        ),
-        Action(
-            "approve",
-            _("承認する"),
-            Perm.APPROVE_BROADCAST,
-            _as_action(services.broadcast_approve, actor="approver"),
-            success=_approved,
-            sources=frozenset({S.PENDING}),
-            target=None,  # 予約済 (a future 予約日時) or 配信中 (承認後すぐに配信, every emergency)
-            params=ApproveForm,
-            # Approved: the broadcast's page, where the send's progress shows live (a refused
-            # approval stays on the page it came from, the review page's ``next``).
-            done_url="broadcasts:detail",
-            doc="承認 of the reviewed `version` by an approver who neither created nor edited it (refused, 400, when the "
-            "broadcast changed since). 承認後すぐに配信 (no future 予約日時) and every emergency broadcast start sending at "
-            "once; a future 予約日時 makes it 予約済.",
-        ),
-        Action(
-            "return",
-            _("差し戻す"),
-            Perm.APPROVE_BROADCAST,
-            _as_action(services.broadcast_return, actor="approver"),
-            success=_("差し戻しました。"),
-            sources=frozenset({S.PENDING}),
-            target=S.RETURNED,
-            params=CommentForm,
-            doc="差し戻し with a comment.",
-        ),
-        Action(
-            "schedule",
-            _("予約する"),
-            Perm.COMPOSE_BROADCAST,
-            _as_action(services.broadcast_schedule),
-            success=_scheduled,
-            sources=frozenset({S.APPROVED, S.SCHEDULED}),
-            target=S.PENDING,  # the same time again changes nothing (stays 予約済)
-            params=ScheduleForm,
-            doc="予約 (a new 予約日時) for an approved broadcast: the schedule is part of the approved version, so the "
-            "broadcast returns to 申請中 (`pending`) and needs a new approval, by someone other than whoever changed it.",
-        ),
-        Action(
-            "cancel",
-            _("配信を中止"),
-            Perm.COMPOSE_BROADCAST,
-            _as_action(services.broadcast_cancel),
-            success=_("配信を中止しました。"),
-            sources=frozenset({S.PENDING, S.APPROVED, S.SCHEDULED}),
-            target=S.CANCELLED,
-            doc="中止, until sending starts.",
-        ),
-        Action(
-            "delete",
-            _("削除"),
-            Perm.COMPOSE_BROADCAST,
-            _as_action(services.broadcast_delete),
-            success=_deleted,
-            sources=frozenset({S.DRAFT, S.RETURNED}),
-            target=None,  # gone (the audit log keeps its entry)
-            api_url_name="-",
-            done_url="broadcasts:list",
-            refused=_("「%(status)s」の配信は削除できません（削除できるのは下書きと差し戻しだけです）。"),
-            doc="削除 of a draft (下書き・差し戻し): gone from the list; the audit log keeps the entry.",
-        ),
-        Action(
-            "send",
-            _("今すぐ配信"),
-            Perm.COMPOSE_BROADCAST,
-            _as_action(services.broadcast_send),
-            success=_("配信を開始しました。"),
-            sources=frozenset({S.APPROVED}),
-            target=S.SENDING,
-            doc="今すぐ配信 an approved broadcast (re-checked against live data, then on the snapshot).",
-        ),
-        Action(
-            "retry",
-            _("届かなかった方に再送"),
-            Perm.APPROVE_BROADCAST,
-            _as_action(services.broadcast_retry_failed),
-            success=_("届かなかった方への再送を始めました。"),
-            sources=frozenset({S.PARTIAL}),
-            target=S.SENDING,
-            doc="Send the failed batches again (same retry keys).",
-        ),
-        Action(
-            "test_send",
-            _("自分のLINEにテスト配信"),
-            TEST_SEND,
-            _as_action(services.broadcast_test_send),
-            success=_("テスト配信を送信しました。ご自分のLINEでご確認ください。"),
-            sources=frozenset(),  # any state: it changes nothing on the broadcast
-            api_url_name="-",
-            doc="テスト配信 to the staff member's own linked LINE account only.",
-        ),
-    ),
+    actions=ACTIONS,
     detail_url="broadcasts:detail",
     queryset=lambda: Broadcast.objects.select_related("author", "approver"),
     serializer=BroadcastSerializer,

@@ -46,6 +46,16 @@ class User(AbstractBaseUser, PermissionsMixin):
     def role_codes(self) -> list[str]:
         return [g.name for g in self.groups.all()]
 
+    # The account's state as the staff pages name it (accounts/workflow.py holds the table).
+    INVITED, ACTIVE, INACTIVE = "invited", "active", "inactive"
+
+    @property
+    def account_state(self) -> str:
+        """招待中 (invited, no password set yet), 有効 or 無効."""
+        if not self.is_active:
+            return self.INACTIVE
+        return self.ACTIVE if self.has_usable_password() else self.INVITED
+
 
 class Capability(models.Model):
     """Holds the portal's custom permissions; it has no rows of its own."""

@@ -7,7 +7,6 @@ from typing import Any
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.db.models import DateTimeField, ExpressionWrapper, Value
@@ -20,6 +19,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from portal.context import AuditContext
+from portal.errors import Conflict, DomainError, NotAllowed
 
 from . import audit, roles
 from .models import AuditEntry, RolePolicy, User
@@ -115,7 +115,11 @@ def _ordered_codes(codes: Iterable[str]) -> list[str]:
     wanted = set(codes)
     unknown = wanted - set(roles.ROLE_ORDER)
     if unknown:
-        raise ValidationError(_("不明なロールです: %(codes)s") % {"codes": ", ".join(sorted(unknown))})
+        raise DomainError(
+            _("不明なロールです: %(codes)s") % {"codes": ", ".join(sorted(unknown))},
+            code="unknown_role",
+            details={"roles": sorted(unknown)},
+        )
     return [c for c in roles.ROLE_ORDER if c in wanted]
 
 
@@ -125,26 +129,27 @@ def _guard_last_admin(*, staff: User, losing_admin: bool) -> None:
     from .selectors import active_admin_count
 
     if staff.is_active and staff.groups.filter(name=roles.ADMIN).exists() and active_admin_count() <= 1:
-        raise ValidationError(_("有効なシステム管理者が1人もいなくなるため、この変更はできません。"))
+        raise Conflict(_("有効なシステム管理者が1人もいなくなるため、この変更はできません。"), code="last_admin")
 
 
-def invitation_url(*, user: User, request: HttpRequest | None = None) -> str:
+def invitation_url(*, user: User, ctx: AuditContext | None = None) -> str:
+    """The invitation link, on the address the inviting admin used (``ctx.base_url``), or
+    PORTAL_BASE_URL outside a request."""
     path = reverse(
         "accounts:invitation_accept",
         kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": invitation_tokens.make_token(user)},
     )
-    if request is not None:
-        return request.build_absolute_uri(path)
-    return settings.PORTAL_BASE_URL.rstrip("/") + path
+    base = ctx.base_url if ctx is not None and ctx.base_url else settings.PORTAL_BASE_URL
+    return base.rstrip("/") + path
 
 
-def staff_invitation_send(*, staff: User, actor: User | None, request: HttpRequest | None = None) -> None:
+def staff_invitation_send(*, staff: User, ctx: AuditContext) -> None:
     """E-mail ``staff`` a single-use link that sets their password (expires, see tokens.py)."""
     context = {
         "staff": staff,
-        "url": invitation_url(user=staff, request=request),
+        "url": invitation_url(user=staff, ctx=ctx),
         "days": max(1, invitation_timeout() // 86400),
-        "inviter": actor,
+        "inviter": ctx.actor,
     }
     subject = render_to_string("accounts/email/invitation_subject.txt", context).strip()
     body = render_to_string("accounts/email/invitation_message.txt", context)
@@ -158,41 +163,63 @@ def staff_invite(
     full_name: str,
     department: str = "",
     role_codes: Iterable[str],
-    actor: User,
-    request: HttpRequest | None = None,
+    ctx: AuditContext,
 ) -> User:
-    """Create an account with no usable password and send the invitation link."""
+    """Create an account (招待中: no usable password) and send the invitation link."""
     email = User.objects.normalize_email(email).strip().lower()
     if User.objects.filter(email__iexact=email).exists():
-        raise ValidationError(_("このメールアドレスの職員は既に登録されています。"))
+        raise Conflict(_("このメールアドレスの職員は既に登録されています。"), code="email_taken")
     codes = _ordered_codes(role_codes)
     staff = User(email=email, full_name=full_name.strip(), department=department.strip())
     staff.set_unusable_password()
     staff.save()
     staff.groups.set(Group.objects.filter(name__in=codes))
-    audit_record(action=audit.STAFF_INVITED, actor=actor, request=request, target=staff, detail={"roles": codes})
-    staff_invitation_send(staff=staff, actor=actor, request=request)
+    audit_record(action=audit.STAFF_INVITED, ctx=ctx, target=staff, detail={"roles": codes})
+    staff_invitation_send(staff=staff, ctx=ctx)
     return staff
 
 
-def staff_invitation_resend(*, staff: User, actor: User, request: HttpRequest | None = None) -> None:
-    if staff.has_usable_password() or not staff.is_active:
-        raise ValidationError(_("この職員は既にパスワードを設定済みです。"))
-    audit_record(action=audit.STAFF_INVITED, actor=actor, request=request, target=staff, detail={"resent": True})
-    staff_invitation_send(staff=staff, actor=actor, request=request)
+def _require(action: str, staff: User) -> None:
+    """The staff-account table (workflow.py) decides which states ``action`` may start from."""
+    from .workflow import WORKFLOW
+
+    WORKFLOW.require(action, staff)
+
+
+def staff_invitation_resend(staff: User, *, ctx: AuditContext) -> User:
+    """A new invitation link for a staff member who is still 招待中."""
+    _require("resend_invitation", staff)
+    audit_record(action=audit.STAFF_INVITED, ctx=ctx, target=staff, detail={"resent": True})
+    staff_invitation_send(staff=staff, ctx=ctx)
+    return staff
 
 
 @transaction.atomic
-def invitation_accept(*, staff: User, password: str, request: HttpRequest | None = None) -> User:
-    """Set the invited staff member's password; the link stops working (token hashes it)."""
+def invitation_accept(staff: User, *, ctx: AuditContext, password: str) -> User:
+    """Set the invited staff member's password (招待中 → 有効); the link stops working (the
+    token hashes the password)."""
+    _require("accept_invitation", staff)
     staff.set_password(password)
     staff.save(update_fields=["password"])
-    audit_record(action=audit.PASSWORD_CHANGED, actor=staff, request=request, target=staff, detail={"via": "invitation"})
+    audit_record(action=audit.PASSWORD_CHANGED, actor=staff, ctx=ctx, target=staff, detail={"via": "invitation"})
     return staff
 
 
 @transaction.atomic
-def staff_update(*, staff: User, full_name: str, department: str, actor: User, request: HttpRequest | None = None) -> User:
+def staff_edit(
+    staff: User, *, ctx: AuditContext, email: str = "", full_name: str, department: str, role_codes: Iterable[str]
+) -> User:
+    """The staff page's form as one change: sign-in address (another staff member's only),
+    name and department, roles. Refused as a whole (nothing saved) when any part is."""
+    if email and not (ctx.actor is not None and staff.pk == ctx.actor.pk):
+        staff_set_email(staff=staff, email=email, ctx=ctx)
+    staff_update(staff=staff, full_name=full_name, department=department, ctx=ctx)
+    staff_set_roles(staff=staff, role_codes=role_codes, ctx=ctx)
+    return staff
+
+
+@transaction.atomic
+def staff_update(*, staff: User, full_name: str, department: str, ctx: AuditContext) -> User:
     changes = {}
     for field, value in (("full_name", full_name.strip()), ("department", department.strip())):
         if getattr(staff, field) != value:
@@ -200,7 +227,7 @@ def staff_update(*, staff: User, full_name: str, department: str, actor: User, r
             setattr(staff, field, value)
     if changes:
         staff.save(update_fields=list(changes))
-        audit_record(action=audit.STAFF_UPDATED, actor=actor, request=request, target=staff, detail={"fields": sorted(changes)})
+        audit_record(action=audit.STAFF_UPDATED, ctx=ctx, target=staff, detail={"fields": sorted(changes)})
     return staff
 
 
@@ -211,7 +238,7 @@ def email_masked(email: str) -> str:
 
 
 @transaction.atomic
-def staff_set_email(*, staff: User, email: str, actor: User, request: HttpRequest | None = None) -> User:
+def staff_set_email(*, staff: User, email: str, ctx: AuditContext) -> User:
     """An admin changes another staff member's sign-in address (the only way it changes:
     allauth's own e-mail pages are closed). allauth's address rows follow, so sign-in and
     password resets use the new address only. Audited with both addresses masked."""
@@ -220,10 +247,10 @@ def staff_set_email(*, staff: User, email: str, actor: User, request: HttpReques
     new = User.objects.normalize_email(email).strip().lower()
     if new == staff.email.lower():
         return staff
-    if staff.pk == actor.pk:
-        raise ValidationError(_("自分のサインイン用メールアドレスは変更できません。別の管理者に依頼してください。"))
+    if ctx.actor is not None and staff.pk == ctx.actor.pk:
+        raise NotAllowed(_("自分のサインイン用メールアドレスは変更できません。別の管理者に依頼してください。"))
     if User.objects.filter(email__iexact=new).exclude(pk=staff.pk).exists():
-        raise ValidationError(_("このメールアドレスの職員は既に登録されています。"))
+        raise Conflict(_("このメールアドレスの職員は既に登録されています。"), code="email_taken")
     old = staff.email
     staff.email = new
     staff.save(update_fields=["email"])
@@ -231,8 +258,7 @@ def staff_set_email(*, staff: User, email: str, actor: User, request: HttpReques
     EmailAddress.objects.create(user=staff, email=new, primary=True, verified=True)
     audit_record(
         action=audit.STAFF_UPDATED,
-        actor=actor,
-        request=request,
+        ctx=ctx,
         target=staff,
         detail={"fields": ["email"], "email": {"changed": True, "before": email_masked(old), "after": email_masked(new)}},
     )
@@ -240,7 +266,7 @@ def staff_set_email(*, staff: User, email: str, actor: User, request: HttpReques
 
 
 @transaction.atomic
-def staff_set_roles(*, staff: User, role_codes: Iterable[str], actor: User, request: HttpRequest | None = None) -> User:
+def staff_set_roles(*, staff: User, role_codes: Iterable[str], ctx: AuditContext) -> User:
     """Replace ``staff``'s roles (a staff member may hold several)."""
     new = _ordered_codes(role_codes)
     old = _ordered_codes(staff.groups.values_list("name", flat=True).filter(name__in=roles.ROLE_ORDER))
@@ -248,49 +274,48 @@ def staff_set_roles(*, staff: User, role_codes: Iterable[str], actor: User, requ
         return staff
     _guard_last_admin(staff=staff, losing_admin=roles.ADMIN in old and roles.ADMIN not in new)
     staff.groups.set(Group.objects.filter(name__in=new))
-    audit_record(
-        action=audit.STAFF_ROLES_CHANGED, actor=actor, request=request, target=staff, detail={"before": old, "after": new}
-    )
+    audit_record(action=audit.STAFF_ROLES_CHANGED, ctx=ctx, target=staff, detail={"before": old, "after": new})
     return staff
 
 
 @transaction.atomic
-def staff_deactivate(*, staff: User, actor: User, request: HttpRequest | None = None) -> User:
-    """Disable sign-in; existing sessions stop working (inactive users are not loaded)."""
-    if staff.pk == actor.pk:
-        raise ValidationError(_("自分自身は無効化できません。"))
-    if not staff.is_active:
-        return staff
+def staff_deactivate(staff: User, *, ctx: AuditContext) -> User:
+    """Disable sign-in (招待中/有効 → 無効); existing sessions stop working (inactive users
+    are not loaded)."""
+    if ctx.actor is not None and staff.pk == ctx.actor.pk:
+        raise NotAllowed(_("自分自身は無効化できません。"))
+    _require("deactivate", staff)
     _guard_last_admin(staff=staff, losing_admin=True)
     staff.is_active = False
     staff.save(update_fields=["is_active"])
-    audit_record(action=audit.STAFF_DEACTIVATED, actor=actor, request=request, target=staff)
+    audit_record(action=audit.STAFF_DEACTIVATED, ctx=ctx, target=staff)
     return staff
 
 
 @transaction.atomic
-def staff_reactivate(*, staff: User, actor: User, request: HttpRequest | None = None) -> User:
-    if staff.is_active:
-        return staff
+def staff_reactivate(staff: User, *, ctx: AuditContext) -> User:
+    """無効 → 有効 (or back to 招待中 when no password was ever set)."""
+    _require("reactivate", staff)
     staff.is_active = True
     staff.save(update_fields=["is_active"])
-    audit_record(action=audit.STAFF_UPDATED, actor=actor, request=request, target=staff, detail={"is_active": True})
+    audit_record(action=audit.STAFF_UPDATED, ctx=ctx, target=staff, detail={"is_active": True})
     return staff
 
 
 @transaction.atomic
-def staff_mfa_reset(*, staff: User, actor: User, request: HttpRequest | None = None) -> int:
+def staff_mfa_reset(staff: User, *, ctx: AuditContext) -> User:
     """Remove every authenticator (TOTP, recovery codes); a role that requires MFA sends
-    the staff member to TOTP set-up at their next sign-in. Returns how many were removed."""
+    the staff member to TOTP set-up at their next sign-in. The audit entry names the types
+    removed."""
     authenticators = Authenticator.objects.filter(user=staff)
     types = sorted(set(authenticators.values_list("type", flat=True)))
-    removed, _by_model = authenticators.delete()
-    audit_record(action=audit.STAFF_MFA_RESET, actor=actor, request=request, target=staff, detail={"removed": types})
-    return removed
+    authenticators.delete()
+    audit_record(action=audit.STAFF_MFA_RESET, ctx=ctx, target=staff, detail={"removed": types})
+    return staff
 
 
 @transaction.atomic
-def role_policy_set(*, group: Group, mfa_required: bool, actor: User, request: HttpRequest | None = None) -> RolePolicy:
+def role_policy_set(*, group: Group, mfa_required: bool, ctx: AuditContext) -> RolePolicy:
     """Whether a role requires MFA. The admin role always does."""
     if group.name == roles.ADMIN:
         mfa_required = True
@@ -300,8 +325,7 @@ def role_policy_set(*, group: Group, mfa_required: bool, actor: User, request: H
         policy.save(update_fields=["mfa_required"])
         audit_record(
             action=audit.ROLE_POLICY_CHANGED,
-            actor=actor,
-            request=request,
+            ctx=ctx,
             target_type="auth.group",
             target_id=str(group.pk),
             target_repr=group.name,
@@ -310,9 +334,9 @@ def role_policy_set(*, group: Group, mfa_required: bool, actor: User, request: H
     return policy
 
 
-def audit_export_record(*, actor: User, filters: dict, rows: int, request: HttpRequest | None = None) -> AuditEntry:
+def audit_export_record(*, filters: dict[str, Any], rows: int, ctx: AuditContext) -> AuditEntry:
     """The export of the audit log is itself audited (with the filters used)."""
-    return audit_record(action=audit.AUDIT_EXPORTED, actor=actor, request=request, detail={"filters": filters, "rows": rows})
+    return audit_record(action=audit.AUDIT_EXPORTED, ctx=ctx, detail={"filters": filters, "rows": rows})
 
 
 @transaction.atomic

@@ -11,19 +11,32 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
+from portal.context import AuditContext
+
 from . import audit
 from .services import audit_record
 
 
+def _ctx(request: Any) -> AuditContext:
+    """Who and from where, as far as the signal's ``request`` (if any) tells."""
+    from portal.clientip import client_ip
+
+    if request is None:
+        return AuditContext.system()
+    user = getattr(request, "user", None)
+    actor = user if user is not None and user.is_authenticated else None
+    return AuditContext(actor=actor, ip=client_ip(request))
+
+
 @receiver(user_logged_in)
 def _logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
-    audit_record(action=audit.LOGIN_SUCCESS, actor=user, request=request, target=user)
+    audit_record(action=audit.LOGIN_SUCCESS, actor=user, ctx=_ctx(request), target=user)
 
 
 @receiver(user_logged_out)
 def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     if user is not None:
-        audit_record(action=audit.LOGOUT, actor=user, request=request, target=user)
+        audit_record(action=audit.LOGOUT, actor=user, ctx=_ctx(request), target=user)
 
 
 def failed_login_account(credentials: dict) -> Any:
@@ -40,7 +53,7 @@ def audit_failed_login(*, request: Any, credentials: dict, reason: str) -> None:
     audit_record(
         action=audit.LOGIN_FAILED,
         actor=None,
-        request=request,
+        ctx=_ctx(request),
         target=account,
         target_type="accounts.user",
         detail={"reason": reason, "account_exists": account is not None},
@@ -55,11 +68,11 @@ def _login_failed(sender: Any, credentials: dict, request: Any = None, **kwargs:
 def _mfa_receiver(event: str) -> Any:
     def receive(sender: Any, request: Any = None, user: Any = None, authenticator: Any = None, **kwargs: Any) -> None:
         user = user or getattr(authenticator, "user", None)
-        actor = request.user if request is not None and getattr(request, "user", None) and request.user.is_authenticated else user
+        ctx = _ctx(request)
         audit_record(
             action=audit.MFA_CHANGED,
-            actor=actor,
-            request=request,
+            actor=ctx.actor or user,
+            ctx=ctx,
             target=user if user is not None and getattr(user, "pk", None) else None,
             detail={"event": event, "type": getattr(authenticator, "type", "")},
         )
@@ -78,7 +91,7 @@ def _mfa_failed(sender: Any, request: Any = None, user: Any = None, authenticato
     """A wrong TOTP or recovery code at sign-in (or re-authentication)."""
     audit_record(
         action=audit.LOGIN_FAILED,
-        request=request,
+        ctx=_ctx(request),
         target=user if user is not None and getattr(user, "pk", None) else None,
         detail={"reason": "mfa", "type": getattr(authenticator, "type", "")},
     )
@@ -90,7 +103,7 @@ mfa_signals.authentication_failed.connect(_mfa_failed, dispatch_uid="accounts.au
 def _password_receiver(via: str) -> Any:
     def receive(sender: Any, request: Any = None, user: Any = None, **kwargs: Any) -> None:
         if user is not None:
-            audit_record(action=audit.PASSWORD_CHANGED, actor=user, request=request, target=user, detail={"via": via})
+            audit_record(action=audit.PASSWORD_CHANGED, actor=user, ctx=_ctx(request), target=user, detail={"via": via})
 
     return receive
 

@@ -2,17 +2,18 @@
 
 from django.urls import path
 
+from portal.workflow import page_urls
+
 from . import views
+from .workflow import WORKFLOW
 
 app_name = "accounts"
 urlpatterns = [
     path("", views.staff_list, name="staff_list"),
     path("invite/", views.staff_invite, name="staff_invite"),
     path("<int:pk>/", views.staff_edit, name="staff_edit"),
-    path("<int:pk>/deactivate/", views.staff_deactivate, name="staff_deactivate"),
-    path("<int:pk>/reactivate/", views.staff_reactivate, name="staff_reactivate"),
-    path("<int:pk>/reset-mfa/", views.staff_mfa_reset, name="staff_mfa_reset"),
-    path("<int:pk>/resend-invitation/", views.staff_invitation_resend, name="staff_invitation_resend"),
+    # <pk>/deactivate/, reactivate/, reset-mfa/, resend-invitation/ (the staff-account table)
+    *page_urls(WORKFLOW),
     path("roles/", views.role_policies, name="role_policies"),
     path("audit/", views.audit_log, name="audit_log"),
     path("audit/export.csv", views.audit_export, name="audit_export"),

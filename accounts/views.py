@@ -1,10 +1,11 @@
-"""Staff management, role policies, invitations and the audit log (thin views)."""
+"""Staff management, role policies, invitations and the audit log (thin views). The
+buttons on a staff member's page (deactivate, reactivate, reset MFA, resend the invitation)
+are the staff-account table's actions (workflow.py), wired in urls.py."""
 
 from collections.abc import Iterator
 
 from django.contrib import messages
 from django.contrib.auth.forms import SetPasswordForm
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -13,10 +14,11 @@ from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
 
 from portal import access
+from portal.context import AuditContext
 from portal.csv import csv_response
+from portal.errors import DomainError
 
 from . import audit, roles, selectors, services
 from .filters import AuditEntryFilter
@@ -24,6 +26,7 @@ from .forms import StaffEditForm, StaffInviteForm
 from .models import User
 from .roles import Perm
 from .tokens import invitation_tokens
+from .workflow import WORKFLOW
 
 AUDIT_PAGE_SIZE = 50
 
@@ -33,11 +36,6 @@ def _staff_or_404(pk: int) -> User:
         return selectors.staff_get(pk=pk)
     except User.DoesNotExist as exc:
         raise Http404 from exc
-
-
-def _error(request: HttpRequest, exc: ValidationError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
 
 
 @access.require(Perm.MANAGE_STAFF)
@@ -64,11 +62,10 @@ def staff_invite(request: HttpRequest) -> HttpResponse:
                 full_name=form.cleaned_data["full_name"],
                 department=form.cleaned_data["department"],
                 role_codes=form.cleaned_data["roles"],
-                actor=request.user,
-                request=request,
+                ctx=AuditContext.from_request(request),
             )
-        except ValidationError as exc:
-            form.add_error(None, exc)
+        except DomainError as exc:
+            form.add_error(None, exc.messages)
         else:
             messages.success(request, _("%(email)s に招待メールを送信しました。") % {"email": staff.email})
             return redirect("accounts:staff_list")
@@ -86,21 +83,18 @@ def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
         is_self=is_self,
     )
     if request.method == "POST" and form.is_valid():
+        values = {
+            "email": form.cleaned_data.get("email") or "",
+            "full_name": form.cleaned_data["full_name"],
+            "department": form.cleaned_data["department"],
+            "role_codes": form.cleaned_data["roles"],
+        }
         try:
-            if not is_self and form.cleaned_data.get("email"):
-                services.staff_set_email(staff=staff, email=form.cleaned_data["email"], actor=request.user, request=request)
-            services.staff_update(
-                staff=staff,
-                full_name=form.cleaned_data["full_name"],
-                department=form.cleaned_data["department"],
-                actor=request.user,
-                request=request,
-            )
-            services.staff_set_roles(staff=staff, role_codes=form.cleaned_data["roles"], actor=request.user, request=request)
-        except ValidationError as exc:
-            form.add_error(None, exc)
+            WORKFLOW.run("edit", staff, ctx=AuditContext.from_request(request), params=values)
+        except DomainError as exc:
+            form.add_error(None, exc.messages)
         else:
-            messages.success(request, _("職員情報を更新しました。"))
+            messages.success(request, str(WORKFLOW.action("edit").success))
             return redirect("accounts:staff_list")
     context = {
         "form": form,
@@ -108,62 +102,18 @@ def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "has_mfa": selectors.user_has_totp(user=staff),
         "pending": selectors.invitation_pending(user=staff),
         "is_self": is_self,
+        "actions": {a.name for a in WORKFLOW.available(staff, request.user) if a.page},
     }
     return render(request, "accounts/staff_edit.html", context)
-
-
-def _staff_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    staff = _staff_or_404(pk)
-    try:
-        if action == "deactivate":
-            services.staff_deactivate(staff=staff, actor=request.user, request=request)
-            messages.success(request, _("%(name)s を無効化しました。") % {"name": staff})
-        elif action == "reactivate":
-            services.staff_reactivate(staff=staff, actor=request.user, request=request)
-            messages.success(request, _("%(name)s を有効化しました。") % {"name": staff})
-        elif action == "reset_mfa":
-            services.staff_mfa_reset(staff=staff, actor=request.user, request=request)
-            messages.success(request, _("%(name)s の多要素認証をリセットしました。") % {"name": staff})
-        elif action == "resend":
-            services.staff_invitation_resend(staff=staff, actor=request.user, request=request)
-            messages.success(request, _("%(email)s に招待メールを再送しました。") % {"email": staff.email})
-    except ValidationError as exc:
-        _error(request, exc)
-    return redirect("accounts:staff_edit", pk=staff.pk)
-
-
-@access.require(Perm.MANAGE_STAFF)
-@require_POST
-def staff_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
-    return _staff_action(request, pk, "deactivate")
-
-
-@access.require(Perm.MANAGE_STAFF)
-@require_POST
-def staff_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
-    return _staff_action(request, pk, "reactivate")
-
-
-@access.require(Perm.MANAGE_STAFF)
-@require_POST
-def staff_mfa_reset(request: HttpRequest, pk: int) -> HttpResponse:
-    return _staff_action(request, pk, "reset_mfa")
-
-
-@access.require(Perm.MANAGE_STAFF)
-@require_POST
-def staff_invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
-    return _staff_action(request, pk, "resend")
 
 
 @access.require(Perm.MANAGE_STAFF)
 def role_policies(request: HttpRequest) -> HttpResponse:
     rows = selectors.role_policies()
     if request.method == "POST":
+        ctx = AuditContext.from_request(request)
         for row in rows:
-            services.role_policy_set(
-                group=row["group"], mfa_required=f"mfa_{row['code']}" in request.POST, actor=request.user, request=request
-            )
+            services.role_policy_set(group=row["group"], mfa_required=f"mfa_{row['code']}" in request.POST, ctx=ctx)
         messages.success(request, _("ロール設定を保存しました。"))
         return redirect("accounts:role_policies")
     return render(request, "accounts/role_policies.html", {"rows": rows})
@@ -181,8 +131,9 @@ def invitation_accept(request: HttpRequest, uidb64: str, token: str) -> HttpResp
         return render(request, "accounts/invitation_invalid.html", status=400)
     form = SetPasswordForm(staff, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.invitation_accept(staff=staff, password=form.cleaned_data["new_password1"], request=request)
-        messages.success(request, _("パスワードを設定しました。メールアドレスと新しいパスワードでサインインしてください。"))
+        ctx = AuditContext.from_request(request)
+        WORKFLOW.run("accept_invitation", staff, ctx=ctx, params={"password": form.cleaned_data["new_password1"]})
+        messages.success(request, str(WORKFLOW.action("accept_invitation").success))
         return redirect("account_login")
     return render(request, "accounts/invitation_accept.html", {"form": form, "staff": staff})
 
@@ -206,7 +157,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 def audit_export(request: HttpRequest) -> StreamingHttpResponse:
     filterset = AuditEntryFilter(request.GET or None, queryset=selectors.audit_entries(), request=request)
     entries = filterset.qs
-    services.audit_export_record(actor=request.user, filters=filterset.used_filters(), rows=entries.count(), request=request)
+    services.audit_export_record(filters=filterset.used_filters(), rows=entries.count(), ctx=AuditContext.from_request(request))
     header = [_("日時"), _("実行者"), _("操作"), _("操作コード"), _("対象の種類"), _("対象ID"), _("対象"), _("接続元IP")]
 
     def rows() -> Iterator[list]:

@@ -27,7 +27,7 @@ from typing import Any
 
 from django import forms
 from django.db import models
-from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import NoReverseMatch, URLPattern, path
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -188,10 +188,29 @@ class Workflow:
         return result
 
 
+def _form_data(data: Any) -> Any:
+    """A JSON body as a form's data: numbers and booleans as the text a form field reads, a
+    list as a multiple choice; an object where a value belongs is refused (not a 500)."""
+    if isinstance(data, QueryDict) or not isinstance(data, dict):
+        return data  # a page's POST or a form-encoded API call
+    values: dict[str, Any] = {}
+    for name, value in data.items():
+        if isinstance(value, dict):
+            raise DomainError(f"{name}: 値を指定してください。", code="invalid_input", details={"fields": {name: ["invalid"]}})
+        values[name] = [_text(v) for v in value] if isinstance(value, list) else _text(value)
+    return values
+
+
+def _text(value: Any) -> Any:
+    if value is None or isinstance(value, str):
+        return value
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
 def _params(action: Action, data: Any) -> dict[str, Any]:
     if action.params is None:
         return {}
-    form = action.params(data)
+    form = action.params(_form_data(data))
     if not form.is_valid():
         texts = [str(m) for errors in form.errors.values() for m in errors]
         raise DomainError(" ".join(texts), code="invalid_input", details={"fields": form.errors.get_json_data()}, messages=texts)

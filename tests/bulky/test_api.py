@@ -10,8 +10,6 @@ from intake.bulky.models import Booking, CollectionDay, Item
 from portal.line.devtools.simulate import user_id_for
 from tests.fixtures.bulky import bookable_date
 
-pytestmark = pytest.mark.usefixtures("on_commit_now")
-
 
 @pytest.fixture
 def api_booking(bulky_setup, open_booking_page) -> Booking:

@@ -18,8 +18,6 @@ from portal import retention
 from portal.tasks import purge_personal_data
 from tests.fixtures.bulky import bookable_date
 
-pytestmark = pytest.mark.usefixtures("on_commit_now")
-
 
 def uid(n: int) -> str:
     return "U" + f"{n:032x}"

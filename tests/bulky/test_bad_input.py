@@ -10,8 +10,6 @@ from portal.line.devtools.simulate import user_id_for
 from portal.line.models import OutboundMessage
 from tests.fixtures.bulky import bookable_date
 
-pytestmark = pytest.mark.usefixtures("on_commit_now")
-
 
 def _state() -> tuple:
     return (

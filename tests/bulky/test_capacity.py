@@ -41,7 +41,6 @@ def _form(area_id: int, item_id: int, date) -> dict:
     }
 
 
-@pytest.mark.usefixtures("on_commit_now")
 def test_a_full_day_refuses_with_the_next_free_dates(bulky_setup, line_emulator):
     date = bookable_date(7)
     CollectionDay.objects.create(area=bulky_setup.chuo, date=date, capacity_points=10, used_points=10)
@@ -55,6 +54,42 @@ def test_a_full_day_refuses_with_the_next_free_dates(bulky_setup, line_emulator)
     page = client.get("/bulky/r/").content.decode()
     assert f'value="{date.isoformat()}" data-area="{bulky_setup.chuo.pk}"' not in page
     assert f'value="{bookable_date(8).isoformat()}" data-area="{bulky_setup.chuo.pk}"' in page
+
+
+def test_a_booking_refused_for_capacity_pushes_nothing(bulky_setup, line_emulator):
+    """The day fills while the booking is being written (another resident's booking commits
+    between the form's check and the capacity UPDATE): the booking's transaction rolls back,
+    and with it the 「受け付けました」 push it had already queued — nothing reaches LINE."""
+    from django.db.models.signals import post_save
+
+    from intake.bulky.models import BookingEvent
+    from portal.line.models import OutboundMessage
+
+    date = bookable_date(7)
+    user_id = user_id_for("filled-meanwhile")
+    client = _resident_client(user_id)
+    before = len(line_emulator.received(user_id))
+
+    def someone_else_takes_the_day(sender: type, instance: BookingEvent, created: bool, **kwargs: object) -> None:
+        if created and instance.kind == "created":
+            CollectionDay.objects.filter(area=bulky_setup.chuo, date=date).update(used_points=10)
+
+    post_save.connect(someone_else_takes_the_day, sender=BookingEvent, dispatch_uid="test-fill-the-day")
+    try:
+        response = client.post("/bulky/r/", _form(bulky_setup.chuo.pk, bulky_setup.chair.pk, date))
+    finally:
+        post_save.disconnect(dispatch_uid="test-fill-the-day", sender=BookingEvent)
+    html = response.content.decode()
+    assert response.status_code == 400 and "予約がいっぱいになりました" in html and format_date(bookable_date(8)) in html
+    assert Booking.objects.count() == 0 and not OutboundMessage.objects.filter(purpose="bulky.booked").exists()
+    texts = line_emulator.received_texts(user_id)
+    assert len(line_emulator.received(user_id)) == before
+    assert not any("受け付けました" in t for t in texts), texts
+
+    # The same resident books another day: that push does go out (the test can see pushes).
+    response = client.post("/bulky/r/", _form(bulky_setup.chuo.pk, bulky_setup.chair.pk, bookable_date(8)))
+    assert response.status_code == 302
+    assert "受け付けました" in line_emulator.received_texts(user_id)[-1]
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL: concurrent writers (SQLite serialises them)")

@@ -12,8 +12,6 @@ from intake.bulky.models import Booking, BookingLink, CollectionDay
 from portal.line.models import OutboundMessage
 from tests.fixtures.bulky import URL_RE, bookable_date
 
-pytestmark = pytest.mark.usefixtures("on_commit_now")
-
 
 def uid(n: int) -> str:
     return "U" + f"{n:032x}"

@@ -1,14 +1,10 @@
 """Demo data, the rich-menu postback, and the dashboard card."""
 
-import pytest
-
 from accounts import roles
 from intake.bulky.demo import load_demo
 from intake.bulky.models import Booking, CollectionArea, CollectionDay, Item
 from portal.line.devtools.simulate import user_id_for
 from portal.line.models import Area, Resident
-
-pytestmark = pytest.mark.usefixtures("on_commit_now")
 
 
 def test_demo_loader_is_idempotent(db, line_emulator):

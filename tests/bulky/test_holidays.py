@@ -12,8 +12,6 @@ import time_machine
 from accounts.models import AuditEntry
 from intake.bulky.models import Booking, BulkySettings
 
-pytestmark = pytest.mark.usefixtures("on_commit_now")
-
 TOKYO = ZoneInfo("Asia/Tokyo")
 DEC_1 = dt.datetime(2026, 12, 1, 10, 0, tzinfo=TOKYO)  # window 12/4 – 1/30
 APR_20 = dt.datetime(2027, 4, 20, 10, 0, tzinfo=TOKYO)  # window 4/23 – 6/19 (昭和の日, GW)

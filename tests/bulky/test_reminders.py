@@ -1,16 +1,12 @@
 """The day-before reminder goes out exactly once per booking, even when the job runs twice."""
 
-import pytest
-
 from intake.bulky import tasks
 from intake.bulky.models import Booking
 from portal.line.devtools.simulate import user_id_for
 from tests.fixtures.bulky import bookable_date
 
-pytestmark = pytest.mark.usefixtures("on_commit_now")
 
-
-def test_reminder_goes_out_once(bulky_setup, open_booking_page, line_emulator, waste_client):
+def test_reminder_goes_out_once(bulky_setup, open_booking_page, line_emulator, waste_client, django_capture_on_commit_callbacks):
     def book(user_id: str, days: int) -> Booking:
         page = open_booking_page(user_id)
         form = page.form(area=bulky_setup.chuo.pk, collection_date=bookable_date(days).isoformat())
@@ -27,8 +23,10 @@ def test_reminder_goes_out_once(bulky_setup, open_booking_page, line_emulator, w
         return [t for t in line_emulator.received_texts(user_id) if t.startswith("明日は粗大ごみの収集日です")]
 
     day = bookable_date(5).isoformat()
-    assert tasks.send_reminders.delay(day).get() == 1
-    tasks.send_reminders.delay(day).get()  # the beat job ran twice
+    with django_capture_on_commit_callbacks(execute=True):  # each job run commits
+        assert tasks.send_reminders.delay(day).get() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.send_reminders.delay(day).get()  # the beat job ran twice
     assert len(reminders(user_id_for("remind-1"))) == 1
     assert "朝8時までに" in reminders(user_id_for("remind-1"))[0] and due.number in reminders(user_id_for("remind-1"))[0]
     assert reminders(user_id_for("remind-2")) == [] and reminders(user_id_for("remind-3")) == []

@@ -7,12 +7,9 @@ import re
 from zoneinfo import ZoneInfo
 
 import jpholiday
-import pytest
 import time_machine
 
 from intake.bulky.models import Booking, BulkySettings
-
-pytestmark = pytest.mark.usefixtures("on_commit_now")
 
 DEC_1 = dt.datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
 YEAR_END = {dt.date(2026, 12, d) for d in (29, 30, 31)} | {dt.date(2027, 1, d) for d in (1, 2, 3)}

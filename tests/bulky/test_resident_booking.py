@@ -3,13 +3,9 @@
 import datetime as dt
 import re
 
-import pytest
-
 from intake.bulky.models import Booking, BookingLink, BulkySettings, CollectionDay
 from portal.line.devtools.simulate import user_id_for
 from tests.fixtures.bulky import bookable_date
-
-pytestmark = pytest.mark.usefixtures("on_commit_now")
 
 
 def test_resident_books_gets_push_and_cancels(bulky_setup, open_booking_page, line_resident, line_emulator, settings):

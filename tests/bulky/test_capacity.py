@@ -16,11 +16,12 @@ from portal.context import AuditContext
 from portal.line.devtools.simulate import user_id_for
 from portal.line.models import Resident
 from tests.fixtures.bulky import bookable_date
+from tests.fixtures.commit import CommitClient
 
 
 def _resident_client(user_id: str) -> Client:
     resident = Resident.objects.create(line_user_id=user_id)
-    client = Client()
+    client = CommitClient()  # each request commits: its pushes go out (or, rolled back, do not)
     path = urlsplit(services.link_issue(resident=resident)).path
     assert client.get(path).status_code == 200
     assert client.post(path).status_code == 302

@@ -6,7 +6,7 @@ from portal.line.devtools.simulate import user_id_for
 from tests.fixtures.bulky import bookable_date
 
 
-def test_reminder_goes_out_once(bulky_setup, open_booking_page, line_emulator, waste_client, django_capture_on_commit_callbacks):
+def test_reminder_goes_out_once(bulky_setup, open_booking_page, line_emulator, waste_client, run_on_commit):
     def book(user_id: str, days: int) -> Booking:
         page = open_booking_page(user_id)
         form = page.form(area=bulky_setup.chuo.pk, collection_date=bookable_date(days).isoformat())
@@ -23,9 +23,9 @@ def test_reminder_goes_out_once(bulky_setup, open_booking_page, line_emulator, w
         return [t for t in line_emulator.received_texts(user_id) if t.startswith("明日は粗大ごみの収集日です")]
 
     day = bookable_date(5).isoformat()
-    with django_capture_on_commit_callbacks(execute=True):  # each job run commits
+    with run_on_commit():  # each job run commits
         assert tasks.send_reminders.delay(day).get() == 1
-    with django_capture_on_commit_callbacks(execute=True):
+    with run_on_commit():
         tasks.send_reminders.delay(day).get()  # the beat job ran twice
     assert len(reminders(user_id_for("remind-1"))) == 1
     assert "朝8時までに" in reminders(user_id_for("remind-1"))[0] and due.number in reminders(user_id_for("remind-1"))[0]

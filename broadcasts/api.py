@@ -35,7 +35,7 @@ from .serializers import (
     ScheduleSerializer,
     SegmentSerializer,
 )
-from .workflow import WORKFLOW
+from .workflow import WORKFLOW, staff_of
 
 
 class BroadcastListApi(ListAPIView):
@@ -123,9 +123,8 @@ def _draft_kwargs(v: dict[str, Any]) -> dict[str, Any]:
 def _save(request: Request, broadcast: Broadcast | None) -> Broadcast:
     data = DraftSerializer(data=request.data)
     data.is_valid(raise_exception=True)
-    return services.broadcast_save(
-        actor=request.user, broadcast=broadcast, ctx=AuditContext.from_request(request), **_draft_kwargs(data.validated_data)
-    )
+    ctx = AuditContext.from_request(request)
+    return services.broadcast_save(actor=staff_of(ctx), broadcast=broadcast, ctx=ctx, **_draft_kwargs(data.validated_data))
 
 
 class DraftCreateApi(APIView):
@@ -148,7 +147,7 @@ class DraftUpdateApi(APIView):
 
 
 # What each action's POST takes, for the schema (the table's forms validate it).
-_REQUESTS: dict[str, type[serializers.Serializer]] = {
+_REQUESTS: dict[str, serializers.Serializer] = {  # inline_serializer gives instances
     "approve": ApproveSerializer,
     "return": CommentSerializer,
     "schedule": ScheduleSerializer,

@@ -402,6 +402,7 @@ def release_publish(*, force: bool = False, refresh: bool = True) -> ReachReleas
         if anchor is None:
             ReachNoiseEpoch.objects.create(domain_key="", started_at=timezone.now() - _epoch_length() * 2, noise={})
             anchor = ReachNoiseEpoch.objects.select_for_update().order_by("id").first()
+            assert anchor is not None  # just created, in this transaction
         now = timezone.now()
         latest = ReachRelease.objects.order_by("-created_at", "-id").first()
         if not force and latest is not None and latest.created_at > now - _release_interval():

@@ -83,7 +83,7 @@ def _delivered_ids_sql(broadcast_id: int) -> RawSQL:
     return RawSQL(sql, (broadcast_id, Batch.Status.DONE))  # noqa: S611 - parameters bound
 
 
-def _apply_segment(qs: QuerySet, segment: Segment, *, area_field: str) -> QuerySet:
+def _apply_segment(qs: QuerySet[Any], segment: Segment, *, area_field: str) -> QuerySet[Any]:
     """The segment's conditions on residents or reach cells (the LINE layer's encoding)."""
     if segment.everyone:
         return qs
@@ -142,7 +142,7 @@ def bubbles_of(broadcast: Broadcast) -> list[Bubble]:
 def content_version(broadcast: Broadcast) -> str:
     """A hash of everything an approver approves (bubbles, targeting, exclusion, schedule,
     kind, title): the approval must name the version the approver reviewed."""
-    bubbles = [[b.type, b.text, str(b.image.token) if b.image_id else ""] for b in bubbles_of(broadcast)]
+    bubbles = [[b.type, b.text, str(b.image.token) if b.image is not None else ""] for b in bubbles_of(broadcast)]
     data = {
         "title": broadcast.title,
         "kind": broadcast.kind,

@@ -30,7 +30,7 @@ class DraftSerializer(SegmentSerializer):
     title = serializers.CharField(max_length=100)
     kind = serializers.ChoiceField(choices=Broadcast.Kind.choices, default=Broadcast.Kind.NORMAL)
     scheduled_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
-    bubbles = BubbleSerializer(many=True, max_length=MAX_BUBBLES)
+    bubbles = BubbleSerializer(many=True, max_length=MAX_BUBBLES)  # type: ignore[call-arg]  # many=True: a ListSerializer
 
 
 class EstimateSerializer(serializers.Serializer):
@@ -103,7 +103,7 @@ class BroadcastSerializer(serializers.ModelSerializer):
         ]
 
     def get_approver(self, obj: Broadcast) -> str | None:
-        return obj.approver.get_short_name() if obj.approver_id else None
+        return obj.approver.get_short_name() if obj.approver is not None else None
 
     def get_bubbles(self, obj: Broadcast) -> list[dict[str, Any]]:
         return [{"type": b.type, "text": b.text, "image_id": b.image_id} for b in selectors.bubbles_of(obj)]

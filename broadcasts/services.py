@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -167,6 +168,12 @@ def _require_permission(action: str, actor: User, message: str) -> None:
         raise NotAllowed(message)
 
 
+def _delete_files(files: Sequence[FieldFile]) -> None:
+    for f in files:
+        if f.name:
+            f.storage.delete(f.name)
+
+
 def _lock(broadcast: Broadcast) -> Broadcast:
     return Broadcast.objects.select_for_update().get(pk=broadcast.pk)
 
@@ -251,7 +258,8 @@ def broadcast_save(
     if segment.exclude_broadcast_id and not selectors.excludable_broadcasts().filter(pk=segment.exclude_broadcast_id).exists():
         raise DomainError(_("除外できる過去の配信ではありません。"), code="bad_exclude")
     creating = broadcast is None
-    if creating:
+    previous: str
+    if broadcast is None:
         broadcast = Broadcast(author=actor)
         previous = S.DRAFT
     else:
@@ -443,7 +451,7 @@ def broadcast_delete(*, broadcast: Broadcast, actor: User, ctx: AuditContext | N
     for image in unused:
         files = [image.original, image.preview]
         image.delete()
-        transaction.on_commit(lambda files=files: [f.storage.delete(f.name) for f in files if f.name])
+        transaction.on_commit(functools.partial(_delete_files, files))
     return title
 
 

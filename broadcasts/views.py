@@ -6,7 +6,7 @@ generated from the table (``workflow.py``, ``portal.workflow.page_urls``)."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.contrib import messages
@@ -29,7 +29,15 @@ from .forms import parse_local_datetime
 from .models import MAX_BUBBLES, TEXT_MAX, Broadcast, BroadcastImage
 from .workflow import TEST_SEND, WORKFLOW, may
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 S = Broadcast.Status
+
+
+def _me(request: HttpRequest) -> User:
+    """The signed-in staff member: every view here declares a permission, checked first."""
+    return cast("User", request.user)
 
 
 def _int_list(values: list[str]) -> list[int]:
@@ -53,7 +61,7 @@ def _compose_payload(request: HttpRequest, broadcast: Broadcast | None) -> tuple
             upload = request.FILES.get(f"bubble-{i}-image")
             if upload is not None:
                 try:
-                    image = services.image_upload(data=upload.read(), actor=request.user)
+                    image = services.image_upload(data=upload.read(), actor=_me(request))
                 except DomainError as exc:
                     errors += [_("吹き出し%(n)s: %(error)s") % {"n": i + 1, "error": e} for e in exc.messages]
             if image is None:
@@ -160,7 +168,7 @@ def _compose(request: HttpRequest, broadcast: Broadcast | None, *, emergency: bo
         ctx = AuditContext.from_request(request)
         if not errors:
             try:
-                broadcast = services.broadcast_save(actor=request.user, broadcast=broadcast, ctx=ctx, **payload)
+                broadcast = services.broadcast_save(actor=_me(request), broadcast=broadcast, ctx=ctx, **payload)
             except DomainError as exc:
                 errors = exc.messages
         if not errors:
@@ -188,7 +196,7 @@ def _compose(request: HttpRequest, broadcast: Broadcast | None, *, emergency: bo
         "disaster_templates": disaster.TEMPLATES if emergency else [],
         "chosen_template": template["code"] if template else "",
         "friends_reach_text": privacy.friends_text() if emergency else "",
-        "test_account": staff_line.account_status(user=request.user),
+        "test_account": staff_line.account_status(user=_me(request)),
     }
     return render(request, "broadcasts/compose.html", context, status=400 if errors else 200)
 
@@ -240,7 +248,7 @@ def broadcast_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _detail_context(request: HttpRequest, broadcast: Broadcast) -> dict[str, Any]:
     segment = selectors.Segment.of(broadcast)
-    user = request.user
+    user = _me(request)
     # Until its recipients are frozen (the states it may be edited in), the reach is an estimate.
     estimated = WORKFLOW.can("edit", broadcast)
     estimate = privacy.estimate(segment, actor=user) if estimated and not broadcast.is_emergency else None
@@ -251,7 +259,7 @@ def _detail_context(request: HttpRequest, broadcast: Broadcast) -> dict[str, Any
     can_approve = WORKFLOW.can("approve", broadcast, user) and broadcast.author_id != user.pk and not edited
     if not estimated:
         reach = ""
-    elif broadcast.is_emergency:
+    elif broadcast.is_emergency or estimate is None:
         reach = privacy.friends_text()  # LINE's broadcast endpoint: every friend, 配信停止 included
     else:
         reach = estimate.text
@@ -327,14 +335,14 @@ def test_account(request: HttpRequest) -> HttpResponse:
     code = ""
     if request.method == "POST":
         if request.POST.get("action") == "unlink":
-            staff_line.staff_line_unlink(user=request.user, ctx=AuditContext.from_request(request))
+            staff_line.staff_line_unlink(user=_me(request), ctx=AuditContext.from_request(request))
             messages.success(request, _("テスト配信用LINEの連携を解除しました。"))
             return redirect("broadcasts:test_account")
-        code = staff_line.staff_line_code_issue(user=request.user, ctx=AuditContext.from_request(request))
+        code = staff_line.staff_line_code_issue(user=_me(request), ctx=AuditContext.from_request(request))
     back = request.GET.get("next", "")
     context = {
         "code": code,
-        "test_account": staff_line.account_status(user=request.user),
+        "test_account": staff_line.account_status(user=_me(request)),
         "demo": settings.DEBUG,
         "back": back if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}) else "",
     }
@@ -346,8 +354,8 @@ def approvals(request: HttpRequest) -> HttpResponse:
     """Mobile-friendly list of what waits for this approver (emergencies first): 起案者,
     申請日時, 配信予定人数 (rounded estimate), 予約日時."""
     rows = [
-        {"broadcast": b, "estimate": privacy.estimate(selectors.Segment.of(b), actor=request.user)}
-        for b in selectors.pending_approval(user=request.user)[:100]
+        {"broadcast": b, "estimate": privacy.estimate(selectors.Segment.of(b), actor=_me(request))}
+        for b in selectors.pending_approval(user=_me(request))[:100]
     ]
     return render(request, "broadcasts/approvals.html", {"rows": rows})
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.utils import formats, timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -37,7 +38,7 @@ T = TypeVar("T")
 # テスト配信 (and linking one's own LINE test account): PR staff, authors and approvers.
 TEST_SEND: access.Permission = (Perm.COMPOSE_BROADCAST, Perm.APPROVE_BROADCAST)
 
-STATES = {
+STATES: dict[str, State] = {
     S.DRAFT: State(S.DRAFT.label, description="起案中。申請するまで承認者には見えない。"),
     S.RETURNED: State(S.RETURNED.label, description="承認者が理由を付けて戻した。直して申請し直す。"),
     S.PENDING: State(S.PENDING.label, description="承認を待っている。"),
@@ -60,7 +61,8 @@ AUTOMATIC: dict[str, frozenset[str]] = {
 }
 
 
-def _staff(ctx: AuditContext) -> User:
+def staff_of(ctx: AuditContext) -> User:
+    """The staff member acting (every action needs one: its permission was checked)."""
     if ctx.actor is None:
         raise NotAllowed(gettext("この操作を行う権限がありません。"))
     return ctx.actor
@@ -72,7 +74,7 @@ def _as_action(service: Callable[..., T], *, actor: str = "actor") -> Callable[.
 
     @functools.wraps(service)
     def run(broadcast: Broadcast, *, ctx: AuditContext, **params: Any) -> T:
-        return service(broadcast=broadcast, ctx=ctx, **{actor: _staff(ctx)}, **params)
+        return service(broadcast=broadcast, ctx=ctx, **{actor: staff_of(ctx)}, **params)
 
     return run
 
@@ -85,7 +87,13 @@ def _from(*states: str) -> frozenset[str]:
 
 
 def _row(
-    name: str, label: str, permission: access.Permission, service: Callable[..., Any], *, actor: str = "actor", **spec: Any
+    name: str,
+    label: str | Promise,
+    permission: access.Permission,
+    service: Callable[..., Any],
+    *,
+    actor: str = "actor",
+    **spec: Any,
 ) -> Action:
     """One row of the table: the action, and the service it runs (see ``_as_action``)."""
     return Action(name, label, permission, _as_action(service, actor=actor), **spec)
@@ -176,12 +184,12 @@ def transitions() -> dict[str, set[str]]:
     """Every state → the states it may lead to: the staff actions' fixed targets, what the
     services decide (承認 → 予約済 or 配信中; 編集 → 下書き, or 差し戻し stays) and the fan-out's."""
     graph = WORKFLOW.transitions()
-    decided = {"approve": {S.SCHEDULED, S.SENDING}, "edit": {S.DRAFT, S.RETURNED}}
+    decided: dict[str, set[str]] = {"approve": {S.SCHEDULED, S.SENDING}, "edit": {S.DRAFT, S.RETURNED}}
     for name, targets in decided.items():
         for source in WORKFLOW.sources(name):
-            graph[source] |= targets
-    for source, targets in AUTOMATIC.items():
-        graph[source] |= targets
+            graph[source].update(targets)
+    for source, automatic in AUTOMATIC.items():
+        graph[source].update(automatic)
     return graph
 
 

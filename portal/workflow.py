@@ -30,6 +30,7 @@ from django.db import models
 from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import NoReverseMatch, URLPattern, path
+from django.utils.functional import Promise
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from rest_framework import serializers
@@ -44,7 +45,7 @@ from portal.errors import Conflict, DomainError, page_error
 
 @dataclass(frozen=True)
 class State:
-    label: str  # in staff's words (「承認待ち」)
+    label: str | Promise  # in staff's words (「承認待ち」), usually gettext_lazy
     final: bool = False
     description: str = ""
 
@@ -56,12 +57,12 @@ class Action:
     e.g. 承認 leads to 配信中 or 予約済)."""
 
     name: str  # URL segment: /<pk>/<name>/
-    label: str  # the button's words
+    label: str | Promise  # the button's words
     permission: access.Permission
     service: Callable[..., Any]
     # Told to staff when it worked ("" = the service's own note); a callable gets the
     # service's result (「承認しました。…に配信します。」 names the time it chose).
-    success: str | Callable[[Any], str] = ""
+    success: str | Promise | Callable[[Any], str] = ""
     sources: frozenset[str] = frozenset()
     target: str | None = None
     params: type[forms.Form] | None = None  # the input both the page and the API validate
@@ -70,7 +71,7 @@ class Action:
     page: bool = True  # served as a page POST
     done_url: str = ""  # URL name to show after success (default: the object's page)
     doc: str = ""  # the API's description
-    refused: str = ""  # told when the state does not allow it (default: the workflow's ``refused``)
+    refused: str | Promise = ""  # told when the state does not allow it (default: the workflow's ``refused``)
 
     @property
     def page_name(self) -> str:
@@ -92,7 +93,7 @@ class Workflow:
     queryset: Callable[[], models.QuerySet] | None = None
     serializer: type[serializers.Serializer] | None = None  # the API's answer
     # Told when the state does not allow an action; ``%(state)s`` names the state's label.
-    refused: str = "今の状態ではこの操作はできません。"
+    refused: str | Promise = "今の状態ではこの操作はできません。"
     # Words a page's ``next`` field may use for one of the object's pages ("review" →
     # "broadcasts:review"), besides a safe URL.
     next_pages: Mapping[str, str] = field(default_factory=dict)

@@ -1,5 +1,7 @@
 """Forms of intake.bulky (set-up pages and staff actions)."""
 
+from typing import Any
+
 from django import forms
 from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext_lazy as _
@@ -78,6 +80,12 @@ class ClosureForm(forms.ModelForm):
         model = Closure
         fields = ["date", "area", "reason"]
         widgets = {"date": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        area = self.fields["area"]
+        assert isinstance(area, forms.ModelChoiceField)
+        area.queryset = CollectionArea.objects.select_related("area")  # each choice's label names its area
 
 
 # The staff actions' input (workflow.py): the page's form and the API's body alike.

@@ -21,6 +21,9 @@ class Perm:
     TRIAGE_ROAD_REPORTS = "accounts.triage_road_reports"
     REVIEW_BULKY_BOOKINGS = "accounts.review_bulky_bookings"
     MANAGE_BULKY_CATALOGUE = "accounts.manage_bulky_catalogue"
+    MANAGE_FAQ = "accounts.manage_faq"
+    MANAGE_GOMI = "accounts.manage_gomi"
+    VIEW_QUESTIONS = "accounts.view_questions"
 
 
 # (codename, label) for Meta.permissions on accounts.Capability.
@@ -36,6 +39,9 @@ CAPABILITIES = [
     ("triage_road_reports", "道路損傷通報の対応"),
     ("review_bulky_bookings", "粗大ごみ申込の審査"),
     ("manage_bulky_catalogue", "粗大ごみ品目・収集日の設定"),
+    ("manage_faq", "よくある質問（Q&A）の編集・公開"),
+    ("manage_gomi", "ごみ分別辞書の管理"),
+    ("view_questions", "よくある質問・ごみ分別辞書の閲覧"),
 ]
 
 ADMIN = "admin"
@@ -65,12 +71,13 @@ ROLE_CAPABILITIES = {
         "view_audience",
         "view_broadcasts",
         "manage_bulky_catalogue",
+        "view_questions",
     ],
-    PR_AUTHOR: ["compose_broadcast", "view_broadcasts", "view_audience"],
-    PR_APPROVER: ["approve_broadcast", "view_broadcasts", "view_audience"],
+    PR_AUTHOR: ["compose_broadcast", "view_broadcasts", "view_audience", "manage_faq", "view_questions"],
+    PR_APPROVER: ["approve_broadcast", "view_broadcasts", "view_audience", "view_questions"],
     ROAD: ["triage_road_reports"],
-    WASTE: ["review_bulky_bookings", "manage_bulky_catalogue"],
-    AUDITOR: ["view_audit_log", "view_broadcasts"],
+    WASTE: ["review_bulky_bookings", "manage_bulky_catalogue", "manage_gomi", "view_questions"],
+    AUDITOR: ["view_audit_log", "view_broadcasts", "view_questions"],
 }
 
 ROLE_ORDER = [ADMIN, PR_AUTHOR, PR_APPROVER, ROAD, WASTE, AUDITOR]

@@ -84,15 +84,25 @@ class GomiIndex:
         self._exact: dict[str, int] = {}
         self._grams: dict[str, set[int]] = defaultdict(set)
         self._key_grams: list[tuple[int, str, set[str]]] = []
+        contained: dict[str, int] = {}
         for i, item in enumerate(self.items):
+            # A one-character item (傘, 本, 皿) answers only to its own name: inside a longer
+            # word (日傘, 絵本, 灰皿 …) or by its reading (ほん in こせきとうほん) it would misfire.
+            single = len(_PAREN_RE.sub("", item.name).strip()) <= 1
+            named = _keys(GomiItem(kind=item.kind, name=item.name))
             for key in _keys(item):
                 self._exact.setdefault(key, i)
+                if single:
+                    continue
+                # A short reading (いし) occurs inside unrelated words (うらないして).
+                if len(key) >= 2 and (key in named or len(key) >= 3):
+                    contained.setdefault(key, i)
                 grams = _bigrams(key)
                 self._key_grams.append((i, key, grams))
                 for g in grams:
                     self._grams[g].add(len(self._key_grams) - 1)
         # Longest first: 「電気カーペット」 before 「カーペット」 when both occur in a question.
-        self._contained = sorted(((k, i) for k, i in self._exact.items() if len(k) >= 2), key=lambda p: -len(p[0]))
+        self._contained = sorted(contained.items(), key=lambda p: -len(p[0]))
 
     def __len__(self) -> int:
         return len(self.items)

@@ -36,6 +36,7 @@ class Entry:
     keywords: tuple[str, ...] = ()
     link: str = ""
     translations: Mapping[str, Translation] = field(default_factory=lambda: MappingProxyType({}))
+    quick_replies: tuple[str, ...] = ()  # offered after the answer (each sends its words)
 
     def question_in(self, language: str) -> str:
         t = self.translations.get(language)

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "broadcasts.apps.BroadcastsConfig",
     "intake.roads.apps.RoadsConfig",
     "intake.bulky.apps.BulkyConfig",
+    "intake.questions.apps.QuestionsConfig",
 ]
 
 MIDDLEWARE = [

@@ -41,17 +41,19 @@ demo: migrate
 run: demo
 	$(LOCAL) $(PY) manage.py rundemo
 
-## make test: lint, then the whole suite (SQLite + embedded broker unless DATABASE_URL /
-## CELERY_BROKER_URL say otherwise).
+## make test: ruff (lint + format), mypy, import-linter, the migration check, then the whole
+## suite (SQLite + embedded broker unless DATABASE_URL / CELERY_BROKER_URL say otherwise).
 test: install-dev node-dev lint
-	$(VENV)/bin/lint-imports --no-logo --no-cache
 	$(PY) manage.py makemigrations --check --dry-run --settings=portal.settings.test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-## make lint: ruff (lint and format); part of make test.
+## make lint: ruff (lint and format), mypy (django-stubs, DRF stubs; strict on services and
+## selectors) and the import-linter contracts; part of make test.
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+	$(VENV)/bin/lint-imports --no-logo --no-cache
 
 ## Refresh vendored front-end assets from npm (package-lock.json); the results are committed
 ## so neither `make run` nor a city-hall PC needs npm or the internet.

@@ -8,11 +8,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from . import access, views
 
 # foundation: Django admin signs in through allauth (rate limits, MFA, audit), never its own form.
-admin.site.login = secure_admin_login(admin.site.login)
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 # The schema views declare their own access: staff only.
-SpectacularAPIView.portal_permission = access.AUTHENTICATED
-SpectacularSwaggerSplitView.portal_permission = access.AUTHENTICATED
+SpectacularAPIView.portal_permission = access.AUTHENTICATED  # type: ignore[attr-defined]
+SpectacularSwaggerSplitView.portal_permission = access.AUTHENTICATED  # type: ignore[attr-defined]
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),

@@ -43,6 +43,7 @@ from portal.context import AuditContext
 from portal.errors import Conflict, DomainError, page_error
 
 
+
 @dataclass(frozen=True)
 class State:
     label: str | Promise  # in staff's words (「承認待ち」), usually gettext_lazy
@@ -283,7 +284,7 @@ class ActionApiView(APIView):
         return Response(workflow.serializer(fresh, context={"request": request}).data)
 
 
-def _view_class(base: type, workflow: Workflow, action: Action) -> type:
+def _view_class(base: type, workflow: Workflow, action: Action) -> Any:
     attrs = {
         "workflow": workflow,
         "action_name": action.name,

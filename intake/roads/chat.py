@@ -1,6 +1,8 @@
 """The 通報 chat flow (category → danger → photos → place → comment → confirm), the
 通報状況 reply, and residents' follow-ups on a report. Registered from RoadsConfig.ready()."""
 
+from typing import Any
+
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -136,7 +138,7 @@ class RoadReportFlow:
         if value == "yes":
             # The phone number first (call now); then the chat goes on, so the report is kept
             # and filed 緊急 with a 危険 flag once photos and the place are in.
-            category = Category.objects.filter(pk=ctx.data.get("category_id")).first()
+            category = Category.objects.filter(pk=ctx.data.get("category_id")).first()  # type: ignore[misc]
             phone = category.emergency_phone if category else ""
             ctx.advance("photos", photo_ids=[], dangerous=True)
             ctx.reply(
@@ -245,7 +247,7 @@ class RoadReportFlow:
 
     def _summary(self, ctx: ChatContext) -> dict:
         data = ctx.data
-        category = Category.objects.filter(pk=data.get("category_id")).first()
+        category = Category.objects.filter(pk=data.get("category_id")).first()  # type: ignore[misc]
         if data.get("latitude") is not None:
             place = data.get("address") or _("位置情報（地図）")
         else:
@@ -268,7 +270,7 @@ class RoadReportFlow:
             ctx.reply(self._summary(ctx))
             return
         data = ctx.data
-        category = Category.objects.filter(pk=data.get("category_id")).first()
+        category = Category.objects.filter(pk=data.get("category_id")).first()  # type: ignore[misc]
         if category is None:
             ctx.end()
             ctx.reply(chat.text_message(_("種類が見つかりません。もう一度「通報」からやり直してください。")))
@@ -322,7 +324,7 @@ class RoadStatusFlow:
             ctx.reply(chat.text_message(_("通報の記録はありません。「通報」と送ると新しく通報できます。")))
             return
         lines = [_("最近の通報の状況です。")]
-        buttons = []
+        buttons: list[dict[str, Any]] = []
         for report in reports:
             lines.append(
                 f"{report.reference}（{report.category.name}）\n"

@@ -1,13 +1,20 @@
 """Dashboard cards of intake.roads (counts of reports, not of residents)."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from . import services
 from .models import Priority, RoadReport
 
+if TYPE_CHECKING:
+    from portal.navigation import DashboardCard
 
-def cards(user: object) -> list[object]:
+
+def cards(user: object) -> list[DashboardCard]:
     from portal.navigation import DashboardCard
 
     open_qs = RoadReport.objects.filter(status__in=services.OPEN_STATUSES)

@@ -9,6 +9,8 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from portal.context import AuditContext
+
 from .models import Category, ReportPhoto, ResponseTemplate, RoadReport, Status, Team
 
 TEAMS = [
@@ -102,9 +104,9 @@ def load(say: Callable[[str], None]) -> None:
         if i == 1:
             RoadReport.objects.filter(pk=report.pk).update(is_dangerous=True, priority=4)
         if i % 3 == 0:
-            services.report_change_status(report=report, to=Status.CHECKING, actor=None)
+            services.report_change_status(report=report, to=Status.CHECKING, ctx=AuditContext.system())
         if i % 4 == 0:
-            services.report_change_status(report=report, to=Status.PLANNED, actor=None)
-            services.report_change_status(report=report, to=Status.IN_PROGRESS, actor=None)
-            services.report_change_status(report=report, to=Status.DONE, actor=None)
+            services.report_change_status(report=report, to=Status.PLANNED, ctx=AuditContext.system())
+            services.report_change_status(report=report, to=Status.IN_PROGRESS, ctx=AuditContext.system())
+            services.report_change_status(report=report, to=Status.DONE, ctx=AuditContext.system())
     say("roads: 8 categories, 4 teams, reply templates, 12 demo reports with photos")

@@ -38,7 +38,7 @@ class StatusChangeForm(forms.Form):
         super().__init__(*args, **kwargs)
         allowed = allowed if allowed is not None else list(Status.values)
         # Nothing preselected: a clerk who only wants to write uses 「住民へ返信」 instead.
-        self.fields["status"].choices = [("", _("選んでください")), *((s, Status(s).label) for s in allowed)] if allowed else []
+        self.fields["status"].choices = [("", _("選んでください")), *((s, Status(s).label) for s in allowed)] if allowed else []  # type: ignore[attr-defined]  # a ChoiceField / ModelChoiceField
 
 
 class ReplyForm(forms.Form):
@@ -61,10 +61,10 @@ class ReplyForm(forms.Form):
         if templates is not None:
             field = self.fields["template"]
             if isinstance(templates, list):
-                field.queryset = ResponseTemplate.objects.filter(pk__in=[t.pk for t in templates])
+                field.queryset = ResponseTemplate.objects.filter(pk__in=[t.pk for t in templates])  # type: ignore[attr-defined]  # a ChoiceField / ModelChoiceField
             else:
-                field.queryset = templates
-            field.label_from_instance = lambda t: f"{t.name}（{t.get_status_display()}）"
+                field.queryset = templates  # type: ignore[attr-defined]  # a ChoiceField / ModelChoiceField
+            field.label_from_instance = lambda t: f"{t.name}（{t.get_status_display()}）"  # type: ignore[attr-defined]  # a ChoiceField / ModelChoiceField
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -101,8 +101,8 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = road_staff()
-        self.fields["assignee"].label_from_instance = lambda u: u.get_full_name() or u.email
+        self.fields["assignee"].queryset = road_staff()  # type: ignore[attr-defined]  # a ChoiceField / ModelChoiceField
+        self.fields["assignee"].label_from_instance = lambda u: u.get_full_name() or u.email  # type: ignore[attr-defined]  # a ChoiceField / ModelChoiceField
 
 
 class NoteForm(forms.Form):
@@ -141,7 +141,7 @@ class BulkForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = road_staff()
+        self.fields["assignee"].queryset = road_staff()  # type: ignore[attr-defined]  # a ChoiceField / ModelChoiceField
 
 
 class CategoryForm(forms.ModelForm):

@@ -78,6 +78,10 @@ class ReferenceCounter(models.Model):
 
 
 class RoadReport(models.Model):
+    # Set on the rows a page lists, for its template (views.py, selectors.with_photo_counts).
+    detail_url: str
+    pinned: bool
+
     class Source(models.TextChoices):
         LINE = "line", _("LINE")
         OPEN311 = "open311", _("Open311")

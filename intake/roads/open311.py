@@ -225,7 +225,7 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
         return _error(fmt, 400, "lat/long must be numbers")
     if (latitude is None) != (longitude is None) or (latitude is None and not address):
         return _error(fmt, 400, "lat and long, or address_string, are required")
-    if latitude is not None and not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+    if latitude is not None and longitude is not None and not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
         return _error(fmt, 400, "lat/long out of range")
     # Contact fields (email, name, phone, device_id, account_id) are not stored: this
     # portal keeps no contact details of API reporters.

@@ -37,7 +37,7 @@ def with_photo_counts(rows: list[RoadReport]) -> list[RoadReport]:
         .annotate(n=Count("id"))
     )
     for row in rows:
-        row.photo_count = counts.get(row.pk, 0)
+        row.photo_count = counts.get(row.pk, 0)  # type: ignore[attr-defined]  # for the template
     return rows
 
 
@@ -48,7 +48,7 @@ EXPORT_COLUMNS = (
 )  # fmt: skip
 
 
-def export_rows(qs: QuerySet[RoadReport], *, chunk: int = 2000) -> Iterator[tuple]:
+def export_rows(qs: QuerySet[RoadReport], *, chunk: int = 2000) -> Iterator[tuple[Any, ...]]:
     """The CSV export's raw values (``EXPORT_COLUMNS``) of ``qs``, in its order, as tuples
     (not model instances: a row costs microseconds, bench/export.py). Read in chunks by
     keyset (rows after the last one sent, by the ordering's columns, which end with the id):
@@ -69,7 +69,7 @@ def export_rows(qs: QuerySet[RoadReport], *, chunk: int = 2000) -> Iterator[tupl
     )
     rows = qs.annotate(photo_count=Coalesce(Subquery(photos), 0)).order_by(*ordering)
     width = len(EXPORT_COLUMNS)
-    last: list | None = None
+    last: list[Any] | None = None
     while True:
         page = rows if last is None else rows.filter(_after(ordering, last))
         batch = list(page.values_list(*EXPORT_COLUMNS, *keys)[:chunk])
@@ -80,7 +80,7 @@ def export_rows(qs: QuerySet[RoadReport], *, chunk: int = 2000) -> Iterator[tupl
         last = list(batch[-1][width:])
 
 
-def _after(ordering: list[str], values: list) -> Q:
+def _after(ordering: list[str], values: list[Any]) -> Q:
     """Rows that come after ``values`` in ``ordering`` (lexicographic, each column in its
     direction), plus the first column's bound on its own so that an index on it is used."""
     first = ordering[0]
@@ -150,12 +150,14 @@ def statistics(*, qs: QuerySet[RoadReport] | None = None) -> dict[str, Any]:
     durations = [
         (closed - created).total_seconds() / 86400
         for created, closed in qs.filter(status=Status.DONE, closed_at__isnull=False).values_list("created_at", "closed_at")
+        if closed is not None
     ]
     per_category: dict[str, list[float]] = defaultdict(list)
     for name, created, closed in qs.filter(status=Status.DONE, closed_at__isnull=False).values_list(
         "category__name", "created_at", "closed_at"
     ):
-        per_category[name].append((closed - created).total_seconds() / 86400)
+        if closed is not None:
+            per_category[name].append((closed - created).total_seconds() / 86400)
     return {
         "total": qs.count(),
         "by_category": by_category,
@@ -168,7 +170,7 @@ def statistics(*, qs: QuerySet[RoadReport] | None = None) -> dict[str, Any]:
     }
 
 
-def open311_requests(*, params: dict) -> QuerySet[RoadReport]:
+def open311_requests(*, params: dict[str, Any]) -> QuerySet[RoadReport]:
     """Reports the public may see: not private, and triaged (past 受付) or published by staff."""
     qs = (
         RoadReport.objects.filter(is_private=False)

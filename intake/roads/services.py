@@ -1,25 +1,26 @@
-"""Writes for road-damage reports: creation, the status workflow (the ONE transition table),
-assignment, duplicates and merge, photos, replies to residents, Open311 API keys."""
+"""Writes for road-damage reports: creation, status changes (checked against the table in
+workflow.py), assignment, duplicates and merge, photos, replies to residents, Open311 API
+keys. Every service that acts for someone takes ``ctx: AuditContext`` (who, from where) and
+refuses with :class:`portal.errors.DomainError`."""
 
 import hashlib
 import logging
 import math
 import secrets
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.services import audit_record
+from portal.context import AuditContext
+from portal.errors import DomainError
 from portal.line.models import Resident
 
 from . import photos as imaging
@@ -36,6 +37,17 @@ from .models import (
     Team,
     TimelineEntry,
 )
+from .workflow import (
+    OPEN,
+    OPEN_STATUSES,
+    STATUS_INFO,
+    TRANSITIONS,
+    WORKFLOW,
+    action_name,
+    allowed_transitions,
+    resident_label,
+    status_type,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +60,7 @@ AUDIT_PRIVACY_CHANGED = "roads.privacy_changed"
 AUDIT_API_KEY = "roads.api_key"
 AUDIT_SETTINGS_CHANGED = "roads.settings_changed"
 AUDIT_PUBLIC_INFO = "roads.public_info_changed"
-AUDIT_LABELS = {
+AUDIT_LABELS: dict[str, object] = {
     AUDIT_SETTINGS_CHANGED: gettext_lazy("道路通報の設定変更（種別・担当班・返信テンプレート）"),
     AUDIT_PUBLIC_INFO: gettext_lazy("道路通報の公開情報の変更"),
     AUDIT_REPORT_VIEWED: gettext_lazy("道路通報の閲覧"),
@@ -60,50 +72,8 @@ AUDIT_LABELS = {
 }
 
 
-# -- the status workflow: ONE table ----------------------------------------------------
-OPEN, CLOSED, FIXED = "open", "closed", "fixed"
-
-
-@dataclass(frozen=True)
-class StatusInfo:
-    type: str  # open | closed | fixed
-    resident_label: Any
-
-
-STATUS_INFO: dict[str, StatusInfo] = {
-    Status.RECEIVED: StatusInfo(OPEN, gettext_lazy("受け付けました")),
-    Status.CHECKING: StatusInfo(OPEN, gettext_lazy("担当者が内容を確認しています")),
-    Status.PLANNED: StatusInfo(OPEN, gettext_lazy("対応を予定しています")),
-    Status.IN_PROGRESS: StatusInfo(OPEN, gettext_lazy("対応しています")),
-    Status.DONE: StatusInfo(FIXED, gettext_lazy("対応が完了しました")),
-    Status.REJECTED: StatusInfo(CLOSED, gettext_lazy("市では対応できない内容でした")),
-    Status.DUPLICATE: StatusInfo(CLOSED, gettext_lazy("同じ場所の通報とまとめて対応します")),
-}
-OPEN_STATUSES = [s for s, info in STATUS_INFO.items() if info.type == OPEN]
-
-_ANY_OPEN_EXIT = {Status.REJECTED, Status.DUPLICATE}
-TRANSITIONS: dict[str, set[str]] = {
-    Status.RECEIVED: {Status.CHECKING, Status.PLANNED, Status.IN_PROGRESS} | _ANY_OPEN_EXIT,
-    Status.CHECKING: {Status.PLANNED, Status.IN_PROGRESS} | _ANY_OPEN_EXIT,
-    Status.PLANNED: {Status.IN_PROGRESS, Status.DONE} | _ANY_OPEN_EXIT,
-    Status.IN_PROGRESS: {Status.DONE} | _ANY_OPEN_EXIT,
-    # Reopening (e.g. after a resident's follow-up) goes back to 確認中.
-    Status.DONE: {Status.CHECKING},
-    Status.REJECTED: {Status.CHECKING},
-    Status.DUPLICATE: {Status.CHECKING},
-}
-
-
-def status_type(status: str) -> str:
-    return STATUS_INFO[status].type
-
-
-def resident_label(status: str) -> str:
-    return str(STATUS_INFO[status].resident_label)
-
-
-def allowed_transitions(status: str) -> list[str]:
-    return [s for s in Status.values if s in TRANSITIONS.get(status, set())]
+# -- the status workflow: the table is intake/roads/workflow.py -------------------------
+__all__ = ["OPEN", "OPEN_STATUSES", "STATUS_INFO", "TRANSITIONS", "allowed_transitions", "resident_label", "status_type"]
 
 
 # -- reference numbers -----------------------------------------------------------------
@@ -139,24 +109,27 @@ def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
 
 def possible_duplicate_find(*, report: RoadReport) -> RoadReport | None:
     """The nearest open report of the same category within 30 m, filed in the last 30 days."""
-    if not report.has_location:
+    if not report.has_location or report.latitude is None or report.longitude is None:
         return None
+    lat0, lng0 = report.latitude, report.longitude
     dlat = DUPLICATE_RADIUS_M / 111_320.0
-    dlng = DUPLICATE_RADIUS_M / (111_320.0 * max(math.cos(math.radians(report.latitude)), 0.01))
+    dlng = DUPLICATE_RADIUS_M / (111_320.0 * max(math.cos(math.radians(lat0)), 0.01))
     candidates = (
         RoadReport.objects.filter(
             category_id=report.category_id,
             status__in=OPEN_STATUSES,
             created_at__gte=report.created_at - DUPLICATE_WINDOW,
-            latitude__range=(report.latitude - dlat, report.latitude + dlat),
-            longitude__range=(report.longitude - dlng, report.longitude + dlng),
+            latitude__range=(lat0 - dlat, lat0 + dlat),
+            longitude__range=(lng0 - dlng, lng0 + dlng),
         )
         .exclude(pk=report.pk)
         .values_list("pk", "latitude", "longitude")
     )
     best = None
     for pk, lat, lng in candidates:
-        d = distance_m(report.latitude, report.longitude, lat, lng)
+        if lat is None or lng is None:
+            continue
+        d = distance_m(lat0, lng0, lat, lng)
         if d <= DUPLICATE_RADIUS_M and (best is None or d < best[0]):
             best = (d, pk)
     return RoadReport.objects.get(pk=best[1]) if best else None
@@ -233,9 +206,9 @@ def location_hint_refresh(*, report: RoadReport) -> None:
 
 
 @transaction.atomic
-def report_use_location_hint(*, report: RoadReport, actor: Any) -> RoadReport:
+def report_use_location_hint(*, report: RoadReport, ctx: AuditContext) -> RoadReport:
     if report.hint_latitude is None:
-        raise ValidationError(_("写真に位置情報がありません。"))
+        raise DomainError(_("写真に位置情報がありません。"))
     report.latitude, report.longitude = report.hint_latitude, report.hint_longitude
     report.location_source = RoadReport.LocationSource.EXIF
     report.updated_at = timezone.now()
@@ -264,16 +237,17 @@ def template_render(*, template: ResponseTemplate | str, report: RoadReport) -> 
 
 def public_photo_url(photo: ReportPhoto, *, variant: str = "full") -> str:
     path = reverse("roads:public_photo", kwargs={"token": photo.public_token, "variant": variant})
-    return settings.PORTAL_BASE_URL.rstrip("/") + path
+    return str(settings.PORTAL_BASE_URL).rstrip("/") + path
 
 
 def _recipients(report: RoadReport) -> list[Resident]:
     """The report's resident and the residents of reports merged into it."""
     people: dict[int, Resident] = {}
-    if report.resident_id:
+    if report.resident_id and report.resident is not None:
         people[report.resident_id] = report.resident
     for merged in report.merged_reports.select_related("resident").exclude(resident__isnull=True):
-        people.setdefault(merged.resident_id, merged.resident)
+        if merged.resident_id is not None and merged.resident is not None:
+            people.setdefault(merged.resident_id, merged.resident)
     return list(people.values())
 
 
@@ -295,7 +269,7 @@ def resident_notify(*, report: RoadReport, entry: TimelineEntry, text: str, phot
             "data": f"flow=road&action=followup&ref={report.reference}",
         },
     }
-    messages: list[dict] = [{"type": "text", "text": f"【{report.reference}】\n{text}"[:5000]}]
+    messages: list[dict[str, Any]] = [{"type": "text", "text": f"【{report.reference}】\n{text}"[:5000]}]
     if photo is not None and photo.is_public:
         messages.append(
             {
@@ -319,7 +293,7 @@ def report_change_status(
     *,
     report: RoadReport,
     to: str,
-    actor: Any,
+    ctx: AuditContext,
     message: str = "",
     after_photo: ReportPhoto | None = None,
     duplicate_of: RoadReport | None = None,
@@ -327,12 +301,14 @@ def report_change_status(
     """The only way a report's status changes: checks the transition table, records actor
     and time on the resident-visible timeline, optionally pushes ``message``."""
     report = RoadReport.objects.select_for_update(of=("self",)).select_related("category", "resident").get(pk=report.pk)
-    if to not in TRANSITIONS.get(report.status, set()):
-        raise ValidationError(
-            _("「%(from)s」から「%(to)s」には変更できません。") % {"from": Status(report.status).label, "to": Status(to).label}
-        )
+    if to not in Status.values:
+        raise DomainError(_("入力内容を確認してください。"), code="invalid_status")
+    refused = _("「%(from)s」から「%(to)s」には変更できません。") % {"from": Status(report.status).label, "to": Status(to).label}
+    if action_name(to) not in {a.name for a in WORKFLOW.actions}:  # nothing leads to it (受付)
+        raise WORKFLOW.conflict(refused, code="invalid_state", details={"state": report.status, "to": to})
+    WORKFLOW.require(action_name(to), report, message=refused)
     if after_photo is not None and to != Status.DONE:
-        raise ValidationError(_("補修後の写真は「完了」のときだけ添付できます。"))
+        raise DomainError(_("補修後の写真は「完了」のときだけ添付できます。"))
     now = timezone.now()
     previous = report.status
     report.status = to
@@ -352,7 +328,7 @@ def report_change_status(
         status_from=previous,
         status_to=to,
         text=message.strip(),
-        actor=actor,
+        actor=ctx.actor,
         photo=after_photo,
         created_at=now,
     )
@@ -365,16 +341,16 @@ REPLY_RESUBMIT_WINDOW = timedelta(minutes=2)
 
 
 @transaction.atomic
-def report_reply(*, report: RoadReport, actor: Any, message: str) -> TimelineEntry:
+def report_reply(*, report: RoadReport, ctx: AuditContext, message: str) -> TimelineEntry:
     """A message to the report's residents that leaves the status alone: one timeline entry,
     pushed once per resident (the entry is the dedupe key). The same text sent again within
     two minutes (a double click, a resubmitted form) is the same reply, not a second push."""
     report = RoadReport.objects.select_for_update(of=("self",)).select_related("category", "resident").get(pk=report.pk)
     text = message.strip()
     if not text:
-        raise ValidationError(_("住民へのメッセージを入力してください。"))
+        raise DomainError(_("住民へのメッセージを入力してください。"))
     if not _recipients(report):
-        raise ValidationError(_("この通報にはLINEで連絡できる住民がいません。"))
+        raise DomainError(_("この通報にはLINEで連絡できる住民がいません。"))
     now = timezone.now()
     previous = (
         TimelineEntry.objects.filter(report=report, kind=TimelineEntry.Kind.MESSAGE, text=text[:5000])
@@ -384,22 +360,26 @@ def report_reply(*, report: RoadReport, actor: Any, message: str) -> TimelineEnt
     )
     if previous is not None:
         return previous
-    entry = TimelineEntry.objects.create(report=report, kind=TimelineEntry.Kind.MESSAGE, text=text, actor=actor, created_at=now)
+    entry = TimelineEntry.objects.create(
+        report=report, kind=TimelineEntry.Kind.MESSAGE, text=text, actor=ctx.actor, created_at=now
+    )
     RoadReport.objects.filter(pk=report.pk).update(updated_at=now)
     resident_notify(report=report, entry=entry, text=text)
     return entry
 
 
-def report_bulk_change_status(*, reports: list[RoadReport], to: str, actor: Any, message: str = "") -> tuple[int, list[str]]:
+def report_bulk_change_status(
+    *, reports: list[RoadReport], to: str, ctx: AuditContext, message: str = ""
+) -> tuple[int, list[str]]:
     """Each report goes through ``report_change_status``; returns (changed, refused references)."""
     changed, refused = 0, []
     for report in reports:
         try:
             report_change_status(
-                report=report, to=to, actor=actor, message=template_render(template=message, report=report) if message else ""
+                report=report, to=to, ctx=ctx, message=template_render(template=message, report=report) if message else ""
             )
             changed += 1
-        except ValidationError:
+        except DomainError:
             refused.append(report.reference)
     return changed, refused
 
@@ -418,7 +398,7 @@ def _shown(name: str, value: Any) -> str:
     if name == "priority":
         return str(Priority(int(value)).label)
     if name == "assignee":
-        return value.get_full_name() or value.email
+        return str(value.get_full_name() or value.email)
     return str(value)
 
 
@@ -438,7 +418,7 @@ def assignment_note_text(changes: list[tuple[str, Any]]) -> str:
 def report_assign(
     *,
     report: RoadReport,
-    actor: Any,
+    ctx: AuditContext,
     team: Team | None = None,
     assignee: Any = None,
     priority: int | None = None,
@@ -452,58 +432,58 @@ def report_assign(
         if name == "priority" and value is None:
             continue
         if name == "priority" and int(value) not in Priority.values:
-            raise ValidationError(_("優先度が不正です。"))
+            raise DomainError(_("優先度が不正です。"))
         if getattr(report, name) != value:
             setattr(report, name, value)
             changed.append((name, value))
     if changed:
         report.updated_at = timezone.now()
         report.save(update_fields=[name for name, _v in changed] + ["updated_at"])
-        InternalNote.objects.create(report=report, author=actor, text=assignment_note_text(changed))
+        InternalNote.objects.create(report=report, author=ctx.actor, text=assignment_note_text(changed))
     return report
 
 
-def report_bulk_assign(*, reports: list[RoadReport], actor: Any, **kwargs: Any) -> int:
+def report_bulk_assign(*, reports: list[RoadReport], ctx: AuditContext, **kwargs: Any) -> int:
     for report in reports:
-        report_assign(report=report, actor=actor, **kwargs)
+        report_assign(report=report, ctx=ctx, **kwargs)
     return len(reports)
 
 
-def note_add(*, report: RoadReport, author: Any, text: str) -> InternalNote:
+def note_add(*, report: RoadReport, ctx: AuditContext, text: str) -> InternalNote:
     if not text.strip():
-        raise ValidationError(_("メモを入力してください。"))
-    return InternalNote.objects.create(report=report, author=author, text=text.strip()[:2000])
+        raise DomainError(_("メモを入力してください。"))
+    return InternalNote.objects.create(report=report, author=ctx.actor, text=text.strip()[:2000])
 
 
 @transaction.atomic
-def report_merge(*, duplicate: RoadReport, into: RoadReport, actor: Any, request: HttpRequest | None = None) -> RoadReport:
+def report_merge(*, duplicate: RoadReport, into: RoadReport, ctx: AuditContext) -> RoadReport:
     """Close ``duplicate`` as 重複 of ``into``; from then on ``into``'s updates reach both
     residents. Reports merged into ``duplicate`` follow it to ``into``."""
     if duplicate.pk == into.pk:
-        raise ValidationError(_("同じ通報には統合できません。"))
+        raise DomainError(_("同じ通報には統合できません。"))
     if status_type(into.status) != OPEN:
-        raise ValidationError(_("統合先の通報が終了しています。"))
+        raise DomainError(_("統合先の通報が終了しています。"))
     text = _("同じ場所の通報（%(ref)s）とまとめて対応します。今後の状況はこの通報でお知らせします。") % {"ref": into.reference}
-    report_change_status(report=duplicate, to=Status.DUPLICATE, actor=actor, message=text, duplicate_of=into)
+    report_change_status(report=duplicate, to=Status.DUPLICATE, ctx=ctx, message=text, duplicate_of=into)
     RoadReport.objects.filter(duplicate_of=duplicate).update(duplicate_of=into)
     RoadReport.objects.filter(possible_duplicate_of=duplicate).update(possible_duplicate_of=None)
     if into.possible_duplicate_of_id == duplicate.pk:
         RoadReport.objects.filter(pk=into.pk).update(possible_duplicate_of=None)
-    TimelineEntry.objects.create(report=into, kind=TimelineEntry.Kind.MERGED, text=duplicate.reference, actor=actor)
-    audit_record(action=AUDIT_REPORT_MERGED, actor=actor, request=request, target=duplicate, detail={"into": into.reference})
+    TimelineEntry.objects.create(report=into, kind=TimelineEntry.Kind.MERGED, text=duplicate.reference, actor=ctx.actor)
+    audit_record(action=AUDIT_REPORT_MERGED, ctx=ctx, target=duplicate, detail={"into": into.reference})
     return into
 
 
-def report_dismiss_duplicate(*, report: RoadReport, actor: Any) -> None:
+def report_dismiss_duplicate(*, report: RoadReport, ctx: AuditContext) -> None:
     RoadReport.objects.filter(pk=report.pk).update(possible_duplicate_of=None)
-    InternalNote.objects.create(report=report, author=actor, text=_("重複の可能性を解除しました。"))
+    InternalNote.objects.create(report=report, author=ctx.actor, text=_("重複の可能性を解除しました。"))
 
 
 @transaction.atomic
-def report_set_private(*, report: RoadReport, is_private: bool, actor: Any, request: HttpRequest | None = None) -> None:
+def report_set_private(*, report: RoadReport, is_private: bool, ctx: AuditContext) -> None:
     if report.is_private != is_private:
         RoadReport.objects.filter(pk=report.pk).update(is_private=is_private)
-        audit_record(action=AUDIT_PRIVACY_CHANGED, actor=actor, request=request, target=report, detail={"is_private": is_private})
+        audit_record(action=AUDIT_PRIVACY_CHANGED, ctx=ctx, target=report, detail={"is_private": is_private})
 
 
 PUBLIC_FIELDS = ("is_private", "is_published", "public_description", "public_address")
@@ -513,11 +493,10 @@ PUBLIC_FIELDS = ("is_private", "is_published", "public_description", "public_add
 def report_public_info_update(
     *,
     report: RoadReport,
-    actor: Any,
+    ctx: AuditContext,
     public_description: str | None = None,
     public_address: str | None = None,
     is_published: bool | None = None,
-    request: HttpRequest | None = None,
 ) -> RoadReport:
     """What Open311 may show of a report, written by staff (audited as a field diff).
     Publishing also lifts 非公開."""
@@ -537,7 +516,7 @@ def report_public_info_update(
     if before != after:
         report.updated_at = timezone.now()
         report.save(update_fields=[*PUBLIC_FIELDS, "updated_at"])
-        audit_changes(action=AUDIT_PUBLIC_INFO, before=before, after=after, actor=actor, request=request, target=report)
+        audit_changes(action=AUDIT_PUBLIC_INFO, before=before, after=after, ctx=ctx, target=report)
     return report
 
 
@@ -585,7 +564,7 @@ def _store(photo: ReportPhoto, body: bytes, *, folder: str) -> None:
 def photo_reject_notify(*, photo: ReportPhoto) -> None:
     from portal.line import sender as line_sender
 
-    if photo.resident_id is None:
+    if photo.resident_id is None or photo.resident is None:
         return
     text = str(imaging.REJECT_MESSAGES.get(photo.reject_reason, imaging.REJECT_MESSAGES["broken"]))
     line_sender.push_to_resident(
@@ -628,7 +607,7 @@ def photo_fetch(*, photo_id: int) -> ReportPhoto:
         if photo.state == ReportPhoto.State.REJECTED:
             logger.info("road photo %s refused: %s", photo.pk, photo.reject_reason)
             photo_reject_notify(photo=photo)
-        elif photo.report_id:
+        elif photo.report is not None:
             location_hint_refresh(report=photo.report)
     return photo
 
@@ -669,13 +648,13 @@ def photos_orphans_purge(cutoff: Any) -> dict[str, int]:
 
 
 @transaction.atomic
-def after_photo_upload(*, body: bytes, actor: Any) -> ReportPhoto:
+def after_photo_upload(*, body: bytes, ctx: AuditContext) -> ReportPhoto:
     """A staff-approved after-photo (for 完了): stored like residents' photos, publishable."""
     photo = ReportPhoto.objects.create(kind=ReportPhoto.Kind.AFTER, publishable=True)
     try:
         _store(photo, body, folder="after")
     except imaging.PhotoRejected as exc:
-        raise ValidationError(str(imaging.REJECT_MESSAGES[exc.reason])) from exc
+        raise DomainError(str(imaging.REJECT_MESSAGES[exc.reason])) from exc
     photo.save()
     return photo
 
@@ -710,12 +689,11 @@ def _rebuild_display(photo: ReportPhoto) -> None:
 def photo_update(
     *,
     photo: ReportPhoto,
-    actor: Any,
+    ctx: AuditContext,
     hidden: bool | None = None,
     publishable: bool | None = None,
     redaction: list[float] | None = None,
     clear_redactions: bool = False,
-    request: HttpRequest | None = None,
 ) -> ReportPhoto:
     """Hide, mark publishable or black out a rectangle; the original is kept; audited.
     Hiding, unpublishing and redacting give the photo a new public token: every URL handed
@@ -731,13 +709,13 @@ def photo_update(
         rotate = rotate or not publishable
     if redaction is not None or clear_redactions:
         if photo.state != ReportPhoto.State.READY:
-            raise ValidationError(_("まだ写真を取得していません。"))
-        if clear_redactions:
+            raise DomainError(_("まだ写真を取得していません。"))
+        if clear_redactions or redaction is None:
             photo.redactions = []
         else:
             x, y, w, h = (max(0.0, min(1.0, float(v))) for v in redaction)
             if w <= 0 or h <= 0:
-                raise ValidationError(_("塗りつぶす範囲を指定してください。"))
+                raise DomainError(_("塗りつぶす範囲を指定してください。"))
             photo.redactions = [*photo.redactions, [x, y, w, h]]
         _rebuild_display(photo)
         detail["redactions"] = len(photo.redactions)
@@ -746,9 +724,7 @@ def photo_update(
         photo.public_token = secrets.token_urlsafe(24)  # old public URLs stop working
     if detail:
         photo.save()
-        audit_record(
-            action=AUDIT_PHOTO_CHANGED, actor=actor, request=request, target=photo, target_repr=photo_label(photo), detail=detail
-        )
+        audit_record(action=AUDIT_PHOTO_CHANGED, ctx=ctx, target=photo, target_repr=photo_label(photo), detail=detail)
     return photo
 
 
@@ -761,7 +737,7 @@ def photo_label(photo: ReportPhoto) -> str:
 
 # -- settings: categories, teams, reply templates ---------------------------------------
 @transaction.atomic
-def settings_save(*, form: Any, actor: Any, request: HttpRequest | None = None) -> Any:
+def settings_save(*, form: Any, ctx: AuditContext) -> Any:
     """Save a category / team / reply-template form; audited as a field diff (a category's
     emergency phone number is what residents in danger are told to call)."""
     from accounts.services import audit_changes, snapshot
@@ -775,8 +751,7 @@ def settings_save(*, form: Any, actor: Any, request: HttpRequest | None = None) 
         action=AUDIT_SETTINGS_CHANGED,
         before=before,
         after=after,
-        actor=actor,
-        request=request,
+        ctx=ctx,
         target=saved,
         extra={"created": True} if not before else None,
     )
@@ -789,18 +764,18 @@ def _hash_key(raw: str) -> str:
 
 
 @transaction.atomic
-def api_key_issue(*, name: str, actor: Any, request: HttpRequest | None = None) -> tuple[ApiKey, str]:
+def api_key_issue(*, name: str, ctx: AuditContext) -> tuple[ApiKey, str]:
     """Returns (key, the raw key): the raw key is shown once and never stored."""
     raw = "o311_" + secrets.token_urlsafe(32)
-    key = ApiKey.objects.create(name=name.strip()[:80], prefix=raw[5:11], key_hash=_hash_key(raw), created_by=actor)
-    audit_record(action=AUDIT_API_KEY, actor=actor, request=request, target=key, detail={"issued": True})
+    key = ApiKey.objects.create(name=name.strip()[:80], prefix=raw[5:11], key_hash=_hash_key(raw), created_by=ctx.actor)
+    audit_record(action=AUDIT_API_KEY, ctx=ctx, target=key, detail={"issued": True})
     return key, raw
 
 
 @transaction.atomic
-def api_key_revoke(*, key: ApiKey, actor: Any, request: HttpRequest | None = None) -> None:
+def api_key_revoke(*, key: ApiKey, ctx: AuditContext) -> None:
     ApiKey.objects.filter(pk=key.pk).update(is_active=False)
-    audit_record(action=AUDIT_API_KEY, actor=actor, request=request, target=key, detail={"revoked": True})
+    audit_record(action=AUDIT_API_KEY, ctx=ctx, target=key, detail={"revoked": True})
 
 
 def api_key_verify(*, raw: str) -> ApiKey | None:
@@ -812,12 +787,12 @@ def api_key_verify(*, raw: str) -> ApiKey | None:
     return key
 
 
-def export_record(*, actor: Any, filters: dict, rows: int, request: HttpRequest | None = None) -> None:
-    audit_record(action=AUDIT_EXPORTED, actor=actor, request=request, detail={"filters": filters, "rows": rows})
+def export_record(*, ctx: AuditContext, filters: dict[str, Any], rows: int) -> None:
+    audit_record(action=AUDIT_EXPORTED, ctx=ctx, detail={"filters": filters, "rows": rows})
 
 
-def report_view_record(*, report: RoadReport, actor: Any, request: HttpRequest | None = None) -> None:
-    audit_record(action=AUDIT_REPORT_VIEWED, actor=actor, request=request, target=report)
+def report_view_record(*, report: RoadReport, ctx: AuditContext) -> None:
+    audit_record(action=AUDIT_REPORT_VIEWED, ctx=ctx, target=report)
 
 
 # -- retention ---------------------------------------------------------------------------

@@ -1,12 +1,13 @@
 """Triage workspace views (thin: forms in, services/selectors out). Every view declares
 its permission with portal.access, checked before any object lookup."""
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import models
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,7 +18,9 @@ from django.views.decorators.http import require_POST
 
 from accounts.roles import Perm
 from portal import access
+from portal.context import AuditContext
 from portal.csv import csv_response
+from portal.errors import DomainError
 
 from . import forms, photos, selectors, services
 from .filters import ReportFilter
@@ -111,12 +114,12 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 
 @access.require(Perm.TRIAGE_ROAD_REPORTS)
-def export_csv(request: HttpRequest) -> HttpResponse:
+def export_csv(request: HttpRequest) -> HttpResponseBase:
     """The filtered queue as CSV (no LINE user IDs, names or contact details); audited;
     streamed through the one CSV writer (BOM, formulas neutralised, not cached)."""
     _filterset, qs = _filtered(request)
     count = qs.count()
-    services.export_record(actor=request.user, filters=dict(request.GET.lists()), rows=count, request=request)
+    services.export_record(ctx=AuditContext.from_request(request), filters=dict(request.GET.lists()), rows=count)
     header = [
         _("受付番号"), _("受付日時"), _("種別"), _("状態"), _("優先度"), _("危険"), _("担当班"), _("担当者"), _("地域"),
         _("緯度"), _("経度"), _("住所・目印"), _("コメント"), _("写真枚数"), _("重複の可能性"),
@@ -170,7 +173,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
             messages.error(request, _("新しい状態を選んでください。"))
         else:
             changed, refused = services.report_bulk_change_status(
-                reports=reports, to=data["status"], actor=request.user, message=data["message"]
+                reports=reports, to=data["status"], ctx=AuditContext.from_request(request), message=data["message"]
             )
             messages.success(request, _("%(n)s件の状態を変更しました。") % {"n": changed})
             if refused:
@@ -178,7 +181,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
     else:
         fields = tuple(name for name in ("team", "assignee") if data[name] is not None)
         n = services.report_bulk_assign(
-            reports=reports, actor=request.user, team=data["team"], assignee=data["assignee"], fields=fields
+            reports=reports, ctx=AuditContext.from_request(request), team=data["team"], assignee=data["assignee"], fields=fields
         )
         messages.success(request, _("%(n)s件を割り当てました。") % {"n": n})
     return redirect(back)
@@ -195,7 +198,7 @@ def _report_or_404(pk: int) -> RoadReport:
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     report = _report_or_404(pk)
     report.detail_url = request.path
-    services.report_view_record(report=report, actor=request.user, request=request)
+    services.report_view_record(report=report, ctx=AuditContext.from_request(request))
     assign_form = forms.AssignForm(
         initial={"team": report.team_id, "assignee": report.assignee_id, "priority": report.priority, "area": report.area_id},
         auto_id="assign-%s",
@@ -253,14 +256,15 @@ def change_status(request: HttpRequest, pk: int) -> HttpResponse:
     message = data["message"].strip()
     if not message and data["template"] is not None:
         message = services.template_render(template=data["template"], report=report)
+    ctx = AuditContext.from_request(request)
     try:
         after = None
         if data["after_photo"] is not None:
             if data["status"] != Status.DONE:
-                raise ValidationError(_("補修後の写真は「完了」のときだけ添付できます。"))
-            after = services.after_photo_upload(body=data["after_photo"].read(), actor=request.user)
-        services.report_change_status(report=report, to=data["status"], actor=request.user, message=message, after_photo=after)
-    except ValidationError as exc:
+                raise DomainError(_("補修後の写真は「完了」のときだけ添付できます。"))
+            after = services.after_photo_upload(body=data["after_photo"].read(), ctx=ctx)
+        services.report_change_status(report=report, to=data["status"], ctx=ctx, message=message, after_photo=after)
+    except DomainError as exc:
         messages.error(request, " ".join(exc.messages))
         return _back(pk)
     if message:
@@ -283,8 +287,8 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
     if not message and form.cleaned_data["template"] is not None:
         message = services.template_render(template=form.cleaned_data["template"], report=report)
     try:
-        services.report_reply(report=report, actor=request.user, message=message)
-    except ValidationError as exc:
+        services.report_reply(report=report, ctx=AuditContext.from_request(request), message=message)
+    except DomainError as exc:
         messages.error(request, " ".join(exc.messages))
         return _back(pk)
     messages.success(request, _("住民へメッセージを送りました（状態は変わりません）。"))
@@ -302,10 +306,9 @@ def public_info(request: HttpRequest, pk: int) -> HttpResponse:
         return _back(pk)
     services.report_public_info_update(
         report=report,
-        actor=request.user,
+        ctx=AuditContext.from_request(request),
         public_description=form.cleaned_data["public_description"],
         public_address=form.cleaned_data["public_address"],
-        request=request,
     )
     messages.success(request, _("公開情報を保存しました。"))
     return _back(pk)
@@ -317,7 +320,7 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
     report = get_object_or_404(RoadReport, pk=pk)
     form = forms.AssignForm(request.POST)
     if form.is_valid():
-        services.report_assign(report=report, actor=request.user, **form.cleaned_data)
+        services.report_assign(report=report, ctx=AuditContext.from_request(request), **form.cleaned_data)
         messages.success(request, _("割り当てを保存しました。"))
     else:
         messages.error(request, _("入力内容を確認してください。"))
@@ -330,7 +333,7 @@ def add_note(request: HttpRequest, pk: int) -> HttpResponse:
     report = get_object_or_404(RoadReport, pk=pk)
     form = forms.NoteForm(request.POST)
     if form.is_valid():
-        services.note_add(report=report, author=request.user, text=form.cleaned_data["text"])
+        services.note_add(report=report, ctx=AuditContext.from_request(request), text=form.cleaned_data["text"])
         messages.success(request, _("内部メモを追加しました。"))
     return _back(pk)
 
@@ -345,8 +348,8 @@ def merge(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("統合先の受付番号が見つかりません。"))
         return _back(pk)
     try:
-        services.report_merge(duplicate=report, into=into, actor=request.user, request=request)
-    except ValidationError as exc:
+        services.report_merge(duplicate=report, into=into, ctx=AuditContext.from_request(request))
+    except DomainError as exc:
         messages.error(request, " ".join(exc.messages))
         return _back(pk)
     messages.success(request, _("%(ref)s に統合しました。") % {"ref": into.reference})
@@ -357,7 +360,7 @@ def merge(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def dismiss_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
     report = get_object_or_404(RoadReport, pk=pk)
-    services.report_dismiss_duplicate(report=report, actor=request.user)
+    services.report_dismiss_duplicate(report=report, ctx=AuditContext.from_request(request))
     return _back(pk)
 
 
@@ -365,14 +368,13 @@ def dismiss_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def privacy(request: HttpRequest, pk: int) -> HttpResponse:
     report = get_object_or_404(RoadReport, pk=pk)
+    ctx = AuditContext.from_request(request)
     if request.POST.get("publish") == "1":
-        services.report_public_info_update(report=report, actor=request.user, is_published=True, request=request)
+        services.report_public_info_update(report=report, ctx=ctx, is_published=True)
     elif request.POST.get("publish") == "0":
-        services.report_public_info_update(report=report, actor=request.user, is_published=False, request=request)
+        services.report_public_info_update(report=report, ctx=ctx, is_published=False)
     else:
-        services.report_set_private(
-            report=report, is_private=request.POST.get("is_private") == "1", actor=request.user, request=request
-        )
+        services.report_set_private(report=report, is_private=request.POST.get("is_private") == "1", ctx=ctx)
     return _back(pk)
 
 
@@ -381,8 +383,8 @@ def privacy(request: HttpRequest, pk: int) -> HttpResponse:
 def use_hint(request: HttpRequest, pk: int) -> HttpResponse:
     report = get_object_or_404(RoadReport, pk=pk)
     try:
-        services.report_use_location_hint(report=report, actor=request.user)
-    except ValidationError as exc:
+        services.report_use_location_hint(report=report, ctx=AuditContext.from_request(request))
+    except DomainError as exc:
         messages.error(request, " ".join(exc.messages))
     return _back(pk)
 
@@ -400,7 +402,7 @@ def _file(relative: str) -> FileResponse:
 
 
 @access.require(Perm.TRIAGE_ROAD_REPORTS)
-def photo(request: HttpRequest, pk: int, variant: str) -> HttpResponse:
+def photo(request: HttpRequest, pk: int, variant: str) -> HttpResponseBase:
     """Staff see the EXIF-free, orientation-corrected copy (never the original)."""
     item = get_object_or_404(ReportPhoto, pk=pk, state=ReportPhoto.State.READY)
     relative = item.thumb_path if variant == "thumb" else item.display_path
@@ -416,32 +418,28 @@ def photo(request: HttpRequest, pk: int, variant: str) -> HttpResponse:
 def photo_edit(request: HttpRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(ReportPhoto, pk=pk)
     op = request.POST.get("op", "")
+    ctx = AuditContext.from_request(request)
     try:
         if op in ("hide", "show"):
-            services.photo_update(photo=item, actor=request.user, hidden=op == "hide", request=request)
+            services.photo_update(photo=item, ctx=ctx, hidden=op == "hide")
         elif op in ("publish", "unpublish"):
-            services.photo_update(photo=item, actor=request.user, publishable=op == "publish", request=request)
+            services.photo_update(photo=item, ctx=ctx, publishable=op == "publish")
         elif op == "clear":
-            services.photo_update(photo=item, actor=request.user, clear_redactions=True, request=request)
+            services.photo_update(photo=item, ctx=ctx, clear_redactions=True)
         elif op == "redact":
             form = forms.RedactForm(request.POST)
             if not form.is_valid():
-                raise ValidationError(_("塗りつぶす範囲を正しく入力してください。"))
+                raise DomainError(_("塗りつぶす範囲を正しく入力してください。"))
             d = form.cleaned_data
-            services.photo_update(
-                photo=item,
-                actor=request.user,
-                redaction=[d["x"] / 100, d["y"] / 100, d["w"] / 100, d["h"] / 100],
-                request=request,
-            )
+            services.photo_update(photo=item, ctx=ctx, redaction=[d["x"] / 100, d["y"] / 100, d["w"] / 100, d["h"] / 100])
         messages.success(request, _("写真の設定を変更しました。"))
-    except ValidationError as exc:
+    except DomainError as exc:
         messages.error(request, " ".join(exc.messages))
     return _back(item.report_id) if item.report_id else redirect("roads:queue")
 
 
 @access.require(access.PUBLIC)
-def public_photo(request: HttpRequest, token: str, variant: str) -> HttpResponse:
+def public_photo(request: HttpRequest, token: str, variant: str) -> HttpResponseBase:
     """A staff-approved, EXIF-free photo behind an unguessable token (LINE fetches after-photos
     from here; Open311 media_url points here). Nothing else is reachable this way."""
     item = ReportPhoto.objects.filter(public_token=token).select_related("report").first()
@@ -472,7 +470,7 @@ def stats(request: HttpRequest) -> HttpResponse:
 
 # -- settings: categories, teams, templates (road staff and admins), API keys (admins) --
 SETTINGS_PERMISSION = (Perm.TRIAGE_ROAD_REPORTS, Perm.MANAGE_SETTINGS)
-SETTINGS_KINDS = {
+SETTINGS_KINDS: dict[str, tuple[Any, Any, Any, list[str]]] = {
     "categories": (Category, forms.CategoryForm, gettext_lazy("通報種別"), ["name", "team", "emergency_phone", "is_active"]),
     "teams": (Team, forms.TeamForm, gettext_lazy("担当班"), ["code", "name", "is_active"]),
     "templates": (
@@ -510,12 +508,12 @@ def settings_list(request: HttpRequest, kind: str) -> HttpResponse:
     model, form_class, title, columns = SETTINGS_KINDS[kind]
     form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.settings_save(form=form, actor=request.user, request=request)
+        services.settings_save(form=form, ctx=AuditContext.from_request(request))
         messages.success(request, _("追加しました。"))
         return redirect("roads:settings", kind=kind)
     related = [c for c in columns if model._meta.get_field(c).is_relation]  # one query, not one per row
     rows = [(obj.pk, [_cell(obj, c) for c in columns]) for obj in model.objects.select_related(*related)]
-    headers = [model._meta.get_field(c).verbose_name for c in columns]
+    headers = [getattr(model._meta.get_field(c), "verbose_name", c) for c in columns]
     return render(
         request,
         "roads/settings_list.html",
@@ -531,7 +529,7 @@ def settings_edit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     obj = get_object_or_404(model, pk=pk)
     form = form_class(request.POST or None, instance=obj)
     if request.method == "POST" and form.is_valid():
-        services.settings_save(form=form, actor=request.user, request=request)
+        services.settings_save(form=form, ctx=AuditContext.from_request(request))
         messages.success(request, _("保存しました。"))
         return redirect("roads:settings", kind=kind)
     return render(request, "roads/settings_edit.html", {"kind": kind, "title": title, "form": form, "obj": obj})
@@ -542,7 +540,7 @@ def api_keys(request: HttpRequest) -> HttpResponse:
     form = forms.ApiKeyForm(request.POST or None)
     raw = None
     if request.method == "POST" and form.is_valid():
-        _key, raw = services.api_key_issue(name=form.cleaned_data["name"], actor=request.user, request=request)
+        _key, raw = services.api_key_issue(name=form.cleaned_data["name"], ctx=AuditContext.from_request(request))
         form = forms.ApiKeyForm()
     return render(request, "roads/api_keys.html", {"form": form, "keys": ApiKey.objects.all(), "raw_key": raw})
 
@@ -551,6 +549,6 @@ def api_keys(request: HttpRequest) -> HttpResponse:
 @require_POST
 def api_key_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     key = get_object_or_404(ApiKey, pk=pk)
-    services.api_key_revoke(key=key, actor=request.user, request=request)
+    services.api_key_revoke(key=key, ctx=AuditContext.from_request(request))
     messages.success(request, _("APIキーを無効にしました。"))
     return redirect("roads:api_keys")

@@ -11,6 +11,7 @@ broker, so a fresh machine needs no server.
 """
 
 from pathlib import Path
+from typing import Any
 
 import environ
 
@@ -280,7 +281,7 @@ RETENTION_ROAD_REPORT_DAYS = env.int("RETENTION_ROAD_REPORT_DAYS", default=365)
 # expired after 30 minutes): deleted, originals and copies, once this many days have passed.
 RETENTION_ROAD_UNSENT_PHOTO_DAYS = env.int("RETENTION_ROAD_UNSENT_PHOTO_DAYS", default=1)
 
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},

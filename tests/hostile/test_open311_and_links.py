@@ -9,6 +9,7 @@ import pytest
 
 from intake.roads import services
 from intake.roads.models import RoadReport
+from portal.context import AuditContext
 
 
 def _errors(caplog):
@@ -17,7 +18,7 @@ def _errors(caplog):
 
 @pytest.fixture
 def api_key(admin_user):
-    _key, raw = services.api_key_issue(name="FixMyStreet", actor=admin_user)
+    _key, raw = services.api_key_issue(name="FixMyStreet", ctx=AuditContext.system(admin_user))
     return raw
 
 

@@ -188,7 +188,7 @@ def _public_answers(anonymous: Client, photo_urls: list[str], report_ids: list[s
         *photo_urls,
     ):
         response = anonymous.get(path)
-        body = b"".join(response.streaming_content) if response.streaming else response.content
+        body = b"".join(response.streaming_content) if response.streaming else response.content  # type: ignore[attr-defined]
         answers[path] = body
     return answers
 

@@ -37,7 +37,7 @@ def _table_rows() -> dict[str, list[str]]:
 
 def _configuration_defaults() -> dict[str, int]:
     section = README.split("## Configuration", 1)[1].split("\n## ", 1)[0]
-    found = {}
+    found: dict[str, int] = {}
     for line in section.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) < 2 or "RETENTION_" not in cells[0]:

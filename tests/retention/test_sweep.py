@@ -15,6 +15,7 @@ from intake.bulky.models import Booking
 from intake.roads.models import RoadReport
 from intake.roads.services import report_change_status
 from portal.celery import app as celery_app
+from portal.context import AuditContext
 from tests.fixtures.bulky import bookable_date
 from tests.fixtures.commit import committed
 from tests.fixtures.roads import jpeg_bytes
@@ -104,7 +105,7 @@ def test_nothing_personal_is_left_once_every_period_has_passed(
         make_broadcast(areas=[area], to="approved", approver=approver)
     assert "お知らせです" in line_emulator.received_texts(USER)
     # staff close the report; the resident leaves
-    report_change_status(report=report, to="rejected", actor=road_staff)
+    report_change_status(report=report, to="rejected", ctx=AuditContext.system(road_staff))
     line_resident.unfollow(USER)
     assert _resident_files(settings)  # the photo's original and copies are on disk
     stored = _every_stored_text()

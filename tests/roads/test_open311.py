@@ -10,6 +10,7 @@ from django.conf import settings
 
 from intake.roads import services
 from intake.roads.models import ReportPhoto, RoadReport
+from portal.context import AuditContext
 from portal.line.models import Resident
 from tests.fixtures.roads import jpeg_bytes
 
@@ -34,7 +35,7 @@ def validate(name: str, data) -> None:
 
 @pytest.fixture
 def api_key(admin_user):
-    _key, raw = services.api_key_issue(name="FixMyStreet", actor=admin_user)
+    _key, raw = services.api_key_issue(name="FixMyStreet", ctx=AuditContext.system(admin_user))
     return raw
 
 
@@ -80,7 +81,7 @@ def test_post_then_list_and_fetch_a_request(client, road_setup, api_key):
     # Not triaged yet: not published.
     assert client.get("/open311/v2/requests.json").json() == []
     assert client.get(f"/open311/v2/requests/{ref}.json").status_code == 404
-    services.report_change_status(report=report, to="checking", actor=None)
+    services.report_change_status(report=report, to="checking", ctx=AuditContext.system())
 
     listing = client.get("/open311/v2/requests.json?service_code=pothole&status=open")
     data = listing.json()
@@ -102,7 +103,7 @@ def test_post_requires_a_valid_key(client, road_setup, api_key, admin_user):
     bad = client.post("/open311/v2/requests.json", {"api_key": "nope", "service_code": "pothole", "lat": "1", "long": "1"})
     assert bad.status_code == 403
     key = services.api_key_verify(raw=api_key)
-    services.api_key_revoke(key=key, actor=admin_user)
+    services.api_key_revoke(key=key, ctx=AuditContext.system(admin_user))
     revoked = client.post("/open311/v2/requests.json", {"api_key": api_key, "service_code": "pothole", "lat": "1", "long": "1"})
     assert revoked.status_code == 403
     assert RoadReport.objects.count() == 0
@@ -114,29 +115,29 @@ def test_line_reports_expose_no_personal_data_and_respect_privacy(client, make_r
     photo = ReportPhoto.objects.create(report=report)
     services._store(photo, jpeg_bytes(), folder="photos")
     photo.save()
-    services.report_change_status(report=report, to="checking", actor=None)
+    services.report_change_status(report=report, to="checking", ctx=AuditContext.system())
     data = client.get("/open311/v2/requests.json").json()
     validate("requests.json", data)
     text = json.dumps(data, ensure_ascii=False)
     assert USER not in text and "山田" not in text and "090-1234-5678" not in text
     assert data[0]["media_url"] is None  # not yet publishable
-    services.photo_update(photo=photo, actor=None, publishable=True)
+    services.photo_update(photo=photo, ctx=AuditContext.system(), publishable=True)
     data = client.get("/open311/v2/requests.json").json()
     media = data[0]["media_url"]
     assert media and media.startswith(settings.PORTAL_BASE_URL)
     path = media.removeprefix(settings.PORTAL_BASE_URL.rstrip("/"))
     assert client.get(path).status_code == 200
-    services.photo_update(photo=photo, actor=None, hidden=True)
+    services.photo_update(photo=photo, ctx=AuditContext.system(), hidden=True)
     assert client.get("/open311/v2/requests.json").json()[0]["media_url"] is None
     assert client.get(path).status_code == 404
-    services.report_set_private(report=report, is_private=True, actor=None)
+    services.report_set_private(report=report, is_private=True, ctx=AuditContext.system())
     assert client.get("/open311/v2/requests.json").json() == []
     assert client.get(f"/open311/v2/requests/{report.reference}.json").status_code == 404
 
 
 def test_closed_status_and_date_filters(client, make_report):
     report = make_report()
-    services.report_change_status(report=report, to="rejected", actor=None)
+    services.report_change_status(report=report, to="rejected", ctx=AuditContext.system())
     data = client.get("/open311/v2/requests.json?status=closed").json()
     validate("requests.json", data)
     assert data[0]["status"] == "closed" and data[0]["status_notes"]

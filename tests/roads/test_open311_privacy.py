@@ -13,6 +13,7 @@ import time_machine
 
 from intake.roads import services
 from intake.roads.models import RoadReport
+from portal.context import AuditContext
 from portal.line.models import Resident
 
 from .helpers import start_to_photos
@@ -29,7 +30,7 @@ def both_formats(client, path: str = "/open311/v2/requests") -> tuple[list[dict]
 
 
 def decimals(value: float) -> int:
-    return max(0, -Decimal(repr(value)).as_tuple().exponent)
+    return max(0, -int(Decimal(repr(value)).as_tuple().exponent))
 
 
 @pytest.fixture
@@ -111,9 +112,9 @@ def test_private_reports_stay_out(client, typed_report, road_client):
 
 def test_control_characters_never_break_the_xml(client, make_report, road_client):
     report = make_report()
-    services.report_change_status(report=report, to="checking", actor=None)
+    services.report_change_status(report=report, to="checking", ctx=AuditContext.system())
     services.report_public_info_update(
-        report=report, actor=None, public_description="穴\x01あり\x0b\x1f\ufffe", public_address="天神\x08付近"
+        report=report, ctx=AuditContext.system(), public_description="穴\x01あり\x0b\x1f\ufffe", public_address="天神\x08付近"
     )
     category = report.category
     category.name = "道路\x01の穴"
@@ -129,14 +130,14 @@ def test_control_characters_never_break_the_xml(client, make_report, road_client
 
 
 def test_open311_post_keeps_the_reporter_text_private(client, road_setup, admin_user):
-    _key, raw = services.api_key_issue(name="partner", actor=admin_user)
+    _key, raw = services.api_key_issue(name="partner", ctx=AuditContext.system(admin_user))
     response = client.post(
         "/open311/v2/requests.json",
         {"api_key": raw, "service_code": "pothole", "address_string": TYPED_ADDRESS, "description": TYPED_COMMENT},
     )
     ref = response.json()[0]["service_request_id"]
     report = RoadReport.objects.get(reference=ref)
-    services.report_change_status(report=report, to="checking", actor=None)
+    services.report_change_status(report=report, to="checking", ctx=AuditContext.system())
     data, xml = both_formats(client)
     text = json.dumps(data, ensure_ascii=False) + xml.decode()
     assert ref in text and TYPED_ADDRESS not in text and TYPED_COMMENT not in text
@@ -145,14 +146,14 @@ def test_open311_post_keeps_the_reporter_text_private(client, road_setup, admin_
 def test_resident_link_never_published(client, make_report):
     resident = Resident.objects.create(line_user_id=USER, display_name="山田花子")
     report = make_report(resident=resident)
-    services.report_change_status(report=report, to="checking", actor=None)
+    services.report_change_status(report=report, to="checking", ctx=AuditContext.system())
     data, xml = both_formats(client)
     assert USER not in json.dumps(data) and USER.encode() not in xml
 
 
 def test_date_filters_reveal_no_more_than_the_hour(client, make_report):
     report = make_report()
-    services.report_change_status(report=report, to="checking", actor=None)
+    services.report_change_status(report=report, to="checking", ctx=AuditContext.system())
     RoadReport.objects.filter(pk=report.pk).update(created_at=dt.datetime(2026, 11, 30, 9, 13, 59, tzinfo=dt.UTC))
 
     def listed(start: str, end: str) -> bool:

@@ -7,14 +7,17 @@ from django.test import Client
 
 from intake.roads import services
 from intake.roads.models import ApiKey, Category, ReportPhoto, ResponseTemplate, Team
+from portal.context import AuditContext
 
 
 def _reports(n, make_report, road_staff, road_setup) -> None:
     categories = list(road_setup.values())
     for i in range(n):
         report = make_report(categories[i % len(categories)].code, lat=33.0 + i * 0.01, lng=130.0, comment=f"穴 {i}")
-        services.report_assign(report=report, actor=road_staff, assignee=road_staff, priority=3, fields=("assignee", "priority"))
-        services.report_change_status(report=report, actor=road_staff, to="checking")
+        services.report_assign(
+            report=report, ctx=AuditContext.system(road_staff), assignee=road_staff, priority=3, fields=("assignee", "priority")
+        )
+        services.report_change_status(report=report, ctx=AuditContext.system(road_staff), to="checking")
         ReportPhoto.objects.create(report=report)
 
 
@@ -28,7 +31,7 @@ def _settings_rows(n: int) -> None:
 
 def _api_keys(n: int, admin) -> None:
     for i in range(n):
-        services.api_key_issue(name=f"キー{ApiKey.objects.count()}-{i}", actor=admin)
+        services.api_key_issue(name=f"キー{ApiKey.objects.count()}-{i}", ctx=AuditContext.system(admin))
 
 
 def _get(client: Client, url: str, assert_queries, count: int) -> None:
@@ -59,10 +62,10 @@ def test_report_detail(road_client, road_staff, make_report, road_setup, assert_
     _reports(2, make_report, road_staff, road_setup)
     report = make_report("pothole")
     url = f"/roads/{report.pk}/"
-    services.note_add(report=report, author=road_staff, text="メモ")
+    services.note_add(report=report, ctx=AuditContext.system(road_staff), text="メモ")
     _get(road_client, url, assert_queries, 18)
     for i in range(5):
-        services.note_add(report=report, author=road_staff, text=f"メモ{i}")
+        services.note_add(report=report, ctx=AuditContext.system(road_staff), text=f"メモ{i}")
         ReportPhoto.objects.create(report=report)
     _get(road_client, url, assert_queries, 18)
 

@@ -5,6 +5,7 @@ from django.test.utils import CaptureQueriesContext
 
 from intake.roads import services
 from intake.roads.models import ReportPhoto
+from portal.context import AuditContext
 
 
 def _make(n, make_report, road_staff, road_setup):
@@ -13,7 +14,9 @@ def _make(n, make_report, road_staff, road_setup):
     cats = list(road_setup.values())
     for i in range(n):
         report = make_report(cats[i % len(cats)].code, lat=33.0 + i * 0.01, lng=130.0)
-        services.report_assign(report=report, actor=road_staff, assignee=road_staff, priority=3, fields=("assignee", "priority"))
+        services.report_assign(
+            report=report, ctx=AuditContext.system(road_staff), assignee=road_staff, priority=3, fields=("assignee", "priority")
+        )
         ReportPhoto.objects.create(report=report)
 
 

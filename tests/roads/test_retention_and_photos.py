@@ -9,6 +9,7 @@ import time_machine
 from accounts.models import AuditEntry
 from intake.roads import services
 from intake.roads.models import ReportPhoto, RoadReport, TimelineEntry
+from portal.context import AuditContext
 from portal.tasks import purge_personal_data
 from tests.fixtures.roads import jpeg_bytes
 
@@ -49,7 +50,7 @@ def test_purge_after_closure_plus_period(line_resident, road_setup, road_client,
     assert files and all(f.exists() for f in files)
 
     with time_machine.travel(start + dt.timedelta(days=25), tick=False):
-        services.report_change_status(report=still_open, to="checking", actor=None)  # still being worked
+        services.report_change_status(report=still_open, to="checking", ctx=AuditContext.system())  # still being worked
     # 29 days after closure: nothing is purged yet.
     with time_machine.travel(start + dt.timedelta(days=29), tick=False):
         result = purge_personal_data.apply().get()
@@ -111,7 +112,7 @@ def test_retention_store_is_registered_with_the_setting(settings):
 @pytest.fixture
 def public_photo(make_report, road_client):
     report = make_report()
-    services.report_change_status(report=report, to="checking", actor=None)
+    services.report_change_status(report=report, to="checking", ctx=AuditContext.system())
     photo = ReportPhoto.objects.create(report=report)
     services._store(photo, jpeg_bytes(), folder="photos")
     photo.save()

@@ -6,13 +6,14 @@ import io
 from datetime import timedelta
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 from PIL import Image
 
 from accounts.models import AuditEntry
 from intake.roads import services
 from intake.roads.models import ReportPhoto, RoadReport, Status
+from portal.context import AuditContext
+from portal.errors import DomainError
 from portal.line.models import OutboundMessage, Resident
 from tests.fixtures.roads import jpeg_bytes
 
@@ -60,7 +61,7 @@ def test_template_message_and_after_photo_on_done(road_client, line_emulator, ma
     settings.PORTAL_BASE_URL = "https://portal.city.example.jp"
     report = make_report(resident=resident_a)
     for status in ("checking", "planned", "in_progress"):
-        services.report_change_status(report=report, to=status, actor=None)
+        services.report_change_status(report=report, to=status, ctx=AuditContext.system())
     template = ResponseTemplate.objects.get(name="穴の補修完了")
     upload = io.BytesIO(jpeg_bytes(exif_gps=(33.5, 130.4)))
     upload.name = "after.jpg"
@@ -82,12 +83,12 @@ def test_template_message_and_after_photo_on_done(road_client, line_emulator, ma
 
 def test_transition_table_is_enforced(make_report):
     report = make_report()
-    with pytest.raises(ValidationError):
-        services.report_change_status(report=report, to=Status.DONE, actor=None)
-    services.report_change_status(report=report, to=Status.REJECTED, actor=None)
-    with pytest.raises(ValidationError):
-        services.report_change_status(report=report, to=Status.IN_PROGRESS, actor=None)
-    services.report_change_status(report=report, to=Status.CHECKING, actor=None)  # reopen
+    with pytest.raises(DomainError):
+        services.report_change_status(report=report, to=Status.DONE, ctx=AuditContext.system())
+    services.report_change_status(report=report, to=Status.REJECTED, ctx=AuditContext.system())
+    with pytest.raises(DomainError):
+        services.report_change_status(report=report, to=Status.IN_PROGRESS, ctx=AuditContext.system())
+    services.report_change_status(report=report, to=Status.CHECKING, ctx=AuditContext.system())  # reopen
     assert services.status_type(Status.DONE) == "fixed" and services.status_type(Status.DUPLICATE) == "closed"
 
 
@@ -106,8 +107,8 @@ def test_duplicates_flagged_within_30m_same_category_open_last_30_days(make_repo
     assert near.possible_duplicate_of == first
     assert far.possible_duplicate_of is None
     assert other_category.possible_duplicate_of is None
-    services.report_change_status(report=first, to=Status.REJECTED, actor=None)
-    services.report_change_status(report=near, to=Status.REJECTED, actor=None)
+    services.report_change_status(report=first, to=Status.REJECTED, ctx=AuditContext.system())
+    services.report_change_status(report=near, to=Status.REJECTED, ctx=AuditContext.system())
     assert make_report(lat=33.59, lng=130.40).possible_duplicate_of is None  # closed ones do not count
     old = make_report("mirror-sign", lat=33.6, lng=130.5, created_at=timezone.now() - timedelta(days=40))
     assert old.pk
@@ -144,7 +145,9 @@ def test_bulk_status_and_assignment(road_client, road_staff, make_report):
 def test_queue_filters_and_sorting(road_client, road_staff, make_report):
     a = make_report("pothole", lat=33.5)
     b = make_report("streetlight", lat=33.6)
-    services.report_assign(report=b, actor=road_staff, assignee=road_staff, priority=4, fields=("assignee", "priority"))
+    services.report_assign(
+        report=b, ctx=AuditContext.system(road_staff), assignee=road_staff, priority=4, fields=("assignee", "priority")
+    )
     page = road_client.get(f"/roads/?category={b.category_id}").content.decode()
     assert b.reference in page and a.reference not in page
     page = road_client.get(f"/roads/?assignee={road_staff.pk}&priority=4").content.decode()
@@ -177,7 +180,7 @@ def test_opening_a_report_is_audited(road_client, make_report, resident_a):
 def test_statistics_from_live_data(road_client, make_report):
     report = make_report()
     for status in ("checking", "planned", "in_progress", "done"):
-        services.report_change_status(report=report, to=status, actor=None)
+        services.report_change_status(report=report, to=status, ctx=AuditContext.system())
     report.refresh_from_db()
     RoadReport.objects.filter(pk=report.pk).update(created_at=report.closed_at - timedelta(days=4))
     make_report("drain", lat=None, lng=None)

@@ -43,7 +43,6 @@ from portal.context import AuditContext
 from portal.errors import Conflict, DomainError, page_error
 
 
-
 @dataclass(frozen=True)
 class State:
     label: str | Promise  # in staff's words (「承認待ち」), usually gettext_lazy

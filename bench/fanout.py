@@ -3,8 +3,10 @@
 the LINE emulator at LINE's multicast limit (200 requests/s × 500 = 100,000 recipients/s),
 2 Celery worker processes. Prints wall time, recipients/s, the ratio to the ceiling, peak
 worker RSS, duplicates and missing; then (``--faults``, on by default) the same with 5 %
-injected 429/500 and one worker SIGKILLed mid-send (a supervisor restarts it 1 s later, and
-the stale-batch job — run here every 5 s with a 15 s threshold — re-enqueues its batches).
+injected 429/500 and one worker SIGKILLed mid-send (a supervisor restarts it 1 s later).
+The stale-work job runs as beat runs it in production: every ``BROADCAST_SWEEP_SECONDS``
+with the default settings (lease, thresholds); the run reports when the batches the killed
+worker held were sent again.
 
     .venv/bin/python bench/fanout.py                       # 1,000,000 residents
     .venv/bin/python bench/fanout.py --residents 100000    # smaller scale
@@ -121,11 +123,13 @@ def run(args, env: dict, *, faults: bool) -> dict:
 
     from accounts import roles
     from accounts.models import User
-    from broadcasts import services
+    from broadcasts import fanout, services
     from broadcasts.models import Batch, Broadcast
 
     redis.Redis.from_url(env["CELERY_BROKER_URL"]).flushdb()
     redis.Redis.from_url(env["CACHE_URL"]).flushdb()
+    with connection.cursor() as cursor:  # earlier runs' broadcasts (the stale-work job would resume them)
+        cursor.execute("TRUNCATE broadcasts_batch, broadcasts_bubble, broadcasts_comment, broadcasts_broadcast CASCADE")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**env, "LINE_API_BASE_URL": url, "LINE_API_DATA_BASE_URL": url}
@@ -173,6 +177,10 @@ def run(args, env: dict, *, faults: bool) -> dict:
         # 承認後すぐに配信: the approval itself starts the send (its start task is enqueued on commit).
         services.broadcast_approve(broadcast=b, approver=approver, version=services.content_version(b))
         killed = False
+        killed_at = 0.0
+        stranded: list[int] = []  # open, leased batches at the kill (the killed worker's among them)
+        resumed_after = float("nan")
+        sweep_every = float(settings.BROADCAST_SWEEP_SECONDS)
         last_requeue = time.monotonic()
         restarted: list[Worker] = []
         while True:
@@ -188,18 +196,27 @@ def run(args, env: dict, *, faults: bool) -> dict:
                 if done >= total * 0.4:
                     workers[-1].kill()
                     killed = True
+                    killed_at = time.monotonic()
+                    stranded = list(
+                        Batch.objects.filter(
+                            broadcast=b, status=Batch.Status.SENDING, locked_until__gt=timezone.now()
+                        ).values_list("pk", flat=True)
+                    )
                     print(
                         f"  killed worker {workers[-1].name} (pid {workers[-1].proc.pid}) at {done}/{total} batches", flush=True
                     )
                     time.sleep(1.0)
                     restarted.append(Worker(f"{workers[-1].name}r", env, args.concurrency, args.pool))
-            if faults and time.monotonic() - last_requeue > 5:
-                services.batches_requeue_stale(older_than=15)
+            if stranded and resumed_after != resumed_after:
+                if not Batch.objects.filter(pk__in=stranded, status__in=[Batch.Status.PENDING, Batch.Status.SENDING]).exists():
+                    resumed_after = time.monotonic() - killed_at
+            if time.monotonic() - last_requeue >= sweep_every:
+                fanout.batches_requeue_stale()  # what beat runs, with the default settings
                 last_requeue = time.monotonic()
             if time.monotonic() - t0 > args.timeout:
                 print("  TIMEOUT", flush=True)
                 break
-            time.sleep(0.25)
+            time.sleep(0.1)
         wall = time.monotonic() - t0
         for w in workers + restarted:
             w.sample()
@@ -211,6 +228,8 @@ def run(args, env: dict, *, faults: bool) -> dict:
         # first batch sent to the end; the snapshot from the send request to its last step.
         first_sent = Batch.objects.filter(broadcast=b).aggregate(first=Min("sent_at"))["first"]
         send_phase = (b.finished_at - first_sent).total_seconds() if b.finished_at and first_sent else float("nan")
+        # From the approval to 配信完了 as the database recorded them (no polling interval).
+        wall_db = (b.finished_at - clock0).total_seconds() if b.finished_at else float("nan")
         counts = emulator_get(url, "/_emulator/counts")
         duplicates = sum(c - 1 for c in counts.values() if c > 1)
         missing = 0
@@ -227,6 +246,12 @@ def run(args, env: dict, *, faults: bool) -> dict:
             "recipients": b.recipients_total,
             "reached": reached,
             "wall": wall,
+            "wall_db": wall_db,
+            "rate_db": reached / wall_db if wall_db == wall_db and wall_db else float("nan"),
+            "stranded": len(stranded),
+            "resumed_after": resumed_after,
+            "lease": fanout.lease_seconds(),
+            "sweep": sweep_every,
             "send_phase": send_phase,
             "snapshot": (b.started_at - clock0).total_seconds() if b.started_at else float("nan"),
             "first_sent": (first_sent - clock0).total_seconds() if first_sent else float("nan"),
@@ -243,6 +268,7 @@ def run(args, env: dict, *, faults: bool) -> dict:
             "machine_busy": (cpu1[0] - cpu0[0]) / max(1.0, cpu1[1] - cpu0[1]),
             "cores": os.cpu_count(),
             "load": os.getloadavg()[0],
+            "uptime": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip(),
         }
     finally:
         for w in workers:
@@ -259,8 +285,15 @@ def report(title: str, r: dict) -> None:
     print(f"  recipients          {r['recipients']:,}  reached {r['reached']:,}")
     print(f"  wall time           {r['wall']:.1f} s  (first batch sent after {r['first_sent']:.1f} s, snapshot complete "
           f"after {r['snapshot']:.1f} s; sending {r['send_phase']:.1f} s)")  # fmt: skip
-    print(f"  recipients/s        {r['rate']:,.0f} over the wall time; {r['rate_send']:,.0f} while sending")
-    print(f"  ratio to ceiling    {r['rate'] / CEILING:.2f} (wall)  {r['rate_send'] / CEILING:.2f} (sending)   goal ≥ 0.8")
+    print(f"  approval → 配信完了  {r['wall_db']:.2f} s (database timestamps)")
+    print(f"  recipients/s        {r['rate']:,.0f} over the wall time; {r['rate_db']:,.0f} approval → 配信完了; "
+          f"{r['rate_send']:,.0f} while sending")  # fmt: skip
+    goal = 0.75 if r["killed"] else 0.92
+    print(f"  ratio to ceiling    {r['rate'] / CEILING:.3f} (wall)  {r['rate_db'] / CEILING:.3f} (approval → 配信完了)  "
+          f"{r['rate_send'] / CEILING:.3f} (sending)   goal ≥ {goal}")  # fmt: skip
+    if r["killed"]:
+        print(f"  killed worker       {r['stranded']} batches open and leased at the kill, all sent {r['resumed_after']:.1f} s "
+              f"after it (lease {r['lease']:.0f} s, stale-work job every {r['sweep']:.0f} s)   goal ≤ 30 s")  # fmt: skip
     print(f"  peak worker RSS     {r['peak_rss']:.0f} MB   goal < 250 MB")
     print(f"  duplicates          {r['duplicates']}")
     print(f"  missing             {r['missing']}")
@@ -271,6 +304,7 @@ def report(title: str, r: dict) -> None:
         f"emulator {r['emulator_cpu']:.1f} s ({r['emulator_cpu'] * per_batch:.1f} ms/batch); machine "
         f"{r['machine_busy'] * 100:.0f} % busy of {r['cores']} cores (load avg {r['load']:.1f}, other sessions included)"
     )
+    print(f"  uptime              {r['uptime']}")
 
 
 def main() -> None:
@@ -292,6 +326,7 @@ def main() -> None:
     t = time.monotonic()
     made = _common.populate_flat(args.residents)
     print(f"residents: {args.residents:,} reachable ({'inserted' if made else 'already there'} in {time.monotonic() - t:.1f} s)")
+    print("load before:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
     print(f"workers: {args.workers} × --pool={args.pool} --concurrency={args.concurrency}, db reuse {args.db_reuse_max}; "
           "emulator multicast limit 200/s; PostgreSQL + Redis")  # fmt: skip
     report("clean run", run(args, env, faults=False))

@@ -35,10 +35,12 @@ the broadcast exactly once. Why:
    (tests/broadcasts/test_worker_kill.py::test_worker_killed_mid_batch)
 7. **Stale work is swept in seconds.** ``batches_requeue_stale`` (beat, every
    ``BROADCAST_SWEEP_SECONDS``) re-enqueues every open batch whose lease has expired — a
-   killed worker's in-flight batch, or a retry lost with its worker — and, as a fallback,
-   batches and snapshots nobody touched for ``BROADCAST_STALE_BATCH_SECONDS``. A duplicate
-   task is harmless (3.).
+   killed worker's in-flight batch, or a retry lost with its worker —, every batch never
+   claimed although a later one was sent seconds ago (its task was lost with a worker
+   before the claim), and, as a fallback, batches and snapshots nobody touched for
+   ``BROADCAST_STALE_BATCH_SECONDS``. A duplicate task is harmless (3.).
    (tests/broadcasts/test_worker_kill.py::test_killed_workers_batch_is_resent_after_its_lease,
+   tests/broadcasts/test_fanout.py::test_a_batch_whose_task_was_lost_before_its_claim_is_sent,
    tests/broadcasts/test_snapshot_steps.py::test_start_killed_between_steps_resumes)
 8. **The finish is decided under the broadcast's lock.** 配信完了 / 一部失敗 is set only when
    the snapshot is complete and no batch is open, checked again under the broadcast's row
@@ -59,7 +61,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -84,6 +86,9 @@ LEASE_MARGIN = 2.0
 # A batch waiting for its retry stays leased this much past its retry time: its own retry
 # takes it back at once (same task id), the stale-work job only once this has passed too.
 RETRY_GRACE = 2.0
+# A batch nobody claimed this long after a later batch of its broadcast was sent is taken
+# for lost with a killed worker's prefetched tasks (``_lost_before_claim``).
+LOST_AFTER = 3.0
 
 # PostgreSQL freezes the recipients in steps of this many residents (multiples of 500):
 # batches are sent as soon as the first step commits, while the next ones are taken.
@@ -356,9 +361,9 @@ def _claimable(owner: str, now: datetime) -> Q:
 
 
 def _claim(batch_id: int, owner: str, now: datetime) -> bool:
-    """Lease an open batch of a 配信中 broadcast to ``owner`` (committed at once)."""
+    """Lease an open batch to ``owner`` (committed at once)."""
     return bool(
-        Batch.objects.filter(_claimable(owner, now), pk=batch_id, status__in=_OPEN, broadcast__status=S.SENDING).update(
+        Batch.objects.filter(_claimable(owner, now), pk=batch_id, status__in=_OPEN).update(
             status=B.SENDING,
             locked_until=now + timedelta(seconds=lease_seconds()),
             locked_by=owner,
@@ -402,11 +407,14 @@ def batch_send(*, batch_id: int, owner: str = "", attempt: int = 0) -> BatchResu
     now = timezone.now()
     if not _claim(batch_id, owner, now):
         return _not_claimed(batch_id, now, attempt)
-    retry_key, endpoint, line_user_ids, broadcast_id, payload = (
+    retry_key, endpoint, line_user_ids, broadcast_id, broadcast_status, payload = (
         Batch.objects.filter(pk=batch_id)
-        .values_list("retry_key", "endpoint", "line_user_ids", "broadcast_id", "broadcast__line_payload")
+        .values_list("retry_key", "endpoint", "line_user_ids", "broadcast_id", "broadcast__status", "broadcast__line_payload")
         .get()
     )
+    if broadcast_status != S.SENDING:
+        _save_attempt(batch_id, owner, locked_until=None)
+        return BatchResult("skipped")
     messages = payload or line_messages(broadcast=Broadcast.objects.get(pk=broadcast_id))
     timeout = send_timeout()
     if endpoint == "broadcast":
@@ -454,7 +462,7 @@ def batches_requeue_stale(*, older_than: float | None = None) -> int:
     now = timezone.now()
     cutoff = now - timedelta(seconds=seconds)
     stale = Batch.objects.filter(broadcast__status=S.SENDING, status__in=_OPEN).filter(
-        Q(locked_until__lt=now) | Q(updated_at__lte=cutoff) | Q(updated_at__isnull=True)
+        Q(locked_until__lt=now) | Q(updated_at__lte=cutoff) | Q(updated_at__isnull=True) | _lost_before_claim(now)
     )
     count = 0
     for batch_id, endpoint in stale.values_list("pk", "endpoint").iterator(chunk_size=2000):
@@ -467,6 +475,25 @@ def batches_requeue_stale(*, older_than: float | None = None) -> int:
         start_broadcast.delay(broadcast_id)
         count += 1
     return count
+
+
+def _lost_before_claim(now: datetime) -> Q:
+    """Batches never claimed although a later batch of the same broadcast was sent
+    ``LOST_AFTER`` seconds ago. Batch tasks are enqueued in number order and the queue hands
+    them out first in, first out, so such a batch's task went to a worker that died before it
+    claimed it (a worker takes a few tasks ahead of its free threads) — or to a live worker
+    whose threads are all waiting for LINE: then the copy is skipped by the lease (3.)."""
+    cutoff = now - timedelta(seconds=LOST_AFTER)
+    sent = (
+        Batch.objects.filter(broadcast__status=S.SENDING, sent_at__lte=cutoff)
+        .values("broadcast_id")
+        .annotate(last=Max("number"))
+        .order_by()
+    )
+    later_sent = Q(pk__in=[])
+    for row in sent:
+        later_sent |= Q(broadcast_id=row["broadcast_id"], number__lt=row["last"])
+    return later_sent & Q(status=B.PENDING, attempts=0)
 
 
 def _has_open_batches(broadcast_id: int) -> bool:

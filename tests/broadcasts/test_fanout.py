@@ -5,11 +5,13 @@ import json
 import re
 import threading
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 from django import db
 from django.db import connection, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from broadcasts import fanout, privacy, services
 from broadcasts.models import Batch, Broadcast
@@ -269,3 +271,25 @@ def test_no_lock_is_held_while_lines_answer_is_awaited(approver, make_broadcast,
         thread.join(timeout=10)
     first.refresh_from_db()
     assert first.status == Batch.Status.DONE and thread.is_alive() is False
+
+
+def test_a_batch_whose_task_was_lost_before_its_claim_is_sent(
+    approver, make_broadcast, crowd, line_emulator, monkeypatch, time_machine
+):
+    """A worker killed with a batch task it had taken but not yet claimed: the later batches
+    go out, and seconds later the stale-work job sends the skipped one."""
+    recipients, others, area = crowd
+    monkeypatch.setattr(services, "_enqueue_start", lambda broadcast: None)
+    monkeypatch.setattr(fanout, "batches_enqueue", lambda **kwargs: None)
+    b = make_broadcast(areas=[area], to="approved", approver=approver)
+    fanout.broadcast_start(broadcast_id=b.pk)  # the snapshot; no batch task runs
+    lost, *later = b.batches.order_by("number")
+    for batch in later:  # their tasks ran; the first one's was lost
+        fanout.batch_send(batch_id=batch.pk)
+    assert fanout.batches_requeue_stale() == 0  # not yet: it may still be on its way
+    time_machine.move_to(timezone.now() + timedelta(seconds=fanout.LOST_AFTER + 1))
+    assert fanout.batches_requeue_stale() == 1
+    b.refresh_from_db()
+    assert b.status == Broadcast.Status.DONE
+    assert Batch.objects.get(pk=lost.pk).attempts == 1
+    _assert_exactly_once(line_emulator, recipients, others)

@@ -15,6 +15,8 @@ this table (``WORKFLOW.require``); the buttons' URLs come from it (``page_urls``
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 
 from portal import access
@@ -34,65 +36,55 @@ STATES = {
 
 MANAGE = Perm.MANAGE_STAFF
 
+
+def _admin(name: str, label: str, service: Any, success: Any, url_name: str = "", **spec: Any) -> Action:
+    """An admin's action on a staff member (a button on the staff page unless ``page=False``)."""
+    return Action(name, label, MANAGE, service, success, url_name=url_name, api_url_name="-", **spec)
+
+
 WORKFLOW = Workflow(
     name="staff",
     model=User,
     states=STATES,
     state_field="account_state",
     actions=(
-        Action(
-            name="deactivate",
-            label=_("無効化"),
-            permission=MANAGE,
-            service=services.staff_deactivate,
-            success=lambda staff: _("%(name)s を無効化しました。") % {"name": staff},
+        _admin(
+            "deactivate",
+            _("無効化"),
+            services.staff_deactivate,
+            lambda staff: _("%(name)s を無効化しました。") % {"name": staff},
+            "staff_deactivate",
             sources=frozenset({INVITED, ACTIVE}),
             target=INACTIVE,
-            url_name="staff_deactivate",
-            api_url_name="-",
             refused=_("この職員はすでに無効です。"),
         ),
-        Action(
-            name="reactivate",
-            label=_("有効化"),
-            permission=MANAGE,
-            service=services.staff_reactivate,
-            success=lambda staff: _("%(name)s を有効化しました。") % {"name": staff},
+        _admin(
+            "reactivate",
+            _("有効化"),
+            services.staff_reactivate,
+            lambda staff: _("%(name)s を有効化しました。") % {"name": staff},
+            "staff_reactivate",
             sources=frozenset({INACTIVE}),
-            url_name="staff_reactivate",
-            api_url_name="-",
             refused=_("この職員はすでに有効です。"),
         ),
-        Action(
-            name="reset_mfa",
-            label=_("多要素認証をリセット"),
-            permission=MANAGE,
-            service=services.staff_mfa_reset,
-            success=lambda staff: _("%(name)s の多要素認証をリセットしました。") % {"name": staff},
-            url_name="staff_mfa_reset",
-            api_url_name="-",
+        _admin(
+            "reset_mfa",
+            _("多要素認証をリセット"),
+            services.staff_mfa_reset,
+            lambda staff: _("%(name)s の多要素認証をリセットしました。") % {"name": staff},
+            "staff_mfa_reset",
         ),
-        Action(
-            name="resend_invitation",
-            label=_("招待メールを再送"),
-            permission=MANAGE,
-            service=services.staff_invitation_resend,
-            success=lambda staff: _("%(email)s に招待メールを再送しました。") % {"email": staff.email},
+        _admin(
+            "resend_invitation",
+            _("招待メールを再送"),
+            services.staff_invitation_resend,
+            lambda staff: _("%(email)s に招待メールを再送しました。") % {"email": staff.email},
+            "staff_invitation_resend",
             sources=frozenset({INVITED}),
-            url_name="staff_invitation_resend",
-            api_url_name="-",
             refused=_("この職員は既にパスワードを設定済みです。"),
         ),
         # Run by the staff page's form (staff_edit view), not a button of its own.
-        Action(
-            name="edit",
-            label=_("職員情報を更新"),
-            permission=MANAGE,
-            service=services.staff_edit,
-            success=_("職員情報を更新しました。"),
-            page=False,
-            api_url_name="-",
-        ),
+        _admin("edit", _("職員情報を更新"), services.staff_edit, _("職員情報を更新しました。"), page=False),
         # The invited person's own step, through the signed link (the token is the check).
         Action(
             name="accept_invitation",

@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.core.validators import MaxValueValidator
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from .models import MAX_ITEM_FEE_YEN, WEEKDAY_LABELS, BulkySettings, Closure, CollectionArea, Item
@@ -89,13 +90,14 @@ class ClosureForm(forms.ModelForm):
 
 
 # The staff actions' input (workflow.py): the page's form and the API's body alike.
-class RejectForm(forms.Form):
-    reason = forms.CharField(
-        label=_("却下理由"),
-        max_length=200,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        error_messages={"required": _("却下の理由を入力してください。")},
+def _written(label: str | Promise, max_length: int, missing: str | Promise) -> forms.CharField:
+    return forms.CharField(
+        label=label, max_length=max_length, widget=forms.Textarea(attrs={"rows": 2}), error_messages={"required": missing}
     )
+
+
+class RejectForm(forms.Form):
+    reason = _written(_("却下理由"), 200, _("却下の理由を入力してください。"))
 
 
 class RescheduleForm(forms.Form):
@@ -107,12 +109,7 @@ class RescheduleForm(forms.Form):
 
 
 class NoteForm(forms.Form):
-    note = forms.CharField(
-        label=_("メモ"),
-        max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        error_messages={"required": _("メモを入力してください。")},
-    )
+    note = _written(_("メモ"), 1000, _("メモを入力してください。"))
 
 
 class QueueFilterForm(forms.Form):

@@ -387,79 +387,99 @@ def _push(booking: Booking, text: str, purpose: str, dedupe_key: str) -> None:
     push_to_resident(resident=booking.resident, messages=[{"type": "text", "text": text}], purpose=purpose, dedupe_key=dedupe_key)
 
 
-def _locked(booking: Booking) -> Booking:
-    return Booking.objects.select_for_update(of=("self",)).select_related("resident", "area").get(pk=booking.pk)
-
-
-def _require(action: str, booking: Booking) -> None:
-    """The booking table (workflow.py) decides which states ``action`` may start from (and
-    what a refusal says)."""
+def _locked(booking: Booking, action: str | None = None) -> Booking:
+    """The booking, its row locked, checked against the booking table (workflow.py): it
+    decides which states ``action`` may start from, and what a refusal says."""
     from .workflow import WORKFLOW
 
-    WORKFLOW.require(action, booking)
+    booking = Booking.objects.select_for_update(of=("self",)).select_related("resident", "area").get(pk=booking.pk)
+    if action is not None:
+        WORKFLOW.require(action, booking)
+    return booking
+
+
+def _given(text: str, missing: str) -> str:
+    """``text`` stripped, or a refusal saying what is missing."""
+    text = (text or "").strip()
+    if not text:
+        raise BookingError(missing)
+    return text
+
+
+def _move(
+    booking: Booking,
+    action: str,
+    *,
+    ctx: AuditContext,
+    kind: str,
+    text: str = "",
+    detail: dict[str, Any] | None = None,
+    release: bool = False,
+    fields: tuple[str, ...] = (),
+) -> None:
+    """The locked ``booking`` goes to the table's target of ``action``: saved (with
+    ``fields``), its points given back (``release``), its history written and, with
+    ``text``, the resident told (once: the push's dedupe key is the booking's)."""
+    from .workflow import WORKFLOW
+
+    target = WORKFLOW.action(action).target
+    assert target is not None
+    booking.status = target
+    booking.save(update_fields=["status", *fields, "updated_at"])
+    if release:
+        capacity_release(area_id=booking.area_id, date=booking.collection_date, points=booking.total_points)
+    BookingEvent.objects.create(booking=booking, kind=kind, actor=ctx.actor, detail=detail or {})
+    if text:
+        _push(booking, text, f"bulky.{kind}", f"bulky-{kind}:{booking.pk}")
 
 
 def booking_cancel(booking: Booking, *, ctx: AuditContext, by_resident: bool = True) -> Booking:
     """Cancel and give the capacity back. Residents may cancel only until the deadline."""
     with transaction.atomic():
-        booking = _locked(booking)
-        _require("cancel", booking)
+        booking = _locked(booking, "cancel")
         if by_resident and not selectors.resident_can_cancel(booking=booking):
             raise BookingError(
                 _("取消の期限（%(date)s）を過ぎています。取消は清掃事務所にお電話ください。")
                 % {"date": selectors.format_date(selectors.cancel_deadline(booking=booking))}
             )
-        booking.status = Booking.Status.CANCELLED
-        booking.save(update_fields=["status", "updated_at"])
-        capacity_release(area_id=booking.area_id, date=booking.collection_date, points=booking.total_points)
-        BookingEvent.objects.create(booking=booking, kind="cancelled", actor=ctx.actor, detail={"by_resident": by_resident})
-        _push(
-            booking,
-            _("粗大ごみの申込（受付番号：%(number)s、収集日：%(date)s）を取り消しました。")
-            % {"number": booking.number, "date": selectors.format_date(booking.collection_date)},
-            "bulky.cancelled",
-            f"bulky-cancelled:{booking.pk}",
-        )
+        text = _("粗大ごみの申込（受付番号：%(number)s、収集日：%(date)s）を取り消しました。") % {
+            "number": booking.number,
+            "date": selectors.format_date(booking.collection_date),
+        }
+        _move(booking, "cancel", ctx=ctx, kind="cancelled", text=text, detail={"by_resident": by_resident}, release=True)
     return booking
 
 
 def booking_approve(booking: Booking, *, ctx: AuditContext) -> Booking:
     with transaction.atomic():
-        booking = _locked(booking)
-        _require("approve", booking)
-        booking.status = Booking.Status.CONFIRMED
-        booking.save(update_fields=["status", "updated_at"])
-        BookingEvent.objects.create(booking=booking, kind="approved", actor=ctx.actor)
-        _push(
-            booking,
-            _("粗大ごみの申込（受付番号：%(number)s）を確認しました。収集日：%(date)s。朝8時までに処理券を貼って出してください。")
-            % {"number": booking.number, "date": selectors.format_date(booking.collection_date)},
-            "bulky.approved",
-            f"bulky-approved:{booking.pk}",
-        )
+        booking = _locked(booking, "approve")
+        text = _(
+            "粗大ごみの申込（受付番号：%(number)s）を確認しました。収集日：%(date)s。朝8時までに処理券を貼って出してください。"
+        ) % {"number": booking.number, "date": selectors.format_date(booking.collection_date)}
+        _move(booking, "approve", ctx=ctx, kind="approved", text=text)
     return booking
 
 
 def booking_reject(booking: Booking, *, ctx: AuditContext, reason: str) -> Booking:
-    reason = (reason or "").strip()
-    if not reason:
-        raise BookingError(_("却下の理由を入力してください。"))
+    reason = _given(reason, _("却下の理由を入力してください。"))
     with transaction.atomic():
-        booking = _locked(booking)
-        _require("reject", booking)
+        booking = _locked(booking, "reject")
         if booking.personal_data_purged_at:
             raise BookingError(_("この申込はすでに取消または処理済みです。"))
-        booking.status = Booking.Status.REJECTED
         booking.rejection_reason = reason[:200]
-        booking.save(update_fields=["status", "rejection_reason", "updated_at"])
-        capacity_release(area_id=booking.area_id, date=booking.collection_date, points=booking.total_points)
-        BookingEvent.objects.create(booking=booking, kind="rejected", actor=ctx.actor, detail={"reason": reason[:200]})
-        _push(
+        text = _("申し訳ありません。粗大ごみの申込（受付番号：%(number)s）はお受けできませんでした。\n理由：%(reason)s") % {
+            "number": booking.number,
+            "reason": reason[:200],
+        }
+        _move(
             booking,
-            _("申し訳ありません。粗大ごみの申込（受付番号：%(number)s）はお受けできませんでした。\n理由：%(reason)s")
-            % {"number": booking.number, "reason": reason[:200]},
-            "bulky.rejected",
-            f"bulky-rejected:{booking.pk}",
+            "reject",
+            ctx=ctx,
+            kind="rejected",
+            text=text,
+            detail={"reason": reason[:200]},
+            release=True,
+            fields=("rejection_reason",),
         )
     return booking
 
@@ -468,8 +488,7 @@ def booking_reschedule(booking: Booking, *, ctx: AuditContext, new_date: dt.date
     """Move to another date of the same area: takes capacity there, releases the old day,
     in one transaction."""
     with transaction.atomic():
-        booking = _locked(booking)
-        _require("reschedule", booking)
+        booking = _locked(booking, "reschedule")
         if new_date == booking.collection_date:
             raise BookingError(_("現在と同じ収集日です。別の日を選んでください。"))
         problem = selectors.date_problem(area=booking.area, date=new_date)
@@ -506,18 +525,13 @@ def booking_reschedule(booking: Booking, *, ctx: AuditContext, new_date: dt.date
 def booking_mark_collected(booking: Booking, *, ctx: AuditContext) -> Booking:
     """収集済: only a 確認済 booking (the desk reviews a 申込 first; see workflow.py)."""
     with transaction.atomic():
-        booking = _locked(booking)
-        _require("collect", booking)
-        booking.status = Booking.Status.COLLECTED
-        booking.save(update_fields=["status", "updated_at"])
-        BookingEvent.objects.create(booking=booking, kind="collected", actor=ctx.actor)
+        booking = _locked(booking, "collect")
+        _move(booking, "collect", ctx=ctx, kind="collected")
     return booking
 
 
 def booking_add_note(booking: Booking, *, ctx: AuditContext, note: str) -> Booking:
-    note = (note or "").strip()
-    if not note:
-        raise BookingError(_("メモを入力してください。"))
+    note = _given(note, _("メモを入力してください。"))
     with transaction.atomic():
         booking = _locked(booking)
         if booking.personal_data_purged_at:

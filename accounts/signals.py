@@ -10,6 +10,7 @@ from allauth.mfa import signals as mfa_signals
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
+from django.http import HttpRequest
 
 from portal.context import AuditContext
 
@@ -48,7 +49,7 @@ def failed_login_account(credentials: dict) -> Any:
     return get_user_model().objects.filter(email__iexact=typed).first()
 
 
-def audit_failed_login(*, request: Any, credentials: dict, reason: str) -> None:
+def audit_failed_login(*, request: HttpRequest | None, credentials: dict[str, Any], reason: str) -> None:
     account = failed_login_account(credentials)
     audit_record(
         action=audit.LOGIN_FAILED,

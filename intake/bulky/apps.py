@@ -1,7 +1,14 @@
 """Bulky-garbage collection bookings."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 class BulkyConfig(AppConfig):
@@ -53,7 +60,7 @@ def _register_retention() -> None:
     )
 
 
-def _dashboard_cards(user) -> list:
+def _dashboard_cards(user: User) -> list:
     from django.urls import reverse
 
     from portal.navigation import DashboardCard

@@ -22,7 +22,7 @@ class SettingsForm(forms.ModelForm):
     # any 64-bit number, and a booking window of 10**18 days breaks every page that reads it.
     LIMITS = {"earliest_days_ahead": 730, "latest_days_ahead": 730, "cancel_deadline_days": 730}
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name, field in self.fields.items():
             if isinstance(field, forms.IntegerField):
@@ -119,7 +119,7 @@ class QueueFilterForm(forms.Form):
     )
     status = forms.ChoiceField(label=_("状態"), required=False)
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         from .models import Booking
 
         super().__init__(*args, **kwargs)

@@ -4,6 +4,7 @@ sent in the LINE chat; the link opens a short session bound to the resident."""
 import datetime as dt
 import time
 import uuid
+from collections.abc import Sequence
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -175,7 +176,9 @@ def _read_request(resident: Resident, post: dict) -> tuple[dict, dict, dict[str,
     )
 
 
-def _input_page(request: HttpRequest, resident: Resident, post: dict, errors: dict, status: int, next_dates=()) -> HttpResponse:
+def _input_page(
+    request: HttpRequest, resident: Resident, post: dict, errors: dict, status: int, next_dates: Sequence[dt.date] = ()
+) -> HttpResponse:
     context = _book_context(resident, post, errors)
     context["next_dates"] = [selectors.format_date(d) for d in next_dates]
     return render(request, "bulky/resident/book.html", context, status=status)

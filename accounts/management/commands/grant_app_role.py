@@ -8,7 +8,9 @@ else). It owns nothing, so it cannot ALTER, DISABLE TRIGGER or TRUNCATE the audi
 it is not granted TRUNCATE or DELETE on it either. See README「監査ログの改ざん防止」.
 """
 
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 from psycopg import sql
 
@@ -22,7 +24,7 @@ AUDIT_UPDATABLE_COLUMNS = ("detail",)
 class Command(BaseCommand):
     help = "Create or update the PostgreSQL role the portal runs as (INSERT and SELECT only on the audit log)."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("role", help="name of the role the web processes and workers connect as, e.g. portal_app")
         parser.add_argument(
             "--create",
@@ -30,7 +32,7 @@ class Command(BaseCommand):
             help="create the role (LOGIN, no password: set one with ALTER ROLE … PASSWORD, or use peer/cert auth)",
         )
 
-    def handle(self, *args, role: str, create: bool, **options) -> None:
+    def handle(self, *args: Any, role: str, create: bool, **options: Any) -> None:
         if connection.vendor != "postgresql":
             raise CommandError("grant_app_role is for PostgreSQL; SQLite has no roles (see README).")
         with connection.cursor() as cursor:

@@ -582,11 +582,7 @@ def bulky_settings_update(*, values: Mapping[str, Any], ctx: AuditContext) -> Bu
                 setattr(config, name, values[name])
         config.save()
         audit_changes(
-            action=AUDIT_SETTINGS_CHANGED,
-            before=before,
-            after=snapshot(config, SETTINGS_FIELDS),
-            ctx=ctx,
-            target=config,
+            action=AUDIT_SETTINGS_CHANGED, before=before, after=snapshot(config, SETTINGS_FIELDS), ctx=ctx, target=config
         )
     return config
 

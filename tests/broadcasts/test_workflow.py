@@ -71,3 +71,18 @@ def test_every_state_but_the_final_ones_leads_somewhere():
                 seen.add(nxt)
                 todo.append(nxt)
         assert seen & {S.DONE, S.CANCELLED}, start
+
+
+def test_retry_through_the_api_answers_with_the_broadcast(client, author, approver):
+    """再送 returns how many batches it reopened; the API answers with the broadcast (the
+    hand-wired endpoint took that count for a broadcast and failed with a server error)."""
+    from broadcasts.models import Batch
+
+    b = _broadcast(S.PARTIAL, author)
+    Batch.objects.create(broadcast=b, number=0, size=1, status=Batch.Status.DONE, line_user_ids=["U" + "0" * 32])
+    Batch.objects.create(broadcast=b, number=1, size=1, status=Batch.Status.FAILED, line_user_ids=["U" + "1" * 32])
+    client.force_login(approver)
+    response = client.post(reverse("broadcasts:api_retry", args=[b.pk]), content_type="application/json")
+    assert response.status_code == 200, response.content
+    assert response.json()["id"] == b.pk and response.json()["status"] == S.SENDING
+    assert b.batches.get(number=1).status == Batch.Status.PENDING

@@ -57,6 +57,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -113,12 +114,12 @@ def lease_seconds() -> float:
     return send_timeout() + LEASE_MARGIN
 
 
-def line_messages(*, broadcast: Broadcast) -> list[dict]:
+def line_messages(*, broadcast: Broadcast) -> list[dict[str, Any]]:
     """The bubbles in the Messaging API's JSON shape; image URLs absolute on PORTAL_BASE_URL."""
     from django.urls import reverse
 
     base = settings.PORTAL_BASE_URL.rstrip("/")
-    messages: list[dict] = []
+    messages: list[dict[str, Any]] = []
     for bubble in broadcast.bubbles.select_related("image"):
         if bubble.type == Bubble.Type.IMAGE and bubble.image:
             token = bubble.image.token
@@ -248,7 +249,7 @@ def broadcast_start(*, broadcast_id: int, queue: str | None = None) -> Broadcast
             broadcast.save(update_fields=fields)
             if complete:
                 _audit(actions.STARTED, broadcast=broadcast)
-            transaction.on_commit(lambda n=first_number: batches_enqueue(broadcast_id=broadcast_id, queue=queue, since=n))
+            transaction.on_commit(partial(batches_enqueue, broadcast_id=broadcast_id, queue=queue, since=first_number))
     broadcast_finish_if_complete(broadcast_id=broadcast_id)  # its batches may all be sent already
     return broadcast
 
@@ -291,15 +292,15 @@ def _snapshot_step(broadcast: Broadcast, limit: int) -> tuple[int, bool, int]:
 
     Written as SQL, not the ORM, on purpose: one ``INSERT … SELECT`` groups the segment's
     residents (the ORM's own query, with bound parameters) into numbered batches with
-    ``jsonb_agg`` and a fresh ``gen_random_uuid()`` retry key each, inside PostgreSQL. The
-    ORM would stream 100,000 LINE user ids per step through Python and back
-    (``bulk_create``): the snapshot of a million residents went from seconds to tens of
-    seconds, and sending starts only after the first step."""
+    ``jsonb_agg`` and a fresh ``gen_random_uuid()`` retry key each, inside PostgreSQL, so no
+    LINE user id leaves the database. The ORM has no INSERT … SELECT: it would stream every
+    step's 100,000 ids through Python and back (``bulk_create``, as ``_snapshot`` does on the
+    other databases), and the steps must keep ahead of sending at LINE's rate."""
     residents = selectors.segment_residents(segment=selectors.Segment.of(broadcast))
     if broadcast.snapshot_position is not None:
         residents = residents.filter(pk__gt=broadcast.snapshot_position)
-    residents = residents.order_by("pk").values("id", "line_user_id")[:limit]
-    sql, params = residents.query.get_compiler(connection=connection).as_sql()
+    picked = residents.order_by("pk").values("id", "line_user_id")[:limit]
+    sql, params = picked.query.get_compiler(connection=connection).as_sql()
     table = Batch._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
@@ -427,7 +428,7 @@ def batch_send(*, batch_id: int, owner: str = "", attempt: int = 0) -> BatchResu
     return result
 
 
-def _record(batch_id: int, owner: str, attempt: int, outcome: sender.Outcome, *, recipients: list | None) -> BatchResult:
+def _record(batch_id: int, owner: str, attempt: int, outcome: sender.Outcome, *, recipients: list[str] | None) -> BatchResult:
     if outcome.delivered:
         values: dict[str, Any] = {"status": B.DONE, "error": "", "line_request_id": outcome.request_id}
         values.update(sent_at=timezone.now(), locked_until=None)

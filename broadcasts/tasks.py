@@ -34,7 +34,7 @@ def send_batch(self: Any, batch_id: int, endpoint: str = "multicast", attempt: i
         if result.status == "held":
             return "skipped"
         kwargs = {"attempt": result.attempt}
-        return self.apply(args=(batch_id, endpoint), kwargs=kwargs, task_id=self.request.id).result
+        return str(self.apply(args=(batch_id, endpoint), kwargs=kwargs, task_id=self.request.id).result)
     raise self.retry(args=(batch_id, endpoint), kwargs={"attempt": result.attempt}, countdown=result.retry_in)
 
 

@@ -32,6 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from django.db import IntegrityError, transaction
@@ -87,7 +88,7 @@ def backoff(attempt: int, *, retry_after: float | None = None) -> float:
     than ``MAX_RETRY_DELAY``. The one backoff of every LINE send."""
     if retry_after is not None and retry_after >= 0:
         return min(float(retry_after), MAX_RETRY_DELAY)
-    delay = min(0.2 * (2 ** max(0, attempt)), 5.0)
+    delay = min(0.2 * 2.0 ** max(0, attempt), 5.0)
     return min(delay * random.uniform(0.75, 1.25), MAX_RETRY_DELAY)
 
 
@@ -115,7 +116,7 @@ def _send(bucket: str, call: Callable[[], client.SendResult], max_wait: float) -
 def multicast(
     *,
     to: Sequence[str],
-    messages: list[dict],
+    messages: list[dict[str, Any]],
     retry_key: str | UUID,
     max_wait: float = MAX_TOKEN_WAIT,
     timeout: float | None = None,
@@ -130,13 +131,13 @@ def multicast(
 
 
 def broadcast(
-    *, messages: list[dict], retry_key: str | UUID, max_wait: float = MAX_TOKEN_WAIT, timeout: float | None = None
+    *, messages: list[dict[str, Any]], retry_key: str | UUID, max_wait: float = MAX_TOKEN_WAIT, timeout: float | None = None
 ) -> Outcome:
     """Send ``messages`` to every friend of the account once (the broadcast endpoint)."""
     return _send("broadcast", lambda: client.broadcast(messages=messages, retry_key=retry_key, timeout=timeout), max_wait)
 
 
-def push(*, to: str, messages: list[dict], retry_key: str | UUID, max_wait: float = MAX_TOKEN_WAIT) -> Outcome:
+def push(*, to: str, messages: list[dict[str, Any]], retry_key: str | UUID, max_wait: float = MAX_TOKEN_WAIT) -> Outcome:
     """Push ``messages`` to one user once."""
     return _send("push", lambda: client.push(to=to, messages=messages, retry_key=retry_key), max_wait)
 

@@ -64,6 +64,7 @@ def public(**args: str) -> Row:
 
 
 BROADCAST_READERS = (ADMIN, AUTHOR, APPROVER, AUDITOR)
+QUESTION_READERS = (ADMIN, AUTHOR, APPROVER, WASTE, AUDITOR)
 
 EXPECTED: dict[str, Row] = {
     # shell
@@ -187,6 +188,22 @@ EXPECTED: dict[str, Row] = {
     "bulky:api-booking-note": row(WASTE, pk="booking.pk"),
     "bulky:api-booking-reject": row(WASTE, pk="booking.pk"),
     "bulky:api-booking-reschedule": row(WASTE, pk="booking.pk"),
+    # よくある質問・ごみ分別: 広報担当 edit and publish the Q&A base, 廃棄物担当 import the ごみ分別
+    # dictionary; both, admins, approvers and auditors read (試してみる and exports included)
+    "questions:entries": row(*QUESTION_READERS),
+    "questions:entry": row(*QUESTION_READERS, pk="faq_entry.pk"),
+    "questions:entry-new": row(AUTHOR),
+    "questions:entry-edit": row(AUTHOR, pk="faq_entry.pk"),
+    "questions:entry-withdraw": row(AUTHOR, pk="faq_entry.pk"),
+    "questions:entry-restore": row(AUTHOR, pk="faq_entry.pk"),
+    "questions:base": row(*QUESTION_READERS, pk="faq_base.pk"),
+    "questions:publish": row(AUTHOR, pk="faq_base.pk"),
+    "questions:try": row(*QUESTION_READERS),
+    "questions:export": row(*QUESTION_READERS),
+    "questions:import": row(AUTHOR),
+    "questions:gomi": row(*QUESTION_READERS),
+    "questions:gomi-export": row(*QUESTION_READERS),
+    "questions:gomi-import": row(WASTE),
     # residents' booking pages: public, guarded by the single-use link's session
     "bulky:resident-link": public(token="=zz-not-a-token"),
     "bulky:resident-book": public(),

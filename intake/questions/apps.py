@@ -23,7 +23,7 @@ class QuestionsConfig(AppConfig):
         chat.register_flow(FaqFlow(), priority=60)
         chat.register_answerer("gomi", gomi_answerer, priority=40)
         chat.register_answerer("faq", faq_answerer, priority=50)
-        register_actions(audit.LABELS)
+        register_actions(dict(audit.LABELS))
         readers = (Perm.VIEW_QUESTIONS, Perm.MANAGE_FAQ, Perm.MANAGE_GOMI)
         navigation.register(
             navigation.NavItem(_("よくある質問"), "questions:entries", readers, order=70),  # type: ignore[arg-type]

@@ -15,7 +15,7 @@ FAQ_EXPORTED = "questions.faq_exported"
 GOMI_IMPORTED = "questions.gomi_imported"
 GOMI_EXPORTED = "questions.gomi_exported"
 
-LABELS = {
+LABELS: dict[str, object] = {
     ENTRY_CREATED: _("Q&A項目の追加"),
     ENTRY_CHANGED: _("Q&A項目の変更"),
     ENTRY_WITHDRAWN: _("Q&A項目の取り下げ"),

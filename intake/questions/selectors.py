@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from types import MappingProxyType
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from .gomi import GomiIndex
 from .gomi import GomiItem as GomiEntry
@@ -90,7 +90,7 @@ def gomi_index() -> GomiIndex:
 
 def entry_list(*, query: str = "", category: str = "", status: str = "") -> QuerySet[FaqEntry]:
     """Entries for the staff list: search in the question, variants, keywords, answer and ID."""
-    entries = FaqEntry.objects.select_related("updated_by").order_by("key")
+    entries = FaqEntry.objects.order_by("key")
     if query:
         entries = entries.filter(
             Q(key__icontains=query)
@@ -107,14 +107,14 @@ def entry_list(*, query: str = "", category: str = "", status: str = "") -> Quer
 
 
 def categories() -> list[str]:
-    return sorted({c for c in FaqEntry.objects.values_list("category", flat=True).distinct() if c})
+    return sorted(c for c in FaqEntry.objects.order_by().values_list("category", flat=True).distinct() if c)
 
 
 def draft_summary() -> dict[str, int]:
     """What the next 公開 changes: entries per state."""
     counts = dict.fromkeys(FaqEntry.Status.values, 0)
-    for status in FaqEntry.objects.values_list("status", flat=True):
-        counts[status] += 1
+    for row in FaqEntry.objects.order_by().values("status").annotate(n=Count("pk")):
+        counts[row["status"]] = row["n"]
     return counts
 
 

@@ -235,7 +235,8 @@ def faq_import(*, data: bytes, ctx: AuditContext, replace: bool = False) -> Impo
                 continue
             for name, value in content.items():
                 setattr(entry, name, value)
-            entry.status = {S.PUBLISHED: S.CHANGED, S.WITHDRAWN: S.CHANGED, S.RETIRED: S.NEW}.get(entry.status, entry.status)
+            moves: dict[str, str] = {S.PUBLISHED: S.CHANGED, S.WITHDRAWN: S.CHANGED, S.RETIRED: S.NEW}
+            entry.status = moves.get(entry.status, entry.status)
             entry.updated_by = ctx.actor
             entry.save()
             audit_changes(

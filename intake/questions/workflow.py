@@ -30,12 +30,12 @@ B = FaqBase.Status
 MANAGE = Perm.MANAGE_FAQ
 IN_DRAFT = frozenset({S.NEW, S.PUBLISHED, S.CHANGED})
 
-ENTRY_STATES = {
-    S.NEW: State(S.NEW.label, description=_("まだ公開していない項目（チャットは答えない）")),
-    S.PUBLISHED: State(S.PUBLISHED.label, description=_("公開版と同じ内容でチャットが答える")),
-    S.CHANGED: State(S.CHANGED.label, description=_("下書きに変更があり、次の公開で反映される")),
-    S.WITHDRAWN: State(S.WITHDRAWN.label, description=_("次の公開でチャットが答えなくなる")),
-    S.RETIRED: State(S.RETIRED.label, final=True, description=_("チャットは答えない（元に戻せる）")),
+ENTRY_STATES: dict[str, State] = {
+    S.NEW: State(S.NEW.label, description="まだ公開していない項目（チャットは答えない）"),
+    S.PUBLISHED: State(S.PUBLISHED.label, description="公開版と同じ内容でチャットが答える"),
+    S.CHANGED: State(S.CHANGED.label, description="下書きに変更があり、次の公開で反映される"),
+    S.WITHDRAWN: State(S.WITHDRAWN.label, description="次の公開でチャットが答えなくなる"),
+    S.RETIRED: State(S.RETIRED.label, final=True, description="チャットは答えない（元に戻せる）"),
 }
 
 ENTRY_WORKFLOW = Workflow(
@@ -78,10 +78,10 @@ ENTRY_WORKFLOW = Workflow(
     refused=_("今の状態（%(state)s）ではこの操作はできません。"),
 )
 
-BASE_STATES = {
-    B.EMPTY: State(B.EMPTY.label, description=_("まだ一度も公開していない")),
-    B.PUBLISHED: State(B.PUBLISHED.label, description=_("チャットは最新の下書きと同じ内容で答える")),
-    B.CHANGED: State(B.CHANGED.label, description=_("下書きに、まだチャットに反映していない変更がある")),
+BASE_STATES: dict[str, State] = {
+    B.EMPTY: State(B.EMPTY.label, description="まだ一度も公開していない"),
+    B.PUBLISHED: State(B.PUBLISHED.label, description="チャットは最新の下書きと同じ内容で答える"),
+    B.CHANGED: State(B.CHANGED.label, description="下書きに、まだチャットに反映していない変更がある"),
 }
 
 BASE_WORKFLOW = Workflow(

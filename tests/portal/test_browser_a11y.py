@@ -186,6 +186,30 @@ def test_bulky_staff_pages(browser, axe_source, bulky_setup, make_staff, line_em
     )
 
 
+def test_questions_pages(browser, axe_source, make_staff, line_emulator):
+    from intake.questions.demo import load_demo
+    from intake.questions.models import FaqBase, FaqEntry
+
+    load_demo(lambda _text: None)
+    entry = FaqEntry.objects.get(key="FAQ-0001")
+    browser_force_login(browser, make_staff(roles.PR_AUTHOR))
+    _check(
+        browser,
+        axe_source,
+        [
+            ("よくある質問", "/questions/"),
+            ("項目", f"/questions/{entry.pk}/"),
+            ("項目の編集", f"/questions/{entry.pk}/edit/"),
+            ("項目を追加", "/questions/new/"),
+            ("公開", f"/questions/base/{FaqBase.load().pk}/"),
+            ("試してみる", "/questions/try/"),
+            ("CSV取り込み", "/questions/import/"),
+        ],
+    )
+    browser_force_login(browser, make_staff(roles.WASTE))
+    _check(browser, axe_source, [("ごみ分別辞書", "/questions/gomi/"), ("ごみ分別辞書のCSV取り込み", "/questions/gomi/import/")])
+
+
 def test_bulky_resident_booking_pages(browser, axe_source, bulky_setup, line_resident, line_emulator, settings):
     """The resident's pages, each step checked: the link's page, the form, the form with
     every problem listed, 確認, 完了, the resident's bookings."""

@@ -1,5 +1,7 @@
 """Audit action names and labels; each app registers its own from AppConfig.ready()."""
 
+from collections.abc import Mapping
+
 from django.utils.translation import gettext_lazy as _
 
 LOGIN_SUCCESS = "auth.login"
@@ -37,7 +39,7 @@ ACTION_LABELS: dict[str, object] = {
 TARGET_LABELS: dict[str, object] = {"accounts.user": _("職員")}
 
 
-def register_target_types(labels: dict[str, object]) -> None:
+def register_target_types(labels: Mapping[str, object]) -> None:
     TARGET_LABELS.update(labels)
 
 
@@ -54,7 +56,7 @@ def target_label(target_type: str) -> str:
         return ""  # not a model (e.g. a retention store): the entry's 対象 text says it
 
 
-def register_actions(labels: dict[str, object]) -> None:
+def register_actions(labels: Mapping[str, object]) -> None:
     """Called by other apps (e.g. ``{"broadcast.approved": _("配信の承認")}``)."""
     ACTION_LABELS.update(labels)
 

@@ -7,7 +7,7 @@ from . import roles
 
 
 def role_choices() -> list[tuple[str, str]]:
-    return [(code, roles.ROLE_LABELS[code]) for code in roles.ROLE_ORDER]
+    return [(code, roles.ROLE_LABELS[code]) for code in roles.ROLE_ORDER]  # type: ignore[misc]  # lazy labels
 
 
 class StaffInviteForm(forms.Form):

@@ -12,7 +12,7 @@ class UserManager(BaseUserManager):
         if not email:
             raise ValueError("email is required")
         user = self.model(email=self.normalize_email(email).lower(), **extra)
-        user.set_password(password)
+        user.set_password(password)  # type: ignore[attr-defined]  # the manager of accounts.User
         user.save(using=self._db)
         return user
 

@@ -1,5 +1,7 @@
 """Staff accounts, role policies and the append-only audit log."""
 
+from typing import ClassVar
+
 from django.contrib.auth.models import AbstractBaseUser, Group, PermissionsMixin
 from django.db import models
 from django.utils import timezone
@@ -26,7 +28,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
         verbose_name = _("職員")
@@ -63,7 +65,7 @@ class Capability(models.Model):
     class Meta:
         managed = False
         default_permissions = ()
-        permissions = CAPABILITIES
+        permissions = CAPABILITIES  # type: ignore[assignment]  # (codename, lazy label) pairs
         verbose_name = _("権限")
 
 

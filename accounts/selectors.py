@@ -1,6 +1,7 @@
 """Reads about staff accounts, roles and the audit log."""
 
 from datetime import datetime, time
+from typing import Any
 
 from allauth.mfa.models import Authenticator
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
@@ -27,7 +28,7 @@ def user_requires_mfa(*, user: User) -> bool:
 
 
 def user_has_totp(*, user: User) -> bool:
-    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+    return bool(Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists())
 
 
 def role_groups() -> list[Group]:
@@ -36,7 +37,7 @@ def role_groups() -> list[Group]:
     return [by_name[code] for code in roles.ROLE_ORDER if code in by_name]
 
 
-def role_policies() -> list[dict]:
+def role_policies() -> list[dict[str, Any]]:
     """One row per role: code, label, whether MFA is required and whether that is fixed."""
     rows = []
     for group in role_groups():

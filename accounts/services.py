@@ -43,7 +43,7 @@ def audit_record(
     target_type: str = "",
     target_id: str = "",
     target_repr: str = "",
-    detail: dict | None = None,
+    detail: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Append one audit entry. ``target`` may be a model instance (its type, pk and str
     are recorded, so its ``__str__`` must carry no personal data) or omitted. ``ctx`` (the
@@ -99,7 +99,7 @@ def audit_changes(
     request: HttpRequest | None = None,
     ctx: AuditContext | None = None,
     target: Any = None,
-    extra: dict | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> AuditEntry | None:
     """Audit a change as a field diff (``detail["changes"] = {field: [old, new]}``). Writes
     nothing when nothing changed. Never pass personal data of residents in before/after."""

@@ -24,9 +24,10 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _common  # noqa: E402
+import _common
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/portal_bench_broadcasts_estimate"
 
@@ -58,7 +59,7 @@ def main() -> None:
     if have != args.residents:
         t = time.monotonic()
         with connection.cursor() as cursor:
-            cursor.execute(f"TRUNCATE {Resident._meta.db_table} CASCADE")  # noqa: S608 - fixed name
+            cursor.execute(f"TRUNCATE {Resident._meta.db_table} CASCADE")
         # what manage.py seed_demo does (the command itself runs only with DEBUG on)
         from portal.line.devtools.demo import segments_load_demo
         from portal.line.devtools.seed import seed_residents
@@ -84,8 +85,9 @@ def main() -> None:
     bands = list(AgeBand.values)
     areas = list(Area.objects.values_list("pk", flat=True))
     interests = list(Interest.objects.values_list("pk", flat=True))
-    filters = []
+    filters: list[dict[str, Any]] = []
     for n in range(args.filters):
+        f: dict[str, Any]
         if n % 2 == 0:  # as staff draw them
             f = {
                 "age_bands": rng.sample(bands, rng.randint(0, 4)),

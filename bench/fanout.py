@@ -27,9 +27,10 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _common  # noqa: E402
+import _common
 
 CEILING = 100_000  # recipients/s: 200 multicast requests/s × 500
 
@@ -82,7 +83,7 @@ def machine_cpu() -> tuple[float, float]:
 class Worker:
     def __init__(self, name: str, env: dict, concurrency: int, pool: str = "threads") -> None:
         self.name = name
-        self.log = open(Path(tempfile.gettempdir()) / f"bench-fanout-{name}.log", "wb")  # noqa: SIM115
+        self.log = open(Path(tempfile.gettempdir()) / f"bench-fanout-{name}.log", "wb")
         cmd = [sys.executable, "-m", "celery", "-A", "portal", "worker", "-n", f"{name}@%h", f"--pool={pool}",
                f"--concurrency={concurrency}", "--loglevel=WARNING", "--without-gossip", "--without-mingle",
                "--without-heartbeat", "--prefetch-multiplier=1"]  # fmt: skip
@@ -109,12 +110,12 @@ class Worker:
                 self.kill()
 
 
-def emulator_get(url: str, path: str):
-    with urllib.request.urlopen(url + path, timeout=120) as r:  # noqa: S310 - local emulator
+def emulator_get(url: str, path: str) -> Any:
+    with urllib.request.urlopen(url + path, timeout=120) as r:
         return json.loads(r.read())
 
 
-def run(args, env: dict, *, faults: bool) -> dict:
+def run(args: argparse.Namespace, env: dict, *, faults: bool) -> dict:
     import redis
     from django.contrib.auth.models import Group
     from django.db import connection

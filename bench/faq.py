@@ -80,8 +80,8 @@ def figures(results: list[tuple[Case, Decision]], *, verbose: bool = False) -> F
 
     top1 = sum(1 for c, d in inside if ids(d, 1) == [c.expected])
     top3 = sum(1 for c, d in inside if c.expected in ids(d, 3))
-    right = sum(1 for c, d in inside if d.kind == "answer" and d.entry.id == c.expected)
-    wrong = sum(1 for c, d in inside if d.kind == "answer" and d.entry.id != c.expected)
+    right = sum(1 for c, d in inside if d.kind == "answer" and d.entry is not None and d.entry.id == c.expected)
+    wrong = sum(1 for c, d in inside if d.kind == "answer" and d.entry is not None and d.entry.id != c.expected)
     offered = sum(1 for c, d in inside if d.kind == "candidates")
     if verbose:
         for c, d in inside:

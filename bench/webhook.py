@@ -196,7 +196,7 @@ def main() -> None:
         latencies: list[float] = []
         statuses: dict[int, int] = {}
         lock = threading.Lock()
-        cursor = {"next": 0}
+        position = {"next": 0}
         started = time.perf_counter()
         deadline = started + args.max_seconds
 
@@ -206,8 +206,8 @@ def main() -> None:
             local_status: dict[int, int] = {}
             while time.perf_counter() < deadline:
                 with lock:
-                    index = cursor["next"]
-                    cursor["next"] += 1
+                    index = position["next"]
+                    position["next"] += 1
                 if index >= len(signed):
                     break
                 body, sig = signed[index]

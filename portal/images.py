@@ -87,6 +87,6 @@ def decode(data: bytes, *, formats: set[str], longest: int) -> Image.Image:
             image.load()  # truncated files fail here (LOAD_TRUNCATED_IMAGES stays False)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageRefused("bomb") from exc
-    except Exception as exc:  # noqa: BLE001 - Pillow raises many kinds for broken data
+    except Exception as exc:
         raise ImageRefused("broken") from exc
     return image

@@ -47,7 +47,7 @@ from portal.errors import Conflict, DomainError, page_error
 class State:
     label: str | Promise  # in staff's words (「承認待ち」), usually gettext_lazy
     final: bool = False
-    description: str = ""
+    description: str | Promise = ""
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ class Action:
 class Workflow:
     name: str  # e.g. "broadcast": the objects' word in messages and the API
     model: type[models.Model]
-    states: Mapping[str, State]
+    states: Mapping[Any, State]  # state value (a str, often a TextChoices member) → State
     actions: tuple[Action, ...]
     state_field: str = "status"
     detail_url: str = ""  # URL name of an object's page ("broadcasts:detail")

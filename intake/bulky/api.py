@@ -49,10 +49,10 @@ class ItemViewSet(NoStoreMixin, viewsets.ModelViewSet):
     serializer_class = ItemSerializer
     queryset = Item.objects.all()
 
-    def perform_create(self, serializer: ItemSerializer) -> None:
+    def perform_create(self, serializer: ItemSerializer) -> None:  # type: ignore[override]
         self.perform_update(serializer)
 
-    def perform_update(self, serializer: ItemSerializer) -> None:
+    def perform_update(self, serializer: ItemSerializer) -> None:  # type: ignore[override]
         serializer.instance = services.item_save(
             item=serializer.instance, values=serializer.validated_data, ctx=AuditContext.from_request(self.request)
         )

@@ -30,8 +30,8 @@ class SettingsForm(forms.ModelForm):
                 field.validators.append(MaxValueValidator(field.max_value))
                 field.widget.attrs["max"] = field.max_value
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         first, last = data.get("earliest_days_ahead"), data.get("latest_days_ahead")
         if first is not None and last is not None and last < first:
             self.add_error("latest_days_ahead", _("受付終了は受付開始より後の日数にしてください。"))
@@ -50,8 +50,8 @@ class ItemForm(forms.ModelForm):
         model = Item
         fields = ["name", "category", "fee_yen", "size_points", "accepted", "refusal_reason", "order", "is_active"]
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         if data.get("accepted") is False and not (data.get("refusal_reason") or "").strip():
             self.add_error("refusal_reason", _("収集しない品目には理由を入力してください（例：家電リサイクル）。"))
         if data.get("size_points") == 0:
@@ -123,7 +123,7 @@ class QueueFilterForm(forms.Form):
         from .models import Booking
 
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [("", _("すべて")), *Booking.Status.choices]
+        self.fields["status"].choices = [("", _("すべて")), *Booking.Status.choices]  # type: ignore[attr-defined]  # a ChoiceField
 
 
 class RouteFilterForm(forms.Form):

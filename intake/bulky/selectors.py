@@ -3,6 +3,7 @@
 import datetime as dt
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -168,7 +169,7 @@ def available_dates_for_areas(
     return result
 
 
-def capacity_calendar(*, start: dt.date, days: int) -> tuple[list[dt.date], list[dict]]:
+def capacity_calendar(*, start: dt.date, days: int) -> tuple[list[dt.date], list[dict[str, Any]]]:
     """Rows per area: for each date, None (no collection), a closure (why) or used /
     capacity points. A day that still has bookings is shown even if it has since been closed."""
     end = start + dt.timedelta(days=days - 1)

@@ -103,7 +103,7 @@ def link_issue(*, resident: Resident) -> str:
             nonce=new_nonce(), resident=resident, expires_at=now + dt.timedelta(minutes=config.link_ttl_minutes)
         )
     token = signing.TimestampSigner(salt=LINK_SALT).sign(link.nonce)
-    return django_settings.PORTAL_BASE_URL.rstrip("/") + reverse("bulky:resident-link", args=[token])
+    return str(django_settings.PORTAL_BASE_URL).rstrip("/") + reverse("bulky:resident-link", args=[token])
 
 
 def _link_messages() -> dict[str, str]:
@@ -270,7 +270,7 @@ def booking_validate(
     address, phone = (address or "").strip(), (phone or "").strip()
     if not address:
         errors["address"] = [_("収集場所の住所を入力してください。")]
-    elif len(address) > Booking._meta.get_field("address").max_length:
+    elif len(address) > Booking._meta.get_field("address").max_length:  # type: ignore[operator]  # a CharField: max_length is set
         errors["address"] = [_("住所は200文字以内で入力してください。")]
     digits = "".join(c for c in phone if c.isdigit())
     if not phone:

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -122,7 +122,7 @@ def routes(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @access.require(REVIEW)
-def routes_csv(request: HttpRequest) -> HttpResponse:
+def routes_csv(request: HttpRequest) -> HttpResponseBase:
     form, bookings = _route_request(request, AUDIT_ROUTE_EXPORTED)
     if bookings is None:
         return HttpResponse(_("地域と収集日を指定してください。"), status=400, content_type="text/plain; charset=utf-8")

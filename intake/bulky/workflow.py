@@ -21,6 +21,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Perm
@@ -55,7 +56,7 @@ def _audit(action: Action, booking: Booking, ctx: AuditContext, params: dict[str
     record_booking_action(ctx=ctx, booking=booking, action=action.name, via=via, done=done, detail=detail)
 
 
-def _action(name: str, label: str, service: Any, success: str, **spec: Any) -> Action:
+def _action(name: str, label: str | Promise, service: Any, success: str | Promise, **spec: Any) -> Action:
     return Action(
         name=name,
         label=label,

@@ -9,6 +9,7 @@ import io
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -85,13 +86,13 @@ def check_image(body: bytes) -> CheckedImage:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image.verify()
-    except Exception as exc:  # noqa: BLE001 - Pillow raises many kinds for broken data
+    except Exception as exc:
         raise PhotoRejected("broken") from exc
     _decode(body, THUMB_SIDE)  # truncated or corrupt data fails here (a JPEG decodes at 1/8 for this)
     return CheckedImage(format=name, content_type=ALLOWED_FORMATS[name], width=width, height=height)
 
 
-def _ratio(value) -> float:
+def _ratio(value: Any) -> float:
     if isinstance(value, tuple) and len(value) == 2:
         return float(value[0]) / float(value[1]) if value[1] else 0.0
     return float(value)

@@ -4,6 +4,7 @@ flows (``chat.py``), and the replies sent after the event's commit."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,7 +24,7 @@ CANCEL_WORDS = {"キャンセル", "やめる", "中止"}
 
 def chat_event_from_payload(payload: dict) -> chat.ChatEvent | None:
     kind = payload.get("type")
-    common = {"reply_token": payload.get("replyToken") or "", "timestamp_ms": int(payload.get("timestamp") or 0)}
+    common: dict[str, Any] = {"reply_token": payload.get("replyToken") or "", "timestamp_ms": int(payload.get("timestamp") or 0)}
     if kind == "postback":
         postback = payload.get("postback") or {}
         return chat.ChatEvent(
@@ -123,9 +124,9 @@ def chat_dispatch(ctx: chat.ChatContext) -> None:
             flow.start(ctx)
             return
     if ctx.conversation is not None:
-        flow = chat.flow_named(ctx.conversation.flow)
-        if flow is not None:
-            flow.handle(ctx)
+        named = chat.flow_named(ctx.conversation.flow)
+        if named is not None:
+            named.handle(ctx)
             return
         ctx.end()
     for name, answerer in chat.answerers():

@@ -1,5 +1,7 @@
 """Forms of the LINE layer's staff pages."""
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -61,8 +63,8 @@ class InterestForm(forms.ModelForm):
             interest.save()
         return interest
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
         if self.instance.pk is None and Interest.objects.count() >= 63:
             raise forms.ValidationError(_("関心分野は63件までです。使わない分野は「有効」を外してください。"))
         return cleaned
@@ -86,8 +88,8 @@ class ResidentLookupForm(forms.Form):
     display_name = forms.CharField(label=_("表示名（部分一致）"), max_length=100, required=False)
     reason = forms.CharField(label=_("照会の理由"), max_length=200, help_text=_("監査ログに記録されます。"))
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
         user_id = (cleaned.get("line_user_id") or "").strip()
         name = (cleaned.get("display_name") or "").strip()
         if bool(user_id) == bool(name):

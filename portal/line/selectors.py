@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -27,7 +29,7 @@ def friends_total() -> int:
     return active_residents().count()
 
 
-def audience_summary() -> dict:
+def audience_summary() -> dict[str, Any]:
     """Totals and breakdowns by area, age band and interest of the audience page: from the
     differentially private release (broadcasts/privacy.py, registered in ``audience.py``),
     never exact counts."""
@@ -66,7 +68,7 @@ def area_at(*, latitude: float, longitude: float, tolerance_m: float) -> Area | 
     return Area.objects.filter(pk=found[0]).first() if found else None
 
 
-def area_boundaries_geojson() -> dict:
+def area_boundaries_geojson() -> dict[str, Any]:
     """The active areas' boundaries and names as one GeoJSON FeatureCollection, simplified
     for drawing (the maps' base layer when the city has no tile server)."""
     from portal import geo

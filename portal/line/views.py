@@ -116,8 +116,8 @@ def settings_index(request: HttpRequest) -> HttpResponse:
 def _edit(request: HttpRequest, form_class: type[ModelForm], instance: Model | None, heading: str) -> HttpResponse:
     form = form_class(request.POST or None, request.FILES or None, instance=instance)
     if request.method == "POST" and form.is_valid():
-        fields = list(form_class.Meta.fields)
-        before = snapshot(type(instance).objects.get(pk=instance.pk), fields) if instance is not None else {}
+        fields = list(form_class.Meta.fields)  # type: ignore[attr-defined]  # a ModelForm class
+        before = snapshot(type(instance).objects.get(pk=instance.pk), fields) if instance is not None else {}  # type: ignore[attr-defined]
         saved = form.save()
         # What residents choose from in 受信設定: audited as a field diff (a new row: all its fields).
         changes = field_changes(before, snapshot(saved, fields))

@@ -15,6 +15,7 @@ import json
 import logging
 from contextlib import nullcontext
 from datetime import timedelta
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import F, Q
@@ -135,7 +136,8 @@ def webhook_events_store(*, events: list[dict]) -> list[int]:
 def _enqueue_events(ids: list[int]) -> None:
     from .tasks import process_webhook_event, process_webhook_events
 
-    task, args = (process_webhook_event, [ids[0]]) if len(ids) == 1 else (process_webhook_events, [ids])
+    task: Any = process_webhook_event if len(ids) == 1 else process_webhook_events
+    args: list[Any] = [ids[0]] if len(ids) == 1 else [ids]
     try:
         task.apply_async(args=args, retry=True, retry_policy={"max_retries": 1, "interval_start": 0})
     except Exception as exc:  # the broker is down: the beat job re-enqueues

@@ -674,7 +674,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(payload)))
             for key, value in response.headers.items():
                 self.send_header(key, value)
-            self._headers_buffer.append(b"\r\n" + payload)  # one write for headers and body
+            self._headers_buffer.append(b"\r\n" + payload)  # type: ignore[attr-defined]  # one write for headers and body
             self.flush_headers()
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
@@ -710,7 +710,7 @@ class RunningEmulator:
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host}:{port}"  # type: ignore[str-bytes-safe]  # server_address holds a str host
 
     def stop(self) -> None:
         self.server.shutdown()

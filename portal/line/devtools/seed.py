@@ -8,6 +8,7 @@ import os
 import random
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -61,7 +62,7 @@ def _rows(count: int, rng: random.Random, tag: int) -> list[tuple]:
     bands = [b for b in bands if b in valid_bands]
     now = timezone.now()
     ages = rng.choices(bands, weights=band_weights[: len(bands)], k=count)
-    area_picks = rng.choices(area_codes, weights=area_weights, k=count) if area_codes else [None] * count
+    area_picks: list[Any] = rng.choices(area_codes, weights=area_weights, k=count) if area_codes else [None] * count
     base_p = [(interests[c], p) for c, p in INTEREST_P.items() if c in interests]
     kosodate = interests.get("kosodate")
     random_ = rng.random

@@ -63,7 +63,7 @@ class Command(BaseCommand):
         )
         server = make_server(options["host"], options["port"], state)
         host, port = server.server_address[:2]
-        self.stdout.write(f"LINE emulator on http://{host}:{port} (admin: /_emulator/summary)")
+        self.stdout.write(f"LINE emulator on http://{host}:{port} (admin: /_emulator/summary)")  # type: ignore[str-bytes-safe]  # a str host
         self.stdout.flush()
 
         def stop(*_args: object) -> None:

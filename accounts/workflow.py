@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from portal import access
@@ -37,7 +38,7 @@ STATES = {
 MANAGE = Perm.MANAGE_STAFF
 
 
-def _admin(name: str, label: str, service: Any, success: Any, url_name: str = "", **spec: Any) -> Action:
+def _admin(name: str, label: str | Promise, service: Any, success: Any, url_name: str = "", **spec: Any) -> Action:
     """An admin's action on a staff member (a button on the staff page unless ``page=False``)."""
     return Action(name, label, MANAGE, service, success, url_name=url_name, api_url_name="-", **spec)
 

@@ -60,19 +60,19 @@ def load_demo(say: Callable[[str], None]) -> None:
     chair, sofa, bike = (Item.objects.get(name=n) for n in ("椅子", "ソファー（1人掛け）", "自転車"))
     made = 0
     for index, resident in enumerate(residents):
-        area = CollectionArea.objects.filter(area=resident.area).first() or CollectionArea.objects.first()
-        if area is None:
+        collection_area = CollectionArea.objects.filter(area=resident.area).first() or CollectionArea.objects.first()
+        if collection_area is None:
             break
-        dates = selectors.available_dates(area=area, points=4, limit=3)
+        dates = selectors.available_dates(area=collection_area, points=4, limit=3)
         if not dates:
             continue
         try:
             services.booking_create(
                 resident=resident,
-                area=area,
+                area=collection_area,
                 collection_date=dates[index % len(dates)][0],
                 quantities={chair.pk: 2, sofa.pk: 1} if index % 2 else {bike.pk: 1},
-                address=f"福岡市{area.area.name}デモ町{index + 1}-{index + 2}",
+                address=f"福岡市{collection_area.area.name}デモ町{index + 1}-{index + 2}",
                 phone=f"092-000-{1000 + index}",
             )
             made += 1

@@ -1,13 +1,15 @@
 """Forms of intake.bulky (set-up pages and staff actions)."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.validators import MaxValueValidator
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from .models import MAX_ITEM_FEE_YEN, WEEKDAY_LABELS, BulkySettings, Closure, CollectionArea, Item
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 WEEKDAY_CHOICES = [(str(n), label) for n, label in enumerate(WEEKDAY_LABELS)]
 
@@ -90,7 +92,7 @@ class ClosureForm(forms.ModelForm):
 
 
 # The staff actions' input (workflow.py): the page's form and the API's body alike.
-def _written(label: str | Promise, max_length: int, missing: str | Promise) -> forms.CharField:
+def _written(label: "StrOrPromise", max_length: int, missing: "StrOrPromise") -> forms.CharField:
     return forms.CharField(
         label=label, max_length=max_length, widget=forms.Textarea(attrs={"rows": 2}), error_messages={"required": missing}
     )

@@ -251,8 +251,8 @@ def my_bookings(request: HttpRequest) -> HttpResponse:
     bookings = list(selectors.resident_bookings(resident=resident))
     config = BulkySettings.load()
     for booking in bookings:
-        booking.can_cancel = selectors.resident_can_cancel(booking=booking, settings=config)
-        booking.date_label = selectors.format_date(booking.collection_date)
+        booking.can_cancel = selectors.resident_can_cancel(booking=booking, settings=config)  # type: ignore[attr-defined]  # for the template
+        booking.date_label = selectors.format_date(booking.collection_date)  # type: ignore[attr-defined]
     return render(request, "bulky/resident/bookings.html", {"bookings": bookings})
 
 

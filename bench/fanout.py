@@ -119,7 +119,7 @@ def run(args: argparse.Namespace, env: dict, *, faults: bool) -> dict:
     import redis
     from django.contrib.auth.models import Group
     from django.db import connection
-    from django.db.models import Min
+    from django.db.models import Max, Min
     from django.utils import timezone
 
     from accounts import roles
@@ -178,7 +178,7 @@ def run(args: argparse.Namespace, env: dict, *, faults: bool) -> dict:
         # 承認後すぐに配信: the approval itself starts the send (its start task is enqueued on commit).
         services.broadcast_approve(broadcast=b, approver=approver, version=services.content_version(b))
         killed = False
-        killed_at = 0.0
+        killed_clock = timezone.now()
         stranded: list[int] = []  # open, leased batches at the kill (the killed worker's among them)
         resumed_after = float("nan")
         sweep_every = float(settings.BROADCAST_SWEEP_SECONDS)
@@ -197,7 +197,7 @@ def run(args: argparse.Namespace, env: dict, *, faults: bool) -> dict:
                 if done >= total * 0.4:
                     workers[-1].kill()
                     killed = True
-                    killed_at = time.monotonic()
+                    killed_clock = timezone.now()
                     stranded = list(
                         Batch.objects.filter(
                             broadcast=b, status=Batch.Status.SENDING, locked_until__gt=timezone.now()
@@ -208,9 +208,6 @@ def run(args: argparse.Namespace, env: dict, *, faults: bool) -> dict:
                     )
                     time.sleep(1.0)
                     restarted.append(Worker(f"{workers[-1].name}r", env, args.concurrency, args.pool))
-            if stranded and resumed_after != resumed_after:
-                if not Batch.objects.filter(pk__in=stranded, status__in=[Batch.Status.PENDING, Batch.Status.SENDING]).exists():
-                    resumed_after = time.monotonic() - killed_at
             if time.monotonic() - last_requeue >= sweep_every:
                 fanout.batches_requeue_stale()  # what beat runs, with the default settings
                 last_requeue = time.monotonic()
@@ -229,6 +226,9 @@ def run(args: argparse.Namespace, env: dict, *, faults: bool) -> dict:
         # first batch sent to the end; the snapshot from the send request to its last step.
         first_sent = Batch.objects.filter(broadcast=b).aggregate(first=Min("sent_at"))["first"]
         send_phase = (b.finished_at - first_sent).total_seconds() if b.finished_at and first_sent else float("nan")
+        if stranded:  # when the last of the batches open and leased at the kill was sent
+            last = Batch.objects.filter(pk__in=stranded).aggregate(last=Max("sent_at"))["last"]
+            resumed_after = (last - killed_clock).total_seconds() if last else float("nan")
         # From the approval to 配信完了 as the database recorded them (no polling interval).
         wall_db = (b.finished_at - clock0).total_seconds() if b.finished_at else float("nan")
         counts = emulator_get(url, "/_emulator/counts")

@@ -408,11 +408,16 @@ def batch_send(*, batch_id: int, owner: str = "", attempt: int = 0) -> BatchResu
     now = timezone.now()
     if not _claim(batch_id, owner, now):
         return _not_claimed(batch_id, now, attempt)
-    retry_key, endpoint, line_user_ids, broadcast_id, broadcast_status, payload = (
-        Batch.objects.filter(pk=batch_id)
+    # Still ours: had our lease run out and another task sent it meanwhile, its list would be
+    # hashed already (a resend of that task's request would be a 409 anyway).
+    row = (
+        Batch.objects.filter(pk=batch_id, locked_by=owner, status__in=_OPEN)
         .values_list("retry_key", "endpoint", "line_user_ids", "broadcast_id", "broadcast__status", "broadcast__line_payload")
-        .get()
+        .first()
     )
+    if row is None:
+        return BatchResult("skipped")
+    retry_key, endpoint, line_user_ids, broadcast_id, broadcast_status, payload = row
     if broadcast_status != S.SENDING:
         _save_attempt(batch_id, owner, locked_until=None)
         return BatchResult("skipped")

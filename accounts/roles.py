@@ -24,6 +24,8 @@ class Perm:
     MANAGE_FAQ = "accounts.manage_faq"
     MANAGE_GOMI = "accounts.manage_gomi"
     VIEW_QUESTIONS = "accounts.view_questions"
+    HANDLE_INQUIRIES = "accounts.handle_inquiries"
+    VIEW_INQUIRIES = "accounts.view_inquiries"
 
 
 # (codename, label) for Meta.permissions on accounts.Capability.
@@ -42,6 +44,8 @@ CAPABILITIES = [
     ("manage_faq", "よくある質問（Q&A）の編集・公開"),
     ("manage_gomi", "ごみ分別辞書の管理"),
     ("view_questions", "よくある質問・ごみ分別辞書の閲覧"),
+    ("handle_inquiries", "LINEの問い合わせへの職員対応"),
+    ("view_inquiries", "LINEの問い合わせの閲覧"),
 ]
 
 ADMIN = "admin"
@@ -73,11 +77,11 @@ ROLE_CAPABILITIES = {
         "manage_bulky_catalogue",
         "view_questions",
     ],
-    PR_AUTHOR: ["compose_broadcast", "view_broadcasts", "view_audience", "manage_faq", "view_questions"],
+    PR_AUTHOR: ["compose_broadcast", "view_broadcasts", "view_audience", "manage_faq", "view_questions", "handle_inquiries"],
     PR_APPROVER: ["approve_broadcast", "view_broadcasts", "view_audience", "view_questions"],
-    ROAD: ["triage_road_reports"],
-    WASTE: ["review_bulky_bookings", "manage_bulky_catalogue", "manage_gomi", "view_questions"],
-    AUDITOR: ["view_audit_log", "view_broadcasts", "view_questions"],
+    ROAD: ["triage_road_reports", "handle_inquiries"],
+    WASTE: ["review_bulky_bookings", "manage_bulky_catalogue", "manage_gomi", "view_questions", "handle_inquiries"],
+    AUDITOR: ["view_audit_log", "view_broadcasts", "view_questions", "view_inquiries"],
 }
 
 ROLE_ORDER = [ADMIN, PR_AUTHOR, PR_APPROVER, ROAD, WASTE, AUDITOR]

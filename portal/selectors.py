@@ -87,6 +87,9 @@ PURGE_COUNT_LABELS = {
     "sent_hashed": _("送信先をハッシュ化した送信済みバッチ"),
     "unsent_hashed": _("送信先をハッシュ化した未送信バッチ"),
     "details_purged": _("詳細を消去した監査記録"),
+    "chat_log_deleted": _("削除したチャットの記録"),
+    "inquiries": _("削除した問い合わせ"),
+    "entries": _("削除した返信・職員メモ"),
 }
 RESIDENT_COUNTS = {"residents"}  # counts of residents: shown through privacy_count only
 

@@ -28,6 +28,7 @@ urlpatterns = [
     path("roads/", include("intake.roads.urls")),
     path("bulky/", include("intake.bulky.urls")),
     path("questions/", include("intake.questions.urls")),
+    path("inbox/", include("intake.inbox.urls")),
     path("open311/v2/", include("intake.roads.open311_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

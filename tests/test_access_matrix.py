@@ -204,6 +204,15 @@ EXPECTED: dict[str, Row] = {
     "questions:gomi": row(*QUESTION_READERS),
     "questions:gomi-export": row(*QUESTION_READERS),
     "questions:gomi-import": row(WASTE),
+    # staff inbox: those who handle inquiries (PR, roads, waste); auditors read
+    "inbox:list": row(AUTHOR, ROAD, WASTE, AUDITOR),
+    "inbox:detail": row(AUTHOR, ROAD, WASTE, AUDITOR, pk="inquiry.pk"),
+    "inbox:inquiry-start": row(AUTHOR, ROAD, WASTE, pk="inquiry.pk"),
+    "inbox:inquiry-assign": row(AUTHOR, ROAD, WASTE, pk="inquiry.pk"),
+    "inbox:inquiry-close": row(AUTHOR, ROAD, WASTE, pk="inquiry.pk"),
+    "inbox:inquiry-reopen": row(AUTHOR, ROAD, WASTE, pk="inquiry.pk"),
+    "inbox:inquiry-reply": row(AUTHOR, ROAD, WASTE, pk="inquiry.pk"),
+    "inbox:inquiry-note": row(AUTHOR, ROAD, WASTE, pk="inquiry.pk"),
     # residents' booking pages: public, guarded by the single-use link's session
     "bulky:resident-link": public(token="=zz-not-a-token"),
     "bulky:resident-book": public(),

@@ -23,6 +23,7 @@ from datetime import timedelta
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
+from django.db import transaction
 from django.utils import timezone
 
 from .models import Conversation, Resident
@@ -45,6 +46,7 @@ class ChatEvent:
     address: str = ""
     title: str = ""
     timestamp_ms: int = 0
+    mark_as_read_token: str = ""  # message events: marks the message read (``chatroom.mark_read``)
 
     @property
     def postback(self) -> dict:
@@ -60,6 +62,24 @@ class ChatContext:
         self.event = event
         self.conversation = conversation
         self.replies: list[dict] = []
+        # Kept in the chat log (``chatroom``) for staff: set for every message that reaches
+        # the answerers, or by a flow that wants its exchange readable by staff.
+        self.in_chat_log = False
+
+    def keep_in_chat_log(self) -> None:
+        """Keep this event and the replies to it in the resident's chat log (what the staff
+        inbox shows). Messages that reach the answerers are kept anyway."""
+        self.in_chat_log = True
+
+    def show_loading(self, seconds: int = 60) -> None:
+        """Show LINE's loading animation in the resident's chat once this event's
+        transaction commits (5–60 s, a multiple of 5; it ends when the bot's next message
+        arrives): for a message whose answer takes a while, e.g. one staff will answer."""
+        from . import chatroom
+
+        chatroom.check_loading_seconds(seconds)
+        resident = self.resident
+        transaction.on_commit(lambda: chatroom.show_loading(resident=resident, seconds=seconds))
 
     # -- replies --------------------------------------------------------------------
     def reply(self, *messages: dict) -> None:

@@ -26,11 +26,13 @@ from linebot.v3.messaging import (
     ApiClient,
     BroadcastRequest,
     Configuration,
+    MarkMessagesAsReadByTokenRequest,
     MessagingApi,
     MessagingApiBlob,
     MulticastRequest,
     PushMessageRequest,
     ReplyMessageRequest,
+    ShowLoadingAnimationRequest,
 )
 from linebot.v3.messaging.exceptions import ApiException
 from pydantic.v1 import ValidationError
@@ -252,6 +254,28 @@ def get_message_content(*, message_id: str) -> tuple[bytes, str]:
         raise
     content_type = _header(response.headers, "Content-Type") or "application/octet-stream"
     return bytes(response.data or b""), content_type.split(";")[0].strip()
+
+
+def mark_as_read(*, mark_as_read_token: str) -> None:
+    """Mark a user's messages as read, up to the message whose webhook event carried
+    ``mark_as_read_token`` (``POST /v2/bot/chat/markAsRead``). An unknown token → ``LineRejected``."""
+    api = MessagingApi(_api_clients()[0])
+    request = _build(MarkMessagesAsReadByTokenRequest, {"markAsReadToken": mark_as_read_token})
+    try:
+        api.mark_messages_as_read_by_token_with_http_info(request, _request_timeout=_timeout())
+    except Exception as exc:  # noqa: BLE001 - translated below
+        _translate(exc)
+
+
+def show_loading(*, chat_id: str, seconds: int) -> None:
+    """Show the loading animation in a one-on-one chat for ``seconds`` (5–60, a multiple of 5;
+    it ends sooner when the bot's next message arrives): ``POST /v2/bot/chat/loading/start``."""
+    api = MessagingApi(_api_clients()[0])
+    request = _build(ShowLoadingAnimationRequest, {"chatId": chat_id, "loadingSeconds": seconds})
+    try:
+        api.show_loading_animation_with_http_info(request, _request_timeout=_timeout())
+    except Exception as exc:  # noqa: BLE001 - translated below
+        _translate(exc)
 
 
 def new_retry_key() -> str:

@@ -9,7 +9,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import chat, client
+from . import chat, chatroom, client
 from .client import LineError
 from .models import Conversation, Resident
 from .registry import resident_block, resident_follow, resident_for_message, resident_set_segment_opt_out
@@ -34,6 +34,7 @@ def chat_event_from_payload(payload: dict) -> chat.ChatEvent | None:
         return None
     message = payload.get("message") or {}
     mtype = message.get("type") or ""
+    common["mark_as_read_token"] = str(message.get("markAsReadToken") or "")
     if mtype == "text":
         return chat.ChatEvent(kind="text", text=str(message.get("text") or "").strip(), **common)
     if mtype == "location":
@@ -75,6 +76,8 @@ def dispatch_event(payload: dict) -> list[tuple[Resident, str, list[dict]]]:
         return []
     ctx = chat.ChatContext(resident=resident, event=event, conversation=_active_conversation(resident))
     chat_dispatch(ctx)
+    if ctx.in_chat_log:
+        chatroom.chat_log_record(ctx)
     return [(resident, event.reply_token, ctx.replies)] if ctx.replies else []
 
 
@@ -129,6 +132,7 @@ def chat_dispatch(ctx: chat.ChatContext) -> None:
             named.handle(ctx)
             return
         ctx.end()
+    ctx.keep_in_chat_log()  # a message no flow expects: staff may need to read it
     for name, answerer in chat.answerers():
         try:
             if answerer(ctx):

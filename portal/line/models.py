@@ -219,3 +219,38 @@ class LineSettings(models.Model):
     def current(cls) -> "LineSettings":
         obj, _created = cls.objects.get_or_create(pk=1)
         return obj
+
+
+# -- added for the staff inbox (migration 0004) ---------------------------------------------
+class ChatLogEntry(models.Model):
+    """One line of a resident's free conversation with the bot, kept so staff can read it
+    (the staff inbox): a message no flow expected (or one a flow asked to keep) and each
+    of the bot's answers to it. Flow steps (通報, 受信設定 …) are not logged. An inbound
+    line keeps the tokens LINE gave with it: ``markAsReadToken`` (mark it read when staff
+    open it) and the reply token (a staff answer may use it while it is valid, once)."""
+
+    class Direction(models.TextChoices):
+        RESIDENT = "in", _("住民")
+        BOT = "out", _("自動応答")
+
+    resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="chat_log")
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    kind = models.CharField(max_length=16)  # text | image | sticker | location | postback | flex …
+    text = models.TextField(blank=True)
+    choices = models.JSONField(default=list, blank=True)  # quick-reply labels the bot offered
+    mark_as_read_token = models.CharField(max_length=256, blank=True)
+    reply_token = models.CharField(max_length=256, blank=True)
+    reply_token_spent = models.BooleanField(default=False)
+    # The key of the one answer that used this line's reply token (an answer sent once).
+    reply_dedupe_key = models.CharField(max_length=120, unique=True, null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["resident", "created_at"], name="chatlog_resident_time_idx"),
+            models.Index(fields=["created_at"], name="chatlog_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"chat-log#{self.pk} {self.direction}:{self.kind}"

@@ -14,7 +14,7 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Conversation, LineSettings, OutboundMessage, Resident, WebhookEvent
+from .models import ChatLogEntry, Conversation, LineSettings, OutboundMessage, Resident, WebhookEvent
 
 BATCH = 2000
 
@@ -68,6 +68,12 @@ def conversations_purge(cutoff: dt.datetime) -> dict[str, int]:
     return {"deleted": _in_batches(Conversation.objects.filter(expires_at__lte=cutoff), _delete)}
 
 
+def chat_log_purge(cutoff: dt.datetime) -> dict[str, int]:
+    """Delete chat-log lines (what residents wrote that no flow expected, the bot's answers,
+    their markAsRead and reply tokens) written before ``cutoff``."""
+    return {"deleted": _in_batches(ChatLogEntry.objects.filter(created_at__lt=cutoff), _delete)}
+
+
 def residents_purge_blocked(cutoff: dt.datetime) -> dict[str, int]:
     """Blank the personal fields of residents blocked before ``cutoff``. The row stays
     (its LINE user ID replaced by an anonymous token), so counts and feature records that
@@ -76,6 +82,7 @@ def residents_purge_blocked(cutoff: dt.datetime) -> dict[str, int]:
     due = Resident.objects.filter(status=Resident.Status.BLOCKED, blocked_at__lte=cutoff, purged_at__isnull=True)
     pushes = _in_batches(OutboundMessage.objects.filter(resident__in=due), _delete)
     conversations = _in_batches(Conversation.objects.filter(resident__in=due), _delete)
+    chat_log = _in_batches(ChatLogEntry.objects.filter(resident__in=due), _delete)
     purged = _in_batches(
         due,
         lambda qs: qs.update(
@@ -88,7 +95,12 @@ def residents_purge_blocked(cutoff: dt.datetime) -> dict[str, int]:
             purged_at=now,
         ),
     )
-    return {"residents": purged, "outbound_deleted": pushes, "conversations_deleted": conversations}
+    return {
+        "residents": purged,
+        "outbound_deleted": pushes,
+        "conversations_deleted": conversations,
+        "chat_log_deleted": chat_log,
+    }
 
 
 def blocked_retention_days() -> int:
@@ -133,12 +145,22 @@ def register_stores() -> None:
     )
     retention.register(
         retention.Store(
+            key="line.chat_log",
+            label=_("チャットの記録（職員対応用）"),
+            holds=_("住民が送った、どの手続きにも当たらないメッセージの文面と、それへの自動応答（既読・応答用のトークン）"),
+            action=_("保存期間を過ぎた行を削除します。ブロックした住民の記録は、その住民の個人情報と一緒に削除します。"),
+            period_days=lambda: settings.RETENTION_CHAT_LOG_DAYS,
+            purge=chat_log_purge,
+        )
+    )
+    retention.register(
+        retention.Store(
             key="line.residents",
             label=_("ブロックした住民"),
             holds=_("LINEユーザーID、表示名、年代・地域・関心分野"),
             action=_(
                 "ブロックから期間（LINE設定で変更できます）を過ぎると、LINEユーザーID・表示名・属性を消去し、"
-                "その住民への送信記録と会話も削除します。件数の集計用に匿名の行だけが残ります。"
+                "その住民への送信記録・会話・チャットの記録も削除します。件数の集計用に匿名の行だけが残ります。"
             ),
             period_days=blocked_retention_days,
             purge=residents_purge_blocked,

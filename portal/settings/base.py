@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "intake.roads.apps.RoadsConfig",
     "intake.bulky.apps.BulkyConfig",
     "intake.questions.apps.QuestionsConfig",
+    "intake.inbox.apps.InboxConfig",
 ]
 
 MIDDLEWARE = [
@@ -373,6 +374,12 @@ RETENTION_WEBHOOK_UNPROCESSED_DAYS = env.int("RETENTION_WEBHOOK_UNPROCESSED_DAYS
 RETENTION_OUTBOUND_MESSAGE_DAYS = env.int("RETENTION_OUTBOUND_MESSAGE_DAYS", default=30)
 # Chat conversations expire 30 minutes after the last step; deleted by the next run past this.
 RETENTION_CONVERSATION_DAYS = env.int("RETENTION_CONVERSATION_DAYS", default=0)
+# The chat log (portal/line/chatroom.py): what residents wrote that no flow expected, and the
+# bot's answers, as the staff inbox shows them; each line is deleted this long after it was written.
+RETENTION_CHAT_LOG_DAYS = env.int("RETENTION_CHAT_LOG_DAYS", default=90)
+# Staff inbox conversations (intake/inbox) with their replies and notes: deleted this long
+# after their last activity, whatever their state.
+RETENTION_INBOX_DAYS = env.int("RETENTION_INBOX_DAYS", default=90)
 # Audit entries stay; their detail (a lookup's stated reason, resident numbers, old/new
 # values) is replaced by {"purged": true} after this (at least 365 days: the PostgreSQL
 # trigger refuses earlier). 3 years: the limitation period for prosecuting unlawful use of

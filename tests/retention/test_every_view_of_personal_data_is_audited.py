@@ -58,7 +58,9 @@ def test_an_answer_with_personal_data_is_always_audited_and_never_stored(portal_
     w.resident.save(update_fields=["display_name"])
     RoadReport.objects.filter(pk=w.report.pk).update(address_text=TYPED_PLACE, comment=COMMENT)
     secrets = [w.resident.line_user_id, NAME, "090-1234-5678", "092-111-2222", w.booking.address, w.booking.phone]
-    ids = sorted({w.report.pk, w.booking.pk, w.photo.pk, w.draft.pk, w.member.pk, w.resident.pk, w.item.pk, w.area.pk})
+    ids = sorted(
+        {w.report.pk, w.booking.pk, w.photo.pk, w.draft.pk, w.member.pk, w.resident.pk, w.item.pk, w.area.pk, w.inquiry.pk}
+    )
     strings = {
         "variant": ["full", "thumb", "preview"],
         "kind": ["categories", "templates", "teams"],

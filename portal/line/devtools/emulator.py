@@ -40,6 +40,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from . import emulator_chat
+
 DEFAULT_LIMITS: dict[str, tuple[int, float]] = {
     # endpoint: (requests, window seconds) — LINE's published limits
     "push": (2000, 1.0),
@@ -48,6 +50,7 @@ DEFAULT_LIMITS: dict[str, tuple[int, float]] = {
     "reply": (2000, 1.0),
     "profile": (2000, 1.0),
     "content": (2000, 1.0),
+    **emulator_chat.LIMITS,
 }
 SEND_ENDPOINTS = ("push", "multicast", "broadcast", "reply")
 TEXT_MAX = 5000
@@ -198,6 +201,7 @@ class EmulatorState:
             self.profiles: dict[str, dict] = {}
             self.total_deliveries = 0
             self.faults.injected = 0
+            emulator_chat.reset(self)
 
     def set_faults(self, **values: Any) -> Faults:
         with self.lock:
@@ -325,6 +329,8 @@ class EmulatorState:
             name = path[len("/v2/bot/message/") :]
             if name in SEND_ENDPOINTS:
                 return name, ""
+        if method == "POST" and path in emulator_chat.ROUTES:
+            return emulator_chat.ROUTES[path], ""
         if method == "GET" and path.startswith("/v2/bot/profile/"):
             return "profile", path[len("/v2/bot/profile/") :]
         if method == "GET" and path.startswith("/v2/bot/message/") and path.endswith("/content"):
@@ -341,6 +347,8 @@ class EmulatorState:
                 401,
                 {"message": "Authentication failed. Confirm that the access token in the authorization header is valid."},
             )
+        if endpoint in emulator_chat.LIMITS:
+            return emulator_chat.handle(self, endpoint, raw, request_id, Response)
         retry_key = headers.get("X-Line-Retry-Key") or ""
         if endpoint == "profile" and not USER_ID_RE.match(arg):
             self._log(endpoint, request_id, retry_key, None, 400)
@@ -596,6 +604,9 @@ class EmulatorState:
         except ValueError:
             return Response(400, {"message": "invalid JSON"})
         route = (method, path)
+        chat_answer = emulator_chat.admin(self, method, path, query, data, Response)
+        if chat_answer is not None:
+            return chat_answer
         if route == ("GET", "/_emulator/deliveries"):
             user_id = (query.get("user_id") or [""])[0]
             if user_id:

@@ -59,6 +59,22 @@ def new_reply_token() -> str:
     return os.urandom(16).hex()
 
 
+def new_read_token() -> str:
+    """A message event's ``markAsReadToken`` (opaque to the bot)."""
+    return base64.urlsafe_b64encode(os.urandom(24)).decode().rstrip("=")
+
+
+def read_tokens(events: list[dict]) -> dict[str, str]:
+    """``{markAsReadToken: user id}`` of the message events in ``events`` (to register with the emulator)."""
+    found = {}
+    for event in events:
+        token = (event.get("message") or {}).get("markAsReadToken")
+        user = (event.get("source") or {}).get("userId")
+        if token and user:
+            found[token] = user
+    return found
+
+
 def _base(kind: str, user_id: str, *, reply: bool = True, event_id: str | None = None, redelivery: bool = False) -> dict:
     event: dict[str, Any] = {
         "type": kind,
@@ -85,7 +101,13 @@ def unfollow_event(user_id: str, **kw: Any) -> dict:
 
 def text_event(user_id: str, text: str, **kw: Any) -> dict:
     event = _base("message", user_id, **kw)
-    event["message"] = {"type": "text", "id": new_message_id(), "quoteToken": new_reply_token(), "text": text}
+    event["message"] = {
+        "type": "text",
+        "id": new_message_id(),
+        "quoteToken": new_reply_token(),
+        "markAsReadToken": new_read_token(),
+        "text": text,
+    }
     return event
 
 
@@ -95,6 +117,7 @@ def image_event(user_id: str, *, message_id: str | None = None, **kw: Any) -> di
         "type": "image",
         "id": message_id or new_message_id(),
         "quoteToken": new_reply_token(),
+        "markAsReadToken": new_read_token(),
         "contentProvider": {"type": "line"},
     }
     return event
@@ -102,7 +125,13 @@ def image_event(user_id: str, *, message_id: str | None = None, **kw: Any) -> di
 
 def location_event(user_id: str, latitude: float, longitude: float, address: str = "", title: str = "", **kw: Any) -> dict:
     event = _base("message", user_id, **kw)
-    message: dict[str, Any] = {"type": "location", "id": new_message_id(), "latitude": latitude, "longitude": longitude}
+    message: dict[str, Any] = {
+        "type": "location",
+        "id": new_message_id(),
+        "markAsReadToken": new_read_token(),
+        "latitude": latitude,
+        "longitude": longitude,
+    }
     if address:
         message["address"] = address
     if title:
@@ -117,6 +146,7 @@ def sticker_event(user_id: str, **kw: Any) -> dict:
         "type": "sticker",
         "id": new_message_id(),
         "quoteToken": new_reply_token(),
+        "markAsReadToken": new_read_token(),
         "packageId": "446",
         "stickerId": "1988",
         "stickerResourceType": "STATIC",

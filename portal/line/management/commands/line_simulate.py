@@ -90,6 +90,9 @@ class Command(BaseCommand):
         event = self._event(action, user, options, emulator)
         if event.get("replyToken"):
             self._emulator_post(emulator, "/_emulator/reply-tokens", {"reply_token": event["replyToken"], "user_id": user})
+        read_tokens = simulate.read_tokens([event])
+        if read_tokens:
+            self._emulator_post(emulator, "/_emulator/read-tokens", {"tokens": read_tokens})
         body = simulate.callback_body([event])
         secret = options["secret"] or settings.LINE_CHANNEL_SECRET
         if not options["url"].startswith(("http://", "https://")):

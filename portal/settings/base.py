@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "accounts.apps.AccountsConfig",
     "portal.line.apps.LineConfig",
     "broadcasts.apps.BroadcastsConfig",
+    "broadcasts.recurring.apps.RecurringConfig",
     "intake.roads.apps.RoadsConfig",
     "intake.bulky.apps.BulkyConfig",
     "intake.questions.apps.QuestionsConfig",

@@ -7,14 +7,14 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
-from .access import user_passes
+from .access import Permission, user_passes
 
 
 @dataclass(frozen=True)
 class NavItem:
     label: Any
     url_name: str
-    permission: str | None  # None: any signed-in staff member
+    permission: Permission | None  # None: any signed-in staff member; a tuple: any one of them
     order: int = 100
 
 

@@ -18,13 +18,17 @@ class ListFilterForm(forms.Form):
 
 class AssignForm(forms.Form):
     team = forms.ChoiceField(label=_("担当チーム"), choices=Team.choices)
-    assignee = forms.ModelChoiceField(label=_("担当者"), queryset=None, required=False, empty_label=_("（チームで対応）"))
+    assignee: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("担当者"), queryset=None, required=False, empty_label=_("（チームで対応）")
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         from .selectors import assignable_staff
 
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = assignable_staff()  # type: ignore[attr-defined]
+        field = self.fields["assignee"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = assignable_staff()
 
 
 class ReplyForm(forms.Form):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Perm
@@ -50,7 +51,7 @@ def _audit(action: Action, inquiry: Inquiry, ctx: AuditContext, params: dict[str
     record_action(ctx=ctx, inquiry=inquiry, action=action.name, via=via, done=done, detail=detail)
 
 
-def _action(name: str, label: str, service: Any, success: str, **spec: Any) -> Action:
+def _action(name: str, label: str | Promise, service: Any, success: str | Promise, **spec: Any) -> Action:
     return Action(
         name=name,
         label=label,

@@ -26,7 +26,7 @@ class QuestionsConfig(AppConfig):
         register_actions(dict(audit.LABELS))
         readers = (Perm.VIEW_QUESTIONS, Perm.MANAGE_FAQ, Perm.MANAGE_GOMI)
         navigation.register(
-            navigation.NavItem(_("よくある質問"), "questions:entries", readers, order=70),  # type: ignore[arg-type]
-            navigation.NavItem(_("ごみ分別辞書"), "questions:gomi", readers, order=71),  # type: ignore[arg-type]
+            navigation.NavItem(_("よくある質問"), "questions:entries", readers, order=70),
+            navigation.NavItem(_("ごみ分別辞書"), "questions:gomi", readers, order=71),
         )
         demo.register(70, "questions", load_demo)

@@ -88,3 +88,50 @@ def test_out_of_scope_falls_through_to_the_next_answerer(demo_base, line_residen
     message = last(line_emulator, user)
     assert not any(a.get("label") == "役に立った" for a in quick(message))
     assert "次のどれについて" not in message["text"]
+
+
+@pytest.fixture
+def next_answerer(monkeypatch):
+    """A recording answerer after this app's (where the staff inbox sits), in a copy of the
+    registry so that the test leaves it as it was."""
+    from portal.line import chat
+
+    monkeypatch.setattr(chat, "_answerers", list(chat._answerers))
+    taken: list[str] = []
+
+    def record(ctx) -> bool:
+        taken.append(ctx.event.text)
+        return True
+
+    chat.register_answerer("test-next", record, priority=99)
+    return taken
+
+
+def test_what_the_base_cannot_answer_and_ask_staff_go_to_the_next_answerer(
+    demo_base, line_resident, line_emulator, next_answerer
+):
+    user = user_id_for("handoff")
+    line_resident.text(user, "明日の天気は晴れますか")
+    assert next_answerer == ["明日の天気は晴れますか"]
+    assert line_emulator.received(user) == []  # this app said nothing
+    line_resident.text(user, "粗大ごみの手数料はいくらですか")
+    ask = next(a for a in quick(last(line_emulator, user)) if a["label"] == "職員に聞く")
+    assert ask == {"type": "message", "label": "職員に聞く", "text": "職員に聞く"}
+    line_resident.text(user, ask["text"])
+    line_resident.text(user, "Ask staff")
+    assert next_answerer[1:] == ["職員に聞く", "Ask staff"]
+
+
+def test_a_long_message_is_for_staff_not_for_matching(demo_base, line_resident, line_emulator, next_answerer):
+    user = user_id_for("long")
+    text = "粗大ごみの手数料について相談したいことがあります。" * 10
+    line_resident.text(user, text)
+    assert next_answerer == [text]
+
+
+def test_similar_words_inside_other_questions_do_not_answer_as_gomi(demo_base, line_resident, line_emulator, next_answerer):
+    user = user_id_for("not-gomi")
+    for text in ("占いして", "こせきとうほん欲しいんだけど", "スマホの機種変更どこがいい"):
+        line_resident.text(user, text)
+    texts = [m["text"] for m in line_emulator.received(user)]
+    assert not any("」は「" in t for t in texts), texts

@@ -75,7 +75,7 @@ def inquiry_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "marked_read": marked,
             "assign_form": forms.AssignForm(initial={"team": inquiry.team, "assignee": inquiry.assignee_id}),
             "reply_form": forms.ReplyForm(initial={"submission_key": uuid.uuid4()}),
-            "note_form": forms.NoteForm(initial={"submission_key": uuid.uuid4()}),
+            "note_form": forms.NoteForm(initial={"submission_key": uuid.uuid4()}, auto_id="note_%s"),
             "templates": selectors.reply_templates(),
             "teams": Team.choices,
         },

@@ -182,3 +182,41 @@ def test_the_list_makes_the_same_queries_whatever_its_length(extra, asked, handl
     handler_client.get("/")  # the session is warm
     with assert_queries(8):
         assert handler_client.get("/inbox/").status_code == 200
+
+
+def test_conversations_are_purged_after_their_last_activity(asked, handler_client, settings):
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone
+
+    from portal import retention
+
+    settings.RETENTION_INBOX_DAYS = 90
+    handler_client.post(f"/inbox/{asked.pk}/note/", {"text": "メモ", "submission_key": str(uuid.uuid4())})
+    store = next(s for s in retention.stores() if s.key == "inbox.inquiries")
+    with time_machine.travel(timezone.now() + dt.timedelta(days=89), tick=False):
+        assert retention.purge_store(store) == {"inquiries": 0, "entries": 0}
+    with time_machine.travel(timezone.now() + dt.timedelta(days=91), tick=False):
+        assert retention.purge_store(store) == {"inquiries": 1, "entries": 1}
+        assert retention.purge_store(store) == {"inquiries": 0, "entries": 0}  # idempotent
+    assert not Inquiry.objects.exists() and not InquiryEntry.objects.exists()
+
+
+def test_a_purged_residents_conversations_go_at_the_next_run(asked):
+    from django.utils import timezone
+
+    from portal import retention
+
+    asked.resident.__class__.objects.filter(pk=asked.resident_id).update(purged_at=timezone.now())
+    store = next(s for s in retention.stores() if s.key == "inbox.inquiries")
+    assert retention.purge_store(store)["inquiries"] == 1
+
+
+def test_the_residents_language_is_shown_when_the_line_layer_has_it(asked, handler_client):
+    from portal.line.models import Resident
+
+    if not any(f.name == "language" for f in Resident._meta.get_fields()):
+        pytest.skip("Resident.language not there yet")
+    Resident.objects.filter(pk=asked.resident_id).update(language="en")
+    assert 'id="inquiry-language"' in handler_client.get(f"/inbox/{asked.pk}/").content.decode()

@@ -210,6 +210,19 @@ def test_questions_pages(browser, axe_source, make_staff, line_emulator):
     _check(browser, axe_source, [("ごみ分別辞書", "/questions/gomi/"), ("ごみ分別辞書のCSV取り込み", "/questions/gomi/import/")])
 
 
+def test_inbox_pages(browser, axe_source, make_staff, line_resident, line_emulator):
+    from intake.inbox.models import Inquiry
+    from portal.line.devtools.simulate import user_id_for
+
+    user = user_id_for("a11y-inbox")
+    line_resident.follow(user)
+    line_resident.text(user, "キャンセル")
+    line_resident.text(user, "市民会館の駐車場は何台とめられますか")
+    inquiry = Inquiry.objects.get(resident__line_user_id=user)
+    browser_force_login(browser, make_staff(roles.PR_AUTHOR))
+    _check(browser, axe_source, [("問い合わせ", "/inbox/"), ("問い合わせ", f"/inbox/{inquiry.pk}/")])
+
+
 def test_bulky_resident_booking_pages(browser, axe_source, bulky_setup, line_resident, line_emulator, settings):
     """The resident's pages, each step checked: the link's page, the form, the form with
     every problem listed, 確認, 完了, the resident's bookings."""

@@ -24,6 +24,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("staff/", include("accounts.urls")),
     path("line/", include("portal.line.urls")),
+    path("broadcasts/recurring/", include("broadcasts.recurring.urls")),
     path("broadcasts/", include("broadcasts.urls")),
     path("roads/", include("intake.roads.urls")),
     path("bulky/", include("intake.bulky.urls")),

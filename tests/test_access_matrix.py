@@ -128,6 +128,21 @@ EXPECTED: dict[str, Row] = {
     "broadcasts:api_cancel": row(AUTHOR, pk="draft.pk"),
     "broadcasts:api_send": row(AUTHOR, pk="draft.pk"),
     "broadcasts:api_retry": row(APPROVER, pk="pending.pk"),
+    # recurring broadcasts: authors write, approvers approve; both may pause, resume, skip
+    # one date or end a series; admins and auditors read
+    "recurring:list": row(*BROADCAST_READERS),
+    "recurring:calendar": row(*BROADCAST_READERS),
+    "recurring:new": row(AUTHOR),
+    "recurring:detail": row(*BROADCAST_READERS, pk="series.pk"),
+    "recurring:edit": row(AUTHOR, pk="series.pk"),
+    "recurring:submit": row(AUTHOR, pk="series.pk"),
+    "recurring:approve": row(APPROVER, pk="series.pk"),
+    "recurring:return": row(APPROVER, pk="series.pk"),
+    "recurring:pause": row(AUTHOR, APPROVER, pk="series.pk"),
+    "recurring:resume": row(AUTHOR, APPROVER, pk="series.pk"),
+    "recurring:skip": row(AUTHOR, APPROVER, pk="series.pk"),
+    "recurring:end": row(AUTHOR, APPROVER, pk="series.pk"),
+    "recurring:delete": row(AUTHOR, pk="series.pk"),
     # road reports: the road team; admins manage API keys and share the reference settings
     "roads:queue": row(ROAD),
     "roads:export": row(ROAD),

@@ -12,11 +12,12 @@ class RecurringConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.audit import register_actions
-        from portal import demo
+        from accounts.roles import Perm
+        from portal import demo, navigation
 
         from . import audit
         from .demo import load_demo
 
         register_actions(audit.LABELS)
-        # navigation: once the pages land
+        navigation.register(navigation.NavItem(_("定期配信"), "recurring:list", Perm.VIEW_BROADCASTS, order=22))
         demo.register(55, "recurring", load_demo)

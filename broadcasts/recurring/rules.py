@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from dateutil import rrule
+from dateutil import rrule  # type: ignore[import-untyped]  # no stubs in requirements-dev
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 

@@ -26,7 +26,7 @@ O = Occurrence.Status  # noqa: E741 - the occurrence's statuses, as S is the ser
 RUNNING = frozenset({S.ACTIVE, S.PAUSED})
 
 
-def _active_schedules() -> Prefetch:
+def _active_schedules() -> Prefetch[str]:
     return Prefetch(
         "schedules",
         queryset=AreaSchedule.objects.filter(is_active=True).select_related("area").order_by("position", "pk"),
@@ -40,10 +40,6 @@ def series_list(*, status: str | None = None) -> QuerySet[Series]:
     if status:
         qs = qs.filter(status=status)
     return qs
-
-
-def series_detail(*, pk: int) -> Series:
-    return Series.objects.select_related("author", "approver").prefetch_related(_active_schedules()).get(pk=pk)
 
 
 def schedules_of(series: Series) -> list[AreaSchedule]:
@@ -120,8 +116,8 @@ class Upcoming:
 
     schedule: AreaSchedule
     rule_text: str
+    # Staff's skips already recorded show as skipped, with that reason.
     dates: list[rules.Planned] = field(default_factory=list)
-    taken: dict[dt.date, str] = field(default_factory=dict)  # dates already recorded (skipped by staff …)
 
 
 def upcoming(*, series: Series, sends: int = 10, since: dt.date | None = None) -> list[Upcoming]:
@@ -134,7 +130,8 @@ def upcoming(*, series: Series, sends: int = 10, since: dt.date | None = None) -
         for schedule_id, date, status in Occurrence.objects.filter(series=series, date__gte=start).values_list(
             "schedule_id", "date", "status"
         ):
-            taken[(schedule_id, date)] = str(O(status).label)
+            if status != O.SENT:
+                taken[(schedule_id, date)] = str(O(status).label)
     result = []
     for schedule in schedules:
         rule = series.rule_for(schedule)
@@ -142,8 +139,8 @@ def upcoming(*, series: Series, sends: int = 10, since: dt.date | None = None) -
             result.append(Upcoming(schedule=schedule, rule_text=""))
             continue
         dates = rules.upcoming(rule, today=start, sends=sends)
-        mine = {d.date: taken[(schedule.pk, d.date)] for d in dates if (schedule.pk, d.date) in taken}
-        result.append(Upcoming(schedule=schedule, rule_text=rules.describe(rule), dates=dates, taken=mine))
+        dates = [rules.Planned(p.date, taken.get((schedule.pk, p.date), p.skipped)) for p in dates]
+        result.append(Upcoming(schedule=schedule, rule_text=rules.describe(rule), dates=dates))
     return result
 
 

@@ -64,6 +64,10 @@ def _audit(action: str, *, actor: User | None, series: Series, ctx: AuditContext
     audit_record(action=action, actor=actor, ctx=ctx, target=series, detail=detail)
 
 
+def _audit_system(action: str, *, series: Series, detail: dict[str, Any]) -> None:
+    audit_record(action=action, actor=None, target=series, detail=detail)
+
+
 # -- compose -------------------------------------------------------------------------------
 
 
@@ -153,7 +157,7 @@ def series_save(
     creating = series is None
     if series is None:
         series = Series(author=actor, status=S.DRAFT)
-        previous = S.DRAFT
+        previous: str = S.DRAFT
     else:
         series = _lock(series)
         _require("edit", series)
@@ -411,7 +415,13 @@ def occurrences_run(*, now: dt.datetime | None = None) -> RunResult:
                 if at > now:
                     left = True
                     break
-                if not planned.sends or at <= series.approved_at or (series.pk, schedule.pk, planned.date) in done:
+                approved_at = series.approved_at
+                if (
+                    not planned.sends
+                    or approved_at is None
+                    or at <= approved_at
+                    or (series.pk, schedule.pk, planned.date) in done
+                ):
                     continue
                 outcome = occurrence_record(series_id=series.pk, schedule_id=schedule.pk, date=planned.date, now=now)
                 if outcome == O.SENT:
@@ -466,11 +476,11 @@ def occurrence_record(*, series_id: int, schedule_id: int, date: dt.date, now: d
                 occurrence.broadcast = broadcast
         occurrence.status = status
         occurrence.save(update_fields=["status", "broadcast"])
-        detail = {"date": date.isoformat(), "area": schedule.area.name, "occurrence": occurrence.pk}
+        detail: dict[str, Any] = {"date": date.isoformat(), "area": schedule.area.name, "occurrence": occurrence.pk}
         if status == O.SENT:
-            _audit(actions.OCCURRENCE_SENT, actor=None, series=series, broadcast=occurrence.broadcast_id, **detail)
+            _audit_system(actions.OCCURRENCE_SENT, series=series, detail={**detail, "broadcast": occurrence.broadcast_id})
         else:
-            _audit(actions.OCCURRENCE_HELD, actor=None, series=series, reason=status, **detail)
+            _audit_system(actions.OCCURRENCE_HELD, series=series, detail={**detail, "reason": status})
         return status
 
 

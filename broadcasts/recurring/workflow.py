@@ -137,6 +137,7 @@ WORKFLOW = Workflow(
 def transitions() -> dict[str, set[str]]:
     """Every state → the states it may lead to (staff actions, edits and the beat job)."""
     graph = WORKFLOW.transitions()
+    source: str
     for source in (S.ACTIVE, S.PAUSED):
         graph[source].add(S.PENDING)  # editing what was approved
     for source, automatic in AUTOMATIC.items():

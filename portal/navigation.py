@@ -26,8 +26,20 @@ class DashboardCard:
     note: Any = ""
 
 
+@dataclass(frozen=True)
+class Banner:
+    """A notice at the top of the dashboard while something affects every resident
+    (災害時モード): ``level`` "error" | "warning" | "info"."""
+
+    text: Any
+    level: str = "warning"
+    url: str = ""
+    link_text: Any = ""
+
+
 _items: list[NavItem] = []
 _cards: list[tuple[str | None, Callable[[Any], list[DashboardCard]]]] = []
+_banners: list[Callable[[Any], list[Banner]]] = []
 
 
 def register(*items: NavItem) -> None:
@@ -40,6 +52,19 @@ def register_dashboard(permission: str | None, provider: Callable[[Any], list[Da
     """``provider(user)`` returns cards whose counts come from real queries."""
     if (permission, provider) not in _cards:
         _cards.append((permission, provider))
+
+
+def register_banner(provider: Callable[[Any], list[Banner]]) -> None:
+    """``provider(user)`` returns the banners to show now (usually none)."""
+    if provider not in _banners:
+        _banners.append(provider)
+
+
+def dashboard_banners(user: Any) -> list[Banner]:
+    banners: list[Banner] = []
+    for provider in _banners:
+        banners.extend(provider(user))
+    return banners
 
 
 def items_for(user: Any) -> list[dict]:

@@ -25,6 +25,7 @@ urlpatterns = [
     path("staff/", include("accounts.urls")),
     path("line/", include("portal.line.urls")),
     path("broadcasts/recurring/", include("broadcasts.recurring.urls")),
+    path("broadcasts/richmenus/", include("broadcasts.richmenus.urls")),
     path("broadcasts/", include("broadcasts.urls")),
     path("roads/", include("intake.roads.urls")),
     path("bulky/", include("intake.bulky.urls")),

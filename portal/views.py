@@ -5,13 +5,14 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from . import access
-from .navigation import dashboard_cards
+from .navigation import dashboard_banners, dashboard_cards
 from .selectors import health_status_cached, retention_table
 
 
 @access.require(access.AUTHENTICATED)
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/dashboard.html", {"cards": dashboard_cards(request.user)})
+    context = {"cards": dashboard_cards(request.user), "banners": dashboard_banners(request.user)}
+    return render(request, "portal/dashboard.html", context)
 
 
 @never_cache

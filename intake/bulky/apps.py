@@ -28,6 +28,9 @@ class BulkyConfig(AppConfig):
         from .demo import load_demo
 
         chat.register_flow(BulkyFlow(), priority=50)
+        from portal.line import richmenus
+
+        richmenus.register_postback(key="bulky", label=_("粗大ごみ"), data="flow=bulky", display_text=_("粗大ごみ"))
         register_actions(audit.LABELS)
         navigation.register(
             navigation.NavItem(_("粗大ごみ申込"), "bulky:queue", Perm.REVIEW_BULKY_BOOKINGS, order=60),

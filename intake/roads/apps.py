@@ -20,6 +20,9 @@ class RoadsConfig(AppConfig):
         from . import chat, dashboard, demo_data, services
 
         chat.register()
+        from portal.line import richmenus
+
+        richmenus.register_postback(key="road", label=_("道路の通報"), data="flow=road&action=start", display_text=_("通報"))
         register_actions(services.AUDIT_LABELS)
         register_target_types(
             {

@@ -34,6 +34,11 @@ class LineConfig(AppConfig):
         register_stores()
         chat.register_flow(PreferencesFlow(), priority=50)
         chat.register_flow(ShowPreferencesFlow(), priority=50)
+        from . import richmenus
+
+        richmenus.register_postback(key="prefs", label=_("受信設定"), data="flow=prefs&action=start", display_text=_("受信設定"))
+        richmenus.register_postback(key="prefs-show", label=_("受信設定の確認"), data="flow=prefs&action=show",
+                                    display_text=_("受信設定の確認"))  # fmt: skip
         # By name, imported when demo_setup runs it: only tests, benches and management
         # commands import devtools (import-linter), and a production start never loads it.
         demo.register(20, "line", lambda say: import_string("portal.line.devtools.demo.load_demo")(say))

@@ -280,3 +280,49 @@ def show_loading(*, chat_id: str, seconds: int) -> None:
 
 def new_retry_key() -> str:
     return str(uuid.uuid4())
+
+
+# -- rich menus (portal/line/richmenus.py is their public face) -------------------------
+_RICHMENU_RESPONSE_TYPES = {"200": "object", "202": "object"}
+
+
+def richmenu_request(
+    method: str,
+    path: str,
+    *,
+    body: dict | None = None,
+    content: bytes | None = None,
+    content_type: str = "application/json",
+    query: dict[str, str] | None = None,
+    data_host: bool = False,
+    timeout: float | None = None,
+) -> tuple[Any, dict]:
+    """One rich-menu call through the SDK's ApiClient (its auth, pool and ApiException):
+    JSON ``body``, or raw ``content`` (the image upload, on the data host). Returns the
+    answer's JSON (``{}`` when LINE answers with none) and its headers; errors as the
+    other calls raise them (``LineRejected`` for a 4xx with LINE's message and details)."""
+    api_client = _api_clients()[1 if data_host else 0]
+    headers = {"Accept": "application/json", "Content-Type": content_type}
+    payload: Any = content if content is not None else body
+    try:
+        response = api_client.call_api(
+            path,
+            method,
+            {},
+            list((query or {}).items()),
+            headers,
+            body=payload,
+            post_params=[],
+            files={},
+            response_types_map=_RICHMENU_RESPONSE_TYPES,
+            auth_settings=["Bearer"],
+            _return_http_data_only=False,
+            _preload_content=True,
+            _request_timeout=_timeout(timeout),
+            collection_formats={},
+        )
+    except Exception as exc:
+        _translate(exc)
+        raise  # unreachable: _translate raises for every non-409 error without a retry key
+    data = response.data if isinstance(response.data, dict) else {}
+    return data, dict(response.headers or {})

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "portal.line.apps.LineConfig",
     "broadcasts.apps.BroadcastsConfig",
     "broadcasts.recurring.apps.RecurringConfig",
+    "broadcasts.richmenus.apps.RichMenusConfig",
     "intake.roads.apps.RoadsConfig",
     "intake.bulky.apps.BulkyConfig",
     "intake.questions.apps.QuestionsConfig",
@@ -316,6 +317,15 @@ LINE_RATE_LIMITS = {
     "push": {"rate": 1800, "per": 1.0, "burst": 100},
     "reply": {"rate": 1800, "per": 1.0, "burst": 100},
     "broadcast": {"rate": 50, "per": 3600.0, "burst": 5},
+    # Rich menus (portal/line/richmenus.py): create, delete and alias delete 100/h; bulk link
+    # and bulk unlink 3/s each; batch control 3/h; the other rich-menu endpoints 2000/s.
+    "richmenu_create": {"rate": 90, "per": 3600.0, "burst": 5},
+    "richmenu_delete": {"rate": 90, "per": 3600.0, "burst": 5},
+    "richmenu_alias_delete": {"rate": 90, "per": 3600.0, "burst": 5},
+    "richmenu_bulk_link": {"rate": 2, "per": 1.0, "burst": 1},
+    "richmenu_bulk_unlink": {"rate": 2, "per": 1.0, "burst": 1},
+    "richmenu_batch": {"rate": 2, "per": 3600.0, "burst": 1},
+    "richmenu": {"rate": 1800, "per": 1.0, "burst": 100},
 }
 # The webhook skips the staff portal's middleware after SecurityMiddleware (portal/line/middleware.py).
 MIDDLEWARE.insert(
@@ -381,6 +391,8 @@ RETENTION_CHAT_LOG_DAYS = env.int("RETENTION_CHAT_LOG_DAYS", default=90)
 # Staff inbox conversations (intake/inbox) with their replies and notes: deleted this long
 # after their last activity, whatever their state.
 RETENTION_INBOX_DAYS = env.int("RETENTION_INBOX_DAYS", default=90)
+# A blocked resident's rich-menu link (broadcasts/richmenus): gone at the next hourly run.
+RETENTION_RICHMENU_LINK_DAYS = env.int("RETENTION_RICHMENU_LINK_DAYS", default=0)
 # Audit entries stay; their detail (a lookup's stated reason, resident numbers, old/new
 # values) is replaced by {"purged": true} after this (at least 365 days: the PostgreSQL
 # trigger refuses earlier). 3 years: the limitation period for prosecuting unlawful use of

@@ -5,7 +5,8 @@ Nothing in tests, benchmarks or the demo calls the real LINE platform: they poin
 ``messaging-api.yml`` for the endpoints the project uses:
 
 - ``POST /v2/bot/message/push``, ``/multicast``, ``/broadcast``, ``/reply``;
-- ``GET /v2/bot/profile/{userId}``; ``GET /v2/bot/message/{messageId}/content``.
+- ``GET /v2/bot/profile/{userId}``; ``GET /v2/bot/message/{messageId}/content``;
+- rich menus (``emulator_richmenus.py``, one of the ``EXTENSIONS``).
 
 It validates requests as strictly as LINE does (LINE-shaped 400 bodies: ``message`` plus
 ``details`` of ``{message, property}``): user IDs are ``U`` + 32 lower-case hex digits, media
@@ -40,6 +41,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from django.utils.module_loading import import_string
+
 from . import emulator_chat
 
 DEFAULT_LIMITS: dict[str, tuple[int, float]] = {
@@ -53,6 +56,9 @@ DEFAULT_LIMITS: dict[str, tuple[int, float]] = {
     **emulator_chat.LIMITS,
 }
 SEND_ENDPOINTS = ("push", "multicast", "broadcast", "reply")
+# Endpoint groups in modules of their own (``devtools/emulator_<name>.py``): a class taking the
+# state, with ``name``, ``LIMITS``, ``reset()``, ``handle(...)`` and ``admin(...)`` (None: not ours).
+EXTENSIONS: tuple[str, ...] = ("portal.line.devtools.emulator_richmenus.RichMenuEmulator",)
 TEXT_MAX = 5000
 URL_MAX = 2000
 MULTICAST_MAX = 500
@@ -170,6 +176,12 @@ class EmulatorState:
     ) -> None:
         self.token = token
         self.limits = dict(DEFAULT_LIMITS)
+        # Endpoints kept in their own modules (``EXTENSIONS``), each with its own limits.
+        self.extensions: dict[str, Any] = {}
+        for dotted in EXTENSIONS:
+            extension = import_string(dotted)(self)
+            self.extensions[extension.name] = extension
+            self.limits.update(extension.LIMITS)
         if limits:
             self.limits.update(limits)
         self.faults = faults or Faults()
@@ -202,6 +214,8 @@ class EmulatorState:
             self.total_deliveries = 0
             self.faults.injected = 0
             emulator_chat.reset(self)
+            for extension in getattr(self, "extensions", {}).values():
+                extension.reset()
 
     def set_faults(self, **values: Any) -> Faults:
         with self.lock:
@@ -316,9 +330,15 @@ class EmulatorState:
                 room -= 1
         self.total_deliveries += len(user_ids)
 
-    def handle(self, method: str, path: str, headers: Any, raw: bytes) -> Response:
+    def handle(self, method: str, path: str, headers: Any, raw: bytes, query: dict | None = None) -> Response:
         request_id = uuid.uuid4().hex
-        response = self._handle(method, path, headers, raw, request_id)
+        response = None
+        for extension in self.extensions.values():
+            response = extension.handle(method, path, query or {}, headers, raw, request_id)
+            if response is not None:
+                break
+        if response is None:
+            response = self._handle(method, path, headers, raw, request_id)
         response.headers["x-line-request-id"] = request_id
         with self.lock:
             self.status_counts[response.status] += 1
@@ -647,6 +667,10 @@ class EmulatorState:
         if route == ("POST", "/_emulator/profiles"):
             self.add_profile(data["user_id"], data["display_name"])
             return Response(200, {})
+        for extension in self.extensions.values():
+            answer = extension.admin(method, path, query, data)
+            if answer is not None:
+                return answer
         return Response(404, {"message": "Not found"})
 
 
@@ -672,7 +696,7 @@ class _Handler(BaseHTTPRequestHandler):
         if parts.path.startswith("/_emulator/"):
             response = self.state.admin(self.command, parts.path, parse_qs(parts.query), raw)
         else:
-            response = self.state.handle(self.command, parts.path, self.headers, raw)
+            response = self.state.handle(self.command, parts.path, self.headers, raw, parse_qs(parts.query))
         if response.delay:
             time.sleep(response.delay)
         if isinstance(response.body, bytes | bytearray):
@@ -692,6 +716,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_GET = _dispatch
     do_POST = _dispatch
+    do_DELETE = _dispatch
 
 
 class EmulatorServer(ThreadingHTTPServer):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 
@@ -37,7 +38,7 @@ def menu_detail(pk: int) -> RichMenu:
     return RichMenu.objects.select_related("created_by").get(pk=pk)
 
 
-def segment_links(menu: RichMenu) -> list[dict]:
+def segment_links(menu: RichMenu) -> list[dict[str, Any]]:
     """The menu's active segments, in staff's words (area and age-band names)."""
     areas = dict(Area.objects.values_list("pk", "name"))
     bands = dict(AgeBand.choices)
@@ -60,7 +61,7 @@ def flow_choices() -> list[tuple[str, str]]:
     return [(entry.key, str(entry.label)) for entry in line.postbacks()]
 
 
-def job_progress(jobs: QuerySet[LinkJob]) -> dict:
+def job_progress(jobs: QuerySet[LinkJob]) -> dict[str, Any]:
     """Batches sent of all batches, as a share and the time left at the buckets' rate."""
     totals = jobs.aggregate(total=Sum("batches_total"))
     total = int(totals["total"] or 0)
@@ -72,6 +73,6 @@ def job_progress(jobs: QuerySet[LinkJob]) -> dict:
             "running": jobs.filter(status=LinkJob.Status.RUNNING).exists()}  # fmt: skip
 
 
-def switch_progress(switch: DisasterSwitch) -> dict:
+def switch_progress(switch: DisasterSwitch) -> dict[str, Any]:
     return {**job_progress(LinkJob.objects.filter(switch=switch)), "status": switch.status,
             "status_label": switch.get_status_display()}  # fmt: skip

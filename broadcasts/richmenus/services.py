@@ -10,12 +10,14 @@ import math
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from accounts.services import audit_record
 from portal.context import AuditContext
 from portal.errors import Conflict, DomainError, NotAllowed
@@ -33,7 +35,7 @@ LEASE = dt.timedelta(seconds=60)
 DISPLAY_LAG_SECONDS = 60
 
 
-def _actor(ctx: AuditContext):
+def _actor(ctx: AuditContext) -> User:
     if ctx.actor is None:
         raise NotAllowed(_("この操作を行う権限がありません。"))
     return ctx.actor
@@ -104,7 +106,7 @@ def richmenu_update(
     return menu
 
 
-def _line_object(menu: RichMenu) -> dict:
+def _line_object(menu: RichMenu) -> dict[str, Any]:
     targets = [a["menu"] for a in menu.areas if a.get("kind") == "switch"]
     aliases = dict(
         RichMenu.objects.filter(pk__in=targets).exclude(line_id="").exclude(status=S.DELETED).values_list("pk", "alias_id")
@@ -383,8 +385,9 @@ def disaster_mode_off(*, ctx: AuditContext) -> DisasterSwitch:
     except LineError as exc:
         raise _line_refused(exc) from None
     with transaction.atomic():
-        disaster = RichMenu.objects.filter(status=S.DISASTER).first()
-        switch = DisasterSwitch.objects.create(direction=DisasterSwitch.Direction.OFF, menu=normal or disaster, started_by=actor,
+        shown = normal or RichMenu.objects.filter(status=S.DISASTER).first()
+        assert shown is not None  # 災害時モード is on: its menu cannot have lost 災害時用 meanwhile
+        switch = DisasterSwitch.objects.create(direction=DisasterSwitch.Direction.OFF, menu=shown, started_by=actor,
                                                estimate_seconds=plan.seconds)  # fmt: skip
         links = SegmentLink.objects.filter(active=True, menu__status__in=[S.REGISTERED, S.DEFAULT]).select_related("menu")
         total = 0

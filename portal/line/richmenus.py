@@ -18,6 +18,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from django.utils.functional import Promise
+
 from . import chat, client, ratelimit
 from .errors import LineRateLimited
 
@@ -215,15 +217,15 @@ def bulk_requests(users: int) -> int:
 @dataclass(frozen=True)
 class MenuPostback:
     key: str  # stable, stored with the tap area
-    label: str  # staff's words (「道路の通報」)
+    label: str | Promise  # staff's words (「道路の通報」)
     data: str  # the postback data the flow answers to
-    display_text: str = ""  # what the resident's chat shows when tapped
+    display_text: str | Promise = ""  # what the resident's chat shows when tapped
 
 
 _postbacks: dict[str, MenuPostback] = {}
 
 
-def register_postback(*, key: str, label: str, data: str, display_text: str = "") -> None:
+def register_postback(*, key: str, label: str | Promise, data: str, display_text: str | Promise = "") -> None:
     """A flow's owner offers one of its postbacks to rich menus (from ``AppConfig.ready()``)."""
     _postbacks.setdefault(key, MenuPostback(key=key, label=label, data=data, display_text=display_text))
 

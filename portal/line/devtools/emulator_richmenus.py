@@ -33,7 +33,7 @@ import io
 import json
 import re
 import uuid
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import unquote
 
 from .emulator import USER_ID_RE, Response
@@ -70,7 +70,7 @@ class _Invalid(Exception):
         self.details = details
 
 
-def _int(value: Any) -> bool:
+def _int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -164,14 +164,14 @@ class RichMenuEmulator:
             return operation, bucket, []
         parts = rest.lstrip("/").split("/")
         if parts[0] == "alias" and len(parts) == 2:
-            operation = {"GET": "alias_get", "POST": "alias_update", "DELETE": "alias_delete"}.get(method)
-            if operation:
-                return operation, ("richmenu_alias_delete" if method == "DELETE" else "richmenu"), [parts[1]]
+            alias_operation = {"GET": "alias_get", "POST": "alias_update", "DELETE": "alias_delete"}.get(method)
+            if alias_operation:
+                return alias_operation, ("richmenu_alias_delete" if method == "DELETE" else "richmenu"), [parts[1]]
             return None
         if len(parts) == 1 and parts[0]:
-            operation = {"GET": "get", "DELETE": "delete"}.get(method)
-            if operation:
-                return operation, ("richmenu_delete" if method == "DELETE" else "richmenu"), [parts[0]]
+            menu_operation = {"GET": "get", "DELETE": "delete"}.get(method)
+            if menu_operation:
+                return menu_operation, ("richmenu_delete" if method == "DELETE" else "richmenu"), [parts[0]]
         if len(parts) == 2 and parts[1] == "content" and method in ("POST", "GET"):
             return f"content_{method.lower()}", "richmenu", [parts[0]]
         return None
@@ -227,7 +227,8 @@ class RichMenuEmulator:
             return [{"message": "must be an object", "property": ""}]
         errors: list[dict] = []
         size = body.get("size")
-        width = height = None
+        width: Any = None
+        height: Any = None
         if not isinstance(size, dict):
             errors.append({"message": "must be specified", "property": "size"})
         else:
@@ -264,7 +265,7 @@ class RichMenuEmulator:
         else:
             ok = True
             for key, low in (("x", 0), ("y", 0), ("width", 1), ("height", 1)):
-                value = bounds.get(key)
+                value: Any = bounds.get(key)
                 if not _int(value) or value < low:
                     errors.append({"message": f"must be greater than or equal to {low}", "property": f"{where}.bounds.{key}"})
                     ok = False
@@ -463,7 +464,7 @@ class RichMenuEmulator:
         refused = self._menu_ready(menu_id)
         if refused:
             return Response(400, refused.body)
-        self.aliases[alias] = menu_id
+        self.aliases[str(alias)] = str(menu_id)
         return Response(200, {})
 
     def _alias_update(self, *, args: list[str], body: Any, **_: Any) -> Response:
@@ -513,8 +514,8 @@ class RichMenuEmulator:
                     errors.append({"message": "must be specified", "property": f"{where}.{key}"})
                 elif value not in self.menus:
                     errors.append({"message": "richmenu not found", "property": f"{where}.{key}"})
-        key = body.get("resumeRequestKey")
-        if key is not None and (not isinstance(key, str) or not RESUME_KEY_RE.match(key)):
+        resume: Any = body.get("resumeRequestKey")
+        if resume is not None and (not isinstance(resume, str) or not RESUME_KEY_RE.match(resume)):
             errors.append({"message": "must match ^[a-zA-Z0-9_-]{1,100}$", "property": "resumeRequestKey"})
         if errors:
             raise _Invalid(errors)

@@ -146,6 +146,36 @@ def test_broadcast_pages(browser, axe_source, line_emulator, segment_world, make
     )
 
 
+def test_recurring_pages(browser, axe_source, line_emulator, segment_world, make_residents, author, approver):
+    import datetime as dt
+
+    from broadcasts.recurring import selectors, services
+
+    east, hakata, _other = segment_world.areas
+    make_residents(60, area=east)
+    plans = [
+        services.AreaPlan(area_id=east.pk, weekdays=(0, 3), text="東区: 明日は燃えるごみの日です。"),
+        services.AreaPlan(area_id=hakata.pk, weekdays=(1, 4), text="博多区: 明日は燃えるごみの日です。"),
+    ]
+    series = services.series_save(
+        actor=author, title="燃えるごみ", frequency="weekly", start_date=dt.date.today(), send_time=dt.time(7), schedules=plans
+    )
+    services.series_submit(series=series, actor=author)
+    services.series_approve(series=series, approver=approver, version=selectors.series_version(series))
+    browser_force_login(browser, author)
+    _check(
+        browser,
+        axe_source,
+        [
+            ("定期配信", "/broadcasts/recurring/"),
+            ("定期配信を作成", "/broadcasts/recurring/new/"),
+            ("定期配信（有効）", f"/broadcasts/recurring/{series.pk}/"),
+            ("定期配信の編集", f"/broadcasts/recurring/{series.pk}/edit/"),
+            ("配信カレンダー", "/broadcasts/recurring/calendar/"),
+        ],
+    )
+
+
 def test_road_pages(browser, axe_source, make_report, road_staff):
     from portal.line.models import Resident
 

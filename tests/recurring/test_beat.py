@@ -3,9 +3,12 @@
 and sends each occurrence once however often the job runs."""
 
 import datetime as dt
+import threading
 
 import pytest
 import time_machine
+from django import db
+from django.db import connection
 from django.utils import timezone
 
 from broadcasts.models import Broadcast
@@ -100,3 +103,49 @@ def test_a_late_beat_sends_within_the_grace_and_records_later_ones(series, town,
     assert line_emulator.received(town["hakata"][1][0]) == []
     late = Occurrence.objects.get(date=D(2026, 7, 14))
     assert late.status == Occurrence.Status.LATE and late.broadcast is None
+
+
+def test_recording_the_same_occurrence_again_sends_nothing(series, town, line_emulator, run_on_commit):
+    """Past the job's own look-up (a second process that looked before the first committed):
+    the row under the unique constraint is found, nothing is sent again."""
+    from broadcasts.recurring import services
+
+    schedule = series.schedules.get(area=town["east"][0])
+    with time_machine.travel(at(D(2026, 7, 13)), tick=False):
+        with run_on_commit():
+            first = services.occurrence_record(series_id=series.pk, schedule_id=schedule.pk, date=D(2026, 7, 13))
+        with run_on_commit():
+            second = services.occurrence_record(series_id=series.pk, schedule_id=schedule.pk, date=D(2026, 7, 13))
+    assert (first, second) == ("sent", "")
+    assert Occurrence.objects.count() == 1 and Broadcast.objects.count() == 1
+    assert all(line_emulator.count(uid) == 1 for uid in town["east"][1])
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="two beat processes at once need row locks (PostgreSQL)")
+def test_two_beat_processes_at_once_send_each_occurrence_once(series, town, line_emulator):
+    """Two beat runs started together (two beat processes, or a run overlapping the last):
+    each occurrence is recorded and sent once (the series' row lock and the unique constraint)."""
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            barrier.wait(timeout=10)
+            tasks.run_due_occurrences.delay()
+        except BaseException as exc:  # noqa: BLE001 - reported by the test below
+            errors.append(exc)
+        finally:
+            db.connection.close()
+
+    with time_machine.travel(at(D(2026, 7, 13)), tick=False):
+        threads = [threading.Thread(target=run) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert errors == []
+    assert Occurrence.objects.filter(date=D(2026, 7, 13)).count() == 2  # 東区 sent, the small area held back
+    assert Broadcast.objects.count() == 1
+    assert all(line_emulator.count(uid) == 1 for uid in town["east"][1])
+    assert all(line_emulator.count(uid) == 0 for uid in town["hakata"][1])

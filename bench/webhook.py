@@ -252,6 +252,7 @@ def main() -> None:
                 break
             time.sleep(0.5)
         processed_seconds = time.perf_counter() - started
+        worker_cpu_all = session_cpu_seconds(worker.pid) - cpu_at_start[1]
         stored = WebhookEvent.objects.count()
         done = WebhookEvent.objects.filter(state=WebhookEvent.State.DONE).count()
 
@@ -287,7 +288,8 @@ def main() -> None:
         print(f"  latency p50 {pct(50):.1f} ms, p99 {pct(99):.1f} ms, max {lat_ms[-1] if lat_ms else 0:.1f} ms, "
               f"mean {statistics.fmean(lat_ms) if lat_ms else 0:.1f} ms")  # fmt: skip
         print(f"  stored {stored} events (unique ids sent: {len(events)}), done {done}; all processed "
-              f"{processed_seconds:.1f} s after the first post ({done / processed_seconds:.0f} events/s)")  # fmt: skip
+              f"{processed_seconds:.1f} s after the first post ({done / processed_seconds:.0f} events/s); "
+              f"Celery worker CPU {worker_cpu_all:.1f} s ({1000 * worker_cpu_all / max(done, 1):.2f} ms per event)")  # fmt: skip
         print(f"  lost (answered 200, not stored): {lost}; processed twice: {twice}; "
               f"residents answered exactly once: {answered_once}; still pending at the cap: {unprocessed}")  # fmt: skip
         if ok != len(payloads):

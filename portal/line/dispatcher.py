@@ -4,15 +4,25 @@ flows (``chat.py``), and the replies sent after the event's commit."""
 from __future__ import annotations
 
 import logging
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import chat, chatroom, client
 from .client import LineError
 from .models import Conversation, Resident
-from .registry import resident_block, resident_follow, resident_for_message, resident_set_segment_opt_out
+from .registry import (
+    resident_block,
+    resident_follow,
+    resident_for_message,
+    resident_set_segment_opt_out,
+    residents_for_messages,
+)
 from .sender import push_to_resident
 
 logger = logging.getLogger(__name__)
@@ -52,13 +62,54 @@ def chat_event_from_payload(payload: dict) -> chat.ChatEvent | None:
     return chat.ChatEvent(kind=mtype or "unknown", **common)
 
 
-def dispatch_event(payload: dict) -> list[tuple[Resident, str, list[dict]]]:
-    """Apply one webhook event; returns the replies to send after commit."""
+class Prefetched:
+    """What a batch of events needs, read set-based before they are applied one by one:
+    the residents who sent a message or postback (created when new) and their stored
+    conversations. A conversation is handed out once (a second event of the same resident
+    in the batch reads it again); a follow or unfollow forgets its resident."""
+
+    def __init__(self, payloads: list[dict]) -> None:
+        user_ids = sorted(
+            {uid for payload in payloads if payload.get("type") in ("message", "postback") and (uid := _user_id(payload))}
+        )
+        self.residents: dict[str, Resident] = residents_for_messages(line_user_ids=user_ids) if user_ids else {}
+        ids = [r.pk for r in self.residents.values()]
+        self._conversations: dict[int, Conversation | None] = dict.fromkeys(ids)
+        if ids:
+            self._conversations.update({c.resident_id: c for c in Conversation.objects.filter(resident_id__in=ids)})
+
+    def resident(self, line_user_id: str) -> Resident | None:
+        return self.residents.get(line_user_id)
+
+    def conversation(self, resident: Resident) -> Conversation | None:
+        if resident.pk not in self._conversations:
+            return _active_conversation(resident)
+        conversation = self._conversations.pop(resident.pk)
+        if conversation is not None and conversation.expires_at <= timezone.now():
+            conversation.delete()
+            return None
+        return conversation
+
+    def forget(self, line_user_id: str) -> None:
+        resident = self.residents.pop(line_user_id, None)
+        if resident is not None:
+            self._conversations.pop(resident.pk, None)
+
+
+def _user_id(payload: dict) -> str | None:
     source = payload.get("source") or {}
-    user_id = source.get("userId") if source.get("type") == "user" else None
+    return source.get("userId") if source.get("type") == "user" else None
+
+
+def dispatch_event(payload: dict, *, prefetched: Prefetched | None = None) -> list[tuple[Resident, str, list[dict]]]:
+    """Apply one webhook event; returns the replies to send after commit. ``prefetched``:
+    residents and conversations read for a batch of events (``Prefetched``)."""
+    user_id = _user_id(payload)
     kind = payload.get("type")
     if not user_id:
         return []  # group/room events and events without a user: nothing to do
+    if kind in ("follow", "unfollow") and prefetched is not None:
+        prefetched.forget(user_id)
     if kind == "follow":
         resident = resident_follow(line_user_id=user_id)
         follow = chat.ChatEvent(kind="follow", reply_token=payload.get("replyToken") or "")
@@ -71,10 +122,11 @@ def dispatch_event(payload: dict) -> list[tuple[Resident, str, list[dict]]]:
     event = chat_event_from_payload(payload)
     if event is None:
         return []  # unknown event types are stored and acknowledged, nothing more
-    resident = resident_for_message(line_user_id=user_id)
+    resident = (prefetched.resident(user_id) if prefetched is not None else None) or resident_for_message(line_user_id=user_id)
     if not resident.is_reachable:
         return []
-    ctx = chat.ChatContext(resident=resident, event=event, conversation=_active_conversation(resident))
+    conversation = prefetched.conversation(resident) if prefetched is not None else _active_conversation(resident)
+    ctx = chat.ChatContext(resident=resident, event=event, conversation=conversation)
     chat_dispatch(ctx)
     if ctx.in_chat_log:
         chatroom.chat_log_record(ctx)
@@ -150,12 +202,47 @@ def chat_dispatch(ctx: chat.ChatContext) -> None:
 def reply_or_push(*, resident: Resident, reply_token: str, messages: list[dict]) -> None:
     """Send chat replies: with the reply token, or pushed when the token is gone (expired,
     used) or LINE could not take the reply now."""
-    for start in range(0, len(messages), 5):
-        batch = messages[start : start + 5]
-        if reply_token and start == 0:
-            try:
-                client.reply(reply_token=reply_token, messages=batch)
-                continue
-            except LineError as exc:
-                logger.info("reply failed (%s); pushing instead", type(exc).__name__)
-        push_to_resident(resident=resident, messages=batch, purpose="chat")
+    replies_send([(resident, reply_token, messages)])
+
+
+def _reply(reply_token: str, messages: list[dict]) -> bool:
+    """One reply request (no database: it may run on a pool thread)."""
+    if not reply_token:
+        return False
+    try:
+        client.reply(reply_token=reply_token, messages=messages[:5])
+    except LineError as exc:
+        logger.info("reply failed (%s); pushing instead", type(exc).__name__)
+        return False
+    return True
+
+
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+_pool_lock = threading.Lock()
+
+
+def _reply_pool() -> ThreadPoolExecutor:
+    """Threads for reply requests, one pool per process (a forked worker makes its own)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool[0] != os.getpid():
+            workers = max(1, int(getattr(settings, "LINE_REPLY_CONCURRENCY", 8)))
+            _pool = (os.getpid(), ThreadPoolExecutor(max_workers=workers, thread_name_prefix="line-reply"))
+        return _pool[1]
+
+
+def replies_send(outgoing: list[tuple[Resident, str, list[dict]]]) -> None:
+    """Send the replies of several processed events: the reply requests (each event's first
+    five messages, with its token) go out several at once, since each one waits a round
+    trip to LINE; whatever LINE did not take as a reply, and any further messages, is then
+    pushed through ``push_to_resident`` (purpose ``chat``) from this thread."""
+    if not outgoing:
+        return
+    firsts = [(token, messages) for _resident, token, messages in outgoing]
+    if len(outgoing) == 1:
+        replied = [_reply(*firsts[0])]
+    else:
+        replied = list(_reply_pool().map(lambda item: _reply(*item), firsts))
+    for (resident, _token, messages), ok in zip(outgoing, replied, strict=True):
+        for start in range(5 if ok else 0, len(messages), 5):
+            push_to_resident(resident=resident, messages=messages[start : start + 5], purpose="chat")

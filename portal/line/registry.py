@@ -58,6 +58,19 @@ def resident_for_message(*, line_user_id: str) -> Resident:
         return Resident.objects.get(line_user_id=line_user_id)
 
 
+def residents_for_messages(*, line_user_ids: list[str]) -> dict[str, Resident]:
+    """``resident_for_message`` for several senders at once (one SELECT, one INSERT of the
+    new ones, one SELECT of those): by LINE user ID. Inserted in sorted order, so two
+    workers creating the same residents wait on each other instead of deadlocking."""
+    wanted = sorted(set(line_user_ids))
+    found = {r.line_user_id: r for r in Resident.objects.filter(line_user_id__in=wanted)}
+    missing = [uid for uid in wanted if uid not in found]
+    if missing:
+        Resident.objects.bulk_create([Resident(line_user_id=uid) for uid in missing], ignore_conflicts=True)
+        found.update({r.line_user_id: r for r in Resident.objects.filter(line_user_id__in=missing)})
+    return found
+
+
 def resident_block(*, line_user_id: str) -> Resident | None:
     """Unfollow: the resident is excluded from every send; personal fields are purged
     after the retention period (``portal.line.retention.residents_purge_blocked``)."""

@@ -19,8 +19,9 @@ def process_webhook_event(event_id: int) -> bool:
 
 @shared_task(name="line.process_webhook_events", acks_late=True, ignore_result=True)
 def process_webhook_events(event_ids: list[int]) -> int:
-    """The events of one webhook body, in order (one message on the broker per body)."""
-    return sum(1 for pk in event_ids if webhook.webhook_event_process(event_id=pk))
+    """Several stored events (a batch from a web process's publisher, a webhook body, or
+    the beat job), processed once and in order in one transaction."""
+    return webhook.webhook_events_process(event_ids=event_ids)
 
 
 def _backoff(retries: int) -> float:

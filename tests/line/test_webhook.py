@@ -1,6 +1,7 @@
 """POST /line/webhook: signature, storage before 200, de-duplication, processing."""
 
 import json
+import time
 
 import pytest
 
@@ -148,12 +149,20 @@ def test_broker_down_keeps_events_pending_until_the_beat_job_requeues_them(line_
     from portal.celery import app
     from portal.line import tasks
 
+    refused = []
+
     def broker_down(*args, **kwargs):
+        refused.append(args)
         raise OperationalError("connection refused")
 
     monkeypatch.setattr(app.conf, "task_always_eager", False)
-    monkeypatch.setattr(tasks.process_webhook_event, "apply_async", broker_down)
+    monkeypatch.setattr(tasks.process_webhook_events, "apply_async", broker_down)  # the web process's publisher
     assert line_resident.follow(USER).status_code == 200  # still answered, event kept
+    for _ in range(500):  # published off the request thread
+        if refused:
+            break
+        time.sleep(0.01)
+    assert refused
     assert WebhookEvent.objects.get().state == WebhookEvent.State.PENDING
     monkeypatch.undo()
     with time_machine.travel(timezone.now() + timedelta(minutes=2)):

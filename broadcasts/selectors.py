@@ -109,8 +109,16 @@ def segment_residents(*, segment: Segment) -> QuerySet[Resident]:
 
 def segment_reach(*, segment: Segment) -> int:
     """The exact live count: only for the 50 rule (services.ensure_minimum) and the
-    snapshot. Never shown; everything shown comes from privacy.py's release."""
-    return segment_residents(segment=segment).count()
+    snapshot. Never shown; everything shown comes from privacy.py's release. From the LINE
+    layer's exact per-cell counts (constant time); a segment that excludes a past
+    broadcast's recipients is counted on the residents themselves."""
+    if segment.exclude_broadcast_id:
+        return segment_residents(segment=segment).count()
+    if segment.everyone:
+        return line_residents.count_in_segment()
+    return line_residents.count_in_segment(
+        age_bands=segment.age_bands, area_ids=segment.area_ids, interest_ids=segment.interest_ids
+    )
 
 
 def segment_line_user_ids(*, segment: Segment, chunk_size: int = 5000) -> Iterator[str]:

@@ -221,7 +221,7 @@ class LineSettings(models.Model):
         return obj
 
 
-# -- added for the staff inbox (migration 0004) ---------------------------------------------
+# -- added for the staff inbox (migration 0005) ---------------------------------------------
 class ChatLogEntry(models.Model):
     """One line of a resident's free conversation with the bot, kept so staff can read it
     (the staff inbox): a message no flow expected (or one a flow asked to keep) and each
@@ -254,3 +254,20 @@ class ChatLogEntry(models.Model):
 
     def __str__(self) -> str:
         return f"chat-log#{self.pk} {self.direction}:{self.kind}"
+
+
+class ResidentCount(models.Model):
+    """Reachable residents (friends, not 配信停止) per age band × area × interests, exact at
+    every moment: database triggers on ``line_resident`` (migration 0005) add one signed row
+    per cell a write changes, in the writing transaction; ``residents.counts_compact`` (beat,
+    every minute) sums the rows into one per cell. The 50-recipient check counts from here
+    (``residents.count_in_segment``: a sum over a few thousand rows instead of a scan of the
+    residents). Never shown: every count shown comes from broadcasts' privacy release."""
+
+    age_band = models.CharField(max_length=8, blank=True)
+    area_id = models.BigIntegerField(null=True)
+    interest_bits = models.BigIntegerField(default=0)
+    residents = models.BigIntegerField()  # signed: a change's +n / -n until compacted
+
+    def __str__(self) -> str:
+        return f"resident-count#{self.pk}"

@@ -63,3 +63,11 @@ def purge_blocked_residents() -> int:
 
     store = next(s for s in retention.stores() if s.key == "line.residents")
     return retention.purge_store(store)["residents"]
+
+
+@shared_task(name="line.resident_counts_compact", ignore_result=True)
+def resident_counts_compact() -> int:
+    """Sum the exact resident counts' rows into one per cell (``residents.counts_compact``)."""
+    from . import residents
+
+    return residents.counts_compact()

@@ -137,7 +137,7 @@ class Occurrence(models.Model):
     skipped ahead of time is recorded the same way, so the beat job finds it taken."""
 
     class Status(models.TextChoices):
-        SENT = "sent", _("配信")
+        SENT = "sent", _("配信した")
         SKIPPED = "skipped", _("見送り（職員の指定）")
         BELOW_MINIMUM = "below_minimum", _("見送り（配信対象者が50人未満）")
         PAUSED = "paused", _("見送り（一時停止中）")

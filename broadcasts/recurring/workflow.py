@@ -102,7 +102,7 @@ ACTIONS = (
          doc="承認 of the reviewed version by an approver who neither created nor edited it."),
     _row("return", _("差し戻す"), APPROVE, services.series_return, actor="approver", success=_("差し戻しました。"),
          sources=_from(S.PENDING), target=S.RETURNED, params=CommentForm, api_url_name="-", doc="差し戻し with a comment."),
-    _row("pause", _("一時停止"), OPERATE, services.series_pause,
+    _row("pause", _("一時停止する"), OPERATE, services.series_pause,
          success=_("一時停止しました。再開するまで配信しません。"), sources=_from(S.ACTIVE), target=S.PAUSED,
          api_url_name="-", doc="一時停止: due dates are not sent (recorded as 見送り) until resumed."),
     _row("resume", _("再開"), OPERATE, services.series_resume,

@@ -241,3 +241,14 @@ def test_detail_query_count(
         # counts of the sent ones, the viewer's edits, the release, dates taken ahead, comments
         with assert_queries(13):
             assert client.get(reverse("recurring:detail", args=[series.pk])).status_code == 200
+
+
+@time_machine.travel(at(D(2026, 7, 10), 10), tick=False)
+def test_pages_in_english(client, author, approver, areas, make_series):
+    series = make_series(areas={areas["east"][0]: ([0, 3], "東")}, to="active", approver=approver)
+    client.force_login(author)
+    client.cookies["django_language"] = "en"
+    page = text(client.get(reverse("recurring:list"), HTTP_ACCEPT_LANGUAGE="en"))
+    assert "<h1>Recurring broadcasts</h1>" in page and "Every week Mon・Thu 7:00" in page and ">Active<" in page
+    page = text(client.get(reverse("recurring:detail", args=[series.pk]), HTTP_ACCEPT_LANGUAGE="en"))
+    assert "Upcoming dates (the next 10 per area)" in page and "Skip one date" in page

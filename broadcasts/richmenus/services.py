@@ -313,7 +313,7 @@ class Estimate:
 
 
 def _words(seconds: float) -> str:
-    if seconds <= 60:
+    if seconds <= 75:  # LINE's own minute and a few requests
         return _("1分ほどで全員の表示が切り替わります")
     minutes = math.ceil(seconds / 60)
     if minutes < 120:

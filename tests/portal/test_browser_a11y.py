@@ -379,3 +379,40 @@ def test_shell_error_pages_english_and_keyboard(browser, axe_source, make_staff)
             browser.get(browser.live_server_url + path)
             problems += [f"{path} (English) @ {name}: {line}" for line in _findings(browser, axe_source)]
     assert not problems, "accessibility problems:\n  " + "\n  ".join(problems)
+
+
+def test_richmenu_pages(browser, axe_source, line_emulator, author, approver, segment_world):
+    from broadcasts.richmenus import services
+    from portal.context import AuditContext
+    from tests.richmenus.conftest import png, two_areas
+
+    def make(name: str):
+        return services.richmenu_create(ctx=AuditContext.system(author), name=name, chat_bar_text="メニュー", image=png(),
+                                        areas=two_areas())  # fmt: skip
+
+    draft = make("下書きのメニュー")
+    registered = services.richmenu_register(make("登録済のメニュー"), ctx=AuditContext.system(author))
+    disaster = services.richmenu_register(make("災害時メニュー"), ctx=AuditContext.system(author))
+    services.richmenu_mark_disaster(disaster, ctx=AuditContext.system(approver))
+    browser_force_login(browser, author)
+    _check(
+        browser,
+        axe_source,
+        [
+            ("リッチメニュー一覧", "/broadcasts/richmenus/"),
+            ("メニューを作成", "/broadcasts/richmenus/new/"),
+            ("下書きのメニュー", f"/broadcasts/richmenus/{draft.pk}/"),
+            ("メニューを編集", f"/broadcasts/richmenus/{draft.pk}/edit/"),
+        ],
+    )
+    browser_force_login(browser, approver)
+    _check(
+        browser,
+        axe_source,
+        [
+            ("登録済のメニュー（セグメント）", f"/broadcasts/richmenus/{registered.pk}/"),
+            ("災害時モード", "/broadcasts/richmenus/disaster/"),
+        ],
+    )
+    services.disaster_mode_on(ctx=AuditContext.system(approver))
+    _check(browser, axe_source, [("災害時モード中", "/broadcasts/richmenus/disaster/"), ("ダッシュボード（災害時モード）", "/")])

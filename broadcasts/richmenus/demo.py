@@ -73,8 +73,13 @@ def menu_image(items: list[tuple], *, banner: str = "") -> bytes:
         cx, cy = x + w // 2, y + h // 2 - 90
         draw.ellipse([cx - 110, cy - 110, cx + 110, cy + 110], outline=(255, 255, 255), width=18)
         text = label if japanese else plain
-        box = draw.textbbox((0, 0), text, font=font)
-        draw.text((cx - (box[2] - box[0]) // 2, y + h - 230), text, font=font, fill=(255, 255, 255))
+        size, fitted = 110, font
+        box = draw.textbbox((0, 0), text, font=fitted)
+        while box[2] - box[0] > w - 100 and size > 40:  # shrink a long label to its tile
+            size -= 8
+            fitted, _jp = _font(size)
+            box = draw.textbbox((0, 0), text, font=fitted)
+        draw.text((cx - (box[2] - box[0]) // 2, y + h - 230), text, font=fitted, fill=(255, 255, 255))
     if banner:
         draw.rectangle([0, 0, WIDTH, 24], fill=(255, 220, 0))
     out = io.BytesIO()

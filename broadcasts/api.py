@@ -23,7 +23,7 @@ from accounts.roles import Perm
 from portal.context import AuditContext
 from portal.workflow import Action, api_urls
 
-from . import privacy, progress, selectors, services
+from . import privacy, progress, results, selectors, services
 from .models import Broadcast, BroadcastImage
 from .serializers import (
     ApproveSerializer,
@@ -64,7 +64,8 @@ class BroadcastDetailApi(APIView):
     @extend_schema(responses=BroadcastSerializer)
     def get(self, request: Request, pk: int) -> Response:
         broadcast = get_object_or_404(selectors.broadcast_list(with_bubbles=True), pk=pk)
-        return Response(BroadcastSerializer(broadcast).data)
+        # What LINE counted once sent (results.py): rounded figures, null under 50.
+        return Response({**BroadcastSerializer(broadcast).data, "results": results.results_api(broadcast=broadcast)})
 
 
 class EstimateApi(APIView):

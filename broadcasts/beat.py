@@ -12,5 +12,8 @@ SCHEDULE: dict[str, dict[str, Any]] = {
     "broadcasts-requeue-stale": {"task": "broadcasts.requeue_stale", "schedule": settings.BROADCAST_SWEEP_SECONDS},
     # A new differentially private release of the reach cells when one is due (broadcasts/PRIVACY.md).
     "broadcasts-refresh-reach-cells": {"task": "broadcasts.refresh_reach_cells", "schedule": 60.0},
+    # LINE's statistics of broadcasts sent in the last 14 days and friends per day, within
+    # the insight endpoints' 60 an hour (results.py).
+    "broadcasts-fetch-results": {"task": "broadcasts.fetch_results", "schedule": 300.0},
     "broadcasts-audit-estimate-usage": {"task": "broadcasts.audit_estimate_usage", "schedule": 3600.0},
 }

@@ -70,7 +70,7 @@ from accounts.services import audit_record
 from portal.line import sender
 
 from . import audit as actions
-from . import privacy, selectors
+from . import privacy, results, selectors
 from .models import BATCH_SIZE, MIN_RECIPIENTS, Batch, Broadcast, Bubble
 from .recipients import recipient_hashes
 
@@ -426,7 +426,14 @@ def batch_send(*, batch_id: int, owner: str = "", attempt: int = 0) -> BatchResu
     if endpoint == "broadcast":
         outcome = sender.broadcast(messages=messages, retry_key=retry_key, max_wait=TOKEN_WAIT, timeout=timeout)
     else:
-        outcome = sender.multicast(to=line_user_ids, messages=messages, retry_key=retry_key, max_wait=TOKEN_WAIT, timeout=timeout)
+        outcome = sender.multicast(
+            to=line_user_ids,
+            messages=messages,
+            retry_key=retry_key,
+            max_wait=TOKEN_WAIT,
+            timeout=timeout,
+            aggregation_unit=results.unit_name(broadcast_id),
+        )
     result = _record(batch_id, owner, attempt, outcome, recipients=line_user_ids if endpoint != "broadcast" else None)
     if result.retry_in is None:
         broadcast_finish_if_complete(broadcast_id=broadcast_id)

@@ -271,3 +271,50 @@ class EstimateUsage(models.Model):
 
     def __str__(self) -> str:
         return f"estimate-usage#{self.pk}"
+
+
+class BroadcastResult(models.Model):
+    """What LINE counted for a sent broadcast (broadcasts/results.py fetches it): LINE's exact
+    aggregates, shown only through privacy.figure() (under 50: 「50人未満」)."""
+
+    class State(models.TextChoices):
+        WAITING = "waiting", _("集計待ち")
+        READY = "ready", _("集計済み")
+        FINAL = "final", _("確定")
+
+    broadcast = models.OneToOneField(Broadcast, on_delete=models.CASCADE, related_name="result")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.WAITING)
+    delivered = models.PositiveIntegerField(null=True, blank=True)  # broadcast endpoint only (LINE's count)
+    opened = models.PositiveIntegerField(null=True, blank=True)  # unique impressions
+    clicked = models.PositiveIntegerField(null=True, blank=True)  # unique clicks
+    per_bubble = models.JSONField(default=list, blank=True)  # [{"seq", "opened"}]
+    per_url = models.JSONField(default=list, blank=True)  # [{"seq", "url", "clicked"}]
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=200, blank=True)
+    fetched_at = models.DateTimeField(null=True, blank=True)
+    next_fetch_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("配信結果")
+        verbose_name_plural = _("配信結果")
+
+    def __str__(self) -> str:
+        return f"result of broadcast {self.broadcast_id}"
+
+
+class FriendsDay(models.Model):
+    """LINE's friend figures of one day (insight followers): exact aggregates, shown rounded."""
+
+    day = models.DateField(unique=True)
+    followers = models.PositiveIntegerField(null=True, blank=True)
+    targeted_reaches = models.PositiveIntegerField(null=True, blank=True)
+    blocks = models.PositiveIntegerField(null=True, blank=True)
+    fetched_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["day"]
+        verbose_name = _("友だち数（日別）")
+        verbose_name_plural = _("友だち数（日別）")
+
+    def __str__(self) -> str:
+        return f"friends on {self.day}"

@@ -68,3 +68,11 @@ def audit_estimate_usage() -> int:
     from . import services
 
     return services.estimate_usage_audit()
+
+
+@shared_task(name="broadcasts.fetch_results")
+def fetch_results() -> int:
+    """LINE's statistics of recently sent broadcasts and friends per day (results.py)."""
+    from . import results
+
+    return results.results_fetch_due().fetched

@@ -24,7 +24,7 @@ from portal import access
 from portal.context import AuditContext
 from portal.errors import DomainError, page_error
 
-from . import disaster, privacy, progress, selectors, services, staff_line
+from . import disaster, privacy, progress, results, selectors, services, staff_line
 from .forms import parse_local_datetime
 from .models import MAX_BUBBLES, TEXT_MAX, Broadcast, BroadcastImage
 from .workflow import TEST_SEND, WORKFLOW, may
@@ -268,6 +268,7 @@ def _detail_context(request: HttpRequest, broadcast: Broadcast) -> dict[str, Any
         "bubbles": list(broadcast.bubbles.select_related("image")),
         "comments": list(broadcast.comments.select_related("author")),
         "report": progress.progress_report(broadcast=broadcast),
+        "results": results.broadcast_results(broadcast=broadcast),
         "estimate": estimate,
         "reach_text": reach,
         "segment_labels": _segment_labels(broadcast),

@@ -199,9 +199,16 @@ def push(*, to: str, messages: list[dict], retry_key: str | UUID | None = None) 
 
 
 def multicast(
-    *, to: list[str], messages: list[dict], retry_key: str | UUID | None = None, timeout: float | None = None
+    *,
+    to: list[str],
+    messages: list[dict],
+    retry_key: str | UUID | None = None,
+    timeout: float | None = None,
+    aggregation_unit: str | None = None,
 ) -> SendResult:
-    """Send ``messages`` to 1–500 users in one request (``timeout``: shorter than the default)."""
+    """Send ``messages`` to 1–500 users in one request (``timeout``: shorter than the default;
+    ``aggregation_unit``: LINE's ``customAggregationUnits`` name, ≤ 30 of [a-zA-Z0-9_], whose
+    statistics ``insights.unit_statistics`` reads)."""
     to = list(to)
     payload = _messages_payload(messages)
     if not (1 <= len(to) <= MULTICAST_MAX) or not all(type(uid) is str for uid in to):
@@ -209,8 +216,9 @@ def multicast(
     # The SDK's model checks the messages (validated on a one-recipient request: building a
     # pydantic model of 500 ids cost about a third of a fan-out batch's CPU); the SDK's
     # ApiClient then sends the already-checked plain body.
-    _build(MulticastRequest, {"to": to[:1], "messages": payload})
-    body = {"to": to, "messages": payload}
+    extra = {"customAggregationUnits": [aggregation_unit]} if aggregation_unit else {}
+    _build(MulticastRequest, {"to": to[:1], "messages": payload, **extra})
+    body = {"to": to, "messages": payload, **extra}
     return _post(_api_clients()[0], "/v2/bot/message/multicast", body, _retry_key(retry_key), timeout)
 
 
@@ -325,3 +333,13 @@ def richmenu_request(
         raise  # unreachable: _translate raises for every non-409 error without a retry key
     data = response.data if isinstance(response.data, dict) else {}
     return data, dict(response.headers or {})
+
+
+# -- insight (portal/line/insights.py is their public face) ------------------------------
+
+
+def insight_get(path: str, *, query: dict[str, str] | None = None, timeout: float | None = None) -> dict:
+    """One ``GET /v2/bot/insight/...`` call through the SDK's ApiClient; LINE's JSON answer
+    (``{}`` when none). Errors as the other calls raise them (429 → ``LineRateLimited``)."""
+    data, _headers = richmenu_request("GET", path, query=query, timeout=timeout)
+    return data

@@ -120,12 +120,16 @@ def multicast(
     retry_key: str | UUID,
     max_wait: float = MAX_TOKEN_WAIT,
     timeout: float | None = None,
+    aggregation_unit: str | None = None,
 ) -> Outcome:
     """Send ``messages`` to 1–500 users once (one multicast request; ``timeout``: a shorter
-    request timeout than ``LINE_REQUEST_TIMEOUT``)."""
+    request timeout than ``LINE_REQUEST_TIMEOUT``; ``aggregation_unit``: the
+    ``customAggregationUnits`` name LINE counts this batch's opens and clicks under)."""
 
     def call() -> client.SendResult:
-        return client.multicast(to=list(to), messages=messages, retry_key=retry_key, timeout=timeout)
+        return client.multicast(
+            to=list(to), messages=messages, retry_key=retry_key, timeout=timeout, aggregation_unit=aggregation_unit
+        )
 
     return _send("multicast", call, max_wait)
 

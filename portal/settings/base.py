@@ -326,6 +326,12 @@ LINE_RATE_LIMITS = {
     "richmenu_bulk_unlink": {"rate": 2, "per": 1.0, "burst": 1},
     "richmenu_batch": {"rate": 2, "per": 3600.0, "burst": 1},
     "richmenu": {"rate": 1800, "per": 1.0, "burst": 100},
+    # Insight (portal/line/insights.py): LINE allows 60 requests an hour per endpoint group;
+    # 50 an hour, so the results job never meets a 429 of its own making.
+    "insight_message": {"rate": 50, "per": 3600.0, "burst": 5},
+    "insight_unit": {"rate": 50, "per": 3600.0, "burst": 5},
+    "insight_followers": {"rate": 50, "per": 3600.0, "burst": 5},
+    "insight_demographic": {"rate": 50, "per": 3600.0, "burst": 5},
 }
 # The webhook skips the staff portal's middleware after SecurityMiddleware (portal/line/middleware.py).
 MIDDLEWARE.insert(

@@ -6,7 +6,9 @@ Nothing in tests, benchmarks or the demo calls the real LINE platform: they poin
 
 - ``POST /v2/bot/message/push``, ``/multicast``, ``/broadcast``, ``/reply``;
 - ``GET /v2/bot/profile/{userId}``; ``GET /v2/bot/message/{messageId}/content``;
-- rich menus (``emulator_richmenus.py``, one of the ``EXTENSIONS``).
+- rich menus (``emulator_richmenus.py``, one of the ``EXTENSIONS``);
+- insight: statistics per request / aggregation unit, followers, demographics, with simulated
+  opens and clicks (``emulator_insight.py``).
 
 It validates requests as strictly as LINE does (LINE-shaped 400 bodies: ``message`` plus
 ``details`` of ``{message, property}``): user IDs are ``U`` + 32 lower-case hex digits, media
@@ -58,7 +60,12 @@ DEFAULT_LIMITS: dict[str, tuple[int, float]] = {
 SEND_ENDPOINTS = ("push", "multicast", "broadcast", "reply")
 # Endpoint groups in modules of their own (``devtools/emulator_<name>.py``): a class taking the
 # state, with ``name``, ``LIMITS``, ``reset()``, ``handle(...)`` and ``admin(...)`` (None: not ours).
-EXTENSIONS: tuple[str, ...] = ("portal.line.devtools.emulator_richmenus.RichMenuEmulator",)
+# An extension may also watch the send endpoints: ``validate_send(endpoint, body)`` (more LINE
+# errors) and ``delivered(endpoint, request_id, body, recipients)`` (called under the lock).
+EXTENSIONS: tuple[str, ...] = (
+    "portal.line.devtools.emulator_richmenus.RichMenuEmulator",
+    "portal.line.devtools.emulator_insight.InsightEmulator",
+)
 TEXT_MAX = 5000
 URL_MAX = 2000
 MULTICAST_MAX = 500
@@ -441,6 +448,9 @@ class EmulatorState:
                 self.broadcasts.append(messages)
             else:
                 self._deliver(recipients, messages)
+            for extension in self.extensions.values():
+                if hasattr(extension, "delivered"):
+                    extension.delivered(endpoint, request_id, body, recipients if endpoint != "broadcast" else [])
             if endpoint in ("push", "reply"):
                 result = {"sentMessages": [{"id": str(self.rng.randrange(10**17, 10**18))} for _ in messages]}
             if retry_key:
@@ -499,6 +509,9 @@ class EmulatorState:
         else:
             for index, message in enumerate(messages):
                 details.extend(self._validate_message(message, f"messages[{index}]"))
+        for extension in self.extensions.values():
+            if hasattr(extension, "validate_send"):
+                details.extend(extension.validate_send(endpoint, body))
         if details:
             raise ValidationFailed(f"The request body has {len(details)} error(s)", details)
         return recipients

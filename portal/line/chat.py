@@ -98,9 +98,18 @@ class ChatContext:
     def start(self, flow: str, step: str, **data: Any) -> None:
         """Begin (or restart) a conversation owned by ``flow``."""
         now = timezone.now()
-        self.conversation, _ = Conversation.objects.update_or_create(
-            resident=self.resident,
-            defaults={"flow": flow, "step": step, "data": data, "updated_at": now, "expires_at": now + CONVERSATION_TTL},
+        # One INSERT … ON CONFLICT (resident) DO UPDATE: the resident's one conversation is
+        # replaced whether or not it exists (a chat's hot path: no SELECT … FOR UPDATE and
+        # savepoint of update_or_create).
+        (self.conversation,) = Conversation.objects.bulk_create(
+            [
+                Conversation(
+                    resident=self.resident, flow=flow, step=step, data=data, updated_at=now, expires_at=now + CONVERSATION_TTL
+                )
+            ],
+            update_conflicts=True,
+            unique_fields=["resident"],
+            update_fields=["flow", "step", "data", "updated_at", "expires_at"],
         )
 
     def advance(self, step: str, **data: Any) -> None:

@@ -28,6 +28,7 @@ class BroadcastsConfig(AppConfig):
         register(
             NavItem(_("配信"), "broadcasts:list", Perm.VIEW_BROADCASTS, order=20),
             NavItem(_("承認待ち"), "broadcasts:approvals", Perm.APPROVE_BROADCAST, order=21),
+            NavItem(_("配信結果"), "broadcasts:results", Perm.VIEW_BROADCASTS, order=22),
         )
         register_dashboard(Perm.VIEW_BROADCASTS, dashboard.cards)
         demo.register(50, "broadcasts", load_demo)

@@ -23,6 +23,7 @@ DELETED = "broadcast.deleted"
 TEST_ACCOUNT_CODE = "broadcast.test_account_code"
 TEST_ACCOUNT_LINKED = "broadcast.test_account_linked"
 TEST_ACCOUNT_UNLINKED = "broadcast.test_account_unlinked"
+RESULTS_EXPORTED = "broadcast.results_exported"
 
 LABELS = {
     CREATED: _("配信の作成"),
@@ -46,4 +47,5 @@ LABELS = {
     TEST_ACCOUNT_CODE: _("テスト配信用LINEの連携コード発行"),
     TEST_ACCOUNT_LINKED: _("テスト配信用LINEの連携"),
     TEST_ACCOUNT_UNLINKED: _("テスト配信用LINEの連携解除"),
+    RESULTS_EXPORTED: _("配信結果（月次）のCSV出力"),
 }

@@ -5,7 +5,7 @@ from django.urls import path
 
 from portal.workflow import page_urls
 
-from . import api, views
+from . import api, results_views, views
 from .workflow import WORKFLOW
 
 app_name = "broadcasts"
@@ -15,6 +15,9 @@ urlpatterns = [
     path("emergency/new/", views.emergency_new, name="emergency_new"),
     path("approvals/", views.approvals, name="approvals"),
     path("test-account/", views.test_account, name="test_account"),
+    path("results/", results_views.results_dashboard, name="results"),
+    path("results/data.json", results_views.results_data, name="results_data"),
+    path("results/monthly.csv", results_views.results_csv, name="results_csv"),
     path("<int:pk>/", views.broadcast_detail, name="detail"),
     path("<int:pk>/edit/", views.broadcast_edit, name="edit"),
     path("<int:pk>/progress.json", views.broadcast_progress, name="progress"),

@@ -97,6 +97,10 @@ EXPECTED: dict[str, Row] = {
     # broadcasts: authors write, approvers approve (never the other way), admins and
     # auditors read
     "broadcasts:list": row(*BROADCAST_READERS),
+    # results dashboard: PR roles, admins and auditors read (the audience part: view_audience only)
+    "broadcasts:results": row(*BROADCAST_READERS),
+    "broadcasts:results_data": row(*BROADCAST_READERS),
+    "broadcasts:results_csv": row(*BROADCAST_READERS),
     "broadcasts:new": row(AUTHOR),
     "broadcasts:emergency_new": row(AUTHOR),
     "broadcasts:approvals": row(APPROVER),

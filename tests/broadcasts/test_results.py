@@ -197,3 +197,71 @@ def test_emulator_insight_endpoints_are_strict(line_emulator, settings):
     # 60 an hour
     statuses = [_line_get(line_emulator, "/v2/bot/insight/demographic", token)[0] for _ in range(61)]
     assert statuses[:60] == [200] * 60 and statuses[60] == 429
+
+
+# -- the results dashboard -------------------------------------------------------------------
+
+
+@pytest.fixture
+def sent_with_results(client, approver, make_broadcast, segment_world, make_residents, line_emulator, run_on_commit,
+                      results_now):  # fmt: skip
+    area = segment_world.areas[0]
+    make_residents(600, area=area)
+    b = _send(client, approver, make_broadcast, area, run_on_commit)
+    tasks.fetch_results.delay().get()
+    return b
+
+
+def test_dashboard_shows_sends_per_month_and_friends(client, author, sent_with_results, assert_queries):
+    client.force_login(author)
+    api = client.get(reverse("broadcasts:api_detail", args=[sent_with_results.pk])).json()["results"]
+    page = client.get(reverse("broadcasts:results")).content.decode()
+    month = timezone.localdate()
+    assert f"{month.year}年{month.month}月" in page
+    assert f"約{api['opened']:,}人" in page and f"{api['open_rate']:.1f}%" in page
+    assert 'id="table-friends"' in page and 'id="chart-friends"' in page  # chart and its table
+    assert 'id="registered"' in page  # 受信設定 completion (privacy release)
+    assert "<script>" not in page  # no inline script: data in a json_script tag, code from static
+    assert 'id="results-data" type="application/json"' in page and "vendor/chartjs/chart.umd.min.js" in page
+    data = client.get(reverse("broadcasts:results_data")).json()
+    assert data["months"]["sends"][-1] == 1 and data["months"]["open_rate"][-1] == api["open_rate"]
+    assert all(v is None or v >= 50 for v in data["friends"]["followers"] + data["friends"]["blocks"])
+    # exact query counts, whatever the number of sends and days
+    with assert_queries(10):
+        client.get(reverse("broadcasts:results"))
+    with assert_queries(7):
+        client.get(reverse("broadcasts:results_data"))
+
+
+def test_dashboard_query_counts_do_not_grow(client, author, approver, make_broadcast, segment_world, sent_with_results,
+                                            run_on_commit, assert_queries):  # fmt: skip
+    for _ in range(2):
+        _send(client, approver, make_broadcast, segment_world.areas[0], run_on_commit)
+    tasks.fetch_results.delay().get()
+    client.force_login(author)
+    client.get(reverse("broadcasts:results"))
+    with assert_queries(10):
+        client.get(reverse("broadcasts:results"))
+
+
+def test_auditor_reads_results_but_not_the_audience(client, make_staff, sent_with_results):
+    from accounts import roles
+
+    client.force_login(make_staff(roles.AUDITOR))
+    page = client.get(reverse("broadcasts:results")).content.decode()
+    assert 'id="table-months"' in page and 'id="registered"' not in page
+
+
+def test_monthly_csv_is_audited_and_rounded(client, author, sent_with_results):
+    from accounts.models import AuditEntry
+
+    client.force_login(author)
+    api = client.get(reverse("broadcasts:api_detail", args=[sent_with_results.pk])).json()["results"]
+    answer = client.get(reverse("broadcasts:results_csv"))
+    body = b"".join(answer.streaming_content).decode("utf-8-sig")
+    assert answer["Content-Type"].startswith("text/csv") and answer["Cache-Control"] == "private, no-store"
+    assert f"約{api['opened']:,}人" in body and "配信数" in body
+    result = BroadcastResult.objects.get(broadcast=sent_with_results)
+    assert f",{result.opened}," not in body  # LINE's exact figure stays inside
+    entry = AuditEntry.objects.filter(action="broadcast.results_exported").get()
+    assert entry.actor == author

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import Case, Count, F, OuterRef, QuerySet, Subquery, Value, When
 from django.db.models.functions import Substr
 from django.utils import timezone
 
 from portal.line import chatroom
+from portal.line.language import NAMES
 from portal.line.models import ChatLogEntry
 
 from .models import Inquiry, InquiryEntry, ReplyTemplate
@@ -38,7 +39,12 @@ def inquiry_list(*, status: str = "", team: str = "", assignee: Any = None) -> Q
         .order_by("-created_at", "-pk")
         .values("text")[:1]
     )
-    qs = Inquiry.objects.select_related("assignee").annotate(preview=Substr(Subquery(latest), 1, PREVIEW_CHARS))
+    qs = Inquiry.objects.select_related("assignee").annotate(
+        preview=Substr(Subquery(latest), 1, PREVIEW_CHARS),
+        # the chosen language's name (受信設定), shown next to the preview; never counted
+        language_name=Case(*(When(resident__language=c, then=Value(n)) for c, n in NAMES.items()), default=Value("")),
+        resident_language_code=F("resident__language"),
+    )
     if status:
         qs = qs.filter(status=status)
     if team:
@@ -117,8 +123,8 @@ def open_for_label(inquiry: Inquiry, *, now: dt.datetime | None = None) -> str:
 
 
 def resident_language(inquiry: Inquiry) -> str:
-    """The resident's language when the LINE layer knows it (``Resident.language``), else ""."""
-    return str(getattr(inquiry.resident, "language", "") or "")
+    """The name of the language the resident chose in 受信設定 (``Resident.language``), else ""."""
+    return NAMES.get(str(inquiry.resident.language or ""), "")
 
 
 def assignable_staff() -> QuerySet[Any]:

@@ -22,10 +22,10 @@ from urllib.parse import urlencode
 from django.conf import settings
 
 from portal.line import chat
+from portal.line.language import resident_language as chosen_or_detected
 
 from . import selectors, services
 from .gomi import GomiAnswer, gomi_lookup
-from .language import detect_language
 from .matching import Decision, Entry, answer
 
 logger = logging.getLogger(__name__)
@@ -123,12 +123,9 @@ def word(language: str, name: str) -> str:
 
 
 def resident_language(ctx: chat.ChatContext, text: str) -> str:
-    """The resident's chosen language (受信設定, when the layer stores one) unless it is the
-    default Japanese, else the language the message is written in."""
-    chosen = str(getattr(ctx.resident, "language", "") or "")
-    if chosen and chosen != "ja":
-        return chosen
-    return detect_language(text)
+    """The resident's language chosen in 受信設定 (``Resident.language``) first, else the
+    language the message is written in (the LINE layer's ``resident_language``)."""
+    return chosen_or_detected(ctx.resident, text)
 
 
 def _absolute(link: str) -> str:

@@ -29,16 +29,19 @@ class LineConfig(AppConfig):
         from . import chat  # tasks: registered at start, not on the first webhook
         from .audit import ACTIONS
         from .flows import PreferencesFlow, ShowPreferencesFlow
+        from .flows_language import LanguageFlow
         from .retention import register_stores
 
         register_stores()
         chat.register_flow(PreferencesFlow(), priority=50)
         chat.register_flow(ShowPreferencesFlow(), priority=50)
+        chat.register_flow(LanguageFlow(), priority=50)
         from . import richmenus
 
         richmenus.register_postback(key="prefs", label=_("受信設定"), data="flow=prefs&action=start", display_text=_("受信設定"))
         richmenus.register_postback(key="prefs-show", label=_("受信設定の確認"), data="flow=prefs&action=show",
                                     display_text=_("受信設定の確認"))  # fmt: skip
+        richmenus.register_postback(key="language", label=_("言語の選択"), data="flow=lang", display_text="言語 / Language")
         # By name, imported when demo_setup runs it: only tests, benches and management
         # commands import devtools (import-linter), and a production start never loads it.
         demo.register(20, "line", lambda say: import_string("portal.line.devtools.demo.load_demo")(say))

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import chat
+from .flows_language import question_items
 from .models import AgeBand, Area, Interest, Resident
 
 START_WORDS = {"受信設定", "設定変更"}
@@ -172,7 +173,8 @@ class PreferencesFlow:
                 Resident.objects.filter(pk=resident.pk).update(interest_bits=bits)
                 resident.interest_bits = bits
                 ctx.end()
-                ctx.reply(chat.text_message(_("受信設定を登録しました。") + "\n" + settings_summary(resident)))
+                # The language question rides on the last message (flows_language.py).
+                ctx.reply(chat.text_message(_("受信設定を登録しました。") + "\n" + settings_summary(resident), question_items()))
                 return
             interest = Interest.objects.filter(is_active=True, code=value).first()
             if interest is None:

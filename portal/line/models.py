@@ -10,6 +10,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .language import Language
+
 
 class AgeBand(models.TextChoices):
     """LINE's age bands, as in LINE Official Account Manager."""
@@ -99,6 +101,8 @@ class Resident(models.Model):
     area = models.ForeignKey(Area, verbose_name=_("地域"), null=True, blank=True, on_delete=models.SET_NULL)
     interest_bits = models.BigIntegerField(_("関心分野"), default=0)
     consented_at = models.DateTimeField(_("属性登録の同意日時"), null=True, blank=True)
+    # Chosen in 受信設定 (blank: not chosen; answers then follow each message's language).
+    language = models.CharField(_("言語"), max_length=8, choices=Language.choices, blank=True, default="")
     followed_at = models.DateTimeField(_("友だち追加日時"), default=timezone.now)
     blocked_at = models.DateTimeField(_("ブロック日時"), null=True, blank=True)
     purged_at = models.DateTimeField(_("個人情報削除日時"), null=True, blank=True)

@@ -92,6 +92,7 @@ def residents_purge_blocked(cutoff: dt.datetime) -> dict[str, int]:
             area=None,
             interest_bits=0,
             consented_at=None,
+            language="",
             purged_at=now,
         ),
     )

@@ -220,3 +220,12 @@ def test_the_residents_language_is_shown_when_the_line_layer_has_it(asked, handl
         pytest.skip("Resident.language not there yet")
     Resident.objects.filter(pk=asked.resident_id).update(language="en")
     assert 'id="inquiry-language"' in handler_client.get(f"/inbox/{asked.pk}/").content.decode()
+
+
+def test_the_chosen_language_is_named_on_the_conversation_and_in_the_list(asked, handler_client):
+    from portal.line.models import Resident
+
+    assert 'id="inquiry-language"' not in handler_client.get(f"/inbox/{asked.pk}/").content.decode()  # not chosen
+    Resident.objects.filter(pk=asked.resident_id).update(language="vi")
+    assert '<dd id="inquiry-language" lang="vi">Tiếng Việt</dd>' in handler_client.get(f"/inbox/{asked.pk}/").content.decode()
+    assert '<span class="badge" lang="vi">Tiếng Việt</span>' in handler_client.get("/inbox/").content.decode()

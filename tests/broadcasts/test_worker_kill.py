@@ -15,8 +15,9 @@ def test_worker_killed_mid_batch(
 ):
     recipients = make_residents(1200, area=segment_world.areas[0])  # 3 batches
     b = make_broadcast(everyone=True, to="approved", approver=approver)  # approval enqueues the start task
-    # LINE delivers at once but answers 2 s later: the worker is killed while it waits.
-    line_emulator.set_faults(delay_rate=1.0, delay_seconds=2.0, limit=1)
+    # LINE delivers at once but answers 4 s later (inside the 5 s send timeout): the worker
+    # is killed while it waits, with room for a slow poll on a loaded machine.
+    line_emulator.set_faults(delay_rate=1.0, delay_seconds=4.0, limit=1)
     first = celery_worker_factory()
     assert wait_for(lambda: sum(line_emulator.counts().values()) >= 500, timeout=30), first.log[-2000:]
     first.kill()

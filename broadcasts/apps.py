@@ -32,6 +32,9 @@ class BroadcastsConfig(AppConfig):
         )
         register_dashboard(Perm.VIEW_BROADCASTS, dashboard.cards)
         demo.register(50, "broadcasts", load_demo)
+        from .results_demo import load_results_demo
+
+        demo.register(51, "broadcast-results", load_results_demo)
         from portal.line import audience, chat
 
         from . import privacy

@@ -265,3 +265,23 @@ def test_monthly_csv_is_audited_and_rounded(client, author, sent_with_results):
     assert f",{result.opened}," not in body  # LINE's exact figure stays inside
     entry = AuditEntry.objects.filter(action="broadcast.results_exported").get()
     assert entry.actor == author
+
+
+def test_demo_shows_results_of_sent_broadcasts(client, make_staff):
+    from accounts import roles
+    from broadcasts.results_demo import load_results_demo
+
+    author = make_staff(roles.PR_AUTHOR, email="pr@city.example.jp")
+    said: list[str] = []
+    load_results_demo(said.append)
+    load_results_demo(said.append)
+    assert said[-1] == "broadcast results: already there"
+    client.force_login(author)
+    sent = Broadcast.objects.filter(status=Broadcast.Status.DONE).order_by("finished_at")
+    big, small = sent.first(), sent.last()
+    r = client.get(reverse("broadcasts:api_detail", args=[big.pk])).json()["results"]
+    assert r["opened"] and r["clicked"] and r["open_rate"] and r["urls"]
+    small_r = client.get(reverse("broadcasts:api_detail", args=[small.pk])).json()["results"]
+    assert small_r["opened"] is None and small_r["opened_text"] == "50人未満"
+    page = client.get(reverse("broadcasts:results")).content.decode()
+    assert 'id="table-friends"' in page and "%" in page

@@ -275,3 +275,88 @@ class ResidentCount(models.Model):
 
     def __str__(self) -> str:
         return f"resident-count#{self.pk}"
+
+# -- segment dimensions as data (migration 0004) -------------------------------------------
+class Dimension(models.Model):
+    """An attribute residents may declare in 受信設定 (性別, 子どもの年代, 校区 …), defined by
+    admins: adding one, or an option, needs no migration and no code. 年代, 地域 and 関心分野
+    are dimensions too (``builtin``): they keep their own storage (``Resident.age_band``,
+    ``area``, ``interest_bits``; options in ``AgeBand``, ``Area``, ``Interest``), but share
+    the list, the order they are asked in and the 有効 switch."""
+
+    class Kind(models.TextChoices):
+        SINGLE = "single", _("1つだけ選ぶ")
+        MULTIPLE = "multiple", _("複数選べる")
+
+    class Builtin(models.TextChoices):
+        AGE = "age", _("年代")
+        AREA = "area", _("地域")
+        INTEREST = "interest", _("関心分野")
+
+    name = models.CharField(_("名称"), max_length=50)
+    question = models.CharField(
+        _("チャットでの質問"),
+        max_length=200,
+        blank=True,
+        help_text=_("受信設定で住民に表示する文です。空欄のときは「（名称）を選んでください。」と表示します。"),
+    )
+    kind = models.CharField(_("選び方"), max_length=16, choices=Kind.choices, default=Kind.SINGLE)
+    builtin = models.CharField(max_length=16, choices=Builtin.choices, blank=True, editable=False)
+    order = models.PositiveSmallIntegerField(_("質問する順番"), default=100)
+    is_active = models.BooleanField(
+        _("有効"), default=True, help_text=_("外すと受信設定で質問せず、配信の条件にも表示しません（住民の回答は残ります）。")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+        verbose_name = _("属性")
+        verbose_name_plural = _("属性")
+        constraints = [
+            models.UniqueConstraint(fields=["builtin"], condition=~models.Q(builtin=""), name="dimension_builtin_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_multiple(self) -> bool:
+        return self.kind == self.Kind.MULTIPLE
+
+
+class DimensionOption(models.Model):
+    """One choice of an admin-defined dimension (女性, 0〜2歳, 〇〇小学校区 …)."""
+
+    dimension = models.ForeignKey(Dimension, on_delete=models.CASCADE, related_name="options", verbose_name=_("属性"))
+    label = models.CharField(_("選択肢"), max_length=20, help_text=_("チャットのボタンに表示します（20文字まで）。"))
+    order = models.PositiveSmallIntegerField(_("表示順"), default=0)
+    is_active = models.BooleanField(_("有効"), default=True, help_text=_("外すと住民の選択肢に表示しません。"))
+
+    class Meta:
+        ordering = ["order", "id"]
+        verbose_name = _("属性の選択肢")
+        verbose_name_plural = _("属性の選択肢")
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class ResidentAnswer(models.Model):
+    """A resident's answer to an admin-defined dimension: one row per chosen option (a
+    multiple-choice dimension may have several). Indexed by option, so a segment's exact
+    count is one index-backed semi-join per dimension (``residents.matching``)."""
+
+    resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="answers", db_index=False)
+    dimension = models.ForeignKey(Dimension, on_delete=models.CASCADE, related_name="+", db_index=False)
+    option = models.ForeignKey(DimensionOption, on_delete=models.CASCADE, related_name="+", db_index=False)
+    answered_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["resident", "option"], name="resident_answer_unique")]
+        indexes = [
+            models.Index(fields=["option", "resident"], name="resident_answer_option_idx"),
+            models.Index(fields=["dimension", "resident"], name="resident_answer_dim_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"resident-answer#{self.pk}"

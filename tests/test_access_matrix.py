@@ -94,6 +94,13 @@ EXPECTED: dict[str, Row] = {
     "line:area_edit": row(ADMIN, pk="area.pk"),
     "line:interest_create": row(ADMIN),
     "line:interest_edit": row(ADMIN, pk="interest.pk"),
+    "line:dimensions": row(ADMIN),
+    "line:dimension_create": row(ADMIN),
+    "line:dimension_edit": row(ADMIN, pk="dimension.pk"),
+    "line:dimension_move": row(ADMIN, pk="dimension.pk"),
+    "line:option_create": row(ADMIN, pk="dimension.pk"),
+    "line:option_edit": row(ADMIN, pk="dimension_option.pk"),
+    "line:option_move": row(ADMIN, pk="dimension_option.pk"),
     # broadcasts: authors write, approvers approve (never the other way), admins and
     # auditors read
     "broadcasts:list": row(*BROADCAST_READERS),

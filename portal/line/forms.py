@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Area, AreaBoundary, Interest, LineSettings
+from .models import Area, AreaBoundary, Dimension, Interest, LineSettings
 
 
 class AreaForm(forms.ModelForm):
@@ -97,3 +97,39 @@ class ResidentLookupForm(forms.Form):
         if name and len(name) < 2:
             raise forms.ValidationError(_("表示名は2文字以上で入力してください。"))
         return cleaned
+
+
+class DimensionForm(forms.Form):
+    """An attribute residents declare in 受信設定 (the service saves it)."""
+
+    name = forms.CharField(label=_("名称"), max_length=50, help_text=_("例：性別、子どもの年代、校区"))
+    question = forms.CharField(
+        label=_("チャットでの質問"),
+        max_length=200,
+        required=False,
+        help_text=_("空欄のときは「（名称）を選んでください。」と表示します。"),
+    )
+    kind = forms.ChoiceField(
+        label=_("選び方"),
+        choices=Dimension.Kind.choices,
+        widget=forms.RadioSelect,
+        help_text=_("「複数選べる」では、住民は選び終えたら「決定」を押します。"),
+    )
+    is_active = forms.BooleanField(
+        label=_("有効"),
+        required=False,
+        initial=True,
+        help_text=_("外すと受信設定で質問せず、配信の条件にも表示しません（住民の回答は残ります）。"),
+    )
+
+    def __init__(self, *args: object, builtin: bool = False, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        if builtin:
+            del self.fields["kind"]  # 年代・地域・関心分野: their storage decides it
+
+
+class DimensionOptionForm(forms.Form):
+    label = forms.CharField(label=_("選択肢"), max_length=20, help_text=_("チャットのボタンに表示します（20文字まで）。"))
+    is_active = forms.BooleanField(
+        label=_("有効"), required=False, initial=True, help_text=_("外すと住民の選択肢に表示しません。")
+    )

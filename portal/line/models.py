@@ -276,6 +276,7 @@ class ResidentCount(models.Model):
     def __str__(self) -> str:
         return f"resident-count#{self.pk}"
 
+
 # -- segment dimensions as data (migration 0004) -------------------------------------------
 class Dimension(models.Model):
     """An attribute residents may declare in 受信設定 (性別, 子どもの年代, 校区 …), defined by

@@ -14,7 +14,7 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import ChatLogEntry, Conversation, LineSettings, OutboundMessage, Resident, WebhookEvent
+from .models import ChatLogEntry, Conversation, LineSettings, OutboundMessage, Resident, ResidentAnswer, WebhookEvent
 
 BATCH = 2000
 
@@ -83,6 +83,8 @@ def residents_purge_blocked(cutoff: dt.datetime) -> dict[str, int]:
     pushes = _in_batches(OutboundMessage.objects.filter(resident__in=due), _delete)
     conversations = _in_batches(Conversation.objects.filter(resident__in=due), _delete)
     chat_log = _in_batches(ChatLogEntry.objects.filter(resident__in=due), _delete)
+    # Their answers to the admin-defined dimensions (性別, 子どもの年代 …) go with the rest.
+    answers = _in_batches(ResidentAnswer.objects.filter(resident__in=due), _delete)
     purged = _in_batches(
         due,
         lambda qs: qs.update(
@@ -101,6 +103,7 @@ def residents_purge_blocked(cutoff: dt.datetime) -> dict[str, int]:
         "outbound_deleted": pushes,
         "conversations_deleted": conversations,
         "chat_log_deleted": chat_log,
+        "answers_deleted": answers,
     }
 
 
@@ -158,7 +161,9 @@ def register_stores() -> None:
         retention.Store(
             key="line.residents",
             label=_("ブロックした住民"),
-            holds=_("LINEユーザーID、表示名、年代・地域・関心分野"),
+            holds=_(
+                "LINEユーザーID、表示名、受信設定の回答（年代・地域・関心分野、性別・子どもの年代・校区など管理者が追加した属性）"
+            ),
             action=_(
                 "ブロックから期間（LINE設定で変更できます）を過ぎると、LINEユーザーID・表示名・属性を消去し、"
                 "その住民への送信記録・会話・チャットの記録も削除します。件数の集計用に匿名の行だけが残ります。"

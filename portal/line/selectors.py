@@ -84,3 +84,33 @@ def area_boundaries_geojson() -> dict[str, Any]:
         .values_list("area__name", "area__code", "geometry")
     ]
     return {"type": "FeatureCollection", "features": features}
+
+
+def dimensions_overview() -> list[dict]:
+    """The dimensions page's rows: each dimension in 受信設定's order with its options as
+    staff read them (built-in ones: where their options are edited). Two queries."""
+    from .dimensions import dimension_rows
+    from .models import Dimension, DimensionOption
+
+    rows = dimension_rows()
+    labels: dict[int, list[str]] = {}
+    for dim_id, label, active in DimensionOption.objects.filter(dimension_id__in=[d.pk for d in rows]).values_list(
+        "dimension_id", "label", "is_active"
+    ):
+        labels.setdefault(dim_id, []).append(label if active else _("{label}（無効）").format(label=label))
+    builtin_note = {
+        Dimension.Builtin.AGE: _("LINEの年代区分（固定）"),
+        Dimension.Builtin.AREA: _("「LINE設定」の地域"),
+        Dimension.Builtin.INTEREST: _("「LINE設定」の関心分野"),
+    }
+    out = []
+    for position, d in enumerate(rows):
+        out.append(
+            {
+                "dimension": d,
+                "options": "、".join(labels.get(d.pk, [])) if not d.builtin else builtin_note[Dimension.Builtin(d.builtin)],
+                "first": position == 0,
+                "last": position == len(rows) - 1,
+            }
+        )
+    return out

@@ -14,4 +14,11 @@ urlpatterns: list = [
     path("settings/areas/<int:pk>/", views.area_edit, name="area_edit"),
     path("settings/interests/new/", views.interest_create, name="interest_create"),
     path("settings/interests/<int:pk>/", views.interest_edit, name="interest_edit"),
+    path("settings/dimensions/", views.dimensions, name="dimensions"),
+    path("settings/dimensions/new/", views.dimension_create, name="dimension_create"),
+    path("settings/dimensions/<int:pk>/", views.dimension_edit, name="dimension_edit"),
+    path("settings/dimensions/<int:pk>/move/", views.dimension_move, name="dimension_move"),
+    path("settings/dimensions/<int:pk>/options/new/", views.option_create, name="option_create"),
+    path("settings/options/<int:pk>/", views.option_edit, name="option_edit"),
+    path("settings/options/<int:pk>/move/", views.option_move, name="option_move"),
 ]

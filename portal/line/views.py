@@ -8,8 +8,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.db.models import Model
 from django.forms import ModelForm
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -18,11 +19,13 @@ from django.views.decorators.http import require_POST
 from accounts.roles import Perm
 from accounts.services import audit_changes, audit_record, field_changes, snapshot
 from portal import access
+from portal.context import AuditContext
+from portal.errors import DomainError
 
 from . import inbound, selectors, services
 from .audit import AUDIT_RESIDENT_LOOKUP, AUDIT_SETTINGS_CHANGED
-from .forms import AreaForm, InterestForm, LineSettingsForm, ResidentLookupForm
-from .models import Area, Interest, LineSettings
+from .forms import AreaForm, DimensionForm, DimensionOptionForm, InterestForm, LineSettingsForm, ResidentLookupForm
+from .models import Area, Dimension, DimensionOption, Interest, LineSettings
 from .webhook import parse_callback, webhook_events_store
 
 logger = logging.getLogger(__name__)
@@ -146,3 +149,107 @@ def interest_create(request: HttpRequest) -> HttpResponse:
 @access.require(Perm.MANAGE_SETTINGS)
 def interest_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _edit(request, InterestForm, get_object_or_404(Interest, pk=pk), _("関心分野を編集"))
+
+
+# -- segment dimensions ---------------------------------------------------------------------
+@access.require(Perm.MANAGE_SETTINGS)
+def dimensions(request: HttpRequest) -> HttpResponse:
+    """The attributes residents declare in 受信設定, in the order they are asked."""
+    return render(request, "line/dimensions.html", {"dimensions": selectors.dimensions_overview()})
+
+
+def _dimension_page(request: HttpRequest, dimension: Dimension | None) -> HttpResponse:
+    builtin = bool(dimension and dimension.builtin)
+    initial = (
+        {"name": dimension.name, "question": dimension.question, "kind": dimension.kind, "is_active": dimension.is_active}
+        if dimension is not None
+        else {"kind": Dimension.Kind.SINGLE, "is_active": True}
+    )
+    form = DimensionForm(request.POST or None, initial=initial, builtin=builtin)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.dimension_save(ctx=AuditContext.from_request(request), dimension=dimension, values=form.cleaned_data)
+        except DomainError as exc:
+            for text in exc.messages:
+                form.add_error(None, text)
+        else:
+            messages.success(request, _("保存しました。"))
+            if dimension is None and not saved.builtin:
+                messages.info(request, _("続けて選択肢を追加してください。"))
+            return redirect("line:dimension_edit", pk=saved.pk)
+    options = list(dimension.options.all()) if dimension is not None and not builtin else []
+    heading = _("属性を追加") if dimension is None else _("属性を編集：%(name)s") % {"name": dimension.name}
+    return render(
+        request, "line/dimension_edit.html", {"form": form, "dimension": dimension, "options": options, "heading": heading}
+    )
+
+
+@access.require(Perm.MANAGE_SETTINGS)
+def dimension_create(request: HttpRequest) -> HttpResponse:
+    return _dimension_page(request, None)
+
+
+@access.require(Perm.MANAGE_SETTINGS)
+def dimension_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _dimension_page(request, get_object_or_404(Dimension, pk=pk))
+
+
+def _direction(request: HttpRequest) -> str:
+    return "up" if request.POST.get("direction") == "up" else "down"
+
+
+@access.require(Perm.MANAGE_SETTINGS)
+@require_POST
+def dimension_move(request: HttpRequest, pk: int) -> HttpResponse:
+    dimension = get_object_or_404(Dimension, pk=pk)
+    services.dimension_move(ctx=AuditContext.from_request(request), dimension=dimension, direction=_direction(request))
+    messages.success(request, _("「%(name)s」の順番を変更しました。") % {"name": dimension.name})
+    return redirect("line:dimensions")
+
+
+def _option_page(request: HttpRequest, dimension: Dimension, option: DimensionOption | None) -> HttpResponse:
+    if dimension.builtin:
+        raise Http404
+    initial = {"label": option.label, "is_active": option.is_active} if option is not None else {"is_active": True}
+    form = DimensionOptionForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.option_save(
+                ctx=AuditContext.from_request(request), dimension=dimension, option=option, values=form.cleaned_data
+            )
+        except DomainError as exc:
+            for text in exc.messages:
+                form.add_error(None, text)
+        else:
+            messages.success(request, _("保存しました。"))
+            return redirect("line:dimension_edit", pk=dimension.pk)
+    heading = _("選択肢を追加：%(name)s") if option is None else _("選択肢を編集：%(name)s")
+    return render(
+        request,
+        "line/edit.html",
+        {
+            "form": form,
+            "heading": heading % {"name": dimension.name},
+            "back": reverse("line:dimension_edit", args=[dimension.pk]),
+        },
+    )
+
+
+@access.require(Perm.MANAGE_SETTINGS)
+def option_create(request: HttpRequest, pk: int) -> HttpResponse:
+    return _option_page(request, get_object_or_404(Dimension, pk=pk), None)
+
+
+@access.require(Perm.MANAGE_SETTINGS)
+def option_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    option = get_object_or_404(DimensionOption.objects.select_related("dimension"), pk=pk)
+    return _option_page(request, option.dimension, option)
+
+
+@access.require(Perm.MANAGE_SETTINGS)
+@require_POST
+def option_move(request: HttpRequest, pk: int) -> HttpResponse:
+    option = get_object_or_404(DimensionOption, pk=pk)
+    services.option_move(ctx=AuditContext.from_request(request), option=option, direction=_direction(request))
+    messages.success(request, _("「%(label)s」の順番を変更しました。") % {"label": option.label})
+    return redirect("line:dimension_edit", pk=option.dimension_id)

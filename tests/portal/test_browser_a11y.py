@@ -9,6 +9,7 @@ import re
 import pytest
 
 from accounts import roles
+from portal.line.models import Dimension, DimensionOption
 from tests.fixtures.browser import VIEWPORTS, axe_findings, browser_force_login, browser_submit, set_viewport
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -313,6 +314,9 @@ def test_bulky_resident_booking_pages(browser, axe_source, bulky_setup, line_res
 def test_admin_pages(browser, axe_source, make_staff):
     member = make_staff(roles.ROAD, roles.AUDITOR, full_name="道路 一郎")
     admin = make_staff(roles.ADMIN, full_name="管理 花子")
+    children = Dimension.objects.create(name="子どもの年代", kind=Dimension.Kind.MULTIPLE, order=50)
+    for i, label in enumerate(["妊娠中", "0〜2歳", "3〜5歳", "小学生", "中学生", "高校生"]):
+        DimensionOption.objects.create(dimension=children, label=label, order=i)
     browser_force_login(browser, admin)
     _check(
         browser,
@@ -324,6 +328,9 @@ def test_admin_pages(browser, axe_source, make_staff):
             ("ロール設定", "/staff/roles/"),
             ("監査ログ", "/staff/audit/"),
             ("LINE設定", "/line/settings/"),
+            ("受信設定の属性", "/line/settings/dimensions/"),
+            ("属性を編集", f"/line/settings/dimensions/{children.pk}/"),
+            ("属性を追加", "/line/settings/dimensions/new/"),
             ("住民の照会", "/line/residents/lookup/"),
             ("多要素認証", "/accounts/2fa/"),
             ("道路通報の設定", "/roads/settings/"),

@@ -135,6 +135,7 @@ def test_broadcast_pages(browser, axe_source, line_emulator, segment_world, make
             ("下書きを編集", f"/broadcasts/{draft.pk}/edit/"),
             ("承認待ち", f"/broadcasts/{pending.pk}/"),
             ("配信状況（配信完了）", f"/broadcasts/{sent.pk}/"),
+            ("配信結果", "/broadcasts/results/"),
             ("テスト配信用LINEの連携", "/broadcasts/test-account/"),
             ("配信対象者", "/line/audience/"),
         ],

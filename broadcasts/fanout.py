@@ -114,8 +114,18 @@ def lease_seconds() -> float:
     return send_timeout() + LEASE_MARGIN
 
 
-def line_messages(*, broadcast: Broadcast) -> list[dict[str, Any]]:
-    """The bubbles in the Messaging API's JSON shape; image URLs absolute on PORTAL_BASE_URL."""
+def translated_languages(*, broadcast: Broadcast) -> list[str]:
+    """The languages some text bubble of ``broadcast`` is translated into (none for an
+    emergency broadcast: its one broadcast-endpoint message to all friends is Japanese only)."""
+    if broadcast.is_emergency:
+        return []
+    found = {code for bubble in broadcast.bubbles.all() for code, text in (bubble.translations or {}).items() if text}
+    return sorted(found)
+
+
+def line_messages(*, broadcast: Broadcast, language: str = "") -> list[dict[str, Any]]:
+    """The bubbles in the Messaging API's JSON shape; image URLs absolute on PORTAL_BASE_URL.
+    ``language``: each text bubble's translation into it where it has one, else its Japanese."""
     from django.urls import reverse
 
     base = settings.PORTAL_BASE_URL.rstrip("/")
@@ -131,7 +141,8 @@ def line_messages(*, broadcast: Broadcast) -> list[dict[str, Any]]:
                 }
             )
         elif bubble.text:
-            messages.append({"type": "text", "text": bubble.text})
+            text = (bubble.translations or {}).get(language) if language else None
+            messages.append({"type": "text", "text": text or bubble.text})
     return messages
 
 
@@ -207,9 +218,13 @@ def broadcast_start(*, broadcast_id: int, queue: str | None = None) -> Broadcast
                 return broadcast
         broadcast.status = S.SENDING
         broadcast.line_payload = line_messages(broadcast=broadcast)
+        languages = translated_languages(broadcast=broadcast)
+        broadcast.line_payloads = {c: line_messages(broadcast=broadcast, language=c) for c in languages}
         pk = broadcast.pk
         if not complete:
-            broadcast.save(update_fields=["status", "line_payload", "snapshot_position", "recipients_total", "updated_at"])
+            broadcast.save(
+                update_fields=["status", "line_payload", "line_payloads", "snapshot_position", "recipients_total", "updated_at"]
+            )
             transaction.on_commit(lambda: batches_enqueue(broadcast_id=pk, queue=queue))
         else:
             broadcast.recipients_total = total
@@ -223,6 +238,7 @@ def broadcast_start(*, broadcast_id: int, queue: str | None = None) -> Broadcast
                     "snapshot_position",
                     "started_at",
                     "line_payload",
+                    "line_payloads",
                     "updated_at",
                 ]
             )
@@ -256,29 +272,36 @@ def broadcast_start(*, broadcast_id: int, queue: str | None = None) -> Broadcast
 
 def _snapshot(broadcast: Broadcast) -> int:
     """Freeze the segment's recipients into batches of ≤ 500 (in resident order), streamed
-    through Python in chunks (the other databases); returns how many recipients."""
+    through Python in chunks (the other databases); returns how many recipients. A resident
+    whose chosen language the broadcast is translated into goes into a batch of that
+    language, everyone else into the Japanese batches ("")."""
     segment = selectors.Segment.of(broadcast)
+    languages = set(translated_languages(broadcast=broadcast))
     total = 0
     number = 0
     pending: list[Batch] = []
-    chunk: list[str] = []
+    chunks: dict[str, list[str]] = {}
 
-    def flush_chunk() -> None:
+    def flush_chunk(language: str) -> None:
         nonlocal number
-        pending.append(Batch(broadcast=broadcast, number=number, line_user_ids=list(chunk), size=len(chunk)))
+        chunk = chunks.pop(language)
+        pending.append(Batch(broadcast=broadcast, number=number, line_user_ids=chunk, size=len(chunk), language=language))
         number += 1
-        chunk.clear()
 
-    for line_user_id in selectors.segment_line_user_ids(segment=segment):
+    residents = selectors.segment_residents(segment=segment).order_by("pk")
+    rows = residents.values_list("line_user_id", "language").iterator(chunk_size=5000)
+    for line_user_id, chosen in rows:
+        language = chosen if chosen in languages else ""
+        chunk = chunks.setdefault(language, [])
         chunk.append(line_user_id)
         total += 1
         if len(chunk) == BATCH_SIZE:
-            flush_chunk()
+            flush_chunk(language)
             if len(pending) >= 20:
                 Batch.objects.bulk_create(pending)
                 pending.clear()
-    if chunk:
-        flush_chunk()
+    for language in sorted(chunks):
+        flush_chunk(language)
     if pending:
         Batch.objects.bulk_create(pending)
     return total
@@ -299,7 +322,8 @@ def _snapshot_step(broadcast: Broadcast, limit: int) -> tuple[int, bool, int]:
     residents = selectors.segment_residents(segment=selectors.Segment.of(broadcast))
     if broadcast.snapshot_position is not None:
         residents = residents.filter(pk__gt=broadcast.snapshot_position)
-    picked = residents.order_by("pk").values("id", "line_user_id")[:limit]
+    picked = residents.order_by("pk").values("id", "line_user_id", "language")[:limit]
+    languages = translated_languages(broadcast=broadcast)
     sql, params = picked.query.get_compiler(connection=connection).as_sql()
     table = Batch._meta.db_table
     with connection.cursor() as cursor:
@@ -310,19 +334,24 @@ def _snapshot_step(broadcast: Broadcast, limit: int) -> tuple[int, bool, int]:
         first_number = int(cursor.fetchone()[0])
         cursor.execute(
             f"""
-            WITH picked AS ({sql}), numbered AS (
-                SELECT line_user_id, id, %s + (row_number() OVER (ORDER BY id) - 1) / %s AS number FROM picked
+            WITH picked AS ({sql}), tagged AS (
+                SELECT line_user_id, id, CASE WHEN language = ANY(%s::text[]) THEN language ELSE '' END AS lang FROM picked
+            ), chunked AS (
+                SELECT line_user_id, id, lang, (row_number() OVER (PARTITION BY lang ORDER BY id) - 1) / %s AS chunk
+                FROM tagged
+            ), numbered AS (
+                SELECT line_user_id, id, lang, %s + dense_rank() OVER (ORDER BY lang, chunk) - 1 AS number FROM chunked
             ), made AS (
                 INSERT INTO {table} (broadcast_id, number, retry_key, endpoint, line_user_ids, size, status, attempts,
-                                     error, line_request_id, locked_by, updated_at)
+                                     error, line_request_id, locked_by, updated_at, language)
                 SELECT %s, number, gen_random_uuid(), 'multicast', jsonb_agg(line_user_id ORDER BY id), count(*),
-                       %s, 0, '', '', '', now()
+                       %s, 0, '', '', '', now(), min(lang)
                 FROM numbered GROUP BY number
                 RETURNING size
             )
             SELECT (SELECT coalesce(sum(size), 0) FROM made), (SELECT max(id) FROM picked)
             """,  # noqa: S608 - table name from the model, the segment's SQL from the ORM with bound parameters
-            [*params, first_number, BATCH_SIZE, broadcast.pk, B.PENDING],
+            [*params, languages, BATCH_SIZE, first_number, broadcast.pk, B.PENDING],
         )
         count, last_id = cursor.fetchone()
     count = int(count)
@@ -412,16 +441,21 @@ def batch_send(*, batch_id: int, owner: str = "", attempt: int = 0) -> BatchResu
     # hashed already (a resend of that task's request would be a 409 anyway).
     row = (
         Batch.objects.filter(pk=batch_id, locked_by=owner, status__in=_OPEN)
-        .values_list("retry_key", "endpoint", "line_user_ids", "broadcast_id", "broadcast__status", "broadcast__line_payload")
+        .values_list(
+            "retry_key", "endpoint", "line_user_ids", "broadcast_id", "broadcast__status", "broadcast__line_payload",
+            "language", "broadcast__line_payloads",
+        )
         .first()
-    )
+    )  # fmt: skip
     if row is None:
         return BatchResult("skipped")
-    retry_key, endpoint, line_user_ids, broadcast_id, broadcast_status, payload = row
+    retry_key, endpoint, line_user_ids, broadcast_id, broadcast_status, payload, language, payloads = row
+    if language:  # the batch's recipients chose this language: its frozen variant
+        payload = (payloads or {}).get(language)
     if broadcast_status != S.SENDING:
         _save_attempt(batch_id, owner, locked_until=None)
         return BatchResult("skipped")
-    messages = payload or line_messages(broadcast=Broadcast.objects.get(pk=broadcast_id))
+    messages = payload or line_messages(broadcast=Broadcast.objects.get(pk=broadcast_id), language=language)
     timeout = send_timeout()
     if endpoint == "broadcast":
         outcome = sender.broadcast(messages=messages, retry_key=retry_key, max_wait=TOKEN_WAIT, timeout=timeout)

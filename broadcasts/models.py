@@ -62,6 +62,8 @@ class Broadcast(models.Model):
     )
     # The Messaging API payload, frozen when sending starts (every batch sends the same).
     line_payload = models.JSONField(default=list, blank=True, editable=False)
+    # The translated variants frozen with line_payload: {language code: messages}.
+    line_payloads = models.JSONField(default=dict, blank=True, editable=False)
     # PostgreSQL snapshots in steps (sending begins after the first): the last resident id
     # frozen so far, so a redelivered start task resumes where the killed one stopped.
     snapshot_position = models.BigIntegerField(null=True, blank=True, editable=False)
@@ -131,12 +133,23 @@ class Bubble(models.Model):
     type = models.CharField(max_length=8, choices=Type.choices, default=Type.TEXT)
     text = models.TextField(blank=True, max_length=TEXT_MAX)
     image = models.ForeignKey(BroadcastImage, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # A text bubble's translations: {language code (portal.line.language): text}; residents
+    # who chose that language get it instead of ``text`` (broadcasts/fanout.py).
+    translations = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["position", "id"]
 
     def __str__(self) -> str:
         return f"吹き出し#{self.pk}"
+
+    @property
+    def translation_list(self) -> list[dict[str, str]]:
+        """[{code, name, text}] in the order of the languages (for the pages)."""
+        from portal.line.language import NAMES, TRANSLATION_LANGUAGES
+
+        found = self.translations or {}
+        return [{"code": c, "name": NAMES[c], "text": found[c]} for c in TRANSLATION_LANGUAGES if found.get(c)]
 
 
 class Comment(models.Model):
@@ -170,6 +183,9 @@ class Batch(models.Model):
     number = models.PositiveIntegerField()
     retry_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     endpoint = models.CharField(max_length=16, default="multicast")
+    # The recipients' language when the broadcast has a translation in it ("" = Japanese):
+    # every recipient of a batch gets the same variant (broadcasts/fanout.py).
+    language = models.CharField(max_length=8, blank=True, default="")
     line_user_ids = models.JSONField(default=list)
     size = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)

@@ -148,9 +148,14 @@ def bubbles_of(broadcast: Broadcast) -> list[Bubble]:
 
 
 def content_version(broadcast: Broadcast) -> str:
-    """A hash of everything an approver approves (bubbles, targeting, exclusion, schedule,
+    """A hash of everything an approver approves (bubbles with their translations, targeting, exclusion, schedule,
     kind, title): the approval must name the version the approver reviewed."""
-    bubbles = [[b.type, b.text, str(b.image.token) if b.image is not None else ""] for b in bubbles_of(broadcast)]
+    # A bubble's translations join its entry only when it has some, so the version of a
+    # broadcast without translations is what it was before translations existed.
+    bubbles = [
+        [b.type, b.text, str(b.image.token) if b.image is not None else ""] + ([b.translations] if b.translations else [])
+        for b in bubbles_of(broadcast)
+    ]
     data = {
         "title": broadcast.title,
         "kind": broadcast.kind,

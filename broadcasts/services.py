@@ -32,6 +32,7 @@ from portal.context import AuditContext
 from portal.errors import DomainError, NotAllowed
 from portal.line import chat as line_chat
 from portal.line import sender
+from portal.line.language import NAMES, TRANSLATION_LANGUAGES
 
 from . import audit as actions
 from . import disaster, fanout, images, selectors
@@ -195,6 +196,27 @@ def image_upload(*, data: bytes, actor: User) -> BroadcastImage:
     return image
 
 
+def _clean_translations(given: Any) -> dict[str, str]:
+    """A text bubble's translations: known languages only, blank ones dropped, LINE's length."""
+    if not isinstance(given, dict):
+        raise DomainError(_("翻訳の形式が不正です。"), code="bad_translation")
+    unknown = set(given) - set(TRANSLATION_LANGUAGES)
+    if unknown:
+        raise DomainError(_("翻訳できない言語が指定されています。"), code="bad_translation")
+    cleaned: dict[str, str] = {}
+    for code in TRANSLATION_LANGUAGES:
+        text = str(given.get(code) or "").strip()
+        if not text:
+            continue
+        if line_chat.text_length(text) > TEXT_MAX:
+            raise DomainError(
+                _("%(language)sの翻訳は%(max)s文字以内にしてください。") % {"language": NAMES[code], "max": TEXT_MAX},
+                code="text_too_long",
+            )
+        cleaned[code] = text
+    return cleaned
+
+
 def _clean_bubbles(bubbles: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     cleaned: list[dict[str, Any]] = []
     for bubble in bubbles:
@@ -205,14 +227,15 @@ def _clean_bubbles(bubbles: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
                 continue
             if line_chat.text_length(text) > TEXT_MAX:  # as LINE counts: an emoji is 2
                 raise DomainError(_("テキストは%(max)s文字以内にしてください。") % {"max": TEXT_MAX}, code="text_too_long")
-            cleaned.append({"type": "text", "text": text, "image": None})
+            translations = _clean_translations(bubble.get("translations") or {})
+            cleaned.append({"type": "text", "text": text, "image": None, "translations": translations})
         elif kind == "image":
             image = bubble.get("image")
             if isinstance(image, int | str) and str(image).isdigit():
                 image = BroadcastImage.objects.filter(pk=int(image)).first()
             if image is None:
                 raise DomainError(_("画像が見つかりません。"), code="image_missing")
-            cleaned.append({"type": "image", "text": "", "image": image})
+            cleaned.append({"type": "image", "text": "", "image": image, "translations": {}})
         else:
             raise DomainError(_("吹き出しの種類が不正です。"), code="bad_bubble")
     if len(cleaned) > MAX_BUBBLES:
@@ -248,6 +271,8 @@ def broadcast_save(
     if scheduled_at is not None and scheduled_at <= timezone.now():
         raise DomainError(_("予約日時には未来の日時を指定してください。"), code="bad_time")
     cleaned = _clean_bubbles(bubbles)
+    if kind == Broadcast.Kind.EMERGENCY:  # one message to all friends: Japanese only (fanout.py)
+        cleaned = [{**b, "translations": {}} for b in cleaned]
     segment = selectors.Segment.build(
         everyone=audience == Broadcast.Audience.ALL,
         age_bands=age_bands,
@@ -280,7 +305,8 @@ def broadcast_save(
     broadcast.save()
     broadcast.bubbles.all().delete()
     Bubble.objects.bulk_create(
-        Bubble(broadcast=broadcast, position=i, type=b["type"], text=b["text"], image=b["image"]) for i, b in enumerate(cleaned)
+        Bubble(broadcast=broadcast, position=i, type=b["type"], text=b["text"], image=b["image"], translations=b["translations"])
+        for i, b in enumerate(cleaned)
     )
     BroadcastEditor.objects.get_or_create(broadcast=broadcast, user=actor)
     if creating:

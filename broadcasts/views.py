@@ -23,6 +23,7 @@ from accounts.roles import Perm
 from portal import access
 from portal.context import AuditContext
 from portal.errors import DomainError, page_error
+from portal.line.language import NAMES, TRANSLATION_LANGUAGES
 
 from . import disaster, privacy, progress, results, selectors, services, staff_line
 from .forms import parse_local_datetime
@@ -55,7 +56,8 @@ def _compose_payload(request: HttpRequest, broadcast: Broadcast | None) -> tuple
     for i in range(MAX_BUBBLES):
         kind = post.get(f"bubble-{i}-type", "")
         if kind == "text":
-            bubbles.append({"type": "text", "text": post.get(f"bubble-{i}-text", "")})
+            translations = {c: post.get(f"bubble-{i}-text-{c}", "") for c in TRANSLATION_LANGUAGES}
+            bubbles.append({"type": "text", "text": post.get(f"bubble-{i}-text", ""), "translations": translations})
         elif kind == "image":
             image = None
             upload = request.FILES.get(f"bubble-{i}-image")
@@ -117,7 +119,10 @@ def _form_state(
             "scheduled_at": post.get("scheduled_at", ""),
         }
     elif broadcast is not None:
-        stored_bubbles = [{"type": b.type, "text": b.text, "image": b.image} for b in broadcast.bubbles.select_related("image")]
+        stored_bubbles = [
+            {"type": b.type, "text": b.text, "image": b.image, "translations": b.translations}
+            for b in broadcast.bubbles.select_related("image")
+        ]
         when = timezone.localtime(broadcast.scheduled_at).strftime("%Y-%m-%dT%H:%M") if broadcast.scheduled_at else ""
         state = {
             "title": broadcast.title,
@@ -150,6 +155,11 @@ def _form_state(
                 "type": bubble["type"] if bubble else ("text" if i == 0 else ""),
                 "text": bubble.get("text", "") if bubble else "",
                 "image": bubble.get("image") if bubble else None,
+                "has_translations": any(((bubble or {}).get("translations") or {}).values()),
+                "translations": [
+                    {"code": c, "name": NAMES[c], "text": ((bubble or {}).get("translations") or {}).get(c, "")}
+                    for c in TRANSLATION_LANGUAGES
+                ],
             }
         )
     state["bubbles"] = rows

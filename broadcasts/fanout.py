@@ -3,11 +3,15 @@ retries, recovery from killed workers, and the finish. Every resident of the sna
 the broadcast exactly once. Why:
 
 1. **The retry key is stored with the snapshot.** Each batch row is created with its
-   recipients and its own ``retry_key`` in the same statement, before any attempt, and every
+   recipients, its language (``Batch.language``: residents who chose a language the
+   broadcast is translated into are batched apart, each resident in exactly one batch, and a
+   batch sends one frozen variant, ``Broadcast.line_payloads``) and its own ``retry_key`` in
+   the same statement, before any attempt, and every
    attempt of that batch — a task retry, a broker redelivery, the stale-work job, an
    approver's 再送 — sends that key.
    (tests/broadcasts/test_fanout.py::test_every_recipient_gets_it_exactly_once,
-   ::test_failed_batch_is_retried_by_an_approver_with_the_same_key)
+   ::test_failed_batch_is_retried_by_an_approver_with_the_same_key,
+   tests/broadcasts/test_translations.py::test_english_residents_get_english_and_everyone_else_japanese_exactly_once)
 2. **The snapshot is frozen once.** ``broadcast_start`` runs under the broadcast's row lock
    and only for a broadcast not yet started; on PostgreSQL it freezes in committed steps
    and a start task killed between steps resumes after the last committed resident.

@@ -1,8 +1,8 @@
 """Resident.language: the language chosen in 受信設定 (blank: not chosen).
 
-On SQLite Django adds a NOT NULL column by rebuilding the table, which would drop the
-resident-count triggers of 0005; a plain ``ALTER TABLE … ADD COLUMN`` keeps them (PostgreSQL
-adds the column in place either way)."""
+A plain ``ALTER TABLE … ADD COLUMN … DEFAULT ''`` on both databases: on SQLite Django adds a
+NOT NULL column by rebuilding the table, which would drop the resident-count triggers of
+0005, and on PostgreSQL it drops the default afterwards, which raw-SQL writers rely on."""
 
 from django.db import migrations, models
 
@@ -23,13 +23,9 @@ FIELD = models.CharField(
 
 
 def add_column(apps, schema_editor) -> None:
-    if schema_editor.connection.vendor == "sqlite":
-        schema_editor.execute("ALTER TABLE line_resident ADD COLUMN language varchar(8) NOT NULL DEFAULT ''")
-        return
-    resident = apps.get_model("line", "Resident")
-    field = FIELD.clone()
-    field.set_attributes_from_name("language")
-    schema_editor.add_field(resident, field)
+    # The database keeps the default: rows written by raw SQL (seed_demo's COPY, the
+    # resident-count tests) name no language.
+    schema_editor.execute("ALTER TABLE line_resident ADD COLUMN language varchar(8) NOT NULL DEFAULT ''")
 
 
 def drop_column(apps, schema_editor) -> None:

@@ -1,6 +1,7 @@
 """Residents' languages through the signed webhook, read back from the emulator's record:
 the 受信設定 language question, 「言語」, answers in the chosen language, the purge."""
 
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -105,3 +106,14 @@ def test_questions_app_reexports_the_layers_detection():
 
     assert language.detect_language is detect_language
     assert detect_language("Where do I put out batteries?") == "en"
+
+
+def test_the_demo_has_residents_who_chose_other_languages(db):
+    from portal.line.devtools.demo import load_demo
+
+    load_demo(lambda _text: None)
+    chosen = dict(Counter(Resident.objects.exclude(language="").values_list("language", flat=True)))
+    assert set(chosen) == {"en", "zh", "ko", "vi", "ja-easy"}
+    assert sum(chosen.values()) == Resident.objects.count() // 8
+    load_demo(lambda _text: None)
+    assert dict(Counter(Resident.objects.exclude(language="").values_list("language", flat=True))) == chosen

@@ -73,3 +73,20 @@ def load_demo(say: Callable[[str], None]) -> None:
     say(f"LINE: {len(areas)} areas, {len(interests)} interests")
     made = seed_residents(count=DEMO_RESIDENTS, only_if_fewer=True)
     say(f"LINE: {made} synthetic residents added")
+    chosen = _demo_languages()
+    if chosen:
+        say(f"LINE: {chosen} synthetic residents chose a language other than Japanese (受信設定)")
+
+
+def _demo_languages() -> int:
+    """About one resident in eight chose やさしい日本語, English, 中文, 한국어 or Tiếng Việt
+    (by id, so a second run changes nothing)."""
+    from django.db.models import F
+
+    from ..models import Resident
+
+    made = 0
+    for remainder, code in enumerate(("en", "zh", "vi", "ko", "ja-easy"), start=1):
+        rows = Resident.objects.alias(m=F("pk") % 40).filter(m=remainder, language="")
+        made += rows.update(language=code)
+    return made

@@ -129,3 +129,13 @@ def test_a_translation_typed_on_the_compose_page_is_saved_and_changes_the_versio
     assert services.content_version(b) != before
     review = client.get(reverse("broadcasts:detail", args=[b.pk])).content.decode()
     assert '<div class="line-msg__bubble" lang="en">' in review
+
+
+def test_the_approvers_review_page_shows_the_translations(client, author, approver, segment_world, make_residents):
+    area = segment_world.areas[0]
+    make_residents(60, area=area)
+    b = services.broadcast_submit(broadcast=_draft(author, area, en=EN, zh="这是市政府的通知。"), actor=author)
+    client.force_login(approver)
+    page = client.get(reverse("broadcasts:review", args=[b.pk])).content.decode()
+    assert EN in page and '<div class="line-msg__bubble" lang="zh">' in page and "这是市政府的通知。" in page
+    assert services.content_version(b) in page  # the version approved is the one shown, translations included

@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 
 from accounts.roles import Perm
 from portal.context import AuditContext
+from portal.line import dimensions as line_dimensions
 from portal.workflow import Action, api_urls
 
 from . import privacy, progress, results, selectors, services
@@ -86,6 +87,7 @@ class EstimateApi(APIView):
             area_ids=v["area_ids"],
             interest_ids=v["interest_ids"],
             exclude_broadcast_id=v["exclude_broadcast_id"],
+            dimensions=line_dimensions.filters_clean(v["dimensions"]) if v["dimensions"] else None,
         )
         e = privacy.estimate(segment, actor=request.user)
         return Response(
@@ -115,6 +117,7 @@ def _draft_kwargs(v: dict[str, Any]) -> dict[str, Any]:
         "age_bands": v["age_bands"],
         "area_ids": v["area_ids"],
         "interest_ids": v["interest_ids"],
+        "dimension_filters": v["dimensions"],
         "exclude_broadcast_id": v["exclude_broadcast_id"],
         "scheduled_at": v["scheduled_at"],
         "bubbles": bubbles,

@@ -45,6 +45,8 @@ class Broadcast(models.Model):
     age_bands = models.JSONField(_("年代"), default=list, blank=True)
     area_ids = models.JSONField(_("地域"), default=list, blank=True)
     interest_ids = models.JSONField(_("関心分野"), default=list, blank=True)
+    # The admin-defined dimensions (性別, 子どもの年代, 校区 …): {"<dimension id>": [option ids]}.
+    dimension_filters = models.JSONField(_("その他の属性"), default=dict, blank=True)
     exclude_broadcast = models.ForeignKey(
         "self",
         verbose_name=_("除外する過去の配信"),

@@ -69,6 +69,13 @@ if TYPE_CHECKING:
 MAX_PATTERN_BITS = 10
 # Noise of the full-pattern level relative to the others (it is summed over many cells).
 PATTERN_SIGMA_RATIO = 0.4
+# Admin-defined dimensions (性別, 子どもの年代, 校区 …): one level each, of age × area ×
+# answer cells. A multiple-choice dimension with at most this many options gets a cell per
+# answer pattern (each resident in one cell); one with more gets a cell per option.
+MAX_DIMENSION_PATTERN_BITS = 6
+# Their noise relative to the base levels: they are only used as within-cell fractions,
+# so more noise per cell costs little there and leaves more budget to the base levels.
+DIMENSION_SIGMA_RATIO = 1.5
 # Status categories of the audience page (each resident in exactly one).
 STATUS_CATEGORIES = ("reachable_registered", "reachable_unregistered", "optout_registered", "optout_unregistered", "blocked")
 
@@ -187,10 +194,43 @@ def sent_noisy_total(*, segment: Segment, exact: int) -> int:
 
 
 @dataclass(frozen=True)
+class Extra:
+    """An admin-defined dimension in a release: its id, kind and (active) options in order."""
+
+    id: int
+    multiple: bool
+    options: tuple[int, ...]
+
+    @property
+    def level(self) -> str:
+        return f"D{self.id}"
+
+    @property
+    def patterns(self) -> bool:
+        """One cell per answer pattern (else one per option, for a long multiple choice)."""
+        return self.multiple and len(self.options) <= MAX_DIMENSION_PATTERN_BITS
+
+    @property
+    def columns(self) -> int:
+        """Answer cells per age × area: single choice: each option + 未回答; a short multiple
+        choice: every pattern (0 = none); a long one: each option."""
+        if not self.multiple:
+            return len(self.options) + 1
+        return 2 ** len(self.options) if self.patterns else len(self.options)
+
+    @property
+    def sensitivity(self) -> int:
+        """Squared L2 sensitivity: 1 when every resident is in one cell; a long multiple
+        choice counts a resident once per chosen option (at most every option)."""
+        return 1 if not self.multiple or self.patterns else max(1, len(self.options))
+
+
+@dataclass(frozen=True)
 class Domain:
     ages: tuple[str, ...]
     areas: tuple[int | None, ...]
     interests: tuple[tuple[int, int], ...]  # (interest pk, bit), in bit order
+    extras: tuple[Extra, ...] = ()  # admin-defined dimensions, by id
 
     @property
     def pattern_bits(self) -> int:
@@ -206,18 +246,28 @@ class Domain:
             "I": (k, a, r),
             "F": (a, r, 2**self.pattern_bits),
             "S": (len(STATUS_CATEGORIES),),
+            **{e.level: (a, r, e.columns) for e in self.extras},
         }
 
     def sensitivities(self) -> dict[str, int]:
         """Squared L2 sensitivity of each level for adding/removing one resident."""
-        return {"T": 1, "A": 1, "R": 1, "AR": 1, "I": max(1, len(self.interests)), "F": 1, "S": 1}
+        base = {"T": 1, "A": 1, "R": 1, "AR": 1, "I": max(1, len(self.interests)), "F": 1, "S": 1}
+        return {**base, **{e.level: e.sensitivity for e in self.extras}}
 
     def key(self) -> str:
-        raw = json.dumps([self.ages, self.areas, self.interests], sort_keys=True)
+        parts: list[Any] = [self.ages, self.areas, self.interests]
+        if self.extras:  # a domain without them keeps the key it always had
+            parts.append([[e.id, e.multiple, list(e.options)] for e in self.extras])
+        raw = json.dumps(parts, sort_keys=True)
         return hashlib.sha256(raw.encode()).hexdigest()
 
     def as_json(self) -> dict:
-        return {"ages": list(self.ages), "areas": list(self.areas), "interests": [list(i) for i in self.interests]}
+        return {
+            "ages": list(self.ages),
+            "areas": list(self.areas),
+            "interests": [list(i) for i in self.interests],
+            "extras": [[e.id, e.multiple, list(e.options)] for e in self.extras],
+        }
 
     @classmethod
     def from_json(cls, data: dict) -> Domain:
@@ -225,23 +275,34 @@ class Domain:
             ages=tuple(data["ages"]),
             areas=tuple(data["areas"]),
             interests=tuple((int(p), int(b)) for p, b in data["interests"]),
+            extras=tuple(Extra(int(i), bool(m), tuple(int(o) for o in opts)) for i, m, opts in data.get("extras", [])),
         )
 
     @classmethod
     def current(cls) -> Domain:
+        from portal.line import dimensions as line_dimensions
         from portal.line.models import AgeBand, Area, Interest
 
+        extras = tuple(
+            Extra(d.id, d.is_multiple, tuple(int(o.id) for o in d.options))
+            for d in sorted(line_dimensions.custom_dimensions(active_only=True), key=lambda d: d.id)
+            if d.options
+        )
         return cls(
             ages=(*AgeBand.values, ""),
             areas=(*Area.objects.order_by("pk").values_list("pk", flat=True), None),
             interests=tuple(Interest.objects.order_by("bit").values_list("pk", "bit")),
+            extras=extras,
         )
 
 
 def sigmas(domain: Domain, epsilon: float | None = None, delta: float | None = None) -> dict[str, float]:
     """Noise scale of each level so that one release is (ε, δ)-DP (via ρ-zCDP)."""
     rho = rho_for(_epsilon() if epsilon is None else epsilon, _delta() if delta is None else delta)
-    ratios = {level: (PATTERN_SIGMA_RATIO if level == "F" else 1.0) for level in domain.shapes()}
+    ratios = {
+        level: (PATTERN_SIGMA_RATIO if level == "F" else DIMENSION_SIGMA_RATIO if level.startswith("D") else 1.0)
+        for level in domain.shapes()
+    }
     weight = sum(c / ratios[level] ** 2 for level, c in domain.sensitivities().items())
     scale = math.sqrt(weight / (2 * rho))
     return {level: scale * ratio for level, ratio in ratios.items()}
@@ -328,7 +389,29 @@ def _exact_levels(domain: Domain) -> dict[str, np.ndarray]:
         blocked=Count("pk", filter=Q(status=Resident.Status.BLOCKED)),
     )
     exact["S"] = np.array([counts[c] for c in STATUS_CATEGORIES], dtype=np.int64)
+    for extra in domain.extras:
+        exact[extra.level] = _exact_dimension(domain, extra, exact["AR"], age_index, area_index)
     return exact
+
+
+def _exact_dimension(
+    domain: Domain, extra: Extra, ar: np.ndarray, age_index: dict[str, int], area_index: dict[Any, int]
+) -> np.ndarray:
+    """One admin-defined dimension's exact cells (age × area × answer), from the LINE
+    layer's grouping of its answers; a single choice's 未回答 column is the rest of the
+    age × area cell."""
+    from portal.line import residents as line_residents
+
+    cells = np.zeros((len(domain.ages), len(domain.areas), extra.columns), dtype=np.int64)
+    null_age, null_area = len(domain.ages) - 1, len(domain.areas) - 1
+    rows = line_residents.dimension_cells(option_ids=extra.options, multiple=extra.patterns)
+    for age, area, answer, n in rows:
+        cells[age_index.get(age or "", null_age), area_index.get(area, null_area), answer] += n
+    if not extra.multiple:
+        cells[..., -1] = np.maximum(0, ar - cells[..., :-1].sum(axis=2))
+    elif extra.patterns:
+        cells[..., 0] = np.maximum(0, ar - cells[..., 1:].sum(axis=2))
+    return cells
 
 
 def _epoch_noise(domain: Domain, sigma: dict[str, float], now: datetime) -> Any:
@@ -385,6 +468,10 @@ def _carry_over(noise: dict, old: Domain, new: Domain, old_noise: dict) -> None:
     copy("I", [((k, a, j), (ko, a, i)) for k, ko in interests for a in ages for j, i in areas])
     if new.interests[: new.pattern_bits] == old.interests[: old.pattern_bits]:
         copy("F", [((a, j), (a, i)) for a in ages for j, i in areas])
+    old_extras = {e.id: e for e in old.extras}
+    for extra in new.extras:
+        if old_extras.get(extra.id) == extra:  # same options in the same order: same cells
+            copy(extra.level, [((a, j), (a, i)) for a in ages for j, i in areas])
 
 
 def release_publish(*, force: bool = False, refresh: bool = True) -> ReachRelease | None:
@@ -454,6 +541,7 @@ class _Loaded:
         self.interest_index = {pk: j for j, (pk, _bit) in enumerate(self.domain.interests)}
         patterns = np.arange(2**self.domain.pattern_bits)
         self.patterns = patterns
+        self.extras = {e.id: e for e in self.domain.extras}
 
 
 _loaded: dict[tuple, _Loaded] = {}
@@ -501,8 +589,114 @@ def _current(*, publish: bool = True) -> _Loaded | None:
 
 
 def _answer(rel: _Loaded, segment: Segment) -> tuple[float, float, bool]:
-    """(noisy count, its noise variance, upper bound?) of a segment, from the level that
-    answers it with the least noise. Ignores the exclusion of earlier recipients."""
+    """(noisy count, its noise variance, upper bound?) of a segment. Ignores the exclusion
+    of earlier recipients. A segment with admin-defined dimensions is its base (ages,
+    areas, interests) × the noisy share of each dimension's answers, per age × area cell."""
+    value, var, bound = _answer_base(rel, segment)
+    if segment.everyone or not segment.dimensions:
+        return value, var, bound
+    return _with_dimensions(rel, segment, value, var, bound)
+
+
+def _segment_grid(rel: _Loaded, segment: Segment) -> tuple[list[int], list[int]] | None:
+    """The segment's age and area indexes (every one when a dimension is empty); None when
+    it names only ages or areas the release does not know."""
+    ages = [rel.age_index[a] for a in segment.age_bands if a in rel.age_index]
+    areas = [rel.area_index[a] for a in segment.area_ids if a in rel.area_index]
+    if (segment.age_bands and not ages) or (segment.area_ids and not areas):
+        return None
+    ia = ages if segment.age_bands else list(range(len(rel.domain.ages)))
+    ir = areas if segment.area_ids else list(range(len(rel.domain.areas)))
+    return ia, ir
+
+
+def _base_cells(rel: _Loaded, segment: Segment, grid: Any) -> tuple[np.ndarray, float]:
+    """The segment's base (ages × areas × interests) per age × area cell, noisy, and the
+    noise's standard deviation per cell: the weights of the cells' dimension shares."""
+    interests = sorted({rel.interest_index[i] for i in segment.interest_ids if i in rel.interest_index})
+    if not segment.interest_ids:
+        return rel.levels["AR"][grid], math.sqrt(rel.var["AR"])
+    if len(interests) == 1:
+        return rel.levels["I"][interests[0]][grid], math.sqrt(rel.var["I"])
+    if interests and interests[-1] < rel.domain.pattern_bits:
+        mask = 0
+        for j in interests:
+            mask |= 1 << j
+        hit = (rel.patterns & mask) != 0
+        return rel.levels["F"][grid][..., hit].sum(axis=-1), math.sqrt(int(hit.sum()) * rel.var["F"])
+    cells = sum((rel.levels["I"][j][grid] for j in interests), np.zeros(rel.levels["AR"][grid].shape))
+    return cells, math.sqrt(len(interests) * rel.var["I"])
+
+
+def _with_dimensions(rel: _Loaded, segment: Segment, value: float, var: float, bound: bool) -> tuple[float, float, bool]:
+    """``value`` (the base's best estimate) × the weighted mean over the segment's age ×
+    area cells of Π over its dimensions of the cell's noisy share of the chosen answers
+    (answers independent of each other and of interests given age and area). A small
+    cell's share is shrunk towards its area's (all ages) share, so noise in nearly empty
+    cells does not swing the figure. Post-processing of the release only."""
+    found = _segment_grid(rel, segment)
+    if found is None:
+        return 0.0, 0.0, False
+    ia, ir = found
+    grid = np.ix_(ia, ir)
+    share = np.ones((len(ia), len(ir)))
+    relative_var = 0.0
+    for dim_id, option_ids in segment.dimensions:
+        extra = rel.extras.get(dim_id)
+        columns = _chosen_columns(extra, option_ids) if extra is not None else None
+        if extra is None or columns is None:
+            bound = True  # a dimension the release does not hold: at most the rest
+            continue
+        cells = rel.levels[extra.level]
+        sigma2 = rel.var[extra.level]
+        if extra.patterns or not extra.multiple:
+            total_all, total = cells.sum(axis=-1), cells[grid].sum(axis=-1)
+        else:  # a long multiple choice: per-option cells overlap; the population is AR
+            total_all, total = rel.levels["AR"], rel.levels["AR"][grid]
+            bound = bound or len(columns) > 1  # OR of overlapping cells: a union bound
+        chosen_all = cells[..., columns].sum(axis=-1)
+        chosen = chosen_all[grid]
+        # Shares shrunk towards a less noisy one: the city's, then the area's (all ages),
+        # each weighted by about the noise of the total it corrects.
+        k = math.sqrt(sigma2 * extra.columns)
+        ages = total_all.shape[0]
+        city = float(np.clip(chosen_all.sum() / max(float(total_all.sum()), 1.0), 0.0, 1.0))
+        k_area = k * math.sqrt(ages)
+        area_total = np.maximum(total_all.sum(axis=0)[ir], 0.0)
+        area_share = np.clip((chosen_all.sum(axis=0)[ir] + k_area * city) / (area_total + k_area), 0.0, 1.0)
+        share *= np.clip((chosen + k * area_share) / (np.maximum(total, 0.0) + k), 0.0, 1.0)
+        hits = max(float(np.maximum(chosen, 0.0).sum()), 1.0)
+        relative_var += len(columns) * chosen.size * sigma2 / hits**2
+    # The base's cells weight their shares; cells within noise of empty do not count.
+    base, sd = _base_cells(rel, segment, grid)
+    weights = np.where(base > 2.0 * sd, base, 0.0)
+    if float(weights.sum()) <= 0.0:
+        weights = np.maximum(base, 0.0)
+    if float(weights.sum()) <= 0.0:
+        weights = np.ones_like(share)
+    factor = float((weights * share).sum() / weights.sum())
+    estimate = value * factor
+    return estimate, var * factor**2 + estimate**2 * relative_var, bound
+
+
+def _chosen_columns(extra: Extra, option_ids: tuple[int, ...]) -> list[int] | None:
+    """The answer cells of a dimension holding any of ``option_ids`` (None: none of them
+    is in the release)."""
+    index = {pk: j for j, pk in enumerate(extra.options)}
+    chosen = sorted({index[pk] for pk in option_ids if pk in index})
+    if not chosen:
+        return None
+    if not extra.patterns:
+        return chosen
+    mask = 0
+    for j in chosen:
+        mask |= 1 << j
+    return [p for p in range(extra.columns) if p & mask]
+
+
+def _answer_base(rel: _Loaded, segment: Segment) -> tuple[float, float, bool]:
+    """(noisy count, its noise variance, upper bound?) of a segment's ages, areas and
+    interests, from the level that answers it with the least noise."""
     if segment.everyone:
         return float(rel.levels["T"][0]), rel.var["T"], False
     ages = [rel.age_index[a] for a in segment.age_bands if a in rel.age_index]
@@ -778,8 +972,44 @@ def audience_figures() -> dict:
         "by_area": _rows(area_pairs, complementary=True),
         "by_age": _rows(age_pairs, complementary=True),
         "by_interest": _rows(interest_pairs, complementary=False),
+        "by_dimension": _dimension_breakdowns(rel),
         "released_at": rel.created_at,
     }
+
+
+def _dimension_breakdowns(rel: _Loaded) -> list[dict]:
+    """One breakdown per admin-defined dimension in the release: each option's noisy
+    total (a single choice also 未回答, and adds up: complementary suppression)."""
+    from portal.line.models import Dimension, DimensionOption
+
+    if not rel.domain.extras:
+        return []
+    names = dict(Dimension.objects.filter(pk__in=[e.id for e in rel.domain.extras]).values_list("pk", "name"))
+    ids = [pk for e in rel.domain.extras for pk in e.options]
+    labels = dict(DimensionOption.objects.filter(pk__in=ids).values_list("pk", "label"))
+    out = []
+    for extra in rel.domain.extras:
+        if extra.id not in names:
+            continue
+        cells = rel.levels[extra.level].sum(axis=(0, 1))
+        pairs = []
+        for j, pk in enumerate(extra.options):
+            if extra.patterns:
+                value = float(cells[[p for p in range(extra.columns) if p >> j & 1]].sum())
+            else:
+                value = float(cells[j])
+            pairs.append((labels.get(pk, "—"), value))
+        if not extra.multiple:
+            pairs.append((_("未回答"), float(cells[-1])))
+        out.append(
+            {
+                "id": f"dim-{extra.id}",
+                "name": names[extra.id],
+                "title": (_("%(name)s別（複数選択）") if extra.multiple else _("%(name)s別")) % {"name": names[extra.id]},
+                "rows": _rows(pairs, complementary=not extra.multiple),
+            }
+        )
+    return out
 
 
 def friends_text() -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +12,7 @@ from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
+from portal.line import dimensions as line_dimensions
 from portal.line import residents as line_residents
 from portal.line.models import AgeBand, Area, Interest, Resident
 
@@ -31,6 +32,8 @@ class Segment:
     area_ids: tuple[int, ...] = ()
     interest_ids: tuple[int, ...] = ()
     exclude_broadcast_id: int | None = None
+    # Admin-defined dimensions: ((dimension id, (option ids …)), …), sorted; OR inside each.
+    dimensions: tuple[tuple[int, tuple[int, ...]], ...] = ()
 
     @classmethod
     def build(
@@ -41,13 +44,20 @@ class Segment:
         area_ids: Iterable[int] = (),
         interest_ids: Iterable[int] = (),
         exclude_broadcast_id: int | None = None,
+        dimensions: Mapping[Any, Iterable[Any]] | None = None,
     ) -> Segment:
+        dims: dict[int, set[int]] = {}
+        for key, values in (dimensions or {}).items() if not everyone else ():
+            ids = {int(v) for v in values}
+            if ids:
+                dims.setdefault(int(key), set()).update(ids)
         return cls(
             everyone=bool(everyone),
             age_bands=tuple(sorted({str(b) for b in age_bands if str(b) in AgeBand.values})),
             area_ids=tuple(sorted({int(a) for a in area_ids})),
             interest_ids=tuple(sorted({int(i) for i in interest_ids})),
             exclude_broadcast_id=int(exclude_broadcast_id) if exclude_broadcast_id else None,
+            dimensions=tuple((k, tuple(sorted(v))) for k, v in sorted(dims.items())),
         )
 
     @classmethod
@@ -58,19 +68,25 @@ class Segment:
             area_ids=broadcast.area_ids or (),
             interest_ids=broadcast.interest_ids or (),
             exclude_broadcast_id=broadcast.exclude_broadcast_id,
+            dimensions=broadcast.dimension_filters or {},
         )
 
+    @property
+    def dimension_filters(self) -> dict[str, list[int]]:
+        """The admin-defined dimensions as a broadcast stores them (JSON keys are strings)."""
+        return {str(k): list(v) for k, v in self.dimensions}
+
     def as_json(self) -> str:
-        return json.dumps(
-            {
-                "everyone": self.everyone,
-                "age_bands": self.age_bands,
-                "area_ids": self.area_ids,
-                "interest_ids": self.interest_ids,
-                "exclude": self.exclude_broadcast_id,
-            },
-            sort_keys=True,
-        )
+        data: dict[str, Any] = {
+            "everyone": self.everyone,
+            "age_bands": self.age_bands,
+            "area_ids": self.area_ids,
+            "interest_ids": self.interest_ids,
+            "exclude": self.exclude_broadcast_id,
+        }
+        if self.dimensions:
+            data["dimensions"] = self.dimension_filters
+        return json.dumps(data, sort_keys=True)
 
 
 def _delivered_ids_sql(broadcast_id: int) -> RawSQL:
@@ -88,7 +104,12 @@ def _apply_segment(qs: QuerySet[Any], segment: Segment, *, area_field: str) -> Q
     if segment.everyone:
         return qs
     return line_residents.matching(
-        qs, age_bands=segment.age_bands, area_ids=segment.area_ids, interest_ids=segment.interest_ids, area_field=area_field
+        qs,
+        age_bands=segment.age_bands,
+        area_ids=segment.area_ids,
+        interest_ids=segment.interest_ids,
+        area_field=area_field,
+        dimension_options=[ids for _dim, ids in segment.dimensions],
     )
 
 
@@ -112,7 +133,9 @@ def segment_reach(*, segment: Segment) -> int:
     snapshot. Never shown; everything shown comes from privacy.py's release. From the LINE
     layer's exact per-cell counts (constant time); a segment that excludes a past
     broadcast's recipients is counted on the residents themselves."""
-    if segment.exclude_broadcast_id:
+    if segment.exclude_broadcast_id or (segment.dimensions and not segment.everyone):
+        # Answers to admin-defined dimensions are not in the per-cell counts: counted on the
+        # residents, one index-backed semi-join per dimension (portal/line/residents.py).
         return segment_residents(segment=segment).count()
     if segment.everyone:
         return line_residents.count_in_segment()
@@ -163,11 +186,16 @@ def content_version(broadcast: Broadcast) -> str:
         "age_bands": sorted(broadcast.age_bands or []),
         "area_ids": sorted(broadcast.area_ids or []),
         "interest_ids": sorted(broadcast.interest_ids or []),
+        **({"dimensions": _sorted_filters(broadcast.dimension_filters)} if broadcast.dimension_filters else {}),
         "exclude": broadcast.exclude_broadcast_id,
         "scheduled_at": broadcast.scheduled_at.isoformat() if broadcast.scheduled_at else None,
         "bubbles": bubbles,
     }
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:20]
+
+
+def _sorted_filters(filters: Mapping[Any, Iterable[Any]]) -> dict[str, list[int]]:
+    return {str(int(k)): sorted(int(v) for v in values) for k, values in filters.items() if values}
 
 
 def pending_approval(*, user: User) -> QuerySet[Broadcast]:
@@ -231,4 +259,6 @@ def segment_choices() -> dict[str, list[Any]]:
         "age_bands": list(AgeBand.choices),
         "areas": list(Area.objects.filter(is_active=True).values_list("pk", "name")),
         "interests": list(Interest.objects.filter(is_active=True).values_list("pk", "name")),
+        # Every admin-defined dimension (性別, 子どもの年代, 校区 …) with its active options.
+        "dimensions": line_dimensions.custom_dimensions(),
     }

@@ -17,6 +17,12 @@ class SegmentSerializer(serializers.Serializer):
     age_bands = serializers.ListField(child=serializers.CharField(max_length=8), required=False, default=list)
     area_ids = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
     interest_ids = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    dimensions = serializers.DictField(
+        child=serializers.ListField(child=serializers.IntegerField()),
+        required=False,
+        default=dict,
+        help_text="Admin-defined dimensions: {dimension id: [option ids]} (OR inside one, AND across).",
+    )
     exclude_broadcast_id = serializers.IntegerField(required=False, allow_null=True, default=None)
 
 
@@ -68,6 +74,7 @@ class BroadcastSerializer(serializers.ModelSerializer):
 
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     halt_reason_label = serializers.CharField(source="get_halt_reason_display", read_only=True)
+    dimensions = serializers.JSONField(source="dimension_filters", read_only=True)
     author = serializers.CharField(source="author.get_short_name", read_only=True)
     approver = serializers.SerializerMethodField()
     bubbles = serializers.SerializerMethodField()
@@ -84,6 +91,7 @@ class BroadcastSerializer(serializers.ModelSerializer):
             "age_bands",
             "area_ids",
             "interest_ids",
+            "dimensions",
             "exclude_broadcast",
             "status",
             "status_label",

@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -31,6 +31,7 @@ from portal import access
 from portal.context import AuditContext
 from portal.errors import DomainError, NotAllowed
 from portal.line import chat as line_chat
+from portal.line import dimensions as line_dimensions
 from portal.line import sender
 from portal.line.language import NAMES, TRANSLATION_LANGUAGES
 
@@ -255,6 +256,7 @@ def broadcast_save(
     area_ids: Sequence[int] = (),
     interest_ids: Sequence[int] = (),
     exclude_broadcast_id: int | None = None,
+    dimension_filters: Mapping[Any, Sequence[Any]] | None = None,
     scheduled_at: datetime | None = None,
     bubbles: Sequence[dict[str, Any]],
     ctx: AuditContext | None = None,
@@ -267,6 +269,7 @@ def broadcast_save(
         raise DomainError(_("配信の種別または配信範囲が不正です。"), code="bad_audience")
     if kind == Broadcast.Kind.EMERGENCY:
         audience, age_bands, area_ids, interest_ids, exclude_broadcast_id = Broadcast.Audience.ALL, (), (), (), None
+        dimension_filters = None
         scheduled_at = None  # an emergency broadcast always goes out on approval
     if scheduled_at is not None and scheduled_at <= timezone.now():
         raise DomainError(_("予約日時には未来の日時を指定してください。"), code="bad_time")
@@ -279,6 +282,8 @@ def broadcast_save(
         area_ids=area_ids,
         interest_ids=interest_ids,
         exclude_broadcast_id=exclude_broadcast_id,
+        # Only admin-defined dimensions and their own options (the LINE layer checks).
+        dimensions=line_dimensions.filters_clean(dimension_filters) if audience == Broadcast.Audience.SEGMENT else None,
     )
     if segment.exclude_broadcast_id and not selectors.excludable_broadcasts().filter(pk=segment.exclude_broadcast_id).exists():
         raise DomainError(_("除外できる過去の配信ではありません。"), code="bad_exclude")
@@ -297,6 +302,7 @@ def broadcast_save(
     broadcast.age_bands = list(segment.age_bands)
     broadcast.area_ids = list(segment.area_ids)
     broadcast.interest_ids = list(segment.interest_ids)
+    broadcast.dimension_filters = segment.dimension_filters
     broadcast.exclude_broadcast_id = segment.exclude_broadcast_id
     broadcast.scheduled_at = scheduled_at
     broadcast.status = S.RETURNED if previous == S.RETURNED else S.DRAFT

@@ -24,6 +24,7 @@ from portal import access
 from portal.context import AuditContext
 from portal.errors import DomainError, page_error
 from portal.line.language import NAMES, TRANSLATION_LANGUAGES
+from portal.line import dimensions as line_dimensions
 
 from . import disaster, privacy, progress, results, selectors, services, staff_line
 from .forms import parse_local_datetime
@@ -43,6 +44,15 @@ def _me(request: HttpRequest) -> User:
 
 def _int_list(values: list[str]) -> list[int]:
     return [int(v) for v in values if str(v).isdigit()]
+
+
+def _dimension_filters(post: QueryDict) -> dict[str, list[int]]:
+    """The compose form's admin-defined dimensions: one checkbox group ``dim_<id>`` each."""
+    return {
+        key.removeprefix("dim_"): _int_list(post.getlist(key))
+        for key in post
+        if key.startswith("dim_") and key.removeprefix("dim_").isdigit() and _int_list(post.getlist(key))
+    }
 
 
 def _compose_payload(request: HttpRequest, broadcast: Broadcast | None) -> tuple[dict[str, Any], list[str]]:
@@ -89,6 +99,7 @@ def _compose_payload(request: HttpRequest, broadcast: Broadcast | None) -> tuple
         "age_bands": post.getlist("age_bands"),
         "area_ids": _int_list(post.getlist("area_ids")),
         "interest_ids": _int_list(post.getlist("interest_ids")),
+        "dimension_filters": _dimension_filters(post),
         "exclude_broadcast_id": int(post["exclude_broadcast"]) if post.get("exclude_broadcast", "").isdigit() else None,
         "scheduled_at": scheduled_at,
         "bubbles": bubbles,
@@ -114,6 +125,7 @@ def _form_state(
             "age_bands": [str(b) for b in payload["age_bands"]],
             "area_ids": payload["area_ids"],
             "interest_ids": payload["interest_ids"],
+            "dimension_filters": payload["dimension_filters"],
             "exclude_broadcast_id": payload["exclude_broadcast_id"],
             "timing": "scheduled" if post.get("timing") == "scheduled" else "now",
             "scheduled_at": post.get("scheduled_at", ""),
@@ -130,6 +142,7 @@ def _form_state(
             "age_bands": list(broadcast.age_bands),
             "area_ids": list(broadcast.area_ids),
             "interest_ids": list(broadcast.interest_ids),
+            "dimension_filters": dict(broadcast.dimension_filters or {}),
             "exclude_broadcast_id": broadcast.exclude_broadcast_id,
             "timing": "scheduled" if broadcast.scheduled_at else "now",
             "scheduled_at": when,
@@ -142,6 +155,7 @@ def _form_state(
             "age_bands": [],
             "area_ids": [],
             "interest_ids": [],
+            "dimension_filters": {},
             "exclude_broadcast_id": None,
             "timing": "now",
             "scheduled_at": "",
@@ -195,11 +209,20 @@ def _compose(request: HttpRequest, broadcast: Broadcast | None, *, emergency: bo
     template = None
     if emergency and broadcast is None and payload is None:
         template = disaster.template(request.GET.get("template", ""))
+    form = _form_state(broadcast, payload, request.POST if payload is not None else None, template)
+    choices = selectors.segment_choices()
+    chosen = {str(k): {int(i) for i in v} for k, v in form["dimension_filters"].items()}
     context = {
         "broadcast": broadcast,
         "emergency": emergency,
-        "form": _form_state(broadcast, payload, request.POST if payload is not None else None, template),
-        "choices": selectors.segment_choices(),
+        "form": form,
+        "choices": choices,
+        # Each admin-defined dimension with the options this draft has ticked.
+        "dimension_fields": [
+            {"dimension": d, "options": [(o.id, o.label, o.id in chosen.get(str(d.id), set())) for o in d.options]}
+            for d in choices["dimensions"]
+            if d.options
+        ],
         "excludable": selectors.excludable_broadcasts()[:50],
         "errors": errors,
         "text_max": TEXT_MAX,
@@ -319,6 +342,10 @@ def _segment_labels(broadcast: Broadcast) -> dict[str, Any]:
         "age_bands": [str(bands.get(b, b)) for b in broadcast.age_bands],
         "areas": list(Area.objects.filter(pk__in=broadcast.area_ids).values_list("name", flat=True)),
         "interests": list(Interest.objects.filter(pk__in=broadcast.interest_ids).values_list("name", flat=True)),
+        # [(性別, [女性]), (子どもの年代, [0〜2歳, 3〜5歳]), …]: OR inside each, AND across.
+        "dimensions": line_dimensions.filter_labels(
+            {int(k): v for k, v in (broadcast.dimension_filters or {}).items()} if broadcast.is_segment else {}
+        ),
         "exclude": f"{exclude.title}（{exclude.finished_at:%Y-%m-%d}）"
         if exclude and exclude.finished_at
         else (exclude.title if exclude else ""),

@@ -9,14 +9,14 @@ not asked for 配信停止.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Model, Q, QuerySet, Sum
+from django.db.models import BigIntegerField, Case, Count, Exists, F, Model, OuterRef, Q, QuerySet, Sum, Value, When
 
-from .models import Interest, Resident, ResidentCount
+from .models import Interest, Resident, ResidentAnswer, ResidentCount
 
 M = TypeVar("M", bound=Model)
 
@@ -56,10 +56,18 @@ def matching(
     area_ids: Iterable[int] = (),
     interest_ids: Iterable[int] = (),
     area_field: str = "area_id",
+    dimension_options: Iterable[Iterable[int]] = (),
 ) -> QuerySet[M]:
     """``qs`` narrowed to the segment: residents, or cells of them (any model with
-    ``age_band``, ``area_field`` and ``interest_bits`` columns, e.g. the reach cells)."""
+    ``age_band``, ``area_field`` and ``interest_bits`` columns, e.g. the reach cells).
+    ``dimension_options``: for each admin-defined dimension, the option ids of which a
+    resident must have chosen at least one (residents only: cells do not hold answers)."""
     age_bands, area_ids, interest_ids = list(age_bands), list(area_ids), list(interest_ids)
+    for option_ids in dimension_options:
+        ids = sorted({int(i) for i in option_ids})
+        if ids:
+            # One semi-join per dimension on the (option, resident) index: OR inside, AND across.
+            qs = qs.filter(Exists(ResidentAnswer.objects.filter(option_id__in=ids, resident_id=OuterRef("pk"))))
     if age_bands:
         qs = qs.filter(age_band__in=age_bands)
     if area_ids:
@@ -71,10 +79,16 @@ def matching(
 
 
 def in_segment(
-    *, age_bands: Iterable[str] = (), area_ids: Iterable[int] = (), interest_ids: Iterable[int] = ()
+    *,
+    age_bands: Iterable[str] = (),
+    area_ids: Iterable[int] = (),
+    interest_ids: Iterable[int] = (),
+    dimension_options: Iterable[Iterable[int]] = (),
 ) -> QuerySet[Resident]:
     """Reachable residents in the segment (all of them when every dimension is empty)."""
-    return matching(reachable(), age_bands=age_bands, area_ids=area_ids, interest_ids=interest_ids)
+    return matching(
+        reachable(), age_bands=age_bands, area_ids=area_ids, interest_ids=interest_ids, dimension_options=dimension_options
+    )
 
 
 def cells() -> Iterator[Cell]:
@@ -121,3 +135,44 @@ def counts_compact() -> int:
             )
             cursor.execute(f"DELETE FROM {table} WHERE id <= %s", [last])  # noqa: S608
     return ResidentCount.objects.count()
+
+
+def dimension_cells(*, option_ids: Sequence[int], multiple: bool) -> Iterator[tuple[str, int | None, int, int]]:
+    """Reachable residents of each age band × area by their answer to one admin-defined
+    dimension (one GROUP BY, for the privacy release): ``(age band, area id, answer,
+    residents)``. The answer is, for a single-choice dimension, the index of the chosen
+    option in ``option_ids``; for a multiple-choice one, the bit pattern of the chosen
+    options (bit j: ``option_ids[j]``). Residents who chose none of them are not listed."""
+    ids = [int(i) for i in option_ids]
+    if not ids:
+        return
+    answers = ResidentAnswer.objects.filter(
+        option_id__in=ids, resident__status=Resident.Status.ACTIVE, resident__segment_opt_out=False
+    )
+    if not multiple:
+        index = {pk: j for j, pk in enumerate(ids)}
+        rows = (
+            answers.values_list("resident__age_band", "resident__area_id", "option_id")
+            .annotate(n=Count("resident_id"))
+            .order_by()
+        )
+        for age_band, area_id, option_id, n in rows.iterator(chunk_size=5000):
+            yield age_band, area_id, index[option_id], int(n)
+        return
+    bit = Case(
+        *[When(option_id=pk, then=Value(1 << j)) for j, pk in enumerate(ids)], default=Value(0), output_field=BigIntegerField()
+    )
+    per_resident = (
+        answers.values(r=F("resident_id"), age=F("resident__age_band"), area=F("resident__area_id"))
+        .annotate(pattern=Sum(bit))
+        .order_by()
+    )
+    sql, params = per_resident.query.sql_with_params()
+    with connection.cursor() as cursor:
+        # The residents' patterns grouped in the database (one pass over the answers).
+        cursor.execute(
+            f"SELECT age, area, pattern, COUNT(*) FROM ({sql}) per_resident GROUP BY age, area, pattern",  # noqa: S608 - the ORM's SQL, parameters bound
+            params,
+        )
+        for age_band, area_id, pattern, n in cursor.fetchall():
+            yield age_band, area_id, int(pattern), int(n)

@@ -145,3 +145,25 @@ def test_the_dimension_pages_are_admin_only_and_builtin_options_stay_where_they_
     response = admin_client.post(reverse("line:dimension_edit", args=[builtin.pk]), {"name": "お住まいの区", "is_active": "on"})
     assert response.status_code == 302
     assert Dimension.objects.get(pk=builtin.pk).name == "お住まいの区" and not DimensionOption.objects.exists()
+
+
+def test_the_demo_ships_gender_children_and_school_districts(segments):
+    from portal.line.devtools.demo import DEMO_DISTRICT_AREAS, dimensions_load_demo
+    from portal.line.devtools.seed import seed_answers, seed_residents
+
+    dimensions_load_demo()
+    dimensions_load_demo()  # idempotent
+    names = [d.name for d in Dimension.objects.all()]
+    assert names == ["年代", "地域", "関心分野", "性別", "子どもの年代", "校区"]
+    children = Dimension.objects.get(name="子どもの年代")
+    assert children.is_multiple and [o.label for o in children.options.all()] == [
+        "妊娠中", "0〜2歳", "3〜5歳", "小学生", "中学生", "高校生"
+    ]  # fmt: skip
+    assert "回答しない" in Dimension.objects.get(name="性別").options.values_list("label", flat=True)
+    seed_residents(count=400, seed=7)
+    made = seed_answers(seed=7)
+    assert made > 300 and seed_answers(only_unanswered=True) == 0
+    for resident_area, label in ResidentAnswer.objects.filter(dimension__name="校区").values_list(
+        "resident__area__code", "option__label"
+    ):
+        assert DEMO_DISTRICT_AREAS[label] == resident_area

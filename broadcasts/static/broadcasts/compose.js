@@ -19,6 +19,15 @@
   function checked(name) {
     return Array.prototype.slice.call(form.querySelectorAll("input[name=" + name + "]:checked")).map(function (el) { return el.value; });
   }
+  // Admin-defined dimensions: one checkbox group "dim_<id>" each -> {"<id>": [option ids]}.
+  function dimensions() {
+    var out = {};
+    Array.prototype.slice.call(form.querySelectorAll("input[name^=dim_]:checked")).forEach(function (el) {
+      var id = el.name.slice(4);
+      (out[id] = out[id] || []).push(Number(el.value));
+    });
+    return out;
+  }
   function audience() {
     var el = form.querySelector("input[name=audience]:checked");
     return el ? el.value : "all";
@@ -38,6 +47,7 @@
       age_bands: checked("age_bands"),
       area_ids: checked("area_ids").map(Number),
       interest_ids: checked("interest_ids").map(Number),
+      dimensions: dimensions(),
       exclude_broadcast_id: ex && ex.value ? Number(ex.value) : null
     };
     var mine = ++seq;
@@ -129,7 +139,7 @@
   });
   form.addEventListener("change", function (e) {
     var t = e.target;
-    if (t.name === "audience" || t.name === "age_bands" || t.name === "area_ids" || t.name === "interest_ids" || t.name === "exclude_broadcast") {
+    if (t.name === "audience" || t.name === "age_bands" || t.name === "area_ids" || t.name === "interest_ids" || t.name === "exclude_broadcast" || (t.name || "").indexOf("dim_") === 0) {
       toggleSegment(); schedule();
     }
     if (t.name === "timing") toggleSchedule();

@@ -67,12 +67,15 @@ def area_boundaries_load_demo() -> int:
 
 
 def load_demo(say: Callable[[str], None]) -> None:
-    from .seed import seed_residents
+    from .seed import seed_answers, seed_residents
 
     areas, interests = segments_load_demo()
-    say(f"LINE: {len(areas)} areas, {len(interests)} interests")
+    dimensions = dimensions_load_demo()
+    say(f"LINE: {len(areas)} areas, {len(interests)} interests, {len(dimensions)} more dimensions")
     made = seed_residents(count=DEMO_RESIDENTS, only_if_fewer=True)
     say(f"LINE: {made} synthetic residents added")
+    answers = seed_answers(only_unanswered=True)
+    say(f"LINE: {answers} answers to 性別, 子どもの年代, 校区 added")
     chosen = _demo_languages()
     if chosen:
         say(f"LINE: {chosen} synthetic residents chose a language other than Japanese (受信設定)")
@@ -89,4 +92,70 @@ def _demo_languages() -> int:
     for remainder, code in enumerate(("en", "zh", "vi", "ko", "ja-easy"), start=1):
         rows = Resident.objects.alias(m=F("pk") % 40).filter(m=remainder, language="")
         made += rows.update(language=code)
+    return made
+
+
+# The admin-defined dimensions the demo ships (Kamakura's 子どもの年代 and 校区, the GovTech
+# kit's 性別): (name, kind, options, question).
+DEMO_DIMENSIONS = [
+    (
+        "性別",
+        "single",
+        ["女性", "男性", "その他", "回答しない"],
+        "性別を選んでください（女性向け検診などのお知らせに使います）。",
+    ),
+    (
+        "子どもの年代",
+        "multiple",
+        ["妊娠中", "0〜2歳", "3〜5歳", "小学生", "中学生", "高校生"],
+        "お子さんの年代を選んでください（お子さんが複数いる方は、あてはまるものをすべて）。",
+    ),
+    (
+        "校区",
+        "single",
+        [
+            "香椎小校区",
+            "箱崎小校区",
+            "博多小校区",
+            "東光小校区",
+            "舞鶴小校区",
+            "警固小校区",
+            "高宮小校区",
+            "別府小校区",
+            "西新小校区",
+            "姪浜小校区",
+        ],
+        "お住まいの小学校区を選んでください（学校・地域の行事のお知らせに使います）。",
+    ),
+]
+# Which ward each demo 校区 lies in (the seed picks a district of the resident's ward).
+DEMO_DISTRICT_AREAS = {
+    "香椎小校区": "higashi",
+    "箱崎小校区": "higashi",
+    "博多小校区": "hakata",
+    "東光小校区": "hakata",
+    "舞鶴小校区": "chuo",
+    "警固小校区": "chuo",
+    "高宮小校区": "minami",
+    "別府小校区": "jonan",
+    "西新小校区": "sawara",
+    "姪浜小校区": "nishi",
+}
+
+
+def dimensions_load_demo() -> list:
+    """性別, 子どもの年代 and 校区 with their options, after 年代, 地域, 関心分野 (idempotent:
+    matched by name)."""
+    from portal.line.dimensions import dimension_rows
+    from portal.line.models import Dimension, DimensionOption
+
+    dimension_rows()  # the built-in three first
+    made = []
+    for i, (name, kind, labels, question) in enumerate(DEMO_DIMENSIONS):
+        dimension, _created = Dimension.objects.get_or_create(
+            name=name, builtin="", defaults={"kind": kind, "order": 40 + 10 * i, "question": question}
+        )
+        for j, label in enumerate(labels):
+            DimensionOption.objects.get_or_create(dimension=dimension, label=label, defaults={"order": 10 * (j + 1)})
+        made.append(dimension)
     return made

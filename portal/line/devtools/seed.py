@@ -141,3 +141,118 @@ def _copy(rows: list[tuple]) -> None:
         with raw.copy(f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
+
+
+# Answers to the demo's admin-defined dimensions (devtools/demo.py DEMO_DIMENSIONS), of
+# residents who consented: 性別 (most answer), 子どもの年代 by the resident's age band
+# (several children possible), 校区 among the districts of the resident's ward.
+GENDER_P = {"女性": 0.5, "男性": 0.41, "その他": 0.01, "回答しない": 0.05}  # the rest skip
+CHILDREN_BY_AGE = {"20-24": 0.12, "25-29": 0.35, "30-34": 0.6, "35-39": 0.65, "40-44": 0.55, "45-49": 0.35, "50+": 0.08}
+CHILD_STAGES_BY_AGE = {
+    "20-24": ["妊娠中", "0〜2歳", "3〜5歳"],
+    "25-29": ["妊娠中", "0〜2歳", "3〜5歳", "小学生"],
+    "30-34": ["妊娠中", "0〜2歳", "3〜5歳", "小学生"],
+    "35-39": ["0〜2歳", "3〜5歳", "小学生", "中学生"],
+    "40-44": ["3〜5歳", "小学生", "中学生", "高校生"],
+    "45-49": ["小学生", "中学生", "高校生"],
+    "50+": ["中学生", "高校生"],
+}
+DISTRICT_P = 0.6
+ANSWER_COLUMNS = ["resident_id", "dimension_id", "option_id", "answered_at"]
+
+
+def seed_answers(*, only_unanswered: bool = False, seed: int | None = None, say: Callable[[str], None] | None = None) -> int:
+    """Answers of every consented resident to 性別, 子どもの年代 and 校区 (the demo's
+    dimensions, when loaded); ``only_unanswered``: nothing when any answer exists."""
+    from portal.line.models import Dimension, DimensionOption, ResidentAnswer
+
+    from .demo import DEMO_DISTRICT_AREAS
+
+    if only_unanswered and ResidentAnswer.objects.exists():
+        return 0
+    dims = {d.name: d for d in Dimension.objects.filter(builtin="", name__in=["性別", "子どもの年代", "校区"])}
+    if not dims:
+        return 0
+    options: dict[str, dict[str, int]] = {name: {} for name in dims}
+    for dim_name, label, pk in DimensionOption.objects.filter(dimension__in=dims.values()).values_list(
+        "dimension__name", "label", "pk"
+    ):
+        options[dim_name][label] = pk
+    area_codes = dict(Area.objects.values_list("pk", "code"))
+    districts: dict[str, list[int]] = {}
+    for label, code in DEMO_DISTRICT_AREAS.items():
+        if label in options.get("校区", {}):
+            districts.setdefault(code, []).append(options["校区"][label])
+    rng = random.Random(seed)
+    now = timezone.now()
+    gender = [(options["性別"][label], p) for label, p in GENDER_P.items() if "性別" in dims and label in options["性別"]]
+    made = 0
+    use_copy = connection.vendor == "postgresql"
+    rows: list[tuple] = []
+
+    def flush() -> None:
+        nonlocal rows, made
+        if not rows:
+            return
+        with transaction.atomic():
+            if use_copy:
+                table = ResidentAnswer._meta.db_table
+                with (
+                    connection.cursor() as cursor,
+                    cursor.cursor.copy(f"COPY {table} ({', '.join(ANSWER_COLUMNS)}) FROM STDIN") as copy,
+                ):
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                ResidentAnswer.objects.bulk_create(
+                    [ResidentAnswer(**dict(zip(ANSWER_COLUMNS, r, strict=True))) for r in rows], batch_size=2000
+                )
+        made += len(rows)
+        rows = []
+        if say:
+            say(f"{made} answers")
+
+    residents = Resident.objects.filter(consented_at__isnull=False).order_by("pk").values_list("pk", "age_band", "area_id")
+    last = 0
+    while True:
+        chunk = list(residents.filter(pk__gt=last)[:20000])  # keyset pages: no cursor open across the COPYs
+        if not chunk:
+            break
+        last = chunk[-1][0]
+        _answers_of(chunk, rows, rng, dims, options, districts, area_codes, gender, now)
+        if len(rows) >= 50000:
+            flush()
+    flush()
+    return made
+
+
+def _answers_of(
+    chunk: list,
+    rows: list,
+    rng: random.Random,
+    dims: dict,
+    options: dict,
+    districts: dict,
+    area_codes: dict,
+    gender: list,
+    now: object,
+) -> None:
+    random_ = rng.random
+    for pk, age, area_id in chunk:
+        if gender:
+            roll, acc = random_(), 0.0
+            for option_id, p in gender:
+                acc += p
+                if roll < acc:
+                    rows.append((pk, dims["性別"].pk, option_id, now))
+                    break
+        if "子どもの年代" in dims and random_() < CHILDREN_BY_AGE.get(age, 0.0):
+            stages = CHILD_STAGES_BY_AGE[age]
+            chosen = {rng.choice(stages)}
+            if random_() < 0.35:
+                chosen.add(rng.choice(stages))  # a second child
+            for label in chosen:
+                rows.append((pk, dims["子どもの年代"].pk, options["子どもの年代"][label], now))
+        near = districts.get(area_codes.get(area_id, ""), [])
+        if near and random_() < DISTRICT_P:
+            rows.append((pk, dims["校区"].pk, rng.choice(near), now))

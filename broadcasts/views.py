@@ -23,8 +23,8 @@ from accounts.roles import Perm
 from portal import access
 from portal.context import AuditContext
 from portal.errors import DomainError, page_error
-from portal.line.language import NAMES, TRANSLATION_LANGUAGES
 from portal.line import dimensions as line_dimensions
+from portal.line.language import NAMES, TRANSLATION_LANGUAGES
 
 from . import disaster, privacy, progress, results, selectors, services, staff_line
 from .forms import parse_local_datetime

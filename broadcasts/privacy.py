@@ -219,6 +219,15 @@ class Extra:
         return 2 ** len(self.options) if self.patterns else len(self.options)
 
     @property
+    def sigma_ratio(self) -> float:
+        """Noise per cell relative to the base levels: ``DIMENSION_SIGMA_RATIO``, less for
+        answer patterns, whose OR-queries sum about columns / (options + 1) cells, so that a
+        query on one option gets about the same noise whatever the kind."""
+        if not self.patterns:
+            return DIMENSION_SIGMA_RATIO
+        return DIMENSION_SIGMA_RATIO * math.sqrt((len(self.options) + 1) / self.columns)
+
+    @property
     def sensitivity(self) -> int:
         """Squared L2 sensitivity: 1 when every resident is in one cell; a long multiple
         choice counts a resident once per chosen option (at most every option)."""
@@ -299,10 +308,9 @@ class Domain:
 def sigmas(domain: Domain, epsilon: float | None = None, delta: float | None = None) -> dict[str, float]:
     """Noise scale of each level so that one release is (ε, δ)-DP (via ρ-zCDP)."""
     rho = rho_for(_epsilon() if epsilon is None else epsilon, _delta() if delta is None else delta)
-    ratios = {
-        level: (PATTERN_SIGMA_RATIO if level == "F" else DIMENSION_SIGMA_RATIO if level.startswith("D") else 1.0)
-        for level in domain.shapes()
-    }
+    ratios = {level: (PATTERN_SIGMA_RATIO if level == "F" else 1.0) for level in domain.shapes()}
+    for extra in domain.extras:
+        ratios[extra.level] = extra.sigma_ratio
     weight = sum(c / ratios[level] ** 2 for level, c in domain.sensitivities().items())
     scale = math.sqrt(weight / (2 * rho))
     return {level: scale * ratio for level, ratio in ratios.items()}

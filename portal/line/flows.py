@@ -29,7 +29,11 @@ SHOW_WORDS = {"設定確認"}
 SKIP = "skip"
 DONE = "done"
 MAX_QUICK_REPLIES = 13  # LINE's limit per message
-BUILTIN_STEPS = {Dimension.Builtin.AGE: "age", Dimension.Builtin.AREA: "area", Dimension.Builtin.INTEREST: "interests"}
+BUILTIN_STEPS: dict[str, str] = {
+    Dimension.Builtin.AGE: "age",
+    Dimension.Builtin.AREA: "area",
+    Dimension.Builtin.INTEREST: "interests",
+}
 
 
 def _data(step: str, value: str) -> str:
@@ -168,7 +172,8 @@ class PreferencesFlow:
 
     def _ask_dimension(self, ctx: chat.ChatContext, lead: str) -> None:
         step = ctx.step
-        dimension = Dimension.objects.filter(pk=_custom_id(step)).first()
+        dim_id = _custom_id(step)
+        dimension = Dimension.objects.filter(pk=dim_id).first() if dim_id is not None else None
         if dimension is None:
             ctx.end()
             return
@@ -299,7 +304,8 @@ class PreferencesFlow:
     def _handle_dimension(self, ctx: chat.ChatContext, value: str) -> bool:
         """True when the dimension is answered (ask the next one); False when the same
         question is shown again (a toggle, another page, a wrong answer)."""
-        dimension = Dimension.objects.filter(pk=_custom_id(ctx.step), is_active=True).first()
+        dim_id = _custom_id(ctx.step)
+        dimension = Dimension.objects.filter(pk=dim_id, is_active=True).first() if dim_id is not None else None
         if dimension is None:
             return True
         chosen = [int(v) for v in ctx.data.get("sel") or []]

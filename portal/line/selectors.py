@@ -86,7 +86,7 @@ def area_boundaries_geojson() -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features}
 
 
-def dimensions_overview() -> list[dict]:
+def dimensions_overview() -> list[dict[str, Any]]:
     """The dimensions page's rows: each dimension in 受信設定's order with its options as
     staff read them (built-in ones: where their options are edited). Two queries."""
     from .dimensions import dimension_rows

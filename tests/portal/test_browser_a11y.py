@@ -117,6 +117,9 @@ def test_broadcast_pages(browser, axe_source, line_emulator, segment_world, make
     area = segment_world.areas[0]
     make_residents(60, area=area)
     make_residents(10, area=segment_world.areas[1])
+    gender = Dimension.objects.create(name="性別", kind=Dimension.Kind.SINGLE, order=40)  # compose offers it
+    for i, label in enumerate(["女性", "男性", "回答しない"]):
+        DimensionOption.objects.create(dimension=gender, label=label, order=i)
     draft = make_broadcast(areas=[area])
     pending = make_broadcast(areas=[area], to="pending", text="承認をお願いします")
     sent = make_broadcast(areas=[area], to="approved", approver=approver, text="配信済みのお知らせ")  # approval sends it

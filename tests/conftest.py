@@ -32,6 +32,16 @@ def _media_dirs(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_rate_limit_buckets(settings):
+    """Each test starts with full LINE rate-limit buckets. On SQLite the buckets are rows the
+    test's transaction rolls back; on Redis they would outlive the test (the insight and
+    rich-menu buckets allow a few requests an hour), so each test gets its own key prefix."""
+    import uuid
+
+    settings.LINE_RATE_LIMIT_PREFIX = f"line-rate-test-{uuid.uuid4().hex}"
+
+
+@pytest.fixture(autouse=True)
 def _default_language():
     """A test that opened a page in English leaves the thread in English (LocaleMiddleware
     activates, nothing deactivates); the next test's eager tasks (chat replies) would speak it."""

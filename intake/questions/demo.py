@@ -9,6 +9,7 @@ import io
 from collections.abc import Callable
 
 from portal.context import AuditContext
+from portal.csv import csv_lines
 
 from . import csvio, services
 from .loaders import DEMO_FAQ, DEMO_GOMI, DEMO_TRANSLATIONS
@@ -21,15 +22,14 @@ def demo_faq_csv() -> bytes:
     if DEMO_TRANSLATIONS.exists():
         for row in csv.DictReader(io.StringIO(DEMO_TRANSLATIONS.read_text(encoding="utf-8-sig"))):
             extra.setdefault(row["ID"].strip(), {})[row["言語"].strip()] = (row["問い合わせ文"].strip(), row["応答文"].strip())
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(csvio.FAQ_HEADER)
+    rows = []
     for row in csv.DictReader(io.StringIO(DEMO_FAQ.read_text(encoding="utf-8-sig"))):
         cells = {name: (row.get(name) or "") for name in csvio.FAQ_HEADER}
         for lang, (q, a) in extra.get(row["ID"].strip(), {}).items():
             cells[f"{lang}_問い合わせ文"], cells[f"{lang}_応答文"] = q, a
-        writer.writerow([cells[name] for name in csvio.FAQ_HEADER])
-    return out.getvalue().encode("utf-8")
+        rows.append([cells[name] for name in csvio.FAQ_HEADER])
+    # Through the shared writer (formula cells guarded; the importer undoes the guard).
+    return "".join(csv_lines(header=csvio.FAQ_HEADER, rows=rows)).encode("utf-8")
 
 
 def load_demo(say: Callable[[str], None]) -> None:

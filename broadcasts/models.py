@@ -13,7 +13,50 @@ TEXT_MAX = 5000
 BATCH_SIZE = 500
 
 
-class Broadcast(models.Model):
+class Approvable(models.Model):
+    """What a broadcast and a recurring series share as a thing one staff member drafts and
+    another approves (four-eyes): who wrote and approved it, and when."""
+
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("起案者"), on_delete=models.PROTECT, related_name="+")
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("承認者"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-id"]
+
+
+class ApprovalComment(models.Model):
+    """A note on an approval thread (差し戻し理由, 承認コメント …); the thread's owner is the
+    concrete model's foreign key."""
+
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=32, blank=True)
+    body = models.TextField(max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["created_at", "id"]
+
+
+class Editor(models.Model):
+    """Someone who created or edited the content or targeting of the concrete model's
+    foreign key: none of them may approve it (four-eyes)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    first_edit_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+
+class Broadcast(Approvable):
     class Status(models.TextChoices):
         DRAFT = "draft", _("下書き")
         PENDING = "pending", _("承認待ち")
@@ -58,10 +101,6 @@ class Broadcast(models.Model):
     status = models.CharField(_("状態"), max_length=16, choices=Status.choices, default=Status.DRAFT, db_index=True)
     halt_reason = models.CharField(_("中止理由"), max_length=32, choices=HaltReason.choices, blank=True, default="")
     scheduled_at = models.DateTimeField(_("予約日時"), null=True, blank=True, db_index=True)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("起案者"), on_delete=models.PROTECT, related_name="+")
-    approver = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("承認者"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
     # The Messaging API payload, frozen when sending starts (every batch sends the same).
     line_payload = models.JSONField(default=list, blank=True, editable=False)
     # The translated variants frozen with line_payload: {language code: messages}.
@@ -74,15 +113,10 @@ class Broadcast(models.Model):
     # snapshot is complete, see privacy.py), rounded by privacy.figure().
     recipients_total = models.PositiveIntegerField(_("配信対象者数"), default=0)
     recipients_noisy = models.IntegerField(null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    approved_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(Approvable.Meta):
         verbose_name = _("配信")
         verbose_name_plural = _("配信")
 
@@ -154,17 +188,10 @@ class Bubble(models.Model):
         return [{"code": c, "name": NAMES[c], "text": found[c]} for c in TRANSLATION_LANGUAGES if found.get(c)]
 
 
-class Comment(models.Model):
-    """A note on the approval thread (差し戻し理由, 承認コメント …)."""
+class Comment(ApprovalComment):
+    """A note on a broadcast's approval thread."""
 
     broadcast = models.ForeignKey(Broadcast, on_delete=models.CASCADE, related_name="comments")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    action = models.CharField(max_length=32, blank=True)
-    body = models.TextField(max_length=2000)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
         return f"コメント#{self.pk}"
@@ -225,13 +252,10 @@ class ReachCell(models.Model):
         return f"reach-cell#{self.pk}"
 
 
-class BroadcastEditor(models.Model):
-    """Everyone who created or edited a broadcast's content or targeting: none of them may
-    approve it (four-eyes)."""
+class BroadcastEditor(Editor):
+    """Someone who created or edited a broadcast's content or targeting."""
 
     broadcast = models.ForeignKey(Broadcast, on_delete=models.CASCADE, related_name="editors")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    first_edit_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["broadcast", "user"], name="broadcast_editor_unique")]

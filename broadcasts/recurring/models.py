@@ -10,12 +10,12 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from broadcasts.models import TEXT_MAX
+from broadcasts.models import TEXT_MAX, Approvable, ApprovalComment, Editor
 
 from . import rules
 
 
-class Series(models.Model):
+class Series(Approvable):
     class Status(models.TextChoices):
         DRAFT = "draft", _("下書き")
         PENDING = "pending", _("承認待ち")
@@ -40,20 +40,11 @@ class Series(models.Model):
     age_bands = models.JSONField(_("年代"), default=list, blank=True)
     interest_ids = models.JSONField(_("関心分野"), default=list, blank=True)
     status = models.CharField(_("状態"), max_length=16, choices=Status.choices, default=Status.DRAFT, db_index=True)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("起案者"), on_delete=models.PROTECT, related_name="+")
-    approver = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("承認者"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
     # The version (selectors.series_version) the approver approved: nothing else is sent.
     approved_version = models.CharField(max_length=40, blank=True, default="", editable=False)
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    approved_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(Approvable.Meta):
         verbose_name = _("定期配信")
         verbose_name_plural = _("定期配信")
 
@@ -101,12 +92,10 @@ class AreaSchedule(models.Model):
         return f"定期配信の地域#{self.pk}"
 
 
-class SeriesEditor(models.Model):
-    """Everyone who created or edited a series: none of them may approve it (four-eyes)."""
+class SeriesEditor(Editor):
+    """Someone who created or edited a series."""
 
     series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="editors")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    first_edit_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["series", "user"], name="recurring_editor_unique")]
@@ -115,17 +104,10 @@ class SeriesEditor(models.Model):
         return f"定期配信の編集者#{self.pk}"
 
 
-class SeriesComment(models.Model):
-    """A note on the approval thread (差し戻し理由, 承認コメント, 見送りの理由)."""
+class SeriesComment(ApprovalComment):
+    """A note on a series' approval thread (also 見送りの理由)."""
 
     series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="comments")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    action = models.CharField(max_length=32, blank=True)
-    body = models.TextField(max_length=2000)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
         return f"定期配信のコメント#{self.pk}"

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.line.models import Area, Resident
+from portal.models import OrderedActive
 
 WEEKDAY_LABELS = [_("月"), _("火"), _("水"), _("木"), _("金"), _("土"), _("日")]
 
@@ -89,7 +90,7 @@ class BulkySettings(models.Model):
 MAX_ITEM_FEE_YEN = 50_000
 
 
-class Item(models.Model):
+class Item(OrderedActive):
     """A catalogue item; items the city refuses are listed with the reason."""
 
     name = models.CharField(_("品目名"), max_length=60, unique=True)
@@ -98,11 +99,8 @@ class Item(models.Model):
     size_points = models.PositiveSmallIntegerField(_("サイズ点数"), default=1)
     accepted = models.BooleanField(_("収集対象"), default=True)
     refusal_reason = models.CharField(_("収集しない理由"), max_length=120, blank=True)
-    order = models.PositiveSmallIntegerField(_("表示順"), default=0)
-    is_active = models.BooleanField(_("有効"), default=True)
 
-    class Meta:
-        ordering = ["order", "id"]
+    class Meta(OrderedActive.Meta):
         verbose_name = _("品目")
         verbose_name_plural = _("品目")
         constraints = [

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.line.models import Resident
+from portal.models import OrderedActive
 
 
 class Team(models.TextChoices):
@@ -69,18 +70,16 @@ class Inquiry(models.Model):
         return self.status != self.Status.DONE
 
 
-class ReplyTemplate(models.Model):
+class ReplyTemplate(OrderedActive):
     """A reply staff pick instead of typing (e.g. one that moves a confidential matter to the
     phone or the desk, as the 2021 guideline asks)."""
 
     title = models.CharField(_("名前"), max_length=60)
     text = models.TextField(_("文面"), max_length=2000)
     moves_offline = models.BooleanField(_("電話・窓口へご案内"), default=False)
-    order = models.PositiveSmallIntegerField(_("表示順"), default=0)
     is_active = models.BooleanField(_("使用する"), default=True)
 
-    class Meta:
-        ordering = ["order", "id"]
+    class Meta(OrderedActive.Meta):
         verbose_name = _("返信テンプレート")
         verbose_name_plural = _("返信テンプレート")
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.line.models import Area, Resident
+from portal.models import OrderedActive
 
 
 class Team(models.Model):
@@ -30,7 +31,7 @@ class Team(models.Model):
         return self.name
 
 
-class Category(models.Model):
+class Category(OrderedActive):
     """A kind of damage; residents pick one in the chat. Routed to a team."""
 
     code = models.SlugField(_("コード"), max_length=32, unique=True)
@@ -38,11 +39,8 @@ class Category(models.Model):
     team = models.ForeignKey(Team, verbose_name=_("担当班"), null=True, blank=True, on_delete=models.SET_NULL)
     emergency_phone = models.CharField(_("緊急連絡先電話番号"), max_length=20)
     description = models.CharField(_("説明"), max_length=200, blank=True)
-    order = models.PositiveSmallIntegerField(_("表示順"), default=0)
-    is_active = models.BooleanField(_("有効"), default=True)
 
-    class Meta:
-        ordering = ["order", "id"]
+    class Meta(OrderedActive.Meta):
         verbose_name = _("通報種別")
         verbose_name_plural = _("通報種別")
 

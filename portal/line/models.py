@@ -10,6 +10,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.models import OrderedActive
+
 from .language import Language
 
 
@@ -27,16 +29,13 @@ class AgeBand(models.TextChoices):
     OVER_50 = "50+", _("50歳〜")
 
 
-class Area(models.Model):
+class Area(OrderedActive):
     """An area of the city (demo: Fukuoka's 7 wards). Editable by admins."""
 
     code = models.SlugField(_("コード"), max_length=32, unique=True)
     name = models.CharField(_("名称"), max_length=50)
-    order = models.PositiveSmallIntegerField(_("表示順"), default=0)
-    is_active = models.BooleanField(_("有効"), default=True)
 
-    class Meta:
-        ordering = ["order", "id"]
+    class Meta(OrderedActive.Meta):
         verbose_name = _("地域")
         verbose_name_plural = _("地域")
 
@@ -61,18 +60,15 @@ class AreaBoundary(models.Model):
         return f"{self.area.name}"
 
 
-class Interest(models.Model):
+class Interest(OrderedActive):
     """An interest segment (子育て, 防災 …). Residents' interests are a bit set
     (``Resident.interest_bits``), so each interest owns one bit (0–62)."""
 
     code = models.SlugField(_("コード"), max_length=32, unique=True)
     name = models.CharField(_("名称"), max_length=50)
     bit = models.PositiveSmallIntegerField(_("ビット番号"), unique=True)
-    order = models.PositiveSmallIntegerField(_("表示順"), default=0)
-    is_active = models.BooleanField(_("有効"), default=True)
 
-    class Meta:
-        ordering = ["order", "id"]
+    class Meta(OrderedActive.Meta):
         verbose_name = _("関心分野")
         verbose_name_plural = _("関心分野")
         constraints = [models.CheckConstraint(condition=models.Q(bit__lte=62), name="interest_bit_range")]
@@ -325,16 +321,14 @@ class Dimension(models.Model):
         return self.kind == self.Kind.MULTIPLE
 
 
-class DimensionOption(models.Model):
+class DimensionOption(OrderedActive):
     """One choice of an admin-defined dimension (女性, 0〜2歳, 〇〇小学校区 …)."""
 
     dimension = models.ForeignKey(Dimension, on_delete=models.CASCADE, related_name="options", verbose_name=_("属性"))
     label = models.CharField(_("選択肢"), max_length=20, help_text=_("チャットのボタンに表示します（20文字まで）。"))
-    order = models.PositiveSmallIntegerField(_("表示順"), default=0)
     is_active = models.BooleanField(_("有効"), default=True, help_text=_("外すと住民の選択肢に表示しません。"))
 
-    class Meta:
-        ordering = ["order", "id"]
+    class Meta(OrderedActive.Meta):
         verbose_name = _("属性の選択肢")
         verbose_name_plural = _("属性の選択肢")
 

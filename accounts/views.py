@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from django.contrib import messages
 from django.contrib.auth.forms import SetPasswordForm
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.encoding import force_str
@@ -19,6 +19,7 @@ from portal import access
 from portal.context import AuditContext
 from portal.csv import csv_response
 from portal.errors import DomainError
+from portal.pages import found_or_404
 
 from . import audit, roles, selectors, services
 from .filters import AuditEntryFilter
@@ -29,13 +30,6 @@ from .tokens import invitation_tokens
 from .workflow import WORKFLOW
 
 AUDIT_PAGE_SIZE = 50
-
-
-def _staff_or_404(pk: int) -> User:
-    try:
-        return selectors.staff_get(pk=pk)
-    except User.DoesNotExist as exc:
-        raise Http404 from exc
 
 
 @access.require(Perm.MANAGE_STAFF)
@@ -74,7 +68,7 @@ def staff_invite(request: HttpRequest) -> HttpResponse:
 
 @access.require(Perm.MANAGE_STAFF)
 def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    staff = _staff_or_404(pk)
+    staff = found_or_404(selectors.staff_get, pk=pk)
     current = [g.name for g in staff.groups.all() if g.name in roles.ROLE_ORDER]
     is_self = staff.pk == request.user.pk
     form = StaffEditForm(

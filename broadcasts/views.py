@@ -25,6 +25,7 @@ from portal.context import AuditContext
 from portal.errors import DomainError, page_error
 from portal.line import dimensions as line_dimensions
 from portal.line.language import NAMES, TRANSLATION_LANGUAGES
+from portal.pages import refused_page
 
 from . import disaster, privacy, progress, results, selectors, services, staff_line
 from .forms import parse_local_datetime
@@ -273,10 +274,7 @@ def _run(request: HttpRequest, name: str, broadcast: Broadcast, ctx: AuditContex
 @access.require(Perm.COMPOSE_BROADCAST)
 def broadcast_edit(request: HttpRequest, pk: int) -> HttpResponse:
     broadcast = get_object_or_404(Broadcast, pk=pk)
-    if not WORKFLOW.can("edit", broadcast):
-        messages.error(request, str(WORKFLOW.action("edit").refused))
-        return redirect("broadcasts:detail", pk=pk)
-    return _compose(request, broadcast)
+    return refused_page(request, WORKFLOW, "edit", broadcast) or _compose(request, broadcast)
 
 
 def _detail_context(request: HttpRequest, broadcast: Broadcast) -> dict[str, Any]:

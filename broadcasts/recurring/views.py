@@ -20,6 +20,7 @@ from broadcasts import progress
 from portal import access
 from portal.errors import DomainError
 from portal.line.models import AgeBand, Area, Interest
+from portal.pages import refused_page
 
 from . import rules, selectors, services
 from .models import AreaSchedule, Occurrence, Series
@@ -312,10 +313,7 @@ def series_new(request: HttpRequest) -> HttpResponse:
 @access.require(Perm.COMPOSE_BROADCAST)
 def series_edit(request: HttpRequest, pk: int) -> HttpResponse:
     series = get_object_or_404(Series, pk=pk)
-    if not WORKFLOW.can("edit", series):
-        messages.error(request, str(WORKFLOW.action("edit").refused))
-        return redirect("recurring:detail", pk=pk)
-    return _compose(request, series)
+    return refused_page(request, WORKFLOW, "edit", series) or _compose(request, series)
 
 
 # -- detail ----------------------------------------------------------------------------------

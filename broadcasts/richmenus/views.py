@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from portal import access
 from portal.context import AuditContext
 from portal.errors import DomainError, page_error
+from portal.pages import refused_page
 from portal.workflow import run_in_view
 
 from . import selectors, services
@@ -84,9 +85,8 @@ def menu_new(request: HttpRequest) -> HttpResponse:
 @access.require(COMPOSE)
 def menu_edit(request: HttpRequest, pk: int) -> HttpResponse:
     menu = get_object_or_404(RichMenu, pk=pk)
-    if not WORKFLOW.can("edit", menu):
-        messages.error(request, str(WORKFLOW.action("edit").refused))
-        return redirect("richmenus:detail", pk=pk)
+    if refused := refused_page(request, WORKFLOW, "edit", menu):
+        return refused
     initial = {"name": menu.name, "chat_bar_text": menu.chat_bar_text}
     form = MenuForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():

@@ -17,6 +17,7 @@ from accounts.services import audit_record
 from portal import access
 from portal.context import AuditContext
 from portal.csv import csv_response
+from portal.pages import form_saved
 
 from . import forms, selectors, services
 from .audit import AUDIT_BOOKING_VIEWED, AUDIT_ROUTE_EXPORTED, AUDIT_ROUTE_VIEWED
@@ -149,9 +150,12 @@ def routes_csv(request: HttpRequest) -> HttpResponseBase:
 def setup(request: HttpRequest) -> HttpResponse:
     config = BulkySettings.load()
     form = forms.SettingsForm(request.POST or None, instance=config)
-    if request.method == "POST" and form.is_valid():
-        services.bulky_settings_update(values=form.cleaned_data, ctx=AuditContext.from_request(request))
-        messages.success(request, _("設定を保存しました。"))
+    if form_saved(
+        request,
+        form,
+        lambda ctx: services.bulky_settings_update(values=form.cleaned_data, ctx=ctx),
+        success=_("設定を保存しました。"),
+    ):
         return redirect("bulky:setup")
     return render(request, "bulky/setup.html", {"form": form, "calendar_closures": _calendar_closures()})
 
@@ -176,9 +180,12 @@ def items(request: HttpRequest) -> HttpResponse:
 def item_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     item = get_object_or_404(Item, pk=pk) if pk else None
     form = forms.ItemForm(request.POST or None, instance=item)
-    if request.method == "POST" and form.is_valid():
-        services.item_save(item=item, values=form.cleaned_data, ctx=AuditContext.from_request(request))
-        messages.success(request, _("品目を保存しました。"))
+    if form_saved(
+        request,
+        form,
+        lambda ctx: services.item_save(item=item, values=form.cleaned_data, ctx=ctx),
+        success=_("品目を保存しました。"),
+    ):
         return redirect("bulky:items")
     return render(request, "bulky/item_form.html", {"form": form, "item": item})
 
@@ -195,15 +202,17 @@ def areas(request: HttpRequest) -> HttpResponse:
 def area_edit(request: HttpRequest, pk: int) -> HttpResponse:
     collection_area = get_object_or_404(CollectionArea.objects.select_related("area"), pk=pk)
     form = forms.CollectionAreaForm.for_area(collection_area, request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        services.collection_area_update(
+
+    def save(ctx: AuditContext) -> object:
+        return services.collection_area_update(
             collection_area=collection_area,
             weekdays="".join(form.cleaned_data["weekdays"]),
             capacity_points=form.cleaned_data["capacity_points"],
             is_active=form.cleaned_data["is_active"],
-            ctx=AuditContext.from_request(request),
+            ctx=ctx,
         )
-        messages.success(request, _("収集地域の設定を保存しました。"))
+
+    if form_saved(request, form, save, success=_("収集地域の設定を保存しました。")):
         return redirect("bulky:areas")
     return render(request, "bulky/area_form.html", {"form": form, "collection_area": collection_area})
 
@@ -212,9 +221,9 @@ def area_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @access.require(MANAGE)
 def closures(request: HttpRequest) -> HttpResponse:
     form = forms.ClosureForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        services.closure_add(**form.cleaned_data, ctx=AuditContext.from_request(request))
-        messages.success(request, _("休止日を追加しました。"))
+    if form_saved(
+        request, form, lambda ctx: services.closure_add(**form.cleaned_data, ctx=ctx), success=_("休止日を追加しました。")
+    ):
         return redirect("bulky:closures")
     today = selectors.today()
     upcoming = Closure.objects.filter(date__gte=today - dt.timedelta(days=30)).select_related("area__area")

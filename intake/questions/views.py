@@ -4,9 +4,11 @@ the tables' actions (workflow.py), wired in urls.py."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
+from django.forms import Form
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -166,18 +168,36 @@ def export_csv(request: HttpRequest) -> HttpResponseBase:
 @never_cache
 @access.require(MANAGE)
 def import_csv(request: HttpRequest) -> HttpResponseBase:
+    def run(data: bytes, ctx: AuditContext, values: dict[str, Any]) -> str:
+        return services.faq_import(data=data, ctx=ctx, replace=values["replace"]).summary()
+
     form = forms.FaqImportForm(request.POST or None, request.FILES or None)
+    return _csv_import(
+        request, form, run, done="questions:entries", template="questions/import.html", context=_base_context(request)
+    )
+
+
+def _csv_import(
+    request: HttpRequest,
+    form: Form,
+    run: Callable[[bytes, AuditContext, dict[str, Any]], str],
+    *,
+    done: str,
+    template: str,
+    context: dict[str, Any],
+) -> HttpResponse:
+    """A CSV import page: the uploaded file is ``run`` (all or nothing: a refused file's
+    problems are listed on the page), what it did is told on ``done``, the page it returns to."""
     problems: list[str] = []
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data["file"].read()
         try:
-            result = services.faq_import(data=data, ctx=AuditContext.from_request(request), replace=form.cleaned_data["replace"])
+            summary = run(form.cleaned_data["file"].read(), AuditContext.from_request(request), form.cleaned_data)
         except services.CsvImportError as error:
             problems = error.messages
         else:
-            messages.success(request, result.summary())
-            return redirect("questions:entries")
-    return render(request, "questions/import.html", {**_base_context(request), "form": form, "problems": problems})
+            messages.success(request, summary)
+            return redirect(done)
+    return render(request, template, {**context, "form": form, "problems": problems})
 
 
 @never_cache
@@ -216,16 +236,9 @@ def gomi_export(request: HttpRequest) -> HttpResponseBase:
 @never_cache
 @access.require(MANAGE_GOMI)
 def gomi_import(request: HttpRequest) -> HttpResponseBase:
+    def run(data: bytes, ctx: AuditContext, values: dict[str, Any]) -> str:
+        count = services.gomi_import(data=data, ctx=ctx)
+        return _("ごみ分別辞書を%(count)d品目に置き換えました。チャットにはすぐ反映されます。") % {"count": count}
+
     form = forms.GomiImportForm(request.POST or None, request.FILES or None)
-    problems: list[str] = []
-    if request.method == "POST" and form.is_valid():
-        try:
-            count = services.gomi_import(data=form.cleaned_data["file"].read(), ctx=AuditContext.from_request(request))
-        except services.CsvImportError as error:
-            problems = error.messages
-        else:
-            messages.success(
-                request, _("ごみ分別辞書を%(count)d品目に置き換えました。チャットにはすぐ反映されます。") % {"count": count}
-            )
-            return redirect("questions:gomi")
-    return render(request, "questions/gomi_import.html", {"form": form, "problems": problems})
+    return _csv_import(request, form, run, done="questions:gomi", template="questions/gomi_import.html", context={})

@@ -1,8 +1,10 @@
 """Triage workspace views (thin: forms in, services/selectors out). Every view declares
 its permission with portal.access, checked before any object lookup."""
 
+from collections.abc import Callable
 from typing import Any
 
+from django import forms as django_forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -21,6 +23,7 @@ from portal import access
 from portal.context import AuditContext
 from portal.csv import csv_response
 from portal.errors import DomainError
+from portal.pages import form_saved, found_or_404
 
 from . import forms, photos, selectors, services
 from .filters import ReportFilter
@@ -187,16 +190,9 @@ def bulk(request: HttpRequest) -> HttpResponse:
     return redirect(back)
 
 
-def _report_or_404(pk: int) -> RoadReport:
-    try:
-        return selectors.report_detail(pk=pk)
-    except RoadReport.DoesNotExist as exc:
-        raise Http404 from exc
-
-
 @access.require(Perm.TRIAGE_ROAD_REPORTS)
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
-    report = _report_or_404(pk)
+    report = found_or_404(selectors.report_detail, pk=pk)
     report.detail_url = request.path
     services.report_view_record(report=report, ctx=AuditContext.from_request(request))
     assign_form = forms.AssignForm(
@@ -244,98 +240,102 @@ def _back(pk: int) -> HttpResponse:
     return redirect("roads:detail", pk=pk)
 
 
-@access.require(Perm.TRIAGE_ROAD_REPORTS)
-@require_POST
-def change_status(request: HttpRequest, pk: int) -> HttpResponse:
+def _on_report(
+    request: HttpRequest,
+    pk: int,
+    run: Callable[[RoadReport, AuditContext, dict[str, Any]], str],
+    *,
+    form: django_forms.BaseForm | None = None,
+) -> HttpResponse:
+    """What every button of a report's page does: validate its form, ``run`` it on the report
+    (given the audit context and the form's data), show what ``run`` says it did (or the
+    refusal) and go back to the report."""
     report = get_object_or_404(RoadReport.objects.select_related("category"), pk=pk)
-    form = forms.StatusChangeForm(request.POST, request.FILES)
-    if not form.is_valid():
-        messages.error(request, _("入力内容を確認してください。"))
+    data: dict[str, Any] = {}
+    if form is not None:
+        if not form.is_valid():
+            messages.error(request, _("入力内容を確認してください。"))
+            return _back(pk)
+        data = form.cleaned_data
+    try:
+        done = run(report, AuditContext.from_request(request), data)
+    except DomainError as exc:
+        messages.error(request, " ".join(exc.messages))
         return _back(pk)
-    data = form.cleaned_data
+    if done:
+        messages.success(request, done)
+    return _back(pk)
+
+
+def _message(report: RoadReport, data: dict[str, Any]) -> str:
+    """The message to the resident: as written, else the chosen template's text."""
     message = data["message"].strip()
     if not message and data["template"] is not None:
         message = services.template_render(template=data["template"], report=report)
-    ctx = AuditContext.from_request(request)
-    try:
+    return message
+
+
+@access.require(Perm.TRIAGE_ROAD_REPORTS)
+@require_POST
+def change_status(request: HttpRequest, pk: int) -> HttpResponse:
+    def run(report: RoadReport, ctx: AuditContext, data: dict[str, Any]) -> str:
+        message = _message(report, data)
         after = None
         if data["after_photo"] is not None:
             if data["status"] != Status.DONE:
                 raise DomainError(_("補修後の写真は「完了」のときだけ添付できます。"))
             after = services.after_photo_upload(body=data["after_photo"].read(), ctx=ctx)
         services.report_change_status(report=report, to=data["status"], ctx=ctx, message=message, after_photo=after)
-    except DomainError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return _back(pk)
-    if message:
-        messages.success(request, _("状態を変更し、住民へメッセージを送りました。"))
-    else:
-        messages.success(request, _("状態を変更しました。"))
-    return _back(pk)
+        return _("状態を変更し、住民へメッセージを送りました。") if message else _("状態を変更しました。")
+
+    return _on_report(request, pk, run, form=forms.StatusChangeForm(request.POST, request.FILES))
 
 
 @access.require(Perm.TRIAGE_ROAD_REPORTS)
 @require_POST
 def reply(request: HttpRequest, pk: int) -> HttpResponse:
     """A message to the resident that leaves the status as it is."""
-    report = get_object_or_404(RoadReport.objects.select_related("category"), pk=pk)
+
+    def run(report: RoadReport, ctx: AuditContext, data: dict[str, Any]) -> str:
+        services.report_reply(report=report, ctx=ctx, message=_message(report, data))
+        return _("住民へメッセージを送りました（状態は変わりません）。")
+
     form = forms.ReplyForm(request.POST, templates=ResponseTemplate.objects.filter(is_active=True))
-    if not form.is_valid():
-        messages.error(request, _("入力内容を確認してください。"))
-        return _back(pk)
-    message = form.cleaned_data["message"].strip()
-    if not message and form.cleaned_data["template"] is not None:
-        message = services.template_render(template=form.cleaned_data["template"], report=report)
-    try:
-        services.report_reply(report=report, ctx=AuditContext.from_request(request), message=message)
-    except DomainError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return _back(pk)
-    messages.success(request, _("住民へメッセージを送りました（状態は変わりません）。"))
-    return _back(pk)
+    return _on_report(request, pk, run, form=form)
 
 
 @access.require(Perm.TRIAGE_ROAD_REPORTS)
 @require_POST
 def public_info(request: HttpRequest, pk: int) -> HttpResponse:
     """What Open311 shows of the report: staff-written description and address."""
-    report = get_object_or_404(RoadReport, pk=pk)
-    form = forms.PublicInfoForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("入力内容を確認してください。"))
-        return _back(pk)
-    services.report_public_info_update(
-        report=report,
-        ctx=AuditContext.from_request(request),
-        public_description=form.cleaned_data["public_description"],
-        public_address=form.cleaned_data["public_address"],
-    )
-    messages.success(request, _("公開情報を保存しました。"))
-    return _back(pk)
+
+    def run(report: RoadReport, ctx: AuditContext, data: dict[str, Any]) -> str:
+        services.report_public_info_update(
+            report=report, ctx=ctx, public_description=data["public_description"], public_address=data["public_address"]
+        )
+        return _("公開情報を保存しました。")
+
+    return _on_report(request, pk, run, form=forms.PublicInfoForm(request.POST))
 
 
 @access.require(Perm.TRIAGE_ROAD_REPORTS)
 @require_POST
 def assign(request: HttpRequest, pk: int) -> HttpResponse:
-    report = get_object_or_404(RoadReport, pk=pk)
-    form = forms.AssignForm(request.POST)
-    if form.is_valid():
-        services.report_assign(report=report, ctx=AuditContext.from_request(request), **form.cleaned_data)
-        messages.success(request, _("割り当てを保存しました。"))
-    else:
-        messages.error(request, _("入力内容を確認してください。"))
-    return _back(pk)
+    def run(report: RoadReport, ctx: AuditContext, data: dict[str, Any]) -> str:
+        services.report_assign(report=report, ctx=ctx, **data)
+        return _("割り当てを保存しました。")
+
+    return _on_report(request, pk, run, form=forms.AssignForm(request.POST))
 
 
 @access.require(Perm.TRIAGE_ROAD_REPORTS)
 @require_POST
 def add_note(request: HttpRequest, pk: int) -> HttpResponse:
-    report = get_object_or_404(RoadReport, pk=pk)
-    form = forms.NoteForm(request.POST)
-    if form.is_valid():
-        services.note_add(report=report, ctx=AuditContext.from_request(request), text=form.cleaned_data["text"])
-        messages.success(request, _("内部メモを追加しました。"))
-    return _back(pk)
+    def run(report: RoadReport, ctx: AuditContext, data: dict[str, Any]) -> str:
+        services.note_add(report=report, ctx=ctx, text=data["text"])
+        return _("内部メモを追加しました。")
+
+    return _on_report(request, pk, run, form=forms.NoteForm(request.POST))
 
 
 @access.require(Perm.TRIAGE_ROAD_REPORTS)
@@ -359,34 +359,36 @@ def merge(request: HttpRequest, pk: int) -> HttpResponse:
 @access.require(Perm.TRIAGE_ROAD_REPORTS)
 @require_POST
 def dismiss_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
-    report = get_object_or_404(RoadReport, pk=pk)
-    services.report_dismiss_duplicate(report=report, ctx=AuditContext.from_request(request))
-    return _back(pk)
+    def run(report: RoadReport, ctx: AuditContext, data: dict[str, Any]) -> str:
+        services.report_dismiss_duplicate(report=report, ctx=ctx)
+        return ""
+
+    return _on_report(request, pk, run)
 
 
 @access.require(Perm.TRIAGE_ROAD_REPORTS)
 @require_POST
 def privacy(request: HttpRequest, pk: int) -> HttpResponse:
-    report = get_object_or_404(RoadReport, pk=pk)
-    ctx = AuditContext.from_request(request)
-    if request.POST.get("publish") == "1":
-        services.report_public_info_update(report=report, ctx=ctx, is_published=True)
-    elif request.POST.get("publish") == "0":
-        services.report_public_info_update(report=report, ctx=ctx, is_published=False)
-    else:
-        services.report_set_private(report=report, is_private=request.POST.get("is_private") == "1", ctx=ctx)
-    return _back(pk)
+    publish = request.POST.get("publish")
+
+    def run(report: RoadReport, ctx: AuditContext, data: dict[str, Any]) -> str:
+        if publish in ("1", "0"):
+            services.report_public_info_update(report=report, ctx=ctx, is_published=publish == "1")
+        else:
+            services.report_set_private(report=report, is_private=request.POST.get("is_private") == "1", ctx=ctx)
+        return ""
+
+    return _on_report(request, pk, run)
 
 
 @access.require(Perm.TRIAGE_ROAD_REPORTS)
 @require_POST
 def use_hint(request: HttpRequest, pk: int) -> HttpResponse:
-    report = get_object_or_404(RoadReport, pk=pk)
-    try:
-        services.report_use_location_hint(report=report, ctx=AuditContext.from_request(request))
-    except DomainError as exc:
-        messages.error(request, " ".join(exc.messages))
-    return _back(pk)
+    def run(report: RoadReport, ctx: AuditContext, data: dict[str, Any]) -> str:
+        services.report_use_location_hint(report=report, ctx=ctx)
+        return ""
+
+    return _on_report(request, pk, run)
 
 
 # -- photos --------------------------------------------------------------------------
@@ -507,9 +509,7 @@ def settings_list(request: HttpRequest, kind: str) -> HttpResponse:
         raise Http404
     model, form_class, title, columns = SETTINGS_KINDS[kind]
     form = form_class(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        services.settings_save(form=form, ctx=AuditContext.from_request(request))
-        messages.success(request, _("追加しました。"))
+    if form_saved(request, form, lambda ctx: services.settings_save(form=form, ctx=ctx), success=_("追加しました。")):
         return redirect("roads:settings", kind=kind)
     related = [c for c in columns if model._meta.get_field(c).is_relation]  # one query, not one per row
     rows = [(obj.pk, [_cell(obj, c) for c in columns]) for obj in model.objects.select_related(*related)]
@@ -528,9 +528,7 @@ def settings_edit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     model, form_class, title, _columns = SETTINGS_KINDS[kind]
     obj = get_object_or_404(model, pk=pk)
     form = form_class(request.POST or None, instance=obj)
-    if request.method == "POST" and form.is_valid():
-        services.settings_save(form=form, ctx=AuditContext.from_request(request))
-        messages.success(request, _("保存しました。"))
+    if form_saved(request, form, lambda ctx: services.settings_save(form=form, ctx=ctx), success=_("保存しました。")):
         return redirect("roads:settings", kind=kind)
     return render(request, "roads/settings_edit.html", {"kind": kind, "title": title, "form": form, "obj": obj})
 

@@ -18,14 +18,19 @@ def road_staff() -> QuerySet[Any]:
     return get_user_model().objects.filter(is_active=True, groups__name=ROAD).order_by("email")
 
 
-class StatusChangeForm(forms.Form):
-    status = forms.ChoiceField(label=_("新しい状態"), choices=())
-    template = forms.ModelChoiceField(
+def _template_field() -> forms.ModelChoiceField:
+    """The reply template a message to the resident may start from (both forms that write one)."""
+    return forms.ModelChoiceField(
         label=_("返信テンプレート"),
         queryset=ResponseTemplate.objects.filter(is_active=True),
         required=False,
         empty_label=_("使わない"),
     )
+
+
+class StatusChangeForm(forms.Form):
+    status = forms.ChoiceField(label=_("新しい状態"), choices=())
+    template = _template_field()
     message = forms.CharField(
         label=_("住民へのメッセージ（空欄なら送りません）"),
         required=False,
@@ -44,12 +49,7 @@ class StatusChangeForm(forms.Form):
 class ReplyForm(forms.Form):
     """A message to the resident that leaves the status alone."""
 
-    template = forms.ModelChoiceField(
-        label=_("返信テンプレート"),
-        queryset=ResponseTemplate.objects.filter(is_active=True),
-        required=False,
-        empty_label=_("使わない"),
-    )
+    template = _template_field()
     message = forms.CharField(
         label=_("住民へのメッセージ"), required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 4})
     )

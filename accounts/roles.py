@@ -6,6 +6,8 @@ their codes are stable identifiers, their labels are shown in Japanese.
 
 from django.utils.translation import gettext_lazy as _
 
+from portal.labels import Labels
+
 
 class Perm:
     """Permission strings, as views declare them (``portal.access``)."""
@@ -48,21 +50,13 @@ CAPABILITIES = [
     ("view_inquiries", "LINEの問い合わせの閲覧"),
 ]
 
-ADMIN = "admin"
-PR_AUTHOR = "pr_author"
-PR_APPROVER = "pr_approver"
-ROAD = "road"
-WASTE = "waste"
-AUDITOR = "auditor"
-
-ROLE_LABELS = {
-    ADMIN: _("システム管理者"),
-    PR_AUTHOR: _("広報担当"),
-    PR_APPROVER: _("広報承認者"),
-    ROAD: _("道路維持担当"),
-    WASTE: _("廃棄物担当"),
-    AUDITOR: _("監査担当"),
-}
+ROLE_LABELS = Labels()
+ADMIN = ROLE_LABELS.add("admin", _("システム管理者"))
+PR_AUTHOR = ROLE_LABELS.add("pr_author", _("広報担当"))
+PR_APPROVER = ROLE_LABELS.add("pr_approver", _("広報承認者"))
+ROAD = ROLE_LABELS.add("road", _("道路維持担当"))
+WASTE = ROLE_LABELS.add("waste", _("廃棄物担当"))
+AUDITOR = ROLE_LABELS.add("auditor", _("監査担当"))
 
 # Role code -> capability codenames. Changing this needs a data migration (0002 reads it
 # at the time it runs; later changes add a migration that calls sync_role_permissions).

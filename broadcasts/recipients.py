@@ -19,6 +19,8 @@ from django.db import connection
 from django.db.models import Func, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from portal import retention
+
 PREFIX = "h:"
 SQLITE_FUNCTION = "broadcasts_recipient_hash"
 _BLOCK = 64  # SHA-256 block size
@@ -131,20 +133,17 @@ def batches_purge(cutoff: dt.datetime) -> dict[str, int]:
     return {"sent_hashed": sent, "unsent_hashed": unsent}
 
 
-def register_store() -> None:
-    from portal import retention
-
-    retention.register(
-        retention.Store(
-            key="broadcasts.recipients",
-            label=_("配信の送信先リスト"),
-            holds=_("配信バッチごとの送信先住民のLINEユーザーID"),
-            action=_(
-                "送信が済んだバッチは送信時にLINEユーザーIDを復元できない鍵付きハッシュに置き換えます"
-                "（「過去の配信の受信者を除外」はハッシュで判定します）。送信できずに終わった配信のバッチも、"
-                "期間を過ぎるとハッシュに置き換え、再送できなくなります。"
-            ),
-            period_days=lambda: settings.RETENTION_BROADCAST_UNSENT_DAYS,
-            purge=batches_purge,
-        )
-    )
+STORES = (
+    retention.Store(
+        key="broadcasts.recipients",
+        label=_("配信の送信先リスト"),
+        holds=_("配信バッチごとの送信先住民のLINEユーザーID"),
+        action=_(
+            "送信が済んだバッチは送信時にLINEユーザーIDを復元できない鍵付きハッシュに置き換えます"
+            "（「過去の配信の受信者を除外」はハッシュで判定します）。送信できずに終わった配信のバッチも、"
+            "期間を過ぎるとハッシュに置き換え、再送できなくなります。"
+        ),
+        period_days=lambda: settings.RETENTION_BROADCAST_UNSENT_DAYS,
+        purge=batches_purge,
+    ),
+)

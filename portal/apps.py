@@ -2,14 +2,22 @@
 
 from pathlib import Path
 
-from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from accounts.roles import Perm
 
-class PortalConfig(AppConfig):
+from .contributions import PortalAppConfig
+from .navigation import NavItem
+
+
+class PortalConfig(PortalAppConfig):
     name = "portal"
     verbose_name = _("ポータル")
-    default_auto_field = "django.db.models.BigAutoField"
+    nav = (
+        NavItem(label=_("ダッシュボード"), url_name="dashboard", permission=None, order=0),
+        NavItem(label=_("保存期間"), url_name="retention", permission=Perm.VIEW_AUDIT_LOG, order=915),
+    )
+    audit_labels = ".retention.AUDIT_LABELS"
 
     def ready(self) -> None:
         from .security import refuse_insecure_settings
@@ -18,17 +26,8 @@ class PortalConfig(AppConfig):
         refuse_insecure_settings()
         # Records the sign-in time (user_logged_in) for the session time-outs.
         import portal.session_timeout  # noqa: F401
-        from accounts.roles import Perm
 
-        from . import navigation
-
-        navigation.register(
-            navigation.NavItem(label=_("ダッシュボード"), url_name="dashboard", permission=None, order=0),
-            navigation.NavItem(label=_("保存期間"), url_name="retention", permission=Perm.VIEW_AUDIT_LOG, order=915),
-        )
-        from accounts.audit import register_actions
-
-        register_actions({"retention.purged": _("保存期間経過データの削除")})
+        super().ready()
         from . import beat
 
         beat.collect()

@@ -5,18 +5,26 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.management.base import CommandError
+from django.utils.module_loading import import_string
 
-_loaders: list[tuple[int, str, Callable[[Callable[[str], None]], None]]] = []
+Loader = Callable[[Callable[[str], None]], None]
+
+_loaders: list[tuple[int, str, Loader | str]] = []
 
 
-def register(order: int, name: str, loader: Callable[[Callable[[str], None]], None]) -> None:
-    """``loader(say)`` creates demo rows and reports with ``say(text)`` what it made."""
+def register(order: int, name: str, loader: Loader | str) -> None:
+    """``loader(say)`` creates demo rows and reports with ``say(text)`` what it made. A
+    dotted path is imported when the loaders run (e.g. the LINE layer's dev tools, which a
+    production start never loads)."""
     if all(existing[1] != name for existing in _loaders):
         _loaders.append((order, name, loader))
 
 
-def loaders() -> list[tuple[int, str, Callable[[Callable[[str], None]], None]]]:
-    return sorted(_loaders, key=lambda item: item[0])
+def loaders() -> list[tuple[int, str, Loader]]:
+    return [
+        (order, name, import_string(loader) if isinstance(loader, str) else loader)
+        for order, name, loader in sorted(_loaders, key=lambda item: item[0])
+    ]
 
 
 def refuse_outside_debug(command: str) -> None:

@@ -1,13 +1,18 @@
-"""Navigation and dashboard registries: each app adds its entries from AppConfig.ready()."""
+"""Navigation and dashboard registries: each app declares its entries on its AppConfig
+(portal/contributions.py). Importable from an apps.py: nothing here loads a model at import."""
+
+from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
-from .access import Permission, user_passes
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from .access import Permission
 
 
 @dataclass(frozen=True)
@@ -38,7 +43,7 @@ class Banner:
 
 
 _items: list[NavItem] = []
-_cards: list[tuple[str | None, Callable[[Any], list[DashboardCard]]]] = []
+_cards: list[tuple[Permission | None, Callable[[Any], list[DashboardCard]]]] = []
 _banners: list[Callable[[Any], list[Banner]]] = []
 
 
@@ -48,7 +53,7 @@ def register(*items: NavItem) -> None:
             _items.append(item)
 
 
-def register_dashboard(permission: str | None, provider: Callable[[Any], list[DashboardCard]]) -> None:
+def register_dashboard(permission: Permission | None, provider: Callable[[Any], list[DashboardCard]]) -> None:
     """``provider(user)`` returns cards whose counts come from real queries."""
     if (permission, provider) not in _cards:
         _cards.append((permission, provider))
@@ -68,6 +73,8 @@ def dashboard_banners(user: Any) -> list[Banner]:
 
 
 def items_for(user: Any) -> list[dict]:
+    from .access import user_passes
+
     visible = []
     for item in sorted(_items, key=lambda i: i.order):
         if not user_passes(user, item.permission or "authenticated"):
@@ -81,6 +88,8 @@ def items_for(user: Any) -> list[dict]:
 
 
 def dashboard_cards(user: Any) -> list[DashboardCard]:
+    from .access import user_passes
+
     cards: list[DashboardCard] = []
     for permission, provider in _cards:
         if user_passes(user, permission or "authenticated"):

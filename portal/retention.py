@@ -1,15 +1,18 @@
 """Retention of residents' personal data: the registry of every store, and the audited purge.
 
-Each app registers its stores from its ``AppConfig.ready()``::
+Each app declares its stores in a module its AppConfig names (``retention = ".retention.STORES"``,
+portal/contributions.py)::
 
-    retention.register(retention.Store(
-        key="roads.reports",
-        label=_("道路通報"),
-        holds=_("住民の LINE ID、住所・目印、コメント、写真"),
-        action=_("完了から期間経過後、住民との紐付け・住所・コメント・写真を削除"),
-        period_days=lambda: settings.RETENTION_ROAD_REPORT_DAYS,
-        purge=services.reports_purge_personal_data,   # (cutoff: datetime) -> int or dict of counts
-    ))
+    STORES = (
+        retention.Store(
+            key="roads.reports",
+            label=_("道路通報"),
+            holds=_("住民の LINE ID、住所・目印、コメント、写真"),
+            action=_("完了から期間経過後、住民との紐付け・住所・コメント・写真を削除"),
+            period_days=lambda: settings.RETENTION_ROAD_REPORT_DAYS,
+            purge=services.reports_purge_personal_data,  # (*, cutoff: datetime) -> int or dict of counts
+        ),
+    )
 
 ``purge_all()`` (the beat job ``portal.purge_personal_data``) runs every store's purge with
 its own cut-off and writes one audit entry per store with the counts. A purge must be
@@ -23,10 +26,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .labels import Labels
 
 logger = logging.getLogger(__name__)
+
+AUDIT_LABELS = Labels()
+PURGED = AUDIT_LABELS.add("retention.purged", _("保存期間経過データの削除"))
+BATCH = 2000
 
 
 @dataclass(frozen=True)
@@ -36,7 +47,7 @@ class Store:
     holds: Any
     action: Any
     period_days: Callable[[], int]
-    purge: Callable[[dt.datetime], int | dict[str, int]]
+    purge: Callable[..., int | dict[str, int]]  # purge(cutoff=…)
 
 
 _STORES: dict[str, Store] = {}
@@ -72,10 +83,10 @@ def purge_store(store: Store, *, now: dt.datetime | None = None) -> dict[str, in
     from accounts.services import audit_record
 
     limit = cutoff(store, now=now)
-    result = store.purge(limit)
+    result = store.purge(cutoff=limit)
     counts = result if isinstance(result, dict) else {"rows": int(result)}
     audit_record(
-        action="retention.purged",
+        action=PURGED,
         target_type="retention",
         target_id=store.key,
         target_repr=str(store.label),
@@ -103,6 +114,38 @@ def purge_all(*, now: dt.datetime | None = None) -> dict[str, dict[str, int]]:
     if failed:
         raise RetentionPurgeFailed(failed)
     return results
+
+
+def in_batches(qs: QuerySet, apply: Callable[[QuerySet], int]) -> int:
+    """Apply ``apply`` (an UPDATE or DELETE on a pk set) to ``qs`` in batches of primary
+    keys until nothing is left; returns the rows touched. ``qs`` must stop matching a row
+    once it is processed (that is what makes the loop end and the purge idempotent)."""
+    total = 0
+    model = qs.model
+    while True:
+        pks = list(qs.order_by().values_list("pk", flat=True)[:BATCH])
+        if not pks:
+            return total
+        touched = apply(model._default_manager.filter(pk__in=pks))
+        total += touched
+        if touched == 0:
+            return total  # nothing changed: stop rather than loop on the same batch
+
+
+def delete(qs: QuerySet) -> int:
+    """For ``in_batches``: delete the batch; counts the rows deleted, what cascades from them included."""
+    return qs.delete()[0]
+
+
+def delete_older(model: type[models.Model], field: str, *, inclusive: bool = False) -> Callable[..., dict[str, int]]:
+    """A purge that deletes ``model``'s rows whose ``field`` is before the cut-off (at or
+    before it, ``inclusive``), in batches: ``{"deleted": n}``."""
+    lookup = f"{field}__{'lte' if inclusive else 'lt'}"
+
+    def purge(cutoff: dt.datetime) -> dict[str, int]:
+        return {"deleted": in_batches(model._default_manager.filter(**{lookup: cutoff}), delete)}
+
+    return purge
 
 
 class RetentionPurgeFailed(Exception):

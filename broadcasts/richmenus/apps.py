@@ -1,25 +1,18 @@
 """Rich menus of the PR office (part of broadcasts: the menus residents tap in LINE)."""
 
-from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from accounts.roles import Perm
+from portal.contributions import Demo, PortalAppConfig
+from portal.navigation import NavItem
 
-class RichMenusConfig(AppConfig):
+
+class RichMenusConfig(PortalAppConfig):
     name = "broadcasts.richmenus"
     label = "richmenus"
     verbose_name = _("リッチメニュー")
-    default_auto_field = "django.db.models.BigAutoField"
-
-    def ready(self) -> None:
-        from accounts.audit import register_actions
-        from accounts.roles import Perm
-        from portal import demo, navigation
-
-        from . import audit, dashboard, retention
-        from .demo import load_demo
-
-        register_actions(audit.LABELS)
-        navigation.register(navigation.NavItem(_("リッチメニュー"), "richmenus:list", Perm.VIEW_BROADCASTS, order=23))
-        navigation.register_banner(dashboard.banners)
-        retention.register_store()
-        demo.register(60, "richmenus", load_demo)
+    nav = (NavItem(_("リッチメニュー"), "richmenus:list", Perm.VIEW_BROADCASTS, order=23),)
+    banners = (".dashboard.banners",)
+    demo = (Demo(60, "richmenus", ".demo.load_demo"),)
+    audit_labels = ".audit.LABELS"
+    retention = ".retention.STORES"

@@ -2,30 +2,18 @@
 
 from django.utils.translation import gettext_lazy as _
 
-CREATED = "richmenu.created"
-EDITED = "richmenu.edited"
-REGISTERED = "richmenu.registered"
-DEFAULT_SET = "richmenu.default_set"
-DISASTER_SET = "richmenu.disaster_set"
-DISASTER_UNSET = "richmenu.disaster_unset"
-DELETED = "richmenu.deleted"
-SEGMENT_LINKED = "richmenu.segment_linked"
-SEGMENT_UNLINKED = "richmenu.segment_unlinked"
-DISASTER_ON = "richmenu.disaster_mode_on"
-DISASTER_OFF = "richmenu.disaster_mode_off"
-SWITCH_DONE = "richmenu.disaster_switch_done"
+from portal.labels import Labels
 
-LABELS = {
-    CREATED: _("リッチメニューの作成"),
-    EDITED: _("リッチメニューの編集"),
-    REGISTERED: _("リッチメニューのLINE登録"),
-    DEFAULT_SET: _("既定のリッチメニューの設定"),
-    DISASTER_SET: _("災害時用リッチメニューの指定"),
-    DISASTER_UNSET: _("災害時用リッチメニューの指定解除"),
-    DELETED: _("リッチメニューの削除"),
-    SEGMENT_LINKED: _("セグメントへのリッチメニューの表示"),
-    SEGMENT_UNLINKED: _("セグメント別リッチメニューの解除"),
-    DISASTER_ON: _("災害時モードへの切り替え"),
-    DISASTER_OFF: _("通常モードへの切り替え"),
-    SWITCH_DONE: _("リッチメニューの切り替え完了"),
-}
+LABELS = Labels()
+CREATED = LABELS.add("richmenu.created", _("リッチメニューの作成"))
+EDITED = LABELS.add("richmenu.edited", _("リッチメニューの編集"))
+REGISTERED = LABELS.add("richmenu.registered", _("リッチメニューのLINE登録"))
+DEFAULT_SET = LABELS.add("richmenu.default_set", _("既定のリッチメニューの設定"))
+DISASTER_SET = LABELS.add("richmenu.disaster_set", _("災害時用リッチメニューの指定"))
+DISASTER_UNSET = LABELS.add("richmenu.disaster_unset", _("災害時用リッチメニューの指定解除"))
+DELETED = LABELS.add("richmenu.deleted", _("リッチメニューの削除"))
+SEGMENT_LINKED = LABELS.add("richmenu.segment_linked", _("セグメントへのリッチメニューの表示"))
+SEGMENT_UNLINKED = LABELS.add("richmenu.segment_unlinked", _("セグメント別リッチメニューの解除"))
+DISASTER_ON = LABELS.add("richmenu.disaster_mode_on", _("災害時モードへの切り替え"))
+DISASTER_OFF = LABELS.add("richmenu.disaster_mode_off", _("通常モードへの切り替え"))
+SWITCH_DONE = LABELS.add("richmenu.disaster_switch_done", _("リッチメニューの切り替え完了"))

@@ -3,19 +3,17 @@
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from portal import retention
+from portal.retention import Store
 
+from . import services
 
-def register_store() -> None:
-    from . import services
-
-    retention.register(
-        retention.Store(
-            key="richmenus.resident_menus",
-            label=_("住民別リッチメニュー"),
-            holds=_("住民とその人に表示するリッチメニュー（セグメント別メニュー）の対応"),
-            action=_("友だちでなくなった住民の対応を削除（送信済みの一括リクエストの住民一覧は送信時に消去）"),
-            period_days=lambda: settings.RETENTION_RICHMENU_LINK_DAYS,
-            purge=services.resident_menus_purge,
-        )
-    )
+STORES = (
+    Store(
+        key="richmenus.resident_menus",
+        label=_("住民別リッチメニュー"),
+        holds=_("住民とその人に表示するリッチメニュー（セグメント別メニュー）の対応"),
+        action=_("友だちでなくなった住民の対応を削除（送信済みの一括リクエストの住民一覧は送信時に消去）"),
+        period_days=lambda: settings.RETENTION_RICHMENU_LINK_DAYS,
+        purge=services.resident_menus_purge,
+    ),
+)

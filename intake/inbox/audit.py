@@ -6,43 +6,29 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext_lazy as _
 
+from accounts.audit import record_staff_action
+from portal.labels import Labels
+
 if TYPE_CHECKING:
     from portal.context import AuditContext
 
     from .models import Inquiry
 
-AUDIT_LIST_VIEWED = "inbox.list_viewed"
-AUDIT_INQUIRY_VIEWED = "inbox.inquiry_viewed"
+LABELS = Labels()
+AUDIT_LIST_VIEWED = LABELS.add("inbox.list_viewed", _("問い合わせ一覧の閲覧"))
+AUDIT_INQUIRY_VIEWED = LABELS.add("inbox.inquiry_viewed", _("問い合わせの閲覧"))
 # Staff actions on a conversation (``detail["result"]``: done or refused).
 AUDIT_ACTIONS = {
-    "start": "inbox.inquiry_started",
-    "assign": "inbox.inquiry_assigned",
-    "close": "inbox.inquiry_closed",
-    "reopen": "inbox.inquiry_reopened",
-    "reply": "inbox.inquiry_replied",
-    "note": "inbox.inquiry_noted",
-}
-
-LABELS = {
-    AUDIT_LIST_VIEWED: _("問い合わせ一覧の閲覧"),
-    AUDIT_INQUIRY_VIEWED: _("問い合わせの閲覧"),
-    AUDIT_ACTIONS["start"]: _("問い合わせの対応開始"),
-    AUDIT_ACTIONS["assign"]: _("問い合わせの担当変更"),
-    AUDIT_ACTIONS["close"]: _("問い合わせを完了にした"),
-    AUDIT_ACTIONS["reopen"]: _("問い合わせの対応再開"),
-    AUDIT_ACTIONS["reply"]: _("問い合わせへの返信"),
-    AUDIT_ACTIONS["note"]: _("問い合わせへの職員メモ"),
+    "start": LABELS.add("inbox.inquiry_started", _("問い合わせの対応開始")),
+    "assign": LABELS.add("inbox.inquiry_assigned", _("問い合わせの担当変更")),
+    "close": LABELS.add("inbox.inquiry_closed", _("問い合わせを完了にした")),
+    "reopen": LABELS.add("inbox.inquiry_reopened", _("問い合わせの対応再開")),
+    "reply": LABELS.add("inbox.inquiry_replied", _("問い合わせへの返信")),
+    "note": LABELS.add("inbox.inquiry_noted", _("問い合わせへの職員メモ")),
 }
 
 
 def record_action(
     *, ctx: AuditContext, inquiry: Inquiry, action: str, via: str, done: bool, detail: dict[str, Any] | None = None
 ) -> None:
-    from accounts.services import audit_record
-
-    audit_record(
-        action=AUDIT_ACTIONS[action],
-        ctx=ctx,
-        target=inquiry,
-        detail={"via": via, "result": "done" if done else "refused", **(detail or {})},
-    )
+    record_staff_action(action=AUDIT_ACTIONS[action], ctx=ctx, target=inquiry, via=via, done=done, detail=detail)

@@ -342,8 +342,3 @@ class RoadStatusFlow:
 
     def handle(self, ctx: ChatContext) -> None:
         ctx.end()
-
-
-def register() -> None:
-    chat.register_flow(RoadStatusFlow(), priority=40)
-    chat.register_flow(RoadReportFlow(), priority=50)

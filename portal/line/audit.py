@@ -2,12 +2,9 @@
 
 from django.utils.translation import gettext_lazy as _
 
-AUDIT_RESIDENT_LOOKUP = "line.resident_lookup"
-AUDIT_SETTINGS_CHANGED = "line.settings_changed"
-AUDIT_DIMENSION_CHANGED = "line.dimension_changed"
+from portal.labels import Labels
 
-ACTIONS = {
-    AUDIT_RESIDENT_LOOKUP: _("住民の個別照会"),
-    AUDIT_SETTINGS_CHANGED: _("LINE連携の設定変更"),
-    AUDIT_DIMENSION_CHANGED: _("受信設定の属性の変更"),
-}
+ACTIONS = Labels()
+AUDIT_RESIDENT_LOOKUP = ACTIONS.add("line.resident_lookup", _("住民の個別照会"))
+AUDIT_SETTINGS_CHANGED = ACTIONS.add("line.settings_changed", _("LINE連携の設定変更"))
+AUDIT_DIMENSION_CHANGED = ACTIONS.add("line.dimension_changed", _("受信設定の属性の変更"))

@@ -2,23 +2,20 @@
 
 from collections.abc import Callable
 
+from portal import demo
 from portal.errors import DomainError
 
 
 def load_demo(say: Callable[[str], None]) -> None:
-    from accounts.models import User
     from portal.line.models import Area
 
     from . import services
     from .models import Broadcast
 
-    if Broadcast.objects.exists():
-        say("broadcasts: already there")
+    staff = demo.staff_for(say, "broadcasts", Broadcast, "pr@city.example.jp")
+    if staff is None:
         return
-    author = User.objects.filter(email="pr@city.example.jp").first()
-    if author is None:
-        say("broadcasts: no demo author (pr@city.example.jp); skipped")
-        return
+    [author] = staff
     areas = list(Area.objects.filter(is_active=True).values_list("pk", flat=True)[:2])
     services.broadcast_save(
         actor=author,

@@ -23,17 +23,14 @@ SENT = [
 def load_results_demo(say: Callable[[str], None]) -> None:
     from django.utils import timezone
 
-    from accounts.models import User
+    from portal import demo
 
     from .models import Batch, Broadcast, BroadcastResult, Bubble, FriendsDay
 
-    if BroadcastResult.objects.exists():
-        say("broadcast results: already there")
+    staff = demo.staff_for(say, "broadcast results", BroadcastResult, "pr@city.example.jp")
+    if staff is None:
         return
-    author = User.objects.filter(email="pr@city.example.jp").first()
-    if author is None:
-        say("broadcast results: no demo author; skipped")
-        return
+    [author] = staff
     rng = random.Random(15)
     now = timezone.now()
     for days, title, recipients, text in SENT:

@@ -1,11 +1,19 @@
 """Demo-data registry: each app registers a loader from AppConfig.ready();
 ``manage.py demo_setup`` runs them in order. Loaders must be idempotent."""
 
+from __future__ import annotations
+
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.management.base import CommandError
 from django.utils.module_loading import import_string
+
+if TYPE_CHECKING:
+    from django.db.models import Model
+
+    from accounts.models import User
 
 Loader = Callable[[Callable[[str], None]], None]
 
@@ -25,6 +33,23 @@ def loaders() -> list[tuple[int, str, Loader]]:
         (order, name, import_string(loader) if isinstance(loader, str) else loader)
         for order, name, loader in sorted(_loaders, key=lambda item: item[0])
     ]
+
+
+def staff_for(say: Callable[[str], None], name: str, made: type[Model], *emails: str) -> list[User] | None:
+    """The demo staff (by email, in that order) a loader creates its rows as; None, having
+    said why, when it has nothing to do: its ``made`` rows are already there (loaders are
+    idempotent), or a demo staff member is missing."""
+    from accounts.models import User
+
+    if made._default_manager.exists():
+        say(f"{name}: already there")
+        return None
+    staff = [User.objects.filter(email=email).first() for email in emails]
+    found = [user for user in staff if user is not None]
+    if len(found) < len(emails):
+        say(f"{name}: no demo staff ({', '.join(emails)}); skipped")
+        return None
+    return found
 
 
 def refuse_outside_debug(command: str) -> None:

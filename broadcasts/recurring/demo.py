@@ -21,21 +21,17 @@ NON_BURNABLE = {"higashi": 1, "hakata": 2, "chuo": 3, "minami": 4}
 
 
 def load_demo(say: Callable[[str], None]) -> None:
-    from accounts.models import User
+    from portal import demo
     from portal.errors import DomainError
     from portal.line.models import Area
 
     from . import rules, selectors, services
     from .models import Series
 
-    if Series.objects.exists():
-        say("recurring: already there")
+    staff = demo.staff_for(say, "recurring", Series, "pr@city.example.jp", "approver@city.example.jp")
+    if staff is None:
         return
-    author = User.objects.filter(email="pr@city.example.jp").first()
-    approver = User.objects.filter(email="approver@city.example.jp").first()
-    if author is None or approver is None:
-        say("recurring: no demo PR author/approver; skipped")
-        return
+    author, approver = staff
     areas = {a.code: a for a in Area.objects.filter(is_active=True)}
     today = dt.date.today()
     burnable = [

@@ -95,18 +95,15 @@ def _areas(items: list[tuple]) -> list[dict]:
 
 
 def load_demo(say: Callable[[str], None]) -> None:
-    from accounts.models import User
+    from portal import demo
 
     from . import validation
     from .models import RichMenu
 
-    if RichMenu.objects.exists():
-        say("richmenus: already there")
+    staff = demo.staff_for(say, "richmenus", RichMenu, "pr@city.example.jp")
+    if staff is None:
         return
-    author = User.objects.filter(email="pr@city.example.jp").first()
-    if author is None:
-        say("richmenus: no demo author (pr@city.example.jp); skipped")
-        return
+    [author] = staff
     made = []
     for name, bar, items, status in (
         ("通常メニュー（6項目）", "メニュー", NORMAL, RichMenu.Status.DEFAULT),

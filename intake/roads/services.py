@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from accounts.services import audit_record
 from portal.context import AuditContext
 from portal.errors import DomainError
+from portal.labels import Labels
 from portal.line.models import Resident
 
 from . import photos as imaging
@@ -52,24 +53,17 @@ from .workflow import (
 logger = logging.getLogger(__name__)
 
 # -- audit actions --------------------------------------------------------------------
-AUDIT_REPORT_VIEWED = "roads.report_viewed"
-AUDIT_EXPORTED = "roads.exported"
-AUDIT_PHOTO_CHANGED = "roads.photo_changed"
-AUDIT_REPORT_MERGED = "roads.report_merged"
-AUDIT_PRIVACY_CHANGED = "roads.privacy_changed"
-AUDIT_API_KEY = "roads.api_key"
-AUDIT_SETTINGS_CHANGED = "roads.settings_changed"
-AUDIT_PUBLIC_INFO = "roads.public_info_changed"
-AUDIT_LABELS: dict[str, object] = {
-    AUDIT_SETTINGS_CHANGED: gettext_lazy("道路通報の設定変更（種別・担当班・返信テンプレート）"),
-    AUDIT_PUBLIC_INFO: gettext_lazy("道路通報の公開情報の変更"),
-    AUDIT_REPORT_VIEWED: gettext_lazy("道路通報の閲覧"),
-    AUDIT_EXPORTED: gettext_lazy("道路通報のCSV出力"),
-    AUDIT_PHOTO_CHANGED: gettext_lazy("道路通報写真の変更"),
-    AUDIT_REPORT_MERGED: gettext_lazy("道路通報の統合"),
-    AUDIT_PRIVACY_CHANGED: gettext_lazy("道路通報の公開設定"),
-    AUDIT_API_KEY: gettext_lazy("Open311 APIキーの発行・無効化"),
-}
+AUDIT_LABELS = Labels()
+AUDIT_SETTINGS_CHANGED = AUDIT_LABELS.add(
+    "roads.settings_changed", gettext_lazy("道路通報の設定変更（種別・担当班・返信テンプレート）")
+)
+AUDIT_PUBLIC_INFO = AUDIT_LABELS.add("roads.public_info_changed", gettext_lazy("道路通報の公開情報の変更"))
+AUDIT_REPORT_VIEWED = AUDIT_LABELS.add("roads.report_viewed", gettext_lazy("道路通報の閲覧"))
+AUDIT_EXPORTED = AUDIT_LABELS.add("roads.exported", gettext_lazy("道路通報のCSV出力"))
+AUDIT_PHOTO_CHANGED = AUDIT_LABELS.add("roads.photo_changed", gettext_lazy("道路通報写真の変更"))
+AUDIT_REPORT_MERGED = AUDIT_LABELS.add("roads.report_merged", gettext_lazy("道路通報の統合"))
+AUDIT_PRIVACY_CHANGED = AUDIT_LABELS.add("roads.privacy_changed", gettext_lazy("道路通報の公開設定"))
+AUDIT_API_KEY = AUDIT_LABELS.add("roads.api_key", gettext_lazy("Open311 APIキーの発行・無効化"))
 
 
 # -- the status workflow: the table is intake/roads/workflow.py -------------------------

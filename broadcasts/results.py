@@ -200,6 +200,30 @@ def rate_text(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}%"
 
 
+class Rates:
+    """The open and click rates of the (rounded) figures, and as a page prints them."""
+
+    delivered: int | None
+    opened: int | None
+    clicked: int | None
+
+    @property
+    def open_rate(self) -> float | None:
+        return rate(self.opened, self.delivered)
+
+    @property
+    def click_rate(self) -> float | None:
+        return rate(self.clicked, self.delivered)
+
+    @property
+    def open_rate_text(self) -> str:
+        return rate_text(self.open_rate)
+
+    @property
+    def click_rate_text(self) -> str:
+        return rate_text(self.click_rate)
+
+
 @dataclass
 class Line:
     label: str
@@ -211,7 +235,7 @@ class Line:
 
 
 @dataclass
-class Results:
+class Results(Rates):
     state: str  # none / waiting / ready / final
     state_text: str
     delivered: int | None = None
@@ -220,19 +244,9 @@ class Results:
     opened_text: str = ""
     clicked: int | None = None
     clicked_text: str = ""
-    open_rate: float | None = None
-    click_rate: float | None = None
     bubbles: list[Line] = field(default_factory=list)
     urls: list[Line] = field(default_factory=list)
     fetched_at: datetime | None = None
-
-    @property
-    def open_rate_text(self) -> str:
-        return rate_text(self.open_rate)
-
-    @property
-    def click_rate_text(self) -> str:
-        return rate_text(self.click_rate)
 
 
 def _delivered_figure(broadcast: Broadcast, row: BroadcastResult, done_share: float) -> int | None:
@@ -278,8 +292,6 @@ def broadcast_results(*, broadcast: Broadcast, done_share: float | None = None) 
         opened_text=privacy.figure_text(opened),
         clicked=clicked,
         clicked_text=privacy.figure_text(clicked),
-        open_rate=rate(opened, delivered),
-        click_rate=rate(clicked, delivered),
         bubbles=bubbles,
         urls=urls,
         fetched_at=row.fetched_at,
@@ -317,7 +329,7 @@ def results_api(*, broadcast: Broadcast) -> dict[str, Any]:
 
 
 @dataclass
-class Month:
+class Month(Rates):
     month: date
     sends: int  # broadcasts (not residents)
     delivered: int | None
@@ -339,22 +351,6 @@ class Month:
     @property
     def clicked_text(self) -> str:
         return privacy.figure_text(self.clicked) if self.sends else "—"
-
-    @property
-    def open_rate(self) -> float | None:
-        return rate(self.opened, self.delivered)
-
-    @property
-    def click_rate(self) -> float | None:
-        return rate(self.clicked, self.delivered)
-
-    @property
-    def open_rate_text(self) -> str:
-        return rate_text(self.open_rate)
-
-    @property
-    def click_rate_text(self) -> str:
-        return rate_text(self.click_rate)
 
 
 @dataclass

@@ -6,9 +6,10 @@ and is audited; LINE is reached only through ``portal.line.richmenus``."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,13 +18,13 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import User
 from accounts.services import audit_record
 from portal.context import AuditContext
-from portal.errors import Conflict, DomainError, NotAllowed
+from portal.errors import Conflict, DomainError
 from portal.line import residents
 from portal.line import richmenus as line
 from portal.line.errors import LineError, LineRateLimited, LineRejected, LineTemporaryError
+from portal.workflow import staff_of
 
 from . import audit, validation
 from .models import DisasterSwitch, LinkBatch, LinkJob, ResidentMenu, RichMenu, SegmentLink
@@ -33,12 +34,6 @@ S = RichMenu.Status
 LEASE = dt.timedelta(seconds=60)
 # LINE shows a changed default within about a minute; bulk links are applied in the background.
 DISPLAY_LAG_SECONDS = 60
-
-
-def _actor(ctx: AuditContext) -> User:
-    if ctx.actor is None:
-        raise NotAllowed(_("この操作を行う権限がありません。"))
-    return ctx.actor
 
 
 def _line_refused(exc: LineError) -> DomainError:
@@ -61,7 +56,7 @@ def _switch_targets(exclude: int | None = None) -> dict[int, str]:
 # -- drafts -----------------------------------------------------------------------------------
 def richmenu_create(*, ctx: AuditContext, name: str, chat_bar_text: str, image: bytes, areas: object) -> RichMenu:
     """A draft from an uploaded image (checked and re-encoded) and its tap areas."""
-    actor = _actor(ctx)
+    actor = staff_of(ctx)
     problems = validation.text_rules(name=name, chat_bar_text=chat_bar_text)
     checked = validation.image_check(image)
     if problems:
@@ -88,7 +83,7 @@ def richmenu_update(
     """Edit a draft (a menu on LINE cannot change: LINE's menus are immutable)."""
     from .workflow import WORKFLOW
 
-    _actor(ctx)
+    staff_of(ctx)
     with transaction.atomic():
         menu = RichMenu.objects.select_for_update().get(pk=menu.pk)
         WORKFLOW.require("edit", menu)
@@ -121,7 +116,7 @@ def richmenu_register(menu: RichMenu, *, ctx: AuditContext) -> RichMenu:
     and the menu's alias is created (so other menus' tab areas can switch to it)."""
     from .workflow import WORKFLOW
 
-    _actor(ctx)
+    staff_of(ctx)
     WORKFLOW.require("register", menu)
     obj = _line_object(menu)
     try:
@@ -149,63 +144,65 @@ def richmenu_register(menu: RichMenu, *, ctx: AuditContext) -> RichMenu:
     return menu
 
 
+def _mark(
+    menu: RichMenu,
+    ctx: AuditContext,
+    action: str,
+    status: str,
+    audit_action: str,
+    refused_in_disaster_mode: str,
+    *,
+    only_one: bool = True,
+    on_line: Callable[[], None] | None = None,
+) -> RichMenu:
+    """The table's ``action``, not while 災害時モード is on: the menu becomes ``status``
+    (with ``only_one``, the menu that was it goes back to LINEに登録済), once ``on_line``
+    (LINE's side of it) has worked."""
+    from .workflow import WORKFLOW
+
+    staff_of(ctx)
+    WORKFLOW.require(action, menu)
+    if disaster_mode() is not None:
+        raise Conflict(refused_in_disaster_mode, code="disaster_mode")
+    if on_line is not None:
+        try:
+            on_line()
+        except LineError as exc:
+            raise _line_refused(exc) from None
+    with transaction.atomic():
+        if only_one:
+            RichMenu.objects.filter(status=status).exclude(pk=menu.pk).update(status=S.REGISTERED)
+        RichMenu.objects.filter(pk=menu.pk).update(status=status)
+        menu.refresh_from_db()
+        audit_record(action=audit_action, ctx=ctx, target=menu)
+    return menu
+
+
 def richmenu_set_default(menu: RichMenu, *, ctx: AuditContext) -> RichMenu:
     """LINEに登録済 → 既定: every resident without a menu of their own sees it (the previous
     default goes back to LINEに登録済). Not while 災害時モード is on."""
-    from .workflow import WORKFLOW
-
-    _actor(ctx)
-    WORKFLOW.require("set_default", menu)
-    if disaster_mode() is not None:
-        raise Conflict(
-            _("災害時モードの間は既定のメニューを変えられません。通常モードに戻してから設定してください。"), code="disaster_mode"
-        )
-    try:
-        line.set_default(rich_menu_id=menu.line_id)
-    except LineError as exc:
-        raise _line_refused(exc) from None
-    with transaction.atomic():
-        RichMenu.objects.filter(status=S.DEFAULT).exclude(pk=menu.pk).update(status=S.REGISTERED)
-        RichMenu.objects.filter(pk=menu.pk).update(status=S.DEFAULT)
-        menu.refresh_from_db()
-        audit_record(action=audit.DEFAULT_SET, ctx=ctx, target=menu)
-    return menu
+    refused = _("災害時モードの間は既定のメニューを変えられません。通常モードに戻してから設定してください。")
+    on_line = functools.partial(line.set_default, rich_menu_id=menu.line_id)
+    return _mark(menu, ctx, "set_default", S.DEFAULT, audit.DEFAULT_SET, refused, on_line=on_line)
 
 
 def richmenu_mark_disaster(menu: RichMenu, *, ctx: AuditContext) -> RichMenu:
     """LINEに登録済 → 災害時用: the menu 災害時モード shows everyone."""
-    from .workflow import WORKFLOW
-
-    _actor(ctx)
-    WORKFLOW.require("mark_disaster", menu)
-    if disaster_mode() is not None:
-        raise Conflict(_("災害時モードの間は災害時用のメニューを変えられません。"), code="disaster_mode")
-    with transaction.atomic():
-        RichMenu.objects.filter(status=S.DISASTER).exclude(pk=menu.pk).update(status=S.REGISTERED)
-        RichMenu.objects.filter(pk=menu.pk).update(status=S.DISASTER)
-        menu.refresh_from_db()
-        audit_record(action=audit.DISASTER_SET, ctx=ctx, target=menu)
-    return menu
+    refused = _("災害時モードの間は災害時用のメニューを変えられません。")
+    return _mark(menu, ctx, "mark_disaster", S.DISASTER, audit.DISASTER_SET, refused)
 
 
 def richmenu_unmark_disaster(menu: RichMenu, *, ctx: AuditContext) -> RichMenu:
-    from .workflow import WORKFLOW
-
-    _actor(ctx)
-    WORKFLOW.require("unmark_disaster", menu)
-    if disaster_mode() is not None:
-        raise Conflict(_("災害時モードの間は災害時用のメニューを変えられません。"), code="disaster_mode")
-    RichMenu.objects.filter(pk=menu.pk).update(status=S.REGISTERED)
-    menu.refresh_from_db()
-    audit_record(action=audit.DISASTER_UNSET, ctx=ctx, target=menu)
-    return menu
+    """災害時用 → LINEに登録済."""
+    refused = _("災害時モードの間は災害時用のメニューを変えられません。")
+    return _mark(menu, ctx, "unmark_disaster", S.REGISTERED, audit.DISASTER_UNSET, refused, only_one=False)
 
 
 def richmenu_delete(menu: RichMenu, *, ctx: AuditContext) -> RichMenu:
     """下書き / LINEに登録済 → 削除済 (removed from LINE; residents linked to it see the default)."""
     from .workflow import WORKFLOW
 
-    _actor(ctx)
+    staff_of(ctx)
     WORKFLOW.require("delete", menu)
     if menu.segment_links.filter(active=True).exists():
         raise Conflict(_("セグメントに表示中のメニューは削除できません。先にセグメントの表示を解除してください。"), code="in_use")
@@ -267,7 +264,7 @@ def segment_link_create(
     residents each, stored before the first request and sent by a Celery task."""
     from .workflow import WORKFLOW
 
-    actor = _actor(ctx)
+    actor = staff_of(ctx)
     WORKFLOW.require("link_segment", menu)
     area_ids, age_bands = list(area_ids or []), list(age_bands or [])
     if not area_ids and not age_bands:
@@ -288,7 +285,7 @@ def segment_link_create(
 
 def segment_link_remove(link: SegmentLink, *, ctx: AuditContext) -> SegmentLink:
     """Stop showing the segment's menu: its residents see the default again."""
-    _actor(ctx)
+    staff_of(ctx)
     if not link.active:
         raise Conflict(_("このセグメントの表示はすでに解除されています。"), code="invalid_state")
     if disaster_mode() is not None:
@@ -343,7 +340,7 @@ def disaster_estimate(*, direction: str) -> Estimate:
 def disaster_mode_on(*, ctx: AuditContext) -> DisasterSwitch:
     """Every resident sees the disaster menu: it becomes LINE's default at once, and every
     per-user link (segment menus) is removed by bulk unlink, 500 residents a request."""
-    actor = _actor(ctx)
+    actor = staff_of(ctx)
     menu = RichMenu.objects.filter(status=S.DISASTER).first()
     if menu is None:
         raise Conflict(
@@ -372,7 +369,7 @@ def disaster_mode_on(*, ctx: AuditContext) -> DisasterSwitch:
 def disaster_mode_off(*, ctx: AuditContext) -> DisasterSwitch:
     """通常モードに戻す: the normal default again, and each segment's residents linked to its
     menu again (the segments as they are now), 500 residents a request."""
-    actor = _actor(ctx)
+    actor = staff_of(ctx)
     if disaster_mode() is None:
         raise Conflict(_("災害時モードではありません。"), code="not_disaster_mode")
     normal = RichMenu.objects.filter(status=S.DEFAULT).first()

@@ -89,40 +89,32 @@ def entry_update(entry: FaqEntry, *, ctx: AuditContext, values: dict[str, Any], 
     return entry
 
 
-def entry_withdraw(entry: FaqEntry, *, ctx: AuditContext) -> FaqEntry:
-    """Take an entry out of the draft: a published one stays answered until the next 公開."""
+def _entry_move(entry: FaqEntry, *, ctx: AuditContext, action: str, to: dict[str, str], audit_action: str) -> FaqEntry:
+    """Move an entry through the table's ``action``: its status becomes ``to[its status]``."""
     from .workflow import ENTRY_WORKFLOW
 
     with transaction.atomic():
         entry = FaqEntry.objects.select_for_update().get(pk=entry.pk)
-        ENTRY_WORKFLOW.require("withdraw", entry)
+        ENTRY_WORKFLOW.require(action, entry)
         before = entry.status
-        entry.status = S.RETIRED if entry.status == S.NEW else S.WITHDRAWN
+        entry.status = to[entry.status]
         entry.updated_by = ctx.actor
         entry.save(update_fields=["status", "updated_by", "updated_at"])
         _draft_changed()
-        audit_changes(
-            action=audit.ENTRY_WITHDRAWN, before={"status": before}, after={"status": entry.status}, ctx=ctx, target=entry
-        )
+        audit_changes(action=audit_action, before={"status": before}, after={"status": entry.status}, ctx=ctx, target=entry)
     return entry
+
+
+def entry_withdraw(entry: FaqEntry, *, ctx: AuditContext) -> FaqEntry:
+    """Take an entry out of the draft: a published one stays answered until the next 公開."""
+    to: dict[str, str] = {S.NEW: S.RETIRED, S.PUBLISHED: S.WITHDRAWN, S.CHANGED: S.WITHDRAWN}
+    return _entry_move(entry, ctx=ctx, action="withdraw", to=to, audit_action=audit.ENTRY_WITHDRAWN)
 
 
 def entry_restore(entry: FaqEntry, *, ctx: AuditContext) -> FaqEntry:
     """Put a withdrawn entry back into the draft."""
-    from .workflow import ENTRY_WORKFLOW
-
-    with transaction.atomic():
-        entry = FaqEntry.objects.select_for_update().get(pk=entry.pk)
-        ENTRY_WORKFLOW.require("restore", entry)
-        before = entry.status
-        entry.status = S.CHANGED if entry.status == S.WITHDRAWN else S.NEW
-        entry.updated_by = ctx.actor
-        entry.save(update_fields=["status", "updated_by", "updated_at"])
-        _draft_changed()
-        audit_changes(
-            action=audit.ENTRY_RESTORED, before={"status": before}, after={"status": entry.status}, ctx=ctx, target=entry
-        )
-    return entry
+    to: dict[str, str] = {S.WITHDRAWN: S.CHANGED, S.RETIRED: S.NEW}
+    return _entry_move(entry, ctx=ctx, action="restore", to=to, audit_action=audit.ENTRY_RESTORED)
 
 
 def base_publish(base: FaqBase, *, ctx: AuditContext) -> FaqVersion:

@@ -54,6 +54,18 @@ def _comment_prompt() -> dict:
     )
 
 
+def _danger_question(text: str) -> dict:
+    """Whether it is dangerous to pass right now: はい / いいえ (or cancel)."""
+    return chat.text_message(
+        text,
+        [
+            chat.quick_postback(_("はい、危険です"), _pb("danger", "yes"), _("はい、危険です")),
+            chat.quick_postback(_("いいえ"), _pb("danger", "no"), _("いいえ")),
+            _cancel_button(),
+        ],
+    )
+
+
 def _valid_photo_ids(ids: list[int]) -> list[int]:
     return list(ReportPhoto.objects.filter(pk__in=ids).exclude(state=ReportPhoto.State.REJECTED).values_list("pk", flat=True))
 
@@ -120,16 +132,7 @@ class RoadReportFlow:
             ctx.reply(chat.text_message(_("下のボタンから種類を選んでください。"), [*buttons, _cancel_button()]))
             return
         ctx.advance("danger", category_id=category.pk)
-        ctx.reply(
-            chat.text_message(
-                _("今すぐ通行に危険がありますか？"),
-                [
-                    chat.quick_postback(_("はい、危険です"), _pb("danger", "yes"), _("はい、危険です")),
-                    chat.quick_postback(_("いいえ"), _pb("danger", "no"), _("いいえ")),
-                    _cancel_button(),
-                ],
-            )
-        )
+        ctx.reply(_danger_question(_("今すぐ通行に危険がありますか？")))
 
     def _step_danger(self, ctx: ChatContext) -> None:
         value = self._value(ctx, "danger")
@@ -167,16 +170,7 @@ class RoadReportFlow:
             ctx.advance("photos", photo_ids=[])
             ctx.reply(_photo_prompt(0))
             return
-        ctx.reply(
-            chat.text_message(
-                _("「はい」か「いいえ」を選んでください。今すぐ通行に危険がありますか？"),
-                [
-                    chat.quick_postback(_("はい、危険です"), _pb("danger", "yes"), _("はい、危険です")),
-                    chat.quick_postback(_("いいえ"), _pb("danger", "no"), _("いいえ")),
-                    _cancel_button(),
-                ],
-            )
-        )
+        ctx.reply(_danger_question(_("「はい」か「いいえ」を選んでください。今すぐ通行に危険がありますか？")))
 
     def _step_photos(self, ctx: ChatContext) -> None:
         # Several photos sent at once arrive as separate events, possibly on several workers:

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from portal.context import AuditContext
@@ -103,35 +104,30 @@ def _move(rows: list[Any], row: Any, direction: str) -> list[Any]:
     return changed
 
 
-@transaction.atomic
-def dimension_move(*, ctx: AuditContext, dimension: Dimension, direction: str) -> None:
-    """Ask ``dimension`` one place earlier (``up``) or later (``down``) in 受信設定."""
+def _reorder(*, ctx: AuditContext, rows: QuerySet[Any], row: Any, direction: str) -> None:
+    """Move ``row`` one place among ``rows`` (locked) and audit the new order, if it changed."""
     from accounts.services import audit_record
 
     from .audit import AUDIT_DIMENSION_CHANGED
 
-    rows = list(Dimension.objects.select_for_update().order_by("order", "id"))
-    before = [r.pk for r in rows]
-    changed = _move(rows, dimension, direction)
-    Dimension.objects.bulk_update(changed, ["order"])
-    after = [r.pk for r in rows]
+    locked = list(rows.select_for_update().order_by("order", "id"))
+    before = [r.pk for r in locked]
+    changed = _move(locked, row, direction)
+    rows.model.objects.bulk_update(changed, ["order"])
+    after = [r.pk for r in locked]
     if before != after:
-        audit_record(action=AUDIT_DIMENSION_CHANGED, ctx=ctx, target=dimension, detail={"order": [before, after]})
+        audit_record(action=AUDIT_DIMENSION_CHANGED, ctx=ctx, target=row, detail={"order": [before, after]})
+
+
+@transaction.atomic
+def dimension_move(*, ctx: AuditContext, dimension: Dimension, direction: str) -> None:
+    """Ask ``dimension`` one place earlier (``up``) or later (``down``) in 受信設定."""
+    _reorder(ctx=ctx, rows=Dimension.objects.all(), row=dimension, direction=direction)
 
 
 @transaction.atomic
 def option_move(*, ctx: AuditContext, option: DimensionOption, direction: str) -> None:
-    from accounts.services import audit_record
-
-    from .audit import AUDIT_DIMENSION_CHANGED
-
-    rows = list(DimensionOption.objects.select_for_update().filter(dimension_id=option.dimension_id).order_by("order", "id"))
-    before = [r.pk for r in rows]
-    changed = _move(rows, option, direction)
-    DimensionOption.objects.bulk_update(changed, ["order"])
-    after = [r.pk for r in rows]
-    if before != after:
-        audit_record(action=AUDIT_DIMENSION_CHANGED, ctx=ctx, target=option, detail={"order": [before, after]})
+    _reorder(ctx=ctx, rows=DimensionOption.objects.filter(dimension_id=option.dimension_id), row=option, direction=direction)
 
 
 @transaction.atomic

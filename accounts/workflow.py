@@ -15,13 +15,10 @@ this table (``WORKFLOW.require``); the buttons' URLs come from it (``page_urls``
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from portal import access
-from portal.workflow import Action, State, Workflow
+from portal.workflow import Action, State, Workflow, shared_rows
 
 from . import services
 from .models import User
@@ -38,9 +35,8 @@ STATES = {
 MANAGE = Perm.MANAGE_STAFF
 
 
-def _admin(name: str, label: str | Promise, service: Any, success: Any, url_name: str = "", **spec: Any) -> Action:
-    """An admin's action on a staff member (a button on the staff page unless ``page=False``)."""
-    return Action(name, label, MANAGE, service, success, url_name=url_name, api_url_name="-", **spec)
+# An admin's action on a staff member (a button on the staff page unless ``page=False``).
+_admin = shared_rows(MANAGE, api_url_name="-")
 
 
 WORKFLOW = Workflow(
@@ -54,7 +50,7 @@ WORKFLOW = Workflow(
             _("無効化"),
             services.staff_deactivate,
             lambda staff: _("%(name)s を無効化しました。") % {"name": staff},
-            "staff_deactivate",
+            url_name="staff_deactivate",
             sources=frozenset({INVITED, ACTIVE}),
             target=INACTIVE,
             refused=_("この職員はすでに無効です。"),
@@ -64,7 +60,7 @@ WORKFLOW = Workflow(
             _("有効化"),
             services.staff_reactivate,
             lambda staff: _("%(name)s を有効化しました。") % {"name": staff},
-            "staff_reactivate",
+            url_name="staff_reactivate",
             sources=frozenset({INACTIVE}),
             refused=_("この職員はすでに有効です。"),
         ),
@@ -73,14 +69,14 @@ WORKFLOW = Workflow(
             _("多要素認証をリセット"),
             services.staff_mfa_reset,
             lambda staff: _("%(name)s の多要素認証をリセットしました。") % {"name": staff},
-            "staff_mfa_reset",
+            url_name="staff_mfa_reset",
         ),
         _admin(
             "resend_invitation",
             _("招待メールを再送"),
             services.staff_invitation_resend,
             lambda staff: _("%(email)s に招待メールを再送しました。") % {"email": staff.email},
-            "staff_invitation_resend",
+            url_name="staff_invitation_resend",
             sources=frozenset({INVITED}),
             refused=_("この職員は既にパスワードを設定済みです。"),
         ),

@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 from accounts.roles import Perm
 from portal.context import AuditContext
 from portal.line import dimensions as line_dimensions
-from portal.workflow import Action, api_urls
+from portal.workflow import Action, api_urls, staff_of
 
 from . import privacy, progress, results, selectors, services
 from .models import Broadcast, BroadcastImage
@@ -36,7 +36,7 @@ from .serializers import (
     ScheduleSerializer,
     SegmentSerializer,
 )
-from .workflow import WORKFLOW, staff_of
+from .workflow import WORKFLOW
 
 
 class BroadcastListApi(ListAPIView):

@@ -11,21 +11,15 @@ Besides the staff actions, the fan-out moves a broadcast on its own (``AUTOMATIC
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import Any, TypeVar
-
 from django.utils import formats, timezone
-from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
 from accounts.roles import Perm
 from portal import access
-from portal.context import AuditContext
-from portal.errors import DomainError, NotAllowed
-from portal.workflow import Action, State, Workflow
+from portal.errors import DomainError
+from portal.workflow import State, Workflow, keyword_rows
+from portal.workflow import from_states as _from
 
 from . import services
 from .forms import ApproveForm, CommentForm, ScheduleForm
@@ -33,7 +27,6 @@ from .models import Broadcast
 from .serializers import BroadcastSerializer
 
 S = Broadcast.Status
-T = TypeVar("T")
 
 # テスト配信 (and linking one's own LINE test account): PR staff, authors and approvers.
 TEST_SEND: access.Permission = (Perm.COMPOSE_BROADCAST, Perm.APPROVE_BROADCAST)
@@ -60,43 +53,11 @@ AUTOMATIC: dict[str, frozenset[str]] = {
     S.SENDING: frozenset({S.DONE, S.PARTIAL, S.CANCELLED}),
 }
 
-
-def staff_of(ctx: AuditContext) -> User:
-    """The staff member acting (every action needs one: its permission was checked)."""
-    if ctx.actor is None:
-        raise NotAllowed(gettext("この操作を行う権限がありません。"))
-    return ctx.actor
-
-
-def _as_action(service: Callable[..., T], *, actor: str = "actor") -> Callable[..., T]:
-    """The service as the table runs it: ``(broadcast, ctx=…, **params)``, the acting staff
-    member from ``ctx`` (named ``actor``, or ``approver`` for approvals)."""
-
-    @functools.wraps(service)
-    def run(broadcast: Broadcast, *, ctx: AuditContext, **params: Any) -> T:
-        return service(broadcast=broadcast, ctx=ctx, **{actor: staff_of(ctx)}, **params)
-
-    return run
-
-
 COMPOSE, APPROVE = Perm.COMPOSE_BROADCAST, Perm.APPROVE_BROADCAST
 
-
-def _from(*states: str) -> frozenset[str]:
-    return frozenset(states)
-
-
-def _row(
-    name: str,
-    label: str | Promise,
-    permission: access.Permission,
-    service: Callable[..., Any],
-    *,
-    actor: str = "actor",
-    **spec: Any,
-) -> Action:
-    """One row of the table: the action, and the service it runs (see ``_as_action``)."""
-    return Action(name, label, permission, _as_action(service, actor=actor), **spec)
+# One row of the table: the action, and the service it runs (with the broadcast as
+# ``broadcast`` and the acting staff member as ``actor``, or ``approver`` for approvals).
+_row = keyword_rows("broadcast")
 
 
 def _approved(broadcast: Broadcast) -> str:
@@ -183,16 +144,8 @@ WORKFLOW = Workflow(
 def transitions() -> dict[str, set[str]]:
     """Every state → the states it may lead to: the staff actions' fixed targets, what the
     services decide (承認 → 予約済 or 配信中; 編集 → 下書き, or 差し戻し stays) and the fan-out's."""
-    graph = WORKFLOW.transitions()
-    decided: dict[str, set[str]] = {"approve": {S.SCHEDULED, S.SENDING}, "edit": {S.DRAFT, S.RETURNED}}
-    for name, targets in decided.items():
-        for source in WORKFLOW.sources(name):
-            graph[source].update(targets)
-    for source, automatic in AUTOMATIC.items():
-        graph[source].update(automatic)
-    return graph
+    return WORKFLOW.graph(AUTOMATIC, decided={"approve": {S.SCHEDULED, S.SENDING}, "edit": {S.DRAFT, S.RETURNED}})
 
 
-def may(name: str, user: User) -> bool:
-    """Whether ``user`` holds the permission of action ``name`` (whatever the state)."""
-    return access.user_passes(user, WORKFLOW.action(name).permission)
+# Whether a user holds the permission of an action (whatever the state).
+may = WORKFLOW.may

@@ -21,9 +21,10 @@ and raises :class:`portal.errors.DomainError` when the rules refuse.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django import forms
 from django.db import models
@@ -32,6 +33,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import NoReverseMatch, URLPattern, path
 from django.utils.functional import Promise
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.views import View
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -40,7 +42,12 @@ from rest_framework.views import APIView
 
 from portal import access
 from portal.context import AuditContext
-from portal.errors import Conflict, DomainError, page_error
+from portal.errors import Conflict, DomainError, NotAllowed, page_error
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -162,6 +169,25 @@ class Workflow:
                 text = text % {"state": self.label(state), "status": self.label(state)}
             raise self.conflict(text, code="invalid_state", details={"state": state, "action": name})
 
+    def may(self, name: str, user: Any) -> bool:
+        """Whether ``user`` holds the permission of action ``name`` (whatever the state)."""
+        return access.user_passes(user, self.action(name).permission)
+
+    def graph(
+        self, *also: Mapping[str, Iterable[str]], decided: Mapping[str, Iterable[str]] | None = None
+    ) -> dict[str, set[str]]:
+        """Every state → the states it may lead to: the actions' fixed targets, the states
+        ``decided`` says an action's service chooses between (from each of its sources), and
+        each of ``also`` (state → states: what happens without a staff action, e.g. a beat job)."""
+        result = self.transitions()
+        for name, targets in (decided or {}).items():
+            for source in self.sources(name):
+                result[source].update(targets)
+        for edges in also:
+            for source, targets in edges.items():
+                result[source].update(targets)
+        return result
+
     def objects(self) -> models.QuerySet:
         return self.queryset() if self.queryset is not None else self.model._default_manager.all()
 
@@ -187,6 +213,57 @@ class Workflow:
         if self.audit is not None:
             self.audit(action, obj, ctx, params, via=via, done=True)
         return result
+
+
+def from_states(*states: str) -> frozenset[str]:
+    """An action's ``sources``, as a table row writes them: ``from_states(S.DRAFT, S.RETURNED)``."""
+    return frozenset(states)
+
+
+def staff_of(ctx: AuditContext) -> User:
+    """The staff member acting (every staff action has one: its permission was checked)."""
+    if ctx.actor is None:
+        raise NotAllowed(gettext("この操作を行う権限がありません。"))
+    return ctx.actor
+
+
+def keyword_rows(obj: str) -> Callable[..., Action]:
+    """The row maker of a table whose services take keywords only (``broadcast_submit(*,
+    broadcast, actor, ctx)``): ``row(name, label, permission, service, *, actor="actor", **spec)``
+    runs the service as the table does, ``(obj, ctx=…, **params)``, with the object as ``obj``
+    and the acting staff member from ``ctx`` as ``actor`` (``approver`` for approvals)."""
+
+    def row(
+        name: str,
+        label: str | Promise,
+        permission: access.Permission,
+        service: Callable[..., T],
+        *,
+        actor: str = "actor",
+        **spec: Any,
+    ) -> Action:
+        @functools.wraps(service)
+        def run(target: models.Model, *, ctx: AuditContext, **params: Any) -> T:
+            return service(**{obj: target, actor: staff_of(ctx)}, ctx=ctx, **params)
+
+        return Action(name, label, permission, run, **spec)
+
+    return row
+
+
+def shared_rows(
+    permission: access.Permission, *, url_name: str = "", api_url_name: str = "", **defaults: Any
+) -> Callable[..., Action]:
+    """The row maker of a table whose actions share a permission, URL names (``{name}`` stands
+    for the action's name, e.g. ``"booking-{name}"``) and any other spec: each row
+    ``row(name, label, service, success="", **spec)`` states only what differs."""
+
+    def row(name: str, label: str | Promise, service: Callable[..., Any], success: Any = "", **spec: Any) -> Action:
+        spec.setdefault("url_name", url_name.format(name=name))
+        spec.setdefault("api_url_name", api_url_name.format(name=name))
+        return Action(name, label, permission, service, success, **{**defaults, **spec})
+
+    return row
 
 
 def _form_data(data: Any) -> Any:
@@ -340,6 +417,10 @@ __all__ = [
     "State",
     "Workflow",
     "api_urls",
+    "from_states",
+    "keyword_rows",
     "page_urls",
     "run_in_view",
+    "shared_rows",
+    "staff_of",
 ]

@@ -10,27 +10,20 @@ Besides the staff actions, the beat job moves a series on its own (``AUTOMATIC``
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import Any, TypeVar
-
-from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
 from accounts.roles import Perm
 from portal import access
-from portal.context import AuditContext
-from portal.errors import DomainError, NotAllowed
-from portal.workflow import Action, State, Workflow
+from portal.errors import DomainError
+from portal.workflow import State, Workflow, keyword_rows
+from portal.workflow import from_states as _from
 
 from . import services
 from .forms import ApproveForm, CommentForm, SkipForm
 from .models import Series
 
 S = Series.Status
-T = TypeVar("T")
 
 COMPOSE, APPROVE = Perm.COMPOSE_BROADCAST, Perm.APPROVE_BROADCAST
 # Stopping or skipping sends: whoever writes or approves them (an approver may stop one at once).
@@ -54,34 +47,9 @@ AUTOMATIC: dict[str, frozenset[str]] = {
     S.PAUSED: frozenset({S.ENDED}),
 }
 
-
-def staff_of(ctx: AuditContext) -> User:
-    if ctx.actor is None:
-        raise NotAllowed(gettext("この操作を行う権限がありません。"))
-    return ctx.actor
-
-
-def _row(
-    name: str,
-    label: str | Promise,
-    permission: access.Permission,
-    service: Callable[..., T],
-    *,
-    actor: str = "actor",
-    **spec: Any,
-) -> Action:
-    """One row: the action, and its service as the table runs it (``(series, ctx=…, **params)``,
-    the acting staff member from ``ctx`` as ``actor``, or ``approver`` for approvals)."""
-
-    @functools.wraps(service)
-    def run(series: Series, *, ctx: AuditContext, **params: Any) -> T:
-        return service(series=series, ctx=ctx, **{actor: staff_of(ctx)}, **params)
-
-    return Action(name, label, permission, run, **spec)
-
-
-def _from(*states: str) -> frozenset[str]:
-    return frozenset(states)
+# One row: the action, and the service it runs (with the series as ``series`` and the
+# acting staff member as ``actor``, or ``approver`` for approvals).
+_row = keyword_rows("series")
 
 
 def _deleted(title: str) -> str:
@@ -136,15 +104,9 @@ WORKFLOW = Workflow(
 
 def transitions() -> dict[str, set[str]]:
     """Every state → the states it may lead to (staff actions, edits and the beat job)."""
-    graph = WORKFLOW.transitions()
-    source: str
-    for source in (S.ACTIVE, S.PAUSED):
-        graph[source].add(S.PENDING)  # editing what was approved
-    for source, automatic in AUTOMATIC.items():
-        graph[source].update(automatic)
-    return graph
+    editing_approved = {S.ACTIVE: {S.PENDING}, S.PAUSED: {S.PENDING}}  # approval is needed again
+    return WORKFLOW.graph(editing_approved, AUTOMATIC)
 
 
-def may(name: str, user: User) -> bool:
-    """Whether ``user`` holds the permission of action ``name`` (whatever the state)."""
-    return access.user_passes(user, WORKFLOW.action(name).permission)
+# Whether a user holds the permission of an action (whatever the state).
+may = WORKFLOW.may

@@ -21,12 +21,11 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Perm
 from portal.context import AuditContext
-from portal.workflow import Action, State, Workflow
+from portal.workflow import Action, State, Workflow, shared_rows
 
 from . import forms, services
 from .models import Booking
@@ -44,6 +43,8 @@ STATES = {
 }
 
 REVIEW = Perm.REVIEW_BULKY_BOOKINGS
+# The waste desk's actions: one permission, URLs named booking-<action> / api-booking-<action>.
+_action = shared_rows(REVIEW, url_name="booking-{name}", api_url_name="api-booking-{name}")
 
 
 def _audit(action: Action, booking: Booking, ctx: AuditContext, params: dict[str, Any], *, via: str, done: bool) -> None:
@@ -54,19 +55,6 @@ def _audit(action: Action, booking: Booking, ctx: AuditContext, params: dict[str
     if "new_date" in params:
         detail = {"from": booking.collection_date.isoformat(), "to": params["new_date"].isoformat()}
     record_booking_action(ctx=ctx, booking=booking, action=action.name, via=via, done=done, detail=detail)
-
-
-def _action(name: str, label: str | Promise, service: Any, success: str | Promise, **spec: Any) -> Action:
-    return Action(
-        name=name,
-        label=label,
-        permission=REVIEW,
-        service=service,
-        success=success,
-        url_name=f"booking-{name}",
-        api_url_name=f"api-booking-{name}",
-        **spec,
-    )
 
 
 WORKFLOW = Workflow(

@@ -18,12 +18,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Perm
 from portal.context import AuditContext
-from portal.workflow import Action, State, Workflow
+from portal.workflow import Action, State, Workflow, shared_rows
 
 from . import forms, services
 from .models import Inquiry
@@ -31,6 +30,8 @@ from .models import Inquiry
 S = Inquiry.Status
 OPEN = frozenset({S.NEW, S.OPEN})
 HANDLE = Perm.HANDLE_INQUIRIES
+# Every action needs 問い合わせ対応; pages only (URLs named inquiry-<action>), no API.
+_action = shared_rows(HANDLE, url_name="inquiry-{name}", api_url_name="-")
 
 STATES = {
     S.NEW: State(S.NEW.label, description=_("まだ誰も対応していない")),
@@ -49,19 +50,6 @@ def _audit(action: Action, inquiry: Inquiry, ctx: AuditContext, params: dict[str
     if action.name == "reply" and params.get("template") is not None:
         detail = {"template": params["template"].pk}
     record_action(ctx=ctx, inquiry=inquiry, action=action.name, via=via, done=done, detail=detail)
-
-
-def _action(name: str, label: str | Promise, service: Any, success: str | Promise, **spec: Any) -> Action:
-    return Action(
-        name=name,
-        label=label,
-        permission=HANDLE,
-        service=service,
-        success=success,
-        url_name=f"inquiry-{name}",
-        api_url_name="-",
-        **spec,
-    )
 
 
 WORKFLOW = Workflow(

@@ -20,7 +20,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Perm
-from portal.workflow import Action, State, Workflow
+from portal.workflow import State, Workflow, shared_rows
 
 from . import services
 from .models import FaqBase, FaqEntry
@@ -28,6 +28,9 @@ from .models import FaqBase, FaqEntry
 S = FaqEntry.Status
 B = FaqBase.Status
 MANAGE = Perm.MANAGE_FAQ
+# Every action needs Q&A管理; pages only (an entry's buttons: URLs named entry-<action>), no API.
+_action = shared_rows(MANAGE, url_name="entry-{name}", api_url_name="-")
+
 IN_DRAFT = frozenset({S.NEW, S.PUBLISHED, S.CHANGED})
 
 ENTRY_STATES: dict[str, State] = {
@@ -38,40 +41,35 @@ ENTRY_STATES: dict[str, State] = {
     S.RETIRED: State(S.RETIRED.label, final=True, description="チャットは答えない（元に戻せる）"),
 }
 
+
 ENTRY_WORKFLOW = Workflow(
     name="entry",
     model=FaqEntry,
     states=ENTRY_STATES,
     actions=(
-        Action(
-            name="edit",
-            label=_("編集"),
-            permission=MANAGE,
-            service=services.entry_update,
+        # The edit form (views.entry_edit), not a button.
+        _action(
+            "edit",
+            _("編集"),
+            services.entry_update,
             sources=IN_DRAFT,
-            page=False,  # the edit form (views.entry_edit), not a button
-            api_url_name="-",
+            page=False,
+            url_name="",
             refused=_("取り下げた項目は、元に戻してから編集してください。"),
         ),
-        Action(
-            name="withdraw",
-            label=_("取り下げる"),
-            permission=MANAGE,
-            service=services.entry_withdraw,
-            success=_("取り下げました。次の公開でチャットが答えなくなります。"),
+        _action(
+            "withdraw",
+            _("取り下げる"),
+            services.entry_withdraw,
+            _("取り下げました。次の公開でチャットが答えなくなります。"),
             sources=IN_DRAFT,
-            url_name="entry-withdraw",
-            api_url_name="-",
         ),
-        Action(
-            name="restore",
-            label=_("元に戻す"),
-            permission=MANAGE,
-            service=services.entry_restore,
-            success=_("元に戻しました。次の公開でチャットに反映されます。"),
+        _action(
+            "restore",
+            _("元に戻す"),
+            services.entry_restore,
+            _("元に戻しました。次の公開でチャットに反映されます。"),
             sources=frozenset({S.WITHDRAWN, S.RETIRED}),
-            url_name="entry-restore",
-            api_url_name="-",
         ),
     ),
     detail_url="questions:entry-edit",
@@ -89,19 +87,17 @@ BASE_WORKFLOW = Workflow(
     model=FaqBase,
     states=BASE_STATES,
     actions=(
-        Action(
-            name="publish",
-            label=_("公開する"),
-            permission=MANAGE,
-            service=services.base_publish,
-            success=lambda version: (
+        _action(
+            "publish",
+            _("公開する"),
+            services.base_publish,
+            lambda version: (
                 _("第%(n)d版を公開しました（%(count)d項目）。チャットはこの版で答えます。")
                 % {"n": version.number, "count": version.entry_count}
             ),
             sources=frozenset({B.EMPTY, B.CHANGED}),
             target=B.PUBLISHED,
             url_name="publish",
-            api_url_name="-",
             refused=_("公開していない変更はありません。"),
         ),
     ),

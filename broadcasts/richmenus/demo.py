@@ -6,7 +6,6 @@ They are put on LINE by the beat job ``richmenus.sync_line`` once the emulator r
 from __future__ import annotations
 
 import io
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -99,6 +98,7 @@ def load_demo(say: Callable[[str], None]) -> None:
 
     from . import validation
     from .models import RichMenu
+    from .services import richmenu_new
 
     staff = demo.staff_for(say, "richmenus", RichMenu, "pr@city.example.jp")
     if staff is None:
@@ -111,18 +111,6 @@ def load_demo(say: Callable[[str], None]) -> None:
     ):
         checked = validation.image_check(menu_image(items, banner="disaster" if items is DISASTER else ""))
         areas = validation.areas_clean(_areas(items), width=checked.width, height=checked.height)
-        made.append(
-            RichMenu.objects.create(
-                name=name,
-                chat_bar_text=bar,
-                image=checked.content,
-                image_type=checked.content_type,
-                width=checked.width,
-                height=checked.height,
-                areas=areas,
-                alias_id=f"menu-{uuid.uuid4().hex[:24]}",
-                status=status,  # put on LINE by richmenus.sync_line (the emulator starts after the demo set-up)
-                created_by=author,
-            )
-        )
+        # Put on LINE by richmenus.sync_line (the emulator starts after the demo set-up).
+        made.append(richmenu_new(name=name, chat_bar_text=bar, checked=checked, areas=areas, created_by=author, status=status))
     say("richmenus: 2 demo menus (通常メニュー as the default, 災害時メニュー), registered on LINE by the beat job")

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from accounts.services import audit_record
 from portal.context import AuditContext
 from portal.errors import Conflict, DomainError
@@ -54,6 +55,30 @@ def _switch_targets(exclude: int | None = None) -> dict[int, str]:
 
 
 # -- drafts -----------------------------------------------------------------------------------
+def richmenu_new(
+    *,
+    name: str,
+    chat_bar_text: str,
+    checked: validation.CheckedImage,
+    areas: list[dict[str, Any]],
+    created_by: User,
+    status: str = S.DRAFT,
+) -> RichMenu:
+    """The row of a menu from its checked image and cleaned areas (with an alias of its own)."""
+    return RichMenu.objects.create(
+        name=name,
+        chat_bar_text=chat_bar_text,
+        image=checked.content,
+        image_type=checked.content_type,
+        width=checked.width,
+        height=checked.height,
+        areas=areas,
+        alias_id=f"menu-{uuid.uuid4().hex[:24]}",
+        status=status,
+        created_by=created_by,
+    )
+
+
 def richmenu_create(*, ctx: AuditContext, name: str, chat_bar_text: str, image: bytes, areas: object) -> RichMenu:
     """A draft from an uploaded image (checked and re-encoded) and its tap areas."""
     actor = staff_of(ctx)
@@ -62,17 +87,7 @@ def richmenu_create(*, ctx: AuditContext, name: str, chat_bar_text: str, image: 
     if problems:
         raise DomainError(" ".join(problems), code="invalid_input", messages=problems)
     clean = validation.areas_clean(areas, width=checked.width, height=checked.height, menus_by_pk=_switch_targets())
-    menu = RichMenu.objects.create(
-        name=name.strip(),
-        chat_bar_text=chat_bar_text.strip(),
-        image=checked.content,
-        image_type=checked.content_type,
-        width=checked.width,
-        height=checked.height,
-        areas=clean,
-        alias_id=f"menu-{uuid.uuid4().hex[:24]}",
-        created_by=actor,
-    )
+    menu = richmenu_new(name=name.strip(), chat_bar_text=chat_bar_text.strip(), checked=checked, areas=clean, created_by=actor)
     audit_record(action=audit.CREATED, ctx=ctx, target=menu, detail={"areas": len(clean)})
     return menu
 

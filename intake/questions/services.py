@@ -5,8 +5,9 @@ change is audited (field diffs); state changes go through the table in workflow.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import transaction
 from django.db.models import F
@@ -21,6 +22,7 @@ from .models import FaqBase, FaqEntry, FaqVersion, GomiItem, new_token
 
 S = FaqEntry.Status
 KEY_RE = re.compile(r"^FAQ-(\d+)$")
+Row = TypeVar("Row")
 
 
 class CsvImportError(DomainError):
@@ -185,17 +187,24 @@ def _refuse(problems: csvio.CsvProblems) -> None:
     )
 
 
-def faq_import(*, data: bytes, ctx: AuditContext, replace: bool = False) -> ImportResult:
-    """Import a Q&A CSV into the draft: rows with a known ID change that entry, others are
-    added (an empty ID gets the next FAQ-nnnn); with ``replace``, entries the file does not
-    list are withdrawn. A file with any problem imports nothing (CsvImportError lists them)."""
+def _read_csv(data: bytes, read: Callable[[str], tuple[list[Row], csvio.CsvProblems]]) -> tuple[str, list[Row]]:
+    """An uploaded CSV's text and its rows as ``read`` parses them; CsvImportError (nothing
+    is imported) when the file cannot be read or any row has a problem."""
     try:
         text = csvio.decode(data)
     except ValueError as error:
         raise CsvImportError(str(error), code="invalid_csv") from error
-    rows, problems = csvio.read_faq(text)
+    rows, problems = read(text)
     if problems:
         _refuse(problems)
+    return text, rows
+
+
+def faq_import(*, data: bytes, ctx: AuditContext, replace: bool = False) -> ImportResult:
+    """Import a Q&A CSV into the draft: rows with a known ID change that entry, others are
+    added (an empty ID gets the next FAQ-nnnn); with ``replace``, entries the file does not
+    list are withdrawn. A file with any problem imports nothing (CsvImportError lists them)."""
+    text, rows = _read_csv(data, csvio.read_faq)
     result = ImportResult(ignored_columns=csvio.unknown_columns(text, csvio.FAQ_HEADER))
     with transaction.atomic():
         existing = {e.key: e for e in FaqEntry.objects.select_for_update()}
@@ -277,13 +286,7 @@ def faq_import(*, data: bytes, ctx: AuditContext, replace: bool = False) -> Impo
 def gomi_import(*, data: bytes, ctx: AuditContext) -> int:
     """Replace the ごみ分別 dictionary with a 5374.jp-format CSV (all rows or, on any problem,
     none: CsvImportError lists them). Returns the number of items."""
-    try:
-        text = csvio.decode(data)
-    except ValueError as error:
-        raise CsvImportError(str(error), code="invalid_csv") from error
-    rows, problems = csvio.read_gomi(text)
-    if problems:
-        _refuse(problems)
+    _, rows = _read_csv(data, csvio.read_gomi)
     with transaction.atomic():
         before = {
             name: (kind, note, kana) for name, kind, note, kana in GomiItem.objects.values_list("name", "kind", "note", "kana")

@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.services import audit_record
 from portal import access
@@ -37,6 +38,7 @@ from portal.line.language import NAMES, TRANSLATION_LANGUAGES
 
 from . import audit as actions
 from . import disaster, fanout, images, selectors
+from .approval import Approval
 from .fanout import line_messages
 from .models import (
     MAX_BUBBLES,
@@ -60,6 +62,19 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 # What an approver approves (re-exported: a read, kept in selectors).
 content_version = selectors.content_version
+
+APPROVAL = Approval(
+    model=Broadcast,
+    field="broadcast",
+    comments=Comment,
+    editors=BroadcastEditor,
+    workflow_module="broadcasts.workflow",
+    not_allowed=gettext_lazy("配信を承認する権限がありません。"),
+    own_draft=gettext_lazy("自分が起案した配信は承認できません。"),
+    edited=gettext_lazy("自分が編集した配信は承認できません（ほかの承認者に依頼してください）。"),
+    no_version=gettext_lazy("承認する内容の版（version）が指定されていません。確認ページから承認してください。"),
+    changed=gettext_lazy("確認した後に配信の内容が変更されています。最新の内容をもう一度確認してから承認してください。"),
+)
 
 
 class BelowMinimum(DomainError):
@@ -344,19 +359,7 @@ def broadcast_submit(*, broadcast: Broadcast, actor: User, ctx: AuditContext | N
     _require("submit", broadcast)
     _require_content(broadcast)
     ensure_minimum(broadcast=broadcast, actor=actor)
-    broadcast.status = S.PENDING
-    broadcast.submitted_at = timezone.now()
-    broadcast.save(update_fields=["status", "submitted_at", "updated_at"])
-    _audit(actions.SUBMITTED, actor=actor, broadcast=broadcast, ctx=ctx)
-    return broadcast
-
-
-def _check_approver(broadcast: Broadcast, approver: User) -> None:
-    _require_permission("approve", approver, _("配信を承認する権限がありません。"))
-    if broadcast.author_id == approver.pk:
-        raise NotAllowed(_("自分が起案した配信は承認できません。"))
-    if BroadcastEditor.objects.filter(broadcast=broadcast, user=approver).exists():
-        raise NotAllowed(_("自分が編集した配信は承認できません（ほかの承認者に依頼してください）。"))
+    return APPROVAL.submitted(broadcast, actor=actor, ctx=ctx, audit_action=actions.SUBMITTED)
 
 
 @_refusal_audited
@@ -370,17 +373,9 @@ def broadcast_approve(
     予約済; 承認後すぐに配信 — and every emergency broadcast — starts sending now, with no
     further action (a 予約配信 whose time passed while it waited for approval starts now too)."""
     broadcast = _lock(broadcast)
-    _check_approver(broadcast, approver)
+    APPROVAL.check_approver(broadcast, approver)
     _require("approve", broadcast)
-    if not version:
-        raise DomainError(
-            _("承認する内容の版（version）が指定されていません。確認ページから承認してください。"), code="version_required"
-        )
-    if str(version) != content_version(broadcast):
-        raise DomainError(
-            _("確認した後に配信の内容が変更されています。最新の内容をもう一度確認してから承認してください。"),
-            code="version_changed",
-        )
+    APPROVAL.check_version(version, content_version(broadcast))
     ensure_minimum(broadcast=broadcast, actor=approver)
     now = timezone.now()
     broadcast.approver = approver
@@ -390,7 +385,7 @@ def broadcast_approve(
         broadcast.status = S.SCHEDULED
     broadcast.save(update_fields=["approver", "approved_at", "status", "updated_at"])
     if comment.strip():
-        Comment.objects.create(broadcast=broadcast, author=approver, action="approved", body=comment.strip()[:2000])
+        APPROVAL.comment(broadcast, author=approver, action="approved", body=comment)
     _audit(actions.APPROVED, actor=approver, broadcast=broadcast, ctx=ctx, scheduled=broadcast.status == S.SCHEDULED)
     if broadcast.status == S.APPROVED:
         broadcast.status = S.SENDING  # started_at stays empty until the snapshot is taken
@@ -402,16 +397,7 @@ def broadcast_approve(
 @transaction.atomic
 def broadcast_return(*, broadcast: Broadcast, approver: User, comment: str, ctx: AuditContext | None = None) -> Broadcast:
     """差し戻し with a comment for the author."""
-    broadcast = _lock(broadcast)
-    _check_approver(broadcast, approver)
-    _require("return", broadcast)
-    if not comment.strip():
-        raise DomainError(_("差し戻しの理由を入力してください。"), code="comment_required")
-    broadcast.status = S.RETURNED
-    broadcast.save(update_fields=["status", "updated_at"])
-    Comment.objects.create(broadcast=broadcast, author=approver, action="returned", body=comment.strip()[:2000])
-    _audit(actions.RETURNED, actor=approver, broadcast=broadcast, ctx=ctx)
-    return broadcast
+    return APPROVAL.returned(broadcast, approver=approver, comment=comment, ctx=ctx, audit_action=actions.RETURNED)
 
 
 @_refusal_audited

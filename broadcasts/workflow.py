@@ -22,6 +22,7 @@ from portal.workflow import State, Workflow, keyword_rows
 from portal.workflow import from_states as _from
 
 from . import services
+from .approval import draft_deleted
 from .forms import ApproveForm, CommentForm, ScheduleForm
 from .models import Broadcast
 from .serializers import BroadcastSerializer
@@ -75,10 +76,6 @@ def _scheduled(broadcast: Broadcast) -> str:
     return gettext("予約日時を変更しました。承認された内容が変わったため、承認待ちに戻りました（もう一度承認が必要です）。")
 
 
-def _deleted(title: str) -> str:
-    return gettext("下書き「%(title)s」を削除しました。") % {"title": title}
-
-
 # The table: one row per staff action (name, button, permission, service; then what staff
 # are told, the states it starts from and where it leads). Laid out by hand, as a table.
 # fmt: off
@@ -108,7 +105,7 @@ ACTIONS = (
     _row("cancel", _("配信を中止"), COMPOSE, services.broadcast_cancel, success=_("配信を中止しました。"),
          sources=_from(S.PENDING, S.APPROVED, S.SCHEDULED), target=S.CANCELLED, doc="中止, until sending starts."),
     # Gone (the audit log keeps its entry): no state to lead to, no API answer to give.
-    _row("delete", _("削除"), COMPOSE, services.broadcast_delete, success=_deleted,
+    _row("delete", _("削除"), COMPOSE, services.broadcast_delete, success=draft_deleted,
          sources=_from(S.DRAFT, S.RETURNED), api_url_name="-", done_url="broadcasts:list",
          refused=_("「%(status)s」の配信は削除できません（削除できるのは下書きと差し戻しだけです）。"),
          doc="削除 of a draft (下書き・差し戻し): gone from the list; the audit log keeps the entry."),

@@ -25,13 +25,15 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.services import audit_record
 from broadcasts import services as broadcast_services
+from broadcasts.approval import Approval
 from broadcasts.models import TEXT_MAX, Broadcast, BroadcastEditor, Bubble
-from portal import access
 from portal.context import AuditContext
-from portal.errors import DomainError, NotAllowed
+from portal.errors import DomainError
+from portal.errors import NotAllowed as NotAllowed  # the four-eyes refusal its callers catch (broadcasts.approval raises it)
 from portal.line import chat as line_chat
 from portal.line.models import AgeBand, Area, Interest
 
@@ -48,6 +50,19 @@ S = Series.Status
 O = Occurrence.Status  # noqa: E741
 
 MAX_AREAS = 50
+
+APPROVAL = Approval(
+    model=Series,
+    field="series",
+    comments=SeriesComment,
+    editors=SeriesEditor,
+    workflow_module="broadcasts.recurring.workflow",
+    not_allowed=gettext_lazy("定期配信を承認する権限がありません。"),
+    own_draft=gettext_lazy("自分が起案した定期配信は承認できません。"),
+    edited=gettext_lazy("自分が編集した定期配信は承認できません（ほかの承認者に依頼してください）。"),
+    no_version=gettext_lazy("承認する内容の版（version）が指定されていません。詳細ページから承認してください。"),
+    changed=gettext_lazy("確認した後に定期配信の内容が変更されています。最新の内容をもう一度確認してから承認してください。"),
+)
 
 
 def _lock(series: Series) -> Series:
@@ -231,40 +246,17 @@ def series_submit(*, series: Series, actor: User, ctx: AuditContext | None = Non
     if not selectors.schedules_of(series):
         raise DomainError(_("配信する地域を1つ以上選んでください。"), code="no_areas")
     _require_sends(series)
-    series.status = S.PENDING
-    series.submitted_at = timezone.now()
-    series.save(update_fields=["status", "submitted_at", "updated_at"])
-    _audit(actions.SUBMITTED, actor=actor, series=series, ctx=ctx)
-    return series
-
-
-def _check_approver(series: Series, approver: User) -> None:
-    from .workflow import WORKFLOW
-
-    if not access.user_passes(approver, WORKFLOW.action("approve").permission):
-        raise NotAllowed(_("定期配信を承認する権限がありません。"))
-    if series.author_id == approver.pk:
-        raise NotAllowed(_("自分が起案した定期配信は承認できません。"))
-    if SeriesEditor.objects.filter(series=series, user=approver).exists():
-        raise NotAllowed(_("自分が編集した定期配信は承認できません（ほかの承認者に依頼してください）。"))
+    return APPROVAL.submitted(series, actor=actor, ctx=ctx, audit_action=actions.SUBMITTED)
 
 
 @transaction.atomic
 def series_approve(*, series: Series, approver: User, version: str, comment: str = "", ctx: AuditContext | None = None) -> Series:
     """承認 of the version the approver reviewed: from now on each due date is sent."""
     series = _lock(series)
-    _check_approver(series, approver)
+    APPROVAL.check_approver(series, approver)
     _require("approve", series)
-    if not version:
-        raise DomainError(
-            _("承認する内容の版（version）が指定されていません。詳細ページから承認してください。"), code="version_required"
-        )
     current = selectors.series_version(series)
-    if str(version) != current:
-        raise DomainError(
-            _("確認した後に定期配信の内容が変更されています。最新の内容をもう一度確認してから承認してください。"),
-            code="version_changed",
-        )
+    APPROVAL.check_version(version, current)
     _require_sends(series)
     series.status = S.ACTIVE
     series.approver = approver
@@ -272,7 +264,7 @@ def series_approve(*, series: Series, approver: User, version: str, comment: str
     series.approved_version = current
     series.save(update_fields=["status", "approver", "approved_at", "approved_version", "updated_at"])
     if comment.strip():
-        SeriesComment.objects.create(series=series, author=approver, action="approved", body=comment.strip()[:2000])
+        APPROVAL.comment(series, author=approver, action="approved", body=comment)
     _audit(actions.APPROVED, actor=approver, series=series, ctx=ctx, version=current)
     return series
 
@@ -280,16 +272,7 @@ def series_approve(*, series: Series, approver: User, version: str, comment: str
 @transaction.atomic
 def series_return(*, series: Series, approver: User, comment: str, ctx: AuditContext | None = None) -> Series:
     """差し戻し with a comment for the author."""
-    series = _lock(series)
-    _check_approver(series, approver)
-    _require("return", series)
-    if not comment.strip():
-        raise DomainError(_("差し戻しの理由を入力してください。"), code="comment_required")
-    series.status = S.RETURNED
-    series.save(update_fields=["status", "updated_at"])
-    SeriesComment.objects.create(series=series, author=approver, action="returned", body=comment.strip()[:2000])
-    _audit(actions.RETURNED, actor=approver, series=series, ctx=ctx)
-    return series
+    return APPROVAL.returned(series, approver=approver, comment=comment, ctx=ctx, audit_action=actions.RETURNED)
 
 
 def _move(name: str, target: str, audit_action: str, series: Series, actor: User, ctx: AuditContext | None) -> Series:

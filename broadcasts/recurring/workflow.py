@@ -10,10 +10,10 @@ Besides the staff actions, the beat job moves a series on its own (``AUTOMATIC``
 
 from __future__ import annotations
 
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Perm
+from broadcasts.approval import draft_deleted
 from portal import access
 from portal.errors import DomainError
 from portal.workflow import State, Workflow, keyword_rows
@@ -52,10 +52,6 @@ AUTOMATIC: dict[str, frozenset[str]] = {
 _row = keyword_rows("series")
 
 
-def _deleted(title: str) -> str:
-    return gettext("下書き「%(title)s」を削除しました。") % {"title": title}
-
-
 # fmt: off
 ACTIONS = (
     # The edit page (GET and POST); no button of its own.
@@ -82,7 +78,7 @@ ACTIONS = (
     _row("end", _("終了する"), OPERATE, services.series_end, success=_("定期配信を終了しました。"),
          sources=_from(S.PENDING, S.ACTIVE, S.PAUSED, S.RETURNED), target=S.ENDED, api_url_name="-",
          doc="終了: nothing more is sent; the history stays."),
-    _row("delete", _("削除"), COMPOSE, services.series_delete, success=_deleted, sources=_from(S.DRAFT, S.RETURNED),
+    _row("delete", _("削除"), COMPOSE, services.series_delete, success=draft_deleted, sources=_from(S.DRAFT, S.RETURNED),
          api_url_name="-", done_url="recurring:list",
          refused=_("「%(status)s」の定期配信は削除できません（削除できるのは下書きと差し戻しだけです）。"),
          doc="削除 of a series that never sent."),

@@ -17,11 +17,7 @@ class BulkyFlow:
     name = "bulky"
 
     def matches(self, event: chat.ChatEvent) -> bool:
-        if event.kind == "text":
-            return event.text.strip() in START_WORDS | CHECK_WORDS
-        if event.kind == "postback":
-            return event.postback.get("flow") == self.name
-        return False
+        return chat.is_trigger(event, START_WORDS | CHECK_WORDS, self.name)
 
     def start(self, ctx: chat.ChatContext) -> None:
         event = ctx.event

@@ -74,12 +74,7 @@ class RoadReportFlow:
     name = FLOW
 
     def matches(self, event: ChatEvent) -> bool:
-        if event.kind == "text":
-            return event.text.strip() in START_WORDS
-        if event.kind == "postback":
-            data = event.postback
-            return data.get("flow") == FLOW and data.get("action") in {"start", "followup"}
-        return False
+        return chat.is_trigger(event, START_WORDS, FLOW, {"start", "followup"})
 
     # -- start ----------------------------------------------------------------------
     def start(self, ctx: ChatContext) -> None:
@@ -308,9 +303,7 @@ class RoadStatusFlow:
     name = "road_status"
 
     def matches(self, event: ChatEvent) -> bool:
-        if event.kind == "text":
-            return event.text.strip() in STATUS_WORDS
-        return event.kind == "postback" and event.postback.get("flow") == self.name
+        return chat.is_trigger(event, STATUS_WORDS, self.name)
 
     def start(self, ctx: ChatContext) -> None:
         reports = selectors.reports_of_resident(resident=ctx.resident)[:5]

@@ -17,7 +17,7 @@ when the token is gone). Conversation state is stored in ``Conversation`` rows, 
 survives restarts, and expires ``CONVERSATION_TTL`` after the last step.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
@@ -202,6 +202,17 @@ def answerer_named(name: str) -> Answerer | None:
 
 
 # -- small builders for LINE message objects --------------------------------------------
+def is_trigger(event: ChatEvent, words: Collection[str], flow: str, actions: Collection[str] | None = None) -> bool:
+    """A flow's usual trigger: one of ``words`` as a message, or the flow's own postback
+    (``flow=<flow>``, with an ``action`` among ``actions``; any action when None)."""
+    if event.kind == "text":
+        return event.text.strip() in words
+    if event.kind == "postback":
+        data = event.postback
+        return data.get("flow") == flow and (actions is None or data.get("action") in actions)
+    return False
+
+
 def text_length(text: str) -> int:
     """A text's length as LINE counts it for its 5,000 limit: UTF-16 code units (an emoji
     outside the BMP counts 2, as JavaScript's ``length`` does)."""

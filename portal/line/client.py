@@ -149,6 +149,36 @@ _SEND_RESPONSE_TYPES = {"200": "object", "400": "ErrorResponse", "403": "ErrorRe
                         "429": "ErrorResponse"}  # fmt: skip
 
 
+def _call_api(
+    api_client: ApiClient,
+    method: str,
+    path: str,
+    query: list[tuple[str, str]],
+    headers: dict[str, str],
+    body: Any,
+    response_types: dict[str, str],
+    timeout: float | None,
+) -> Any:
+    """One request through the SDK's ApiClient, as its generated methods make it (Bearer
+    auth, the whole answer with its headers, the call's timeout)."""
+    return api_client.call_api(
+        path,
+        method,
+        {},
+        query,
+        headers,
+        body=body,
+        post_params=[],
+        files={},
+        response_types_map=response_types,
+        auth_settings=["Bearer"],
+        _return_http_data_only=False,
+        _preload_content=True,
+        _request_timeout=_timeout(timeout),
+        collection_formats={},
+    )
+
+
 def _post(api_client: ApiClient, path: str, body: dict, retry_key: str | None, timeout: float | None = None) -> SendResult:
     """POST an already validated JSON body through the SDK's ApiClient (its auth, headers,
     connection pool and ApiException), without building the request model again."""
@@ -156,22 +186,7 @@ def _post(api_client: ApiClient, path: str, body: dict, retry_key: str | None, t
     if retry_key:
         headers["X-Line-Retry-Key"] = retry_key
     try:
-        response = api_client.call_api(
-            path,
-            "POST",
-            {},
-            [],
-            headers,
-            body=body,
-            post_params=[],
-            files={},
-            response_types_map=_SEND_RESPONSE_TYPES,
-            auth_settings=["Bearer"],
-            _return_http_data_only=False,
-            _preload_content=True,
-            _request_timeout=_timeout(timeout),
-            collection_formats={},
-        )
+        response = _call_api(api_client, "POST", path, [], headers, body, _SEND_RESPONSE_TYPES, timeout)
     except Exception as exc:  # noqa: BLE001 - translated below
         return _translate(exc, retry_key=retry_key)
     return SendResult(request_id=_header(response.headers, "x-line-request-id"))
@@ -312,21 +327,8 @@ def richmenu_request(
     headers = {"Accept": "application/json", "Content-Type": content_type}
     payload: Any = content if content is not None else body
     try:
-        response = api_client.call_api(
-            path,
-            method,
-            {},
-            list((query or {}).items()),
-            headers,
-            body=payload,
-            post_params=[],
-            files={},
-            response_types_map=_RICHMENU_RESPONSE_TYPES,
-            auth_settings=["Bearer"],
-            _return_http_data_only=False,
-            _preload_content=True,
-            _request_timeout=_timeout(timeout),
-            collection_formats={},
+        response = _call_api(
+            api_client, method, path, list((query or {}).items()), headers, payload, _RICHMENU_RESPONSE_TYPES, timeout
         )
     except Exception as exc:
         _translate(exc)

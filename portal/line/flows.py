@@ -78,12 +78,7 @@ class PreferencesFlow:
 
     # -- trigger ----------------------------------------------------------------------------
     def matches(self, event: chat.ChatEvent) -> bool:
-        if event.kind == "text":
-            return event.text in START_WORDS
-        if event.kind == "postback":
-            data = event.postback
-            return data.get("flow") == "prefs" and data.get("action") == "start"
-        return False
+        return chat.is_trigger(event, START_WORDS, "prefs", {"start"})
 
     def start(self, ctx: chat.ChatContext) -> None:
         if ctx.event.kind == "follow":
@@ -369,12 +364,7 @@ class ShowPreferencesFlow:
     name = "preferences-show"
 
     def matches(self, event: chat.ChatEvent) -> bool:
-        if event.kind == "text":
-            return event.text in SHOW_WORDS
-        if event.kind == "postback":
-            data = event.postback
-            return data.get("flow") == "prefs" and data.get("action") == "show"
-        return False
+        return chat.is_trigger(event, SHOW_WORDS, "prefs", {"show"})
 
     def start(self, ctx: chat.ChatContext) -> None:
         resident = ctx.resident

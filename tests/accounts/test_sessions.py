@@ -19,6 +19,27 @@ def sign_in(client: Client, staff) -> None:
     assert response.status_code == 302
 
 
+class Session:
+    """A staff member signed in through the sign-in form with the clock stopped; ``at(...)``
+    stops it again that long after the sign-in."""
+
+    def __init__(self, staff) -> None:
+        self.staff = staff
+        self.client = Client()
+        self.start = timezone.now()
+        with self.at():
+            sign_in(self.client, staff)
+
+    def at(self, **after: float) -> time_machine.travel:
+        return time_machine.travel(self.start + dt.timedelta(**after), tick=False)
+
+
+@pytest.fixture
+def signed_in(make_staff):
+    """``signed_in(role)``: a new staff member of ``role``, signed in (a Session)."""
+    return lambda role: Session(make_staff(role))
+
+
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits(db):
     from django.core.cache import cache
@@ -34,16 +55,14 @@ def test_the_defaults(settings):
 
 
 @pytest.mark.django_db
-def test_thirty_idle_minutes_sign_a_staff_member_out(make_staff):
-    staff = make_staff(roles.ROAD)
-    client = Client()
-    start = timezone.now()
-    with time_machine.travel(start, tick=False):
-        sign_in(client, staff)
+def test_thirty_idle_minutes_sign_a_staff_member_out(signed_in):
+    session = signed_in(roles.ROAD)
+    client = session.client
+    with session.at():
         assert client.get("/roads/").status_code == 200
-    with time_machine.travel(start + dt.timedelta(minutes=29), tick=False):
+    with session.at(minutes=29):
         assert client.get("/roads/").status_code == 200  # active again: the idle clock restarts
-    with time_machine.travel(start + dt.timedelta(minutes=29 + 31), tick=False):
+    with session.at(minutes=29 + 31):
         response = client.get("/roads/")
         assert response.status_code == 302 and response["Location"].startswith(LOGIN)
         page = client.get(response["Location"]).content.decode()
@@ -52,57 +71,43 @@ def test_thirty_idle_minutes_sign_a_staff_member_out(make_staff):
 
 
 @pytest.mark.django_db
-def test_the_idle_limit_is_a_setting(settings, make_staff):
+def test_the_idle_limit_is_a_setting(settings, signed_in):
     settings.SESSION_IDLE_TIMEOUT_SECONDS = 5 * 60
-    staff = make_staff(roles.ROAD)
-    client = Client()
-    start = timezone.now()
-    with time_machine.travel(start, tick=False):
-        sign_in(client, staff)
-    with time_machine.travel(start + dt.timedelta(minutes=6), tick=False):
-        assert client.get("/roads/").status_code == 302
+    session = signed_in(roles.ROAD)
+    with session.at(minutes=6):
+        assert session.client.get("/roads/").status_code == 302
 
 
 @pytest.mark.django_db
-def test_an_active_session_still_ends_ten_hours_after_sign_in(make_staff):
-    staff = make_staff(roles.WASTE)
-    client = Client()
-    start = timezone.now()
-    with time_machine.travel(start, tick=False):
-        sign_in(client, staff)
+def test_an_active_session_still_ends_ten_hours_after_sign_in(signed_in):
+    session = signed_in(roles.WASTE)
+    client = session.client
     # A request every 20 minutes for almost ten hours: never idle.
     for step in range(1, 30):
-        with time_machine.travel(start + dt.timedelta(minutes=20 * step), tick=False):
+        with session.at(minutes=20 * step):
             assert client.get("/bulky/").status_code == 200, f"signed out after {20 * step} minutes"
-    with time_machine.travel(start + dt.timedelta(hours=10, minutes=1), tick=False):
+    with session.at(hours=10, minutes=1):
         response = client.get("/bulky/")
         assert response.status_code == 302 and response["Location"].startswith(LOGIN)
         assert "サインインから時間が経ったため" in client.get(response["Location"]).content.decode()
 
 
 @pytest.mark.django_db
-def test_signing_in_again_starts_a_new_session(make_staff):
-    staff = make_staff(roles.ROAD)
-    client = Client()
-    start = timezone.now()
-    with time_machine.travel(start, tick=False):
-        sign_in(client, staff)
-    with time_machine.travel(start + dt.timedelta(hours=2), tick=False):
-        assert client.get("/roads/").status_code == 302
-        sign_in(client, staff)
-        assert client.get("/roads/").status_code == 200
+def test_signing_in_again_starts_a_new_session(signed_in):
+    session = signed_in(roles.ROAD)
+    with session.at(hours=2):
+        assert session.client.get("/roads/").status_code == 302
+        sign_in(session.client, session.staff)
+        assert session.client.get("/roads/").status_code == 200
 
 
 @pytest.mark.django_db
-def test_the_api_refuses_an_idle_session_too(make_staff):
-    staff = make_staff(roles.WASTE)
-    client = Client()
-    start = timezone.now()
-    with time_machine.travel(start, tick=False):
-        sign_in(client, staff)
-        assert client.get("/bulky/api/bookings/").status_code == 200
-    with time_machine.travel(start + dt.timedelta(minutes=45), tick=False):
-        assert client.get("/bulky/api/bookings/").status_code in (401, 403)
+def test_the_api_refuses_an_idle_session_too(signed_in):
+    session = signed_in(roles.WASTE)
+    with session.at():
+        assert session.client.get("/bulky/api/bookings/").status_code == 200
+    with session.at(minutes=45):
+        assert session.client.get("/bulky/api/bookings/").status_code in (401, 403)
 
 
 @pytest.mark.django_db

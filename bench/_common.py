@@ -1,4 +1,5 @@
-"""Shared set-up of the broadcast benchmarks: environment, database, Django."""
+"""Shared set-up of the benchmarks: environment, database, Django (the broadcast benchmarks
+run Celery workers; the single-process ones run tasks eagerly: ``configure_single_process``)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,21 @@ def ensure_database(database_url: str) -> None:
     with psycopg.connect(admin, autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
             conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def configure_single_process(*, default_database_url: str, script: str) -> None:
+    """A benchmark that runs in this process alone (tasks eager) on its own PostgreSQL
+    database: ``DATABASE_URL`` or ``default_database_url``, created when missing; Django set
+    up and migrated. Exits when ``DATABASE_URL`` is not PostgreSQL."""
+    os.environ.setdefault("DATABASE_URL", default_database_url)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings.local"
+    os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
+    os.environ.setdefault("DEBUG", "false")
+    if not os.environ["DATABASE_URL"].startswith("postgres"):
+        sys.exit(f"{script} measures PostgreSQL: set DATABASE_URL=postgres://…")
+    sys.path.insert(0, str(ROOT))
+    ensure_database(os.environ["DATABASE_URL"])
+    setup_django()
 
 
 def setup_django() -> None:

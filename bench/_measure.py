@@ -1,11 +1,11 @@
-"""Process measurements shared by bench/photos.py, bench/export.py and bench/estimate.py:
-RSS and CPU of a process family from /proc, the machine's load, a free port, the LINE
-emulator as a subprocess."""
+"""Process measurements shared by the benchmarks: RSS and CPU of a process family from /proc,
+the machine's load, a free port, stopping a process group, the LINE emulator as a subprocess."""
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -62,13 +62,28 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class Emulator:
-    """``manage.py line_emulator`` on a free port, in its own process group."""
+def stop(*procs: subprocess.Popen, timeout: float = 20.0) -> None:
+    """SIGTERM each process's group (started with ``start_new_session=True``), all at once;
+    SIGKILL a group whose leader has not ended ``timeout`` seconds later."""
+    running = [p for p in procs if p.poll() is None]
+    for proc in running:
+        os.killpg(proc.pid, signal.SIGTERM)
+    for proc in running:
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
 
-    def __init__(self, env: dict) -> None:
+
+class Emulator:
+    """``manage.py line_emulator`` on a free port, in its own process group; ``options`` are
+    more of its command-line flags (limits, injected faults)."""
+
+    def __init__(self, env: dict, *options: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        cmd = [sys.executable, "manage.py", "line_emulator", "--port", str(self.port), "--detail-users", "0"]
+        cmd = [sys.executable, "manage.py", "line_emulator", "--port", str(self.port), "--detail-users", "0", *options]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
         for _ in range(200):
@@ -79,8 +94,8 @@ class Emulator:
                 time.sleep(0.1)
         raise RuntimeError("the LINE emulator did not start")
 
-    def get(self, path: str):
-        with urllib.request.urlopen(self.url + path, timeout=60) as r:
+    def get(self, path: str, timeout: float = 60):
+        with urllib.request.urlopen(self.url + path, timeout=timeout) as r:
             return json.loads(r.read())
 
     def post(self, path: str, data: dict):
@@ -91,8 +106,4 @@ class Emulator:
             return json.loads(r.read())
 
     def stop(self) -> None:
-        import signal
-
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(timeout=10)
+        stop(self.proc, timeout=10)

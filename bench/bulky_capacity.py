@@ -11,7 +11,6 @@ booking path (validation, conditional UPDATE on the day, booking rows) only.
 """
 
 import argparse
-import os
 import statistics
 import sys
 import threading
@@ -19,19 +18,10 @@ import time
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common
+
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/portal_bench_bulky"
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def main() -> None:
@@ -41,23 +31,11 @@ def main() -> None:
     parser.add_argument("--attempts", type=int, default=6, help="bookings each thread tries")
     args = parser.parse_args()
 
-    os.environ.setdefault("DATABASE_URL", DEFAULT_DB)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings.local"
-    os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
-    os.environ.setdefault("DEBUG", "false")
-    if not os.environ["DATABASE_URL"].startswith("postgres"):
-        sys.exit("bench/bulky_capacity.py measures PostgreSQL: set DATABASE_URL=postgres://…")
-    ensure_database(os.environ["DATABASE_URL"])
-
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connections
-
-    call_command("migrate", verbosity=0, interactive=False)
+    _common.configure_single_process(default_database_url=DEFAULT_DB, script="bench/bulky_capacity.py")
 
     import datetime as dt
+
+    from django.db import connections
 
     from intake.bulky import selectors, services
     from intake.bulky.models import Booking, BookingLine, BulkySettings, CollectionArea, CollectionDay, Item

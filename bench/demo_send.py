@@ -17,8 +17,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,13 +24,10 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _measure
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+ROOT = _measure.ROOT
 
 
 def wait_for(url: str, timeout: float = 60) -> None:
@@ -53,7 +48,7 @@ def main() -> None:
     args = parser.parse_args()
 
     var = Path(tempfile.mkdtemp(prefix="bench-demo-send-"))
-    web, emu = free_port(), free_port()
+    web, emu = _measure.free_port(), _measure.free_port()
     env = {
         key: value
         for key, value in os.environ.items()
@@ -124,11 +119,7 @@ def main() -> None:
         with urllib.request.urlopen(f"http://127.0.0.1:{emu}/_emulator/counts", timeout=30) as r:
             counts = json.loads(r.read())
     finally:
-        os.killpg(demo.pid, signal.SIGTERM)
-        try:
-            demo.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(demo.pid, signal.SIGKILL)
+        _measure.stop(demo, timeout=30)
         log.close()
     text = log_path.read_text(errors="replace")
     locked = text.count("database is locked")

@@ -29,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common
 import _measure
+import _roads
 
 DB_PREFIX = "postgres://postgres@127.0.0.1:5432/portal_bench_perf_export_"
 
@@ -41,61 +42,37 @@ def setup(database_url: str) -> None:
 
 def seed(count: int) -> None:
     """Exactly ``count`` reports (bulk-inserted once; a database of another size is refilled)."""
-    from django.contrib.auth.models import Group
     from django.db import connection
     from django.utils import timezone
 
-    from accounts.models import User
-    from intake.roads.demo_data import seed_reference_data
-    from intake.roads.models import Category, ReportPhoto, RoadReport, Status, Team
-    from portal.line.models import Area
+    from intake.roads.models import ReportPhoto, RoadReport
 
-    seed_reference_data()
-    for i, name in enumerate(["東区", "博多区", "中央区", "南区", "城南区", "早良区", "西区"]):
-        Area.objects.get_or_create(code=f"bench-{i}", defaults={"name": name, "order": i})
-    staff = []
-    for i in range(8):
-        user, _c = User.objects.get_or_create(email=f"bench-export-{i}@city.example.jp", defaults={"full_name": f"道路 太郎{i}"})
-        user.groups.add(Group.objects.get(name="road"))
-        staff.append(user)
+    staff = _roads.road_staff(email="bench-export-{}@city.example.jp", full_name="道路 太郎{}")
     if RoadReport.objects.count() == count:
         return
     t = time.monotonic()
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {RoadReport._meta.db_table} CASCADE")
     rng = random.Random(42)
-    categories, teams, areas = list(Category.objects.all()), list(Team.objects.all()), list(Area.objects.all())
-    statuses = [Status.RECEIVED] * 10 + [Status.CHECKING] * 8 + [Status.PLANNED] * 5 + [Status.IN_PROGRESS] * 4
-    statuses += [Status.DONE] * 60 + [Status.REJECTED] * 8 + [Status.DUPLICATE] * 5
+    reports = _roads.Reports(rng, staff, assigned=0.4)
     now = timezone.now()
-    batch: list = []
-    for i in range(count):
+
+    def report(i: int) -> RoadReport:
         created = now - timedelta(minutes=rng.randint(0, 60 * 24 * 730))
-        category = rng.choice(categories)
+        category = reports.pick_category()
         comment = '=HYPERLINK("http://evil.example","詳細")' if i % 50 == 0 else f"歩道の段差が大きく、つまずきそうです（{i}）"
-        batch.append(
-            RoadReport(
-                reference=f"R-BX-{i:07d}",
-                category=category,
-                status=rng.choice(statuses),
-                priority=rng.choice([1, 2, 2, 2, 3, 4]),
-                team=category.team or rng.choice(teams),
-                assignee=rng.choice(staff) if rng.random() < 0.4 else None,
-                area=rng.choice(areas),
-                latitude=33.55 + rng.random() * 0.1,
-                longitude=130.33 + rng.random() * 0.14,
-                location_source="line",
-                address_text=f"博多区博多駅前{i % 4 + 1}丁目{i % 30 + 1}番 交差点付近",
-                comment=comment,
-                is_dangerous=i % 9 == 0,
-                created_at=created,
-                updated_at=created,
-            )
+        return reports.report(
+            f"R-BX-{i:07d}",
+            category,
+            status=rng.choice(reports.statuses),
+            address_text=f"博多区博多駅前{i % 4 + 1}丁目{i % 30 + 1}番 交差点付近",
+            comment=comment,
+            is_dangerous=i % 9 == 0,
+            created_at=created,
+            updated_at=created,
         )
-        if len(batch) == 5000:
-            RoadReport.objects.bulk_create(batch)
-            batch = []
-    RoadReport.objects.bulk_create(batch)
+
+    _roads.insert(report(i) for i in range(count))
     ids = list(RoadReport.objects.values_list("id", flat=True))
     photos = [ReportPhoto(report_id=pk, state="ready") for pk in ids[::5] for _ in range(2)]
     ReportPhoto.objects.bulk_create(photos, batch_size=5000)

@@ -17,51 +17,19 @@ Uses its own database (``--database-url``, default portal_bench_broadcasts) and 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common
+import _measure
 
 CEILING = 100_000  # recipients/s: 200 multicast requests/s × 500
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def family(pid: int) -> list[int]:
-    """A process and its children (a prefork pool's processes)."""
-    pids = [pid]
-    try:
-        pids += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        pass
-    return pids
-
-
-def rss_mb(pid: int) -> float:
-    """RSS of a process and its children (prefork pools), in MB."""
-    total = 0
-    for p in family(pid):
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
-            pass
-    return total / 1024
 
 
 def cpu_seconds(pid: int) -> float:
@@ -94,25 +62,16 @@ class Worker:
 
     def sample(self) -> None:
         if self.proc.poll() is None:
-            self.peak = max(self.peak, rss_mb(self.proc.pid))
-            self.cpu = max(self.cpu, sum(cpu_seconds(p) for p in family(self.proc.pid)))
+            pool = _measure.family(self.proc.pid)
+            self.peak = max(self.peak, _measure.rss_mb(pool))
+            self.cpu = max(self.cpu, sum(cpu_seconds(p) for p in pool))
 
     def kill(self) -> None:
         os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait()
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-
-def emulator_get(url: str, path: str) -> Any:
-    with urllib.request.urlopen(url + path, timeout=120) as r:
-        return json.loads(r.read())
+        _measure.stop(self.proc, timeout=20)
 
 
 def run(args: argparse.Namespace, env: dict, *, faults: bool) -> dict:
@@ -131,36 +90,16 @@ def run(args: argparse.Namespace, env: dict, *, faults: bool) -> dict:
     redis.Redis.from_url(env["CACHE_URL"]).flushdb()
     with connection.cursor() as cursor:  # earlier runs' broadcasts (the stale-work job would resume them)
         cursor.execute("TRUNCATE broadcasts_batch, broadcasts_bubble, broadcasts_comment, broadcasts_broadcast CASCADE")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
+    faulty = ["--fault-429", "0.025", "--fault-500", "0.025"] if faults else []
+    emulator = _measure.Emulator(env, "--limit-multicast", "200/1", *faulty)
+    url = emulator.url
     env = {**env, "LINE_API_BASE_URL": url, "LINE_API_DATA_BASE_URL": url}
     os.environ.update(env)
     from django.conf import settings
 
     settings.LINE_API_BASE_URL = settings.LINE_API_DATA_BASE_URL = url
-    emu_cmd = [
-        sys.executable,
-        "manage.py",
-        "line_emulator",
-        "--port",
-        str(port),
-        "--detail-users",
-        "0",
-        "--limit-multicast",
-        "200/1",
-    ]
-    if faults:
-        emu_cmd += ["--fault-429", "0.025", "--fault-500", "0.025"]
-    emulator = subprocess.Popen(emu_cmd, cwd=_common.ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
     workers = [Worker(f"bench{i + 1}", env, args.concurrency, args.pool) for i in range(args.workers)]
     try:
-        for _ in range(100):
-            try:
-                emulator_get(url, "/_emulator/summary")
-                break
-            except OSError:
-                time.sleep(0.1)
         time.sleep(3)  # workers connect
         author, _c = User.objects.get_or_create(email="bench-author@city.example.jp")
         approver, _c = User.objects.get_or_create(email="bench-approver@city.example.jp")
@@ -171,8 +110,8 @@ def run(args: argparse.Namespace, env: dict, *, faults: bool) -> dict:
                                     bubbles=[{"type": "text", "text": "ベンチマーク配信"}])  # fmt: skip
         services.broadcast_submit(broadcast=b, actor=author)
         cpu0 = machine_cpu()
-        emu_cpu0 = cpu_seconds(emulator.pid)
-        worker_cpu0 = sum(cpu_seconds(p) for w in workers for p in family(w.proc.pid))
+        emu_cpu0 = cpu_seconds(emulator.proc.pid)
+        worker_cpu0 = sum(cpu_seconds(p) for w in workers for p in _measure.family(w.proc.pid))
         t0 = time.monotonic()
         clock0 = timezone.now()
         # 承認後すぐに配信: the approval itself starts the send (its start task is enqueued on commit).
@@ -225,7 +164,7 @@ def run(args: argparse.Namespace, env: dict, *, faults: bool) -> dict:
         for w in workers + restarted:
             w.sample()
         cpu1 = machine_cpu()
-        emu_cpu = cpu_seconds(emulator.pid) - emu_cpu0
+        emu_cpu = cpu_seconds(emulator.proc.pid) - emu_cpu0
         worker_cpu = sum(w.cpu for w in workers + restarted) - worker_cpu0
         b.refresh_from_db()
         # The snapshot is taken in steps while the first batches go out: sending runs from the
@@ -239,7 +178,7 @@ def run(args: argparse.Namespace, env: dict, *, faults: bool) -> dict:
             sent_after = (last - killed_clock).total_seconds() if last else float("nan")
         # From the approval to 配信完了 as the database recorded them (no polling interval).
         wall_db = (b.finished_at - clock0).total_seconds() if b.finished_at else float("nan")
-        counts = emulator_get(url, "/_emulator/counts")
+        counts = emulator.get("/_emulator/counts", timeout=120)
         duplicates = sum(c - 1 for c in counts.values() if c > 1)
         missing = 0
         with connection.cursor() as cursor:
@@ -247,7 +186,7 @@ def run(args: argparse.Namespace, env: dict, *, faults: bool) -> dict:
             while rows := cursor.fetchmany(20000):
                 missing += sum(1 for (uid,) in rows if uid not in counts)
         statuses: dict = {}
-        for r in emulator_get(url, "/_emulator/requests?endpoint=multicast&limit=100000000"):
+        for r in emulator.get("/_emulator/requests?endpoint=multicast&limit=100000000", timeout=120):
             statuses[r["status"]] = statuses.get(r["status"], 0) + 1
         reached = len(counts)
         return {
@@ -286,8 +225,7 @@ def run(args: argparse.Namespace, env: dict, *, faults: bool) -> dict:
             w.stop()
         for w in locals().get("restarted", []):
             w.stop()
-        os.killpg(emulator.pid, signal.SIGTERM)
-        emulator.wait(timeout=10)
+        emulator.stop()
 
 
 def report(title: str, r: dict) -> None:

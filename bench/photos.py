@@ -28,7 +28,6 @@ import base64
 import io
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -192,12 +191,7 @@ def main() -> None:
         clean = all(no_exif(imaging.read_private(p.display_path)) and no_exif(imaging.read_private(p.thumb_path)) for p in ready)
         load_after = _measure.load()
     finally:
-        if worker.poll() is None:
-            os.killpg(worker.pid, signal.SIGTERM)
-            try:
-                worker.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(worker.pid, signal.SIGKILL)
+        _measure.stop(worker, timeout=20)
         emulator.stop()
 
     stages = in_process_stages(bodies[: min(3, len(bodies))])

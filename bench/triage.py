@@ -18,19 +18,11 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common
+import _roads
+
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/portal_bench_roads"
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def main() -> None:
@@ -40,94 +32,54 @@ def main() -> None:
     parser.add_argument("--verbose", action="store_true", help="print each page's time and URL")
     args = parser.parse_args()
 
-    os.environ.setdefault("DATABASE_URL", DEFAULT_DB)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings.local"
-    os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
-    os.environ.setdefault("DEBUG", "false")
-    if not os.environ["DATABASE_URL"].startswith("postgres"):
-        sys.exit("bench/triage.py measures PostgreSQL: set DATABASE_URL=postgres://…")
-    ensure_database(os.environ["DATABASE_URL"])
+    _common.configure_single_process(default_database_url=DEFAULT_DB, script="bench/triage.py")
 
-    import django
-
-    django.setup()
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    call_command("migrate", verbosity=0, interactive=False)
     call_command("createcachetable", verbosity=0)
 
-    from django.contrib.auth.models import Group
-
-    from accounts.models import User
-    from intake.roads.demo_data import seed_reference_data
     from intake.roads.models import Category, ReportPhoto, RoadReport, Status, Team
     from portal.line.models import Area
 
-    seed_reference_data()
-    for i, name in enumerate(["東区", "博多区", "中央区", "南区", "城南区", "早良区", "西区"]):
-        Area.objects.get_or_create(code=f"bench-{i}", defaults={"name": name, "order": i})
-    staff = []
-    for i in range(8):
-        user, made_user = User.objects.get_or_create(email=f"bench-road-{i}@city.example.jp", defaults={"full_name": f"道路 {i}"})
-        if made_user:
-            user.set_password("bench-pass-1234")
-            user.save()
-        user.groups.add(Group.objects.get(name="road"))
-        staff.append(user)
+    staff = _roads.road_staff(email="bench-road-{}@city.example.jp", full_name="道路 {}", password="bench-pass-1234")
 
     existing = RoadReport.objects.count()
     if existing < args.reports:
         rng = random.Random(42)
-        categories = list(Category.objects.all())
-        teams = list(Team.objects.all())
-        areas = list(Area.objects.all())
+        reports = _roads.Reports(rng, staff, assigned=0.6)
         now = time.time()
         from django.utils import timezone
 
         base = timezone.now()
-        statuses = [Status.RECEIVED] * 10 + [Status.CHECKING] * 8 + [Status.PLANNED] * 5 + [Status.IN_PROGRESS] * 4
-        statuses += [Status.DONE] * 60 + [Status.REJECTED] * 8 + [Status.DUPLICATE] * 5
-        batch: list = []
-        made = 0
         to_make = args.reports - existing
         t0 = time.perf_counter()
-        for i in range(existing, args.reports):
-            status = rng.choice(statuses)
+
+        def report(i: int) -> RoadReport:
+            status = rng.choice(reports.statuses)
             created = base - timedelta(minutes=rng.randint(0, 60 * 24 * 730))
             closed = (
                 created + timedelta(days=rng.uniform(0.5, 40))
                 if status in (Status.DONE, Status.REJECTED, Status.DUPLICATE)
                 else None
             )
-            category = rng.choice(categories)
-            batch.append(
-                RoadReport(
-                    reference=f"R-BENCH-{i:07d}",
-                    category=category,
-                    status=status,
-                    priority=rng.choice([1, 2, 2, 2, 3, 4]),
-                    team=category.team or rng.choice(teams),
-                    assignee=rng.choice(staff) if rng.random() < 0.6 else None,
-                    area=rng.choice(areas),
-                    latitude=33.55 + rng.random() * 0.1,
-                    longitude=130.33 + rng.random() * 0.14,
-                    location_source="line",
-                    comment="ベンチマーク",
-                    created_at=created,
-                    updated_at=closed or created,
-                    closed_at=closed,
-                )
+            category = reports.pick_category()
+            return reports.report(
+                f"R-BENCH-{i:07d}",
+                category,
+                status=status,
+                comment="ベンチマーク",
+                created_at=created,
+                updated_at=closed or created,
+                closed_at=closed,
             )
-            if len(batch) == 5000:
-                RoadReport.objects.bulk_create(batch)
-                made += len(batch)
-                batch = []
-                print(f"  inserted {made}/{to_make}", end="\r", flush=True)
-        if batch:
-            RoadReport.objects.bulk_create(batch)
+
+        _roads.insert(
+            (report(i) for i in range(existing, args.reports)),
+            progress=lambda made: print(f"  inserted {made}/{to_make}", end="\r", flush=True),
+        )
         # ~3% flagged as possible duplicates, photos for the newest reports.
         ids = list(RoadReport.objects.order_by("-id").values_list("id", flat=True)[:to_make])
         flagged = rng.sample(ids, k=max(1, len(ids) // 33))

@@ -17,8 +17,6 @@ import http.client
 import json
 import os
 import random
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,19 +24,17 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common
+import _measure
+
+ROOT = _measure.ROOT
 sys.path.insert(0, str(ROOT))
 
 from portal.line.devtools import simulate  # noqa: E402 - needs the project on sys.path
 
 SECRET = "bench-channel-secret"
 TOKEN = "bench-channel-access-token"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_http(port: int, path: str, timeout: float = 60.0) -> None:
@@ -70,15 +66,6 @@ def session_cpu_seconds(sid: int) -> float:
         if int(fields[3]) == sid:  # fields after the name: state ppid pgrp session ...
             total += int(fields[11]) + int(fields[12])  # utime, stime
     return total / tick
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def main() -> None:
@@ -119,7 +106,7 @@ def main() -> None:
         "LINE_CHANNEL_ACCESS_TOKEN": TOKEN,
     }
     os.environ.update(env)
-    ensure_database(args.database_url)
+    _common.ensure_database(args.database_url)
     python = sys.executable
     subprocess.run([python, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
 
@@ -139,7 +126,7 @@ def main() -> None:
 
     redis.Redis.from_url(env["CELERY_BROKER_URL"]).flushdb()
 
-    emulator_port, web_port = free_port(), free_port()
+    emulator_port, web_port = _measure.free_port(), _measure.free_port()
     emulator_url = f"http://127.0.0.1:{emulator_port}"
     env.update({"LINE_API_BASE_URL": emulator_url, "LINE_API_DATA_BASE_URL": emulator_url})
     procs: list[subprocess.Popen] = []
@@ -299,14 +286,7 @@ def main() -> None:
         if ok != len(payloads):
             print(f"  note: only {ok} of {len(payloads)} posts were answered 200 (time cap or errors)")
     finally:
-        for proc in procs:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+        _measure.stop(*procs, timeout=15)
 
 
 if __name__ == "__main__":

@@ -67,12 +67,10 @@ def test_the_audit_log_names_a_broadcast_by_its_title(
 
 
 def test_a_finished_broadcast_shows_no_empty_actions_card(
-    client, author, approver, make_broadcast, segment_world, make_residents, line_emulator, run_on_commit
+    client, author, approver, make_broadcast, segment_world, make_residents, line_emulator, send_broadcast
 ):
     make_residents(60, area=segment_world.areas[0])
-    with run_on_commit():
-        b = make_broadcast(areas=[segment_world.areas[0]], to="approved", approver=approver)
-    b.refresh_from_db()
+    b = send_broadcast(areas=[segment_world.areas[0]])
     assert b.status == Broadcast.Status.DONE
     for user in (author, approver):
         client.force_login(user)

@@ -10,6 +10,7 @@ from django.urls import reverse
 from broadcasts import privacy
 from broadcasts.models import Broadcast, ReachNoiseEpoch, ReachRelease
 from portal.line.models import Dimension, DimensionOption, Resident, ResidentAnswer
+from tests.fixtures.broadcasts import approve_on_page
 from tests.line.test_dimensions import add_dimension
 
 pytestmark = pytest.mark.django_db
@@ -114,11 +115,7 @@ def test_the_send_reaches_only_residents_with_the_chosen_answers(
     none = make_residents(50, area=a0)
     chosen = [_option("0〜2歳").pk, _option("3〜5歳").pk]
     b = make_broadcast(areas=[a0], dimensions={children.pk: chosen}, to="pending")
-    client.force_login(approver)
-    version = client.get(reverse("broadcasts:api_detail", args=[b.pk])).json()["version"]
-    with run_on_commit():
-        client.post(reverse("broadcasts:approve", args=[b.pk]), {"version": version})
-    b.refresh_from_db()
+    approve_on_page(client, approver, b, run_on_commit)
     assert b.status == Broadcast.Status.DONE and b.recipients_total == 70
     counts = line_emulator.counts()
     assert all(counts.get(uid) == 1 for uid in baby + both)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from broadcasts import fanout, privacy, services
 from broadcasts.models import Batch, Broadcast
 from portal.line import sender
-from portal.line.models import Resident
+from tests.fixtures.broadcasts import approve_on_page, assert_exactly_once
 from tests.fixtures.worker import wait_for
 
 pytestmark = pytest.mark.django_db
@@ -28,36 +28,17 @@ def fast_retries(monkeypatch):
 
 
 @pytest.fixture
-def crowd(segment_world, make_residents):
+def crowd(make_crowd):
     """1,130 recipients in area 0 (3 batches), plus people who must not receive it."""
-    a0, a1 = segment_world.areas[0], segment_world.areas[1]
-    recipients = make_residents(1130, area=a0)
-    others = make_residents(60, area=a1)
-    others += make_residents(20, area=a0, opt_out=True)
-    others += make_residents(20, area=a0, status=Resident.Status.BLOCKED)
-    return recipients, others, a0
+    return make_crowd(1130, outside=60, opted_out=20, blocked=20)
 
 
 def _send(client, author, approver, make_broadcast, area, run_on_commit) -> Broadcast:
     """承認後すぐに配信: the approver's approval alone sends it (nobody presses 今すぐ配信)."""
     b = make_broadcast(areas=[area], to="pending")
-    client.force_login(approver)
-    version = client.get(reverse("broadcasts:api_detail", args=[b.pk])).json()["version"]
-    with run_on_commit():
-        client.post(reverse("broadcasts:approve", args=[b.pk]), {"version": version})
-    b.refresh_from_db()
+    approve_on_page(client, approver, b, run_on_commit)
     client.force_login(author)
     return b
-
-
-def _assert_exactly_once(line_emulator, recipients, others, text="お知らせです"):
-    counts = line_emulator.counts()
-    for uid in recipients:
-        assert counts.get(uid, 0) == 1, "a recipient got it other than once"
-    for uid in others:
-        assert counts.get(uid, 0) == 0
-    # and the content is what was composed
-    assert line_emulator.received_texts(recipients[0]) == [text]
 
 
 def test_every_recipient_gets_it_exactly_once(client, author, approver, make_broadcast, crowd, line_emulator, run_on_commit):
@@ -68,7 +49,7 @@ def test_every_recipient_gets_it_exactly_once(client, author, approver, make_bro
     sizes = list(b.batches.order_by("number").values_list("size", flat=True))
     assert sizes == [500, 500, 130]
     assert len({k for k in b.batches.values_list("retry_key", flat=True)}) == 3
-    _assert_exactly_once(line_emulator, recipients, others)
+    assert_exactly_once(line_emulator, recipients, others)
     sent = [r for r in line_emulator.requests("multicast") if r["status"] == 200]
     assert sorted(r["retry_key"] for r in sent) == sorted(str(k) for k in b.batches.values_list("retry_key", flat=True))
     page = client.get(reverse("broadcasts:detail", args=[b.pk])).content.decode()
@@ -100,7 +81,7 @@ def test_exactly_once_under_429_500_and_timeouts(
     assert b.status == Broadcast.Status.DONE
     statuses = Counter(r["status"] for r in line_emulator.requests("multicast"))
     assert statuses[429] + statuses[500] > 0, statuses
-    _assert_exactly_once(line_emulator, recipients, others)
+    assert_exactly_once(line_emulator, recipients, others)
     assert all(k.attempts >= 1 for k in b.batches.all())
 
 
@@ -113,7 +94,7 @@ def test_delivered_then_timed_out_is_counted_once_via_409(
     b = _send(client, author, approver, make_broadcast, area, run_on_commit)
     assert b.status == Broadcast.Status.DONE
     assert Counter(r["status"] for r in line_emulator.requests("multicast"))[409] == 3
-    _assert_exactly_once(line_emulator, recipients, others)
+    assert_exactly_once(line_emulator, recipients, others)
 
 
 def test_failed_batch_is_retried_by_an_approver_with_the_same_key(
@@ -141,7 +122,7 @@ def test_failed_batch_is_retried_by_an_approver_with_the_same_key(
     assert failed.status == Batch.Status.DONE
     keys = [r["retry_key"] for r in line_emulator.requests("multicast")]
     assert keys.count(str(failed.retry_key)) == 3  # two 500s and the successful retry, one key
-    _assert_exactly_once(line_emulator, recipients, others)
+    assert_exactly_once(line_emulator, recipients, others)
 
 
 def test_rejected_batch_fails_with_lines_message(client, author, approver, make_broadcast, crowd, line_emulator, run_on_commit):
@@ -167,22 +148,18 @@ def test_duplicate_task_delivery_sends_once(author, approver, make_broadcast, cr
     b.refresh_from_db()
     assert b.status == Broadcast.Status.DONE
     assert len(line_emulator.requests("multicast")) == 3
-    _assert_exactly_once(line_emulator, recipients, others)
+    assert_exactly_once(line_emulator, recipients, others)
 
 
 def test_exclude_recipients_of_an_earlier_broadcast(
-    author, approver, make_broadcast, segment_world, make_residents, line_emulator, run_on_commit
+    author, approver, segment_world, make_residents, line_emulator, send_broadcast
 ):
     a0, a1 = segment_world.areas[0], segment_world.areas[1]
     first_ids = make_residents(60, area=a0)
     later_ids = make_residents(55, area=a1)
-    with run_on_commit():
-        first = make_broadcast(areas=[a0], to="approved", approver=approver, text="第1回")
-    first.refresh_from_db()
+    first = send_broadcast(areas=[a0], text="第1回")
     assert first.status == Broadcast.Status.DONE
-    with run_on_commit():
-        second = make_broadcast(areas=[a0, a1], exclude=first, to="approved", approver=approver, text="第2回")
-    second.refresh_from_db()
+    second = send_broadcast(areas=[a0, a1], exclude=first, text="第2回")
     assert second.recipients_total == 55
     assert all(line_emulator.received_texts(u) == ["第1回"] for u in first_ids)
     assert all(line_emulator.received_texts(u) == ["第2回"] for u in later_ids)
@@ -292,4 +269,4 @@ def test_a_batch_whose_task_was_lost_before_its_claim_is_sent(
     b.refresh_from_db()
     assert b.status == Broadcast.Status.DONE
     assert Batch.objects.get(pk=lost.pk).attempts == 1
-    _assert_exactly_once(line_emulator, recipients, others)
+    assert_exactly_once(line_emulator, recipients, others)

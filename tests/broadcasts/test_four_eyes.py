@@ -9,6 +9,7 @@ from django.urls import reverse
 from accounts import roles
 from broadcasts import services
 from broadcasts.models import Broadcast
+from tests.fixtures.broadcasts import compose_form
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +23,7 @@ def _review_version(client, pk: int) -> str:
 def _edit(client, pk: int, text: str, area) -> None:
     response = client.post(
         reverse("broadcasts:edit", args=[pk]),
-        {"title": "t", "audience": "segment", "area_ids": [area.pk], "bubble-0-type": "text", "bubble-0-text": text},
+        compose_form(text=text, areas=[area]),
     )
     assert response.status_code == 302
 

@@ -12,6 +12,7 @@ from PIL import Image
 from accounts.models import AuditEntry
 from broadcasts import services, tasks
 from broadcasts.models import Broadcast, BroadcastImage
+from tests.fixtures.broadcasts import compose_form
 
 pytestmark = pytest.mark.django_db
 
@@ -36,16 +37,13 @@ def test_full_life_cycle_through_pages_is_audited(client, author, approver, area
     client.force_login(author)
     response = client.post(
         reverse("broadcasts:new"),
-        {
-            "title": "春のイベント",
-            "audience": "segment",
-            "area_ids": [area60.pk],
-            "bubble-0-type": "text",
-            "bubble-0-text": "🌸 お花見イベントのお知らせ",
-            "bubble-1-type": "image",
-            "bubble-1-image": io.BytesIO(_jpeg_with_exif()),
-            "action": "save",
-        },
+        compose_form(
+            title="春のイベント",
+            text="🌸 お花見イベントのお知らせ",
+            areas=[area60],
+            **{"bubble-1-type": "image", "bubble-1-image": io.BytesIO(_jpeg_with_exif())},
+            action="save",
+        ),
     )
     b = Broadcast.objects.get(title="春のイベント")
     assert response.status_code == 302 and b.status == Broadcast.Status.DRAFT
@@ -96,7 +94,7 @@ def test_editing_an_approved_broadcast_returns_it_to_draft(client, author, appro
     client.force_login(author)
     client.post(
         reverse("broadcasts:edit", args=[b.pk]),
-        {"title": "変更", "audience": "segment", "area_ids": [area60.pk], "bubble-0-type": "text", "bubble-0-text": "新しい本文"},
+        compose_form(title="変更", text="新しい本文", areas=[area60]),
     )
     b.refresh_from_db()
     assert b.status == Broadcast.Status.DRAFT and b.approver is None

@@ -8,6 +8,7 @@ from broadcasts import services, tasks
 from broadcasts.models import Broadcast
 from portal.errors import DomainError
 from portal.line.models import Resident
+from tests.fixtures.broadcasts import compose_form
 
 pytestmark = pytest.mark.django_db
 
@@ -62,14 +63,7 @@ def test_49_cannot_be_submitted_by_service_ui_or_api(client, author, make_broadc
     # the compose page's 承認を申請 button (save + submit in one post)
     response = client.post(
         reverse("broadcasts:edit", args=[b.pk]),
-        {
-            "title": "t",
-            "audience": "segment",
-            "area_ids": [area49.pk],
-            "bubble-0-type": "text",
-            "bubble-0-text": "x",
-            "action": "submit",
-        },
+        compose_form(areas=[area49], action="submit"),
         follow=True,
     )
     assert "50人未満" in response.content.decode()

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from broadcasts import fanout, privacy, services
 from broadcasts.models import ReachNoiseEpoch, ReachRelease
+from tests.fixtures.broadcasts import compose_form
 
 pytestmark = pytest.mark.django_db
 
@@ -204,14 +205,7 @@ def test_estimate_near_50_never_blocks_submitting(client, author, segment_world,
     _ask(client, area_ids=[area.pk])  # whatever it says (under 50 about one time in six)
     response = client.post(
         reverse("broadcasts:new"),
-        {
-            "title": "t",
-            "audience": "segment",
-            "area_ids": [area.pk],
-            "bubble-0-type": "text",
-            "bubble-0-text": "x",
-            "action": "submit",
-        },
+        compose_form(areas=[area], action="submit"),
     )
     assert response.status_code == 302
     assert Broadcast.objects.get().status == Broadcast.Status.PENDING
@@ -223,7 +217,14 @@ def test_noisy_sent_totals_vary_between_broadcasts_and_are_drawn_once():
 
 
 def test_two_sent_totals_do_not_give_a_groups_size(
-    client, author, approver, make_staff, make_broadcast, segment_world, make_residents, line_emulator, run_on_commit
+    client,
+    author,
+    approver,
+    make_staff,
+    segment_world,
+    make_residents,
+    line_emulator,
+    send_broadcast,
 ):
     """Broadcasts to A (60) and A ∪ B (67): pages, progress JSON, API and audit entries
     show rounded noisy figures (drawn once per broadcast), never 60, 67 or 7."""
@@ -235,8 +236,7 @@ def test_two_sent_totals_do_not_give_a_groups_size(
     make_residents(7, area=a1)
     sent = []
     for areas in ([a0], [a0, a1]):
-        with run_on_commit():  # approval sends it (承認後すぐに配信)
-            b = make_broadcast(areas=areas, to="approved", approver=approver)
+        b = send_broadcast(areas=areas)  # approval sends it (承認後すぐに配信)
         sent.append(b)
     auditor = make_staff(roles.AUDITOR)
     figures = []
@@ -259,7 +259,7 @@ def test_two_sent_totals_do_not_give_a_groups_size(
 
 
 def test_all_friends_minus_an_earlier_broadcast_is_refused_below_50(
-    client, author, approver, make_broadcast, segment_world, make_residents, line_emulator, run_on_commit
+    client, author, approver, make_broadcast, segment_world, make_residents, line_emulator, send_broadcast
 ):
     """友だち全員 excluding a 60-person broadcast leaves the 3 who joined since: refused on
     every path (service, page, API), like any other filter."""
@@ -268,9 +268,7 @@ def test_all_friends_minus_an_earlier_broadcast_is_refused_below_50(
 
     a0 = segment_world.areas[0]
     make_residents(60, area=a0)
-    with run_on_commit():  # approval sends it (承認後すぐに配信)
-        first = make_broadcast(everyone=True, to="approved", approver=approver)
-    first.refresh_from_db()
+    first = send_broadcast(everyone=True)  # approval sends it (承認後すぐに配信)
     assert first.status == Broadcast.Status.DONE
     make_residents(3, area=a0)
     rest = make_broadcast(everyone=True, exclude=first)
@@ -288,15 +286,14 @@ def test_all_friends_minus_an_earlier_broadcast_is_refused_below_50(
 
 
 def test_exclusion_that_shrinks_after_approval_is_halted_at_the_snapshot(
-    author, approver, make_broadcast, segment_world, make_residents, line_emulator, run_on_commit
+    author, approver, make_broadcast, segment_world, make_residents, line_emulator, send_broadcast
 ):
     from broadcasts.models import Broadcast
     from portal.line.models import Resident
 
     a0 = segment_world.areas[0]
     make_residents(60, area=a0)
-    with run_on_commit():  # approval sends it (承認後すぐに配信)
-        first = make_broadcast(areas=[a0], to="approved", approver=approver)
+    first = send_broadcast(areas=[a0])  # approval sends it (承認後すぐに配信)
     later = make_residents(55, area=a0)
     rest = make_broadcast(everyone=True, exclude=first, to="approved", approver=approver)
     Resident.objects.filter(line_user_id__in=later[:10]).update(status=Resident.Status.BLOCKED)
@@ -355,7 +352,7 @@ def test_estimate_use_is_audited_per_staff_member_per_day(client, author, segmen
 
 
 def test_broadcasts_sent_again_and_again_to_one_segment_show_the_same_figure(
-    client, author, approver, make_broadcast, segment_world, make_residents, line_emulator, run_on_commit
+    client, author, approver, segment_world, make_residents, line_emulator, send_broadcast
 ):
     """Sending to the same ward week after week gives nothing to average: the sent total is
     the release's figure for the segment, the same as its estimate."""
@@ -365,8 +362,7 @@ def test_broadcasts_sent_again_and_again_to_one_segment_show_the_same_figure(
     estimate = _ask(client, area_ids=[area.pk])["text"]
     totals = []
     for _ in range(3):
-        with run_on_commit():  # approval starts sending (承認後すぐに配信)
-            b = make_broadcast(areas=[area], to="approved", approver=approver)
+        b = send_broadcast(areas=[area])  # approval starts sending (承認後すぐに配信)
         totals.append(client.get(reverse("broadcasts:api_detail", args=[b.pk])).json()["progress"]["total"])
     assert totals == [estimate] * 3
 
@@ -382,12 +378,10 @@ def test_parallel_submits_get_no_more_refusals_than_the_daily_limit(
     """The attacker fires many 申請 at once (several web processes) to get more "under 50"
     answers than the limit allows: each refusal is counted before the next check runs, so
     no more than BROADCAST_MINIMUM_REFUSALS_PER_DAY of them come back as 「50人未満」."""
-    import threading
-
-    from django.db import connections
     from django.test import Client
 
     from accounts.models import AuditEntry
+    from tests.fixtures.threads import race
 
     settings.BROADCAST_MINIMUM_REFUSALS_PER_DAY = 2
     small = segment_world.areas[0]
@@ -396,24 +390,12 @@ def test_parallel_submits_get_no_more_refusals_than_the_daily_limit(
     clients = [Client() for _ in drafts]
     for c in clients:
         c.force_login(author)
-    barrier = threading.Barrier(len(drafts))
-    results: list = [None] * len(drafts)
 
-    def submit(n: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            response = clients[n].post(reverse("broadcasts:api_submit", args=[drafts[n].pk]), content_type="application/json")
-            results[n] = response.json()["detail"][0]
-        except Exception as error:  # noqa: BLE001 - reported by the assertion below
-            results[n] = repr(error)
-        finally:
-            connections.close_all()
+    def submit(n: int) -> str:
+        response = clients[n].post(reverse("broadcasts:api_submit", args=[drafts[n].pk]), content_type="application/json")
+        return response.json()["detail"][0]
 
-    threads = [threading.Thread(target=submit, args=(n,)) for n in range(len(drafts))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    results = [r if isinstance(r, str) else repr(r) for r in race(submit, range(len(drafts)))]
     refused = [r for r in results if "配信対象者が50人未満" in r]
     limited = [r for r in results if "上限" in r]
     assert len(refused) == 2 and len(limited) == len(drafts) - 2, results

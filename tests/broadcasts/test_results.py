@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from broadcasts import tasks
 from broadcasts.models import Broadcast, BroadcastResult, FriendsDay
+from tests.fixtures.broadcasts import approve_on_page
 
 pytestmark = pytest.mark.django_db
 
@@ -38,11 +39,7 @@ def _line_get(line_emulator, path, token):
 
 def _send(client, approver, make_broadcast, area, run_on_commit, text=LINK) -> Broadcast:
     b = make_broadcast(areas=[area], to="pending", text=text)
-    client.force_login(approver)
-    version = client.get(reverse("broadcasts:api_detail", args=[b.pk])).json()["version"]
-    with run_on_commit():
-        client.post(reverse("broadcasts:approve", args=[b.pk]), {"version": version})
-    b.refresh_from_db()
+    approve_on_page(client, approver, b, run_on_commit)
     assert b.status == Broadcast.Status.DONE
     return b
 

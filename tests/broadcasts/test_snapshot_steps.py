@@ -7,7 +7,7 @@ from django.db import connection
 
 from broadcasts import fanout
 from broadcasts.models import Batch, Broadcast
-from portal.line.models import Resident
+from tests.fixtures.broadcasts import assert_exactly_once
 
 pytestmark = [
     pytest.mark.django_db,
@@ -16,13 +16,9 @@ pytestmark = [
 
 
 @pytest.fixture
-def crowd(segment_world, make_residents):
-    a0, a1 = segment_world.areas[0], segment_world.areas[1]
-    recipients = make_residents(1130, area=a0)
-    others = make_residents(30, area=a1)
-    others += make_residents(10, area=a0, opt_out=True)
-    others += make_residents(10, area=a0, status=Resident.Status.BLOCKED)
-    return recipients, others, a0
+def crowd(make_crowd):
+    """1,130 recipients in area 0 (3 batches), plus people who must not receive it."""
+    return make_crowd(1130, outside=30, opted_out=10, blocked=10)
 
 
 @pytest.fixture
@@ -31,21 +27,13 @@ def small_steps(monkeypatch):
     monkeypatch.setattr(fanout, "SNAPSHOT_STEP", 500)
 
 
-def _assert_exactly_once(line_emulator, recipients, others):
-    counts = line_emulator.counts()
-    assert sorted(counts.get(uid, 0) for uid in recipients) == [1] * len(recipients)
-    assert all(counts.get(uid, 0) == 0 for uid in others)
-
-
-def test_stepped_snapshot_sends_everyone_once(author, approver, make_broadcast, crowd, line_emulator, run_on_commit, small_steps):
+def test_stepped_snapshot_sends_everyone_once(author, approver, crowd, line_emulator, small_steps, send_broadcast):
     recipients, others, area = crowd
-    with run_on_commit():
-        b = make_broadcast(areas=[area], to="approved", approver=approver)  # approval starts it
-    b.refresh_from_db()
+    b = send_broadcast(areas=[area])  # approval starts it
     assert b.status == Broadcast.Status.DONE
     assert b.recipients_total == 1130
     assert list(b.batches.order_by("number").values_list("size", flat=True)) == [500, 500, 130]
-    _assert_exactly_once(line_emulator, recipients, others)
+    assert_exactly_once(line_emulator, recipients, others)
 
 
 def test_start_killed_between_steps_resumes(
@@ -80,4 +68,4 @@ def test_start_killed_between_steps_resumes(
     assert b.status == Broadcast.Status.DONE
     assert b.recipients_total == 1130
     assert list(b.batches.order_by("number").values_list("size", flat=True)) == [500, 500, 130]
-    _assert_exactly_once(line_emulator, recipients, others)
+    assert_exactly_once(line_emulator, recipients, others)

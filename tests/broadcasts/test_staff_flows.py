@@ -14,6 +14,7 @@ from accounts import roles
 from accounts.models import AuditEntry, User
 from broadcasts import privacy, selectors
 from broadcasts.models import Broadcast
+from tests.fixtures.broadcasts import compose_form
 
 pytestmark = pytest.mark.django_db
 
@@ -79,9 +80,8 @@ def test_linking_ones_own_line_then_test_send_reaches_only_it(
     line_emulator.reset()
     client.post(
         reverse("broadcasts:edit", args=[b.pk]),
-        {"title": "テスト", "audience": "segment", "area_ids": [area60.pk], "bubble-0-type": "text", "bubble-0-text": "二回目",
-         "action": "test"},
-    )  # fmt: skip
+        compose_form(title="テスト", text="二回目", areas=[area60], action="test"),
+    )
     assert line_emulator.counts() == {STAFF_LINE: 1}
 
     # after unlinking, nothing goes anywhere
@@ -214,13 +214,11 @@ def test_emergency_compose_shows_reach_and_disaster_templates(client, author, se
 
 
 def test_list_has_distinct_badges_and_a_delivery_time_column(
-    client, author, approver, make_broadcast, area60, run_on_commit, line_emulator
+    client, author, approver, make_broadcast, area60, line_emulator, send_broadcast
 ):
     make_broadcast(areas=[area60])
     make_broadcast(areas=[area60], to="pending")
-    with run_on_commit():
-        sent = make_broadcast(areas=[area60], to="approved", approver=approver)
-    sent.refresh_from_db()
+    sent = send_broadcast(areas=[area60])
     client.force_login(author)
     page = client.get(reverse("broadcasts:list")).content.decode()
     assert '<th scope="col">配信日時</th>' in page

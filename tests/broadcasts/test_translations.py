@@ -11,6 +11,7 @@ from broadcasts import services
 from broadcasts.models import Batch, Broadcast
 from portal.errors import DomainError
 from portal.line.models import Resident
+from tests.fixtures.broadcasts import approve_on_page, compose_form
 
 pytestmark = pytest.mark.django_db
 
@@ -42,11 +43,7 @@ def test_english_residents_get_english_and_everyone_else_japanese_exactly_once(
     Resident.objects.filter(line_user_id__in=english).update(language="en")
     Resident.objects.filter(line_user_id__in=korean).update(language="ko")
     b = services.broadcast_submit(broadcast=_draft(author, area, en=EN), actor=author)
-    client.force_login(approver)
-    version = client.get(reverse("broadcasts:api_detail", args=[b.pk])).json()["version"]
-    with run_on_commit():
-        client.post(reverse("broadcasts:approve", args=[b.pk]), {"version": version})
-    b.refresh_from_db()
+    approve_on_page(client, approver, b, run_on_commit)
     assert b.status == Broadcast.Status.DONE and b.recipients_total == 1150
     batches = Counter((row.language, row.size) for row in b.batches.all())
     assert batches == Counter({("", 500): 1, ("", 130): 1, ("en", 500): 1, ("en", 20): 1})
@@ -120,7 +117,7 @@ def test_a_translation_typed_on_the_compose_page_is_saved_and_changes_the_versio
     b = _draft(author, area)
     before = services.content_version(b)
     client.force_login(author)
-    fields = {"title": "t", "audience": "segment", "area_ids": [area.pk], "bubble-0-type": "text", "bubble-0-text": JA}
+    fields = compose_form(text=JA, areas=[area])
     response = client.post(
         reverse("broadcasts:edit", args=[b.pk]), {**fields, "bubble-0-text-en": f"  {EN} ", "bubble-0-text-ko": ""}
     )

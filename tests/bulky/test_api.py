@@ -14,8 +14,7 @@ from tests.fixtures.bulky import bookable_date
 @pytest.fixture
 def api_booking(bulky_setup, open_booking_page) -> Booking:
     page = open_booking_page(user_id_for("api"))
-    form = page.form(area=bulky_setup.chuo.pk)
-    form[f"qty_{bulky_setup.sofa.pk}"] = "2"
+    form = page.form(area=bulky_setup.chuo.pk, items={bulky_setup.sofa: 2})
     assert page.book(form).status_code == 302
     return Booking.objects.get()
 

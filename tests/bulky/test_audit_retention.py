@@ -16,19 +16,19 @@ from accounts.models import AuditEntry
 from intake.bulky.models import Booking, BookingEvent, BookingLine, BookingLink, BulkySettings, Closure, Item
 from portal import retention
 from portal.tasks import purge_personal_data
-from tests.fixtures.bulky import bookable_date
-
-
-def uid(n: int) -> str:
-    return "U" + f"{n:032x}"
+from tests.fixtures.bulky import bookable_date, setup_form, uid
 
 
 @pytest.fixture
 def book(bulky_setup, open_booking_page):
     def make(n: int, *, days: int = 7, address: str = "福岡市中央区天神1-8-1", qty: int = 1) -> Booking:
         page = open_booking_page(uid(n))
-        form = page.form(area=bulky_setup.chuo.pk, collection_date=bookable_date(days).isoformat(), address=address)
-        form[f"qty_{bulky_setup.chair.pk}"] = str(qty)
+        form = page.form(
+            area=bulky_setup.chuo.pk,
+            collection_date=bookable_date(days).isoformat(),
+            address=address,
+            items={bulky_setup.chair: qty},
+        )
         assert page.book(form).status_code == 302
         return Booking.objects.latest("pk")
 
@@ -71,19 +71,7 @@ def test_page_actions_are_audited(book, waste_client):
 
 
 def test_set_up_changes_are_audited_with_field_diffs(bulky_setup, waste_client):
-    settings_form = {
-        "earliest_days_ahead": 3,
-        "latest_days_ahead": 60,
-        "cancel_deadline_days": 2,
-        "max_items_per_booking": 10,
-        "max_per_item": 5,
-        "link_ttl_minutes": 30,
-        "session_minutes": 30,
-        "retention_days": 365,
-        "year_end_from_day": 29,
-        "year_end_to_day": 3,
-        "payment_note": BulkySettings.load().payment_note,
-    }
+    settings_form = setup_form(retention_days=365, payment_note=BulkySettings.load().payment_note)
     assert waste_client.post("/bulky/setup/", settings_form).status_code == 302
     entry = AuditEntry.objects.get(action="bulky.settings_changed")
     assert entry.detail["changes"]["retention_days"] == [180, 365]

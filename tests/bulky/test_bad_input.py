@@ -52,8 +52,7 @@ def test_bad_input_changes_nothing(case, bulky_setup, open_booking_page):
     bulky_setup.hakata.save()
     page = open_booking_page(user_id_for(f"bad-{abs(hash(case))}"))
     overrides, message = CASES[case]
-    form = page.form(area=bulky_setup.chuo.pk)
-    form[f"qty_{bulky_setup.chair.pk}"] = "1"
+    form = page.form(area=bulky_setup.chuo.pk, items={bulky_setup.chair: 1})
     form.update(overrides(bulky_setup))
     before = _state()
     response = page.book(form)
@@ -64,8 +63,7 @@ def test_bad_input_changes_nothing(case, bulky_setup, open_booking_page):
 
 def test_double_submit_books_once(bulky_setup, open_booking_page, line_emulator):
     page = open_booking_page(user_id_for("double"))
-    form = page.form(area=bulky_setup.chuo.pk)
-    form[f"qty_{bulky_setup.chair.pk}"] = "1"
+    form = page.form(area=bulky_setup.chuo.pk, items={bulky_setup.chair: 1})
     first = page.book(form)
     second = page.client.post("/bulky/r/", {**form, "step": "submit"}, follow=True)
     assert first.status_code == 302
@@ -77,8 +75,7 @@ def test_double_submit_books_once(bulky_setup, open_booking_page, line_emulator)
 
 def test_cancelled_booking_cannot_be_cancelled_again(bulky_setup, open_booking_page):
     page = open_booking_page(user_id_for("twice-cancel"))
-    form = page.form(area=bulky_setup.chuo.pk)
-    form[f"qty_{bulky_setup.chair.pk}"] = "2"
+    form = page.form(area=bulky_setup.chuo.pk, items={bulky_setup.chair: 2})
     page.book(form)
     booking = Booking.objects.get()
     page.client.post(f"/bulky/r/bookings/{booking.pk}/cancel/")
@@ -90,8 +87,7 @@ def test_cancelled_booking_cannot_be_cancelled_again(bulky_setup, open_booking_p
 
 def test_other_residents_bookings_are_not_reachable(bulky_setup, open_booking_page):
     owner = open_booking_page(user_id_for("owner"))
-    form = owner.form(area=bulky_setup.chuo.pk)
-    form[f"qty_{bulky_setup.chair.pk}"] = "1"
+    form = owner.form(area=bulky_setup.chuo.pk, items={bulky_setup.chair: 1})
     owner.book(form)
     booking = Booking.objects.get()
     other = open_booking_page(user_id_for("other"))

@@ -43,11 +43,34 @@ def _wait_for(predicate, timeout: float = 5.0):
     raise AssertionError("condition not met in time")
 
 
+def _link_from_the_chat(line_resident, line_emulator, user_id: str) -> str:
+    """The resident follows and sends 「粗大ごみ」: the booking link the chat replies with."""
+    line_resident.follow(user_id)
+    line_resident.text(user_id, "粗大ごみ")
+    link = re.search(r"https?://\S+/bulky/r/link/\S+/", line_emulator.received_texts(user_id)[-1])
+    assert link, line_emulator.received_texts(user_id)
+    return link.group(0)
+
+
+def _set_quantity(browser, item, count: int) -> None:
+    field = browser.find_element(By.ID, f"qty_{item.pk}")
+    field.clear()
+    field.send_keys(str(count))
+
+
+def _date_option(browser, date, area):
+    """The booking form's collection-date choice of ``date`` in ``area``."""
+    return browser.find_element(By.CSS_SELECTOR, f"#collection_date option[value='{date.isoformat()}'][data-area='{area.pk}']")
+
+
+def _type_contact(browser, address: str, phone: str) -> None:
+    browser.find_element(By.ID, "address").send_keys(address)
+    browser.find_element(By.ID, "phone").send_keys(phone)
+
+
 def test_resident_books_and_cancels_on_a_phone(browser, bulky_setup, line_resident, line_emulator, settings):
     settings.PORTAL_BASE_URL = browser.live_server_url
-    line_resident.follow(user_id_for("phone"))
-    line_resident.text(user_id_for("phone"), "粗大ごみ")
-    url = re.search(r"https?://\S+/bulky/r/link/\S+/", line_emulator.received_texts(user_id_for("phone"))[-1]).group(0)
+    url = _link_from_the_chat(line_resident, line_emulator, user_id_for("phone"))
 
     browser.set_window_size(390, 844)
     browser.get(url)
@@ -58,12 +81,8 @@ def test_resident_books_and_cancels_on_a_phone(browser, bulky_setup, line_reside
     # Phone-first: nothing wider than the screen.
     assert browser.execute_script("return document.documentElement.scrollWidth") <= 390
 
-    chairs = browser.find_element(By.ID, f"qty_{bulky_setup.chair.pk}")
-    chairs.clear()
-    chairs.send_keys("2")
-    sofa = browser.find_element(By.ID, f"qty_{bulky_setup.sofa.pk}")
-    sofa.clear()
-    sofa.send_keys("1")
+    _set_quantity(browser, bulky_setup.chair, 2)
+    _set_quantity(browser, bulky_setup.sofa, 1)
     _wait_for(lambda: browser.find_element(By.ID, "fee-total").text == "2,000")
     _shoot(browser, "resident-book")
     browser.set_window_size(390, 844)
@@ -71,14 +90,9 @@ def test_resident_books_and_cancels_on_a_phone(browser, bulky_setup, line_reside
     Select(browser.find_element(By.ID, "area")).select_by_visible_text("博多区")
     date = bookable_date(9)
     # Only 博多区's dates can be chosen now (the other areas' groups are disabled).
-    browser.find_element(
-        By.CSS_SELECTOR, f"#collection_date option[value='{date.isoformat()}'][data-area='{bulky_setup.hakata.pk}']"
-    ).click()
-    assert not browser.find_element(
-        By.CSS_SELECTOR, f"#collection_date option[value='{date.isoformat()}'][data-area='{bulky_setup.chuo.pk}']"
-    ).is_enabled()
-    browser.find_element(By.ID, "address").send_keys("福岡市博多区博多駅前2-9-3")
-    browser.find_element(By.ID, "phone").send_keys("092-000-1234")
+    _date_option(browser, date, bulky_setup.hakata).click()
+    assert not _date_option(browser, date, bulky_setup.chuo).is_enabled()
+    _type_contact(browser, "福岡市博多区博多駅前2-9-3", "092-000-1234")
     browser.find_element(By.ID, "submit-booking").click()
     # 確認: nothing booked yet; the page shows what will be booked.
     _wait_for(lambda: browser.find_elements(By.ID, "confirm-form"))
@@ -148,10 +162,7 @@ def test_booking_steps_are_accessible_with_every_error_shown(browser, axe, bulky
     """The link's page, the form with every problem (summary first, each linked to its field),
     the 確認 page and 完了: axe finds nothing serious at phone size."""
     settings.PORTAL_BASE_URL = browser.live_server_url
-    user_id = user_id_for("a11y-steps")
-    line_resident.follow(user_id)
-    line_resident.text(user_id, "粗大ごみ")
-    url = re.search(r"https?://\S+/bulky/r/link/\S+/", line_emulator.received_texts(user_id)[-1]).group(0)
+    url = _link_from_the_chat(line_resident, line_emulator, user_id_for("a11y-steps"))
     browser.set_window_size(390, 844)
     browser.get(url)
     axe("link page")
@@ -167,16 +178,10 @@ def test_booking_steps_are_accessible_with_every_error_shown(browser, axe, bulky
     links[2].click()  # 「収集場所の住所を入力してください」 → the address field
     assert browser.switch_to.active_element.get_attribute("id") == "address"
 
-    chairs = browser.find_element(By.ID, f"qty_{bulky_setup.chair.pk}")
-    chairs.clear()
-    chairs.send_keys("1")
+    _set_quantity(browser, bulky_setup.chair, 1)
     Select(browser.find_element(By.ID, "area")).select_by_visible_text("中央区")
-    date = bookable_date(7)
-    browser.find_element(
-        By.CSS_SELECTOR, f"#collection_date option[value='{date.isoformat()}'][data-area='{bulky_setup.chuo.pk}']"
-    ).click()
-    browser.find_element(By.ID, "address").send_keys("福岡市中央区天神1-8-1")
-    browser.find_element(By.ID, "phone").send_keys("092-711-4111")
+    _date_option(browser, bookable_date(7), bulky_setup.chuo).click()
+    _type_contact(browser, "福岡市中央区天神1-8-1", "092-711-4111")
     browser.find_element(By.ID, "submit-booking").click()
     _wait_for(lambda: browser.find_elements(By.ID, "confirm-form"))
     axe("confirm page")

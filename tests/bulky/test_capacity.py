@@ -1,11 +1,10 @@
 """Capacity never overbooks: the last slots of a day go to exactly as many residents as fit,
 and everyone refused is offered the next free dates."""
 
-import threading
 from urllib.parse import urlsplit
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 
 from accounts import roles
@@ -17,6 +16,7 @@ from portal.line.devtools.simulate import user_id_for
 from portal.line.models import Resident
 from tests.fixtures.bulky import bookable_date
 from tests.fixtures.commit import CommitClient
+from tests.fixtures.threads import race
 
 
 def _resident_client(user_id: str) -> Client:
@@ -100,24 +100,12 @@ def test_concurrent_bookings_for_the_last_slots_end_exactly_full(bulky_setup, li
     date = bookable_date(7)
     CollectionDay.objects.create(area=bulky_setup.chuo, date=date, capacity_points=10, used_points=10 - free)
     clients = [_resident_client(user_id_for(f"race-{n}")) for n in range(threads_count)]
-    barrier = threading.Barrier(threads_count)
-    results: list = [None] * threads_count
 
-    def book(n: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            response = clients[n].post("/bulky/r/", _form(bulky_setup.chuo.pk, bulky_setup.chair.pk, date))
-            results[n] = (response.status_code, response.content.decode())
-        except Exception as error:  # noqa: BLE001 - reported by the assertion below
-            results[n] = (0, repr(error))
-        finally:
-            connections.close_all()
+    def book(n: int) -> tuple[int, str]:
+        response = clients[n].post("/bulky/r/", _form(bulky_setup.chuo.pk, bulky_setup.chair.pk, date))
+        return (response.status_code, response.content.decode())
 
-    threads = [threading.Thread(target=book, args=(n,)) for n in range(threads_count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    results = [r if isinstance(r, tuple) else (0, repr(r)) for r in race(book, range(threads_count))]
 
     booked = [r for r in results if r and r[0] == 302]
     refused = [r for r in results if r and r[0] == 400]
@@ -155,24 +143,15 @@ def test_concurrent_reschedules_into_the_last_slots_end_exactly_full(bulky_setup
         )
         for n in range(20)
     ]
-    barrier = threading.Barrier(len(bookings))
-    outcomes: list = [None] * len(bookings)
 
-    def move(n: int) -> None:
+    def move(n: int) -> str:
         try:
-            barrier.wait(timeout=30)
             services.booking_reschedule(bookings[n], ctx=AuditContext.system(staff), new_date=target)
-            outcomes[n] = "moved"
         except services.CapacityFull as error:
-            outcomes[n] = error.message
-        finally:
-            connections.close_all()
+            return error.message
+        return "moved"
 
-    threads = [threading.Thread(target=move, args=(n,)) for n in range(len(bookings))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    outcomes = race(move, range(len(bookings)))
     assert outcomes.count("moved") == 2
     assert all("次の空いている日" in o for o in outcomes if o != "moved")
     assert CollectionDay.objects.get(area=bulky_setup.hakata, date=target).used_points == 10

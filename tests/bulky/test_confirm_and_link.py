@@ -10,11 +10,7 @@ from django.test import Client
 
 from intake.bulky.models import Booking, BookingLink, CollectionDay
 from portal.line.models import OutboundMessage
-from tests.fixtures.bulky import URL_RE, bookable_date
-
-
-def uid(n: int) -> str:
-    return "U" + f"{n:032x}"
+from tests.fixtures.bulky import URL_RE, bookable_date, uid
 
 
 def _nothing_booked() -> bool:
@@ -27,9 +23,9 @@ def _nothing_booked() -> bool:
 
 def test_confirm_step_books_nothing_until_the_resident_confirms(bulky_setup, open_booking_page, line_emulator):
     page = open_booking_page(uid(10))
-    form = page.form(area=bulky_setup.chuo.pk, collection_date=bookable_date(7).isoformat())
-    form[f"qty_{bulky_setup.chair.pk}"] = "2"
-    form[f"qty_{bulky_setup.sofa.pk}"] = "1"
+    form = page.form(
+        area=bulky_setup.chuo.pk, collection_date=bookable_date(7).isoformat(), items={bulky_setup.chair: 2, bulky_setup.sofa: 1}
+    )
 
     response = page.client.post("/bulky/r/", form)  # the input form's button (確認へ)
     html = response.content.decode()
@@ -86,9 +82,12 @@ def test_several_problems_are_all_named_and_the_final_submit_checks_again(bulky_
 
     Closure.objects.create(date=bookable_date(8), reason="臨時休止")
     page = open_booking_page(uid(12))
-    form = page.form(area=bulky_setup.chuo.pk, collection_date=bookable_date(8).isoformat(), phone="abc")
-    form[f"qty_{bulky_setup.fridge.pk}"] = "1"
-    form[f"qty_{bulky_setup.chair.pk}"] = "6"
+    form = page.form(
+        area=bulky_setup.chuo.pk,
+        collection_date=bookable_date(8).isoformat(),
+        phone="abc",
+        items={bulky_setup.fridge: 1, bulky_setup.chair: 6},
+    )
     for step in ("confirm", "submit"):
         html = page.client.post("/bulky/r/", {**form, "step": step}).content.decode()
         assert "「冷蔵庫」は粗大ごみとして収集できません" in html
@@ -139,8 +138,7 @@ def test_get_and_head_never_use_the_link_up_post_does(bulky_setup, line_resident
 def test_nothing_personal_is_prefilled_for_whoever_opens_the_next_link(bulky_setup, open_booking_page):
     address, phone = "福岡市博多区博多駅前1-2-3 メゾン山田101", "090-1234-5678"
     first = open_booking_page(uid(14))
-    form = first.form(area=bulky_setup.hakata.pk, address=address, phone=phone)
-    form[f"qty_{bulky_setup.chair.pk}"] = "1"
+    form = first.form(area=bulky_setup.hakata.pk, address=address, phone=phone, items={bulky_setup.chair: 1})
     assert first.book(form).status_code == 302
     previous = Booking.objects.get()
 
@@ -160,8 +158,17 @@ def test_nothing_personal_is_prefilled_for_whoever_opens_the_next_link(bulky_set
 
     # Choosing the masked previous address and phone: the confirmation page shows them
     # masked too, and the booking gets the stored ones.
-    form = second.form(area=bulky_setup.hakata.pk, address="", phone="", address_choice="previous", phone_choice="previous")
-    form[f"qty_{bulky_setup.bike.pk}"] = "1"
+    def nothing_typed(address_choice: str) -> dict:  # a fresh form (its own form token) each time
+        return second.form(
+            area=bulky_setup.hakata.pk,
+            address="",
+            phone="",
+            address_choice=address_choice,
+            phone_choice="previous",
+            items={bulky_setup.bike: 1},
+        )
+
+    form = nothing_typed("previous")
     confirm = second.confirm(form).content.decode()
     assert "博多駅前" not in confirm and "1234-5678" not in confirm and "末尾 5678" in confirm
     assert second.client.post("/bulky/r/", {**form, "step": "submit"}).status_code == 302
@@ -169,9 +176,7 @@ def test_nothing_personal_is_prefilled_for_whoever_opens_the_next_link(bulky_set
     assert (booking.address, booking.phone) == (address, phone)
 
     # Choosing "new" without typing: a clear message, nothing booked.
-    form = second.form(area=bulky_setup.hakata.pk, address="", phone="", address_choice="new", phone_choice="previous")
-    form[f"qty_{bulky_setup.bike.pk}"] = "1"
-    response = second.confirm(form)
+    response = second.confirm(nothing_typed("new"))
     assert response.status_code == 400 and "収集場所の住所を入力してください" in response.content.decode()
     assert Booking.objects.count() == 2
 
@@ -190,8 +195,7 @@ def test_nothing_personal_is_prefilled_for_whoever_opens_the_next_link(bulky_set
 )
 def test_hostile_values_get_a_clear_answer_not_a_500(overrides, bulky_setup, open_booking_page):
     page = open_booking_page(uid(15))
-    form = page.form(area=bulky_setup.chuo.pk)
-    form[f"qty_{bulky_setup.chair.pk}"] = "1"
+    form = page.form(area=bulky_setup.chuo.pk, items={bulky_setup.chair: 1})
     form.update(overrides)
     for step in ("confirm", "submit"):
         response = page.client.post("/bulky/r/", {**form, "step": step})

@@ -40,8 +40,7 @@ def test_rich_menu_postback_replies_with_a_link(bulky_setup, line_resident, line
 
 def test_dashboard_card_for_waste_staff(bulky_setup, open_booking_page, make_staff, client):
     page = open_booking_page(user_id_for("dash"))
-    form = page.form(area=bulky_setup.chuo.pk)
-    form[f"qty_{bulky_setup.chair.pk}"] = "1"
+    form = page.form(area=bulky_setup.chuo.pk, items={bulky_setup.chair: 1})
     page.book(form)
     client.force_login(make_staff(roles.WASTE))
     html = client.get("/").content.decode()

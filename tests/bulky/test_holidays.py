@@ -11,15 +11,12 @@ import time_machine
 
 from accounts.models import AuditEntry
 from intake.bulky.models import Booking, BulkySettings
+from tests.fixtures.bulky import setup_form, uid
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 DEC_1 = dt.datetime(2026, 12, 1, 10, 0, tzinfo=TOKYO)  # window 12/4 – 1/30
 APR_20 = dt.datetime(2027, 4, 20, 10, 0, tzinfo=TOKYO)  # window 4/23 – 6/19 (昭和の日, GW)
 YEAR_END = {dt.date(2026, 12, d) for d in (29, 30, 31)} | {dt.date(2027, 1, d) for d in (1, 2, 3)}
-
-
-def uid(n: int) -> str:
-    return "U" + f"{n:032x}"
 
 
 @pytest.fixture
@@ -72,8 +69,7 @@ def test_holidays_and_year_end_are_never_offered_on_the_booking_page(moment, cit
 def test_a_closed_date_cannot_be_booked_or_rescheduled_to(date, city_defaults, open_booking_page, waste_client):
     with time_machine.travel(DEC_1, tick=False):
         page = open_booking_page(uid(2))
-        form = page.form(area=city_defaults.chuo.pk, collection_date=date.isoformat())
-        form[f"qty_{city_defaults.chair.pk}"] = "1"
+        form = page.form(area=city_defaults.chuo.pk, collection_date=date.isoformat(), items={city_defaults.chair: 1})
         response = page.client.post("/bulky/r/", {**form, "step": "submit"})
         assert response.status_code == 400
         assert "休止日" in response.content.decode()
@@ -89,21 +85,8 @@ def test_a_closed_date_cannot_be_booked_or_rescheduled_to(date, city_defaults, o
 
 
 def test_the_waste_desk_configures_closures_audited_and_new_year_stays_closed(city_defaults, open_booking_page, waste_client):
-    form = {
-        "earliest_days_ahead": 3,
-        "latest_days_ahead": 60,
-        "cancel_deadline_days": 2,
-        "max_items_per_booking": 10,
-        "max_per_item": 5,
-        "link_ttl_minutes": 30,
-        "session_minutes": 30,
-        "retention_days": 180,
-        "year_end_from_day": 28,
-        "year_end_to_day": 5,
-        "close_year_end": "on",
-        # close_national_holidays unticked: this city collects on holidays
-        "payment_note": "処理券を貼ってください。",
-    }
+    # close_national_holidays unticked: this city collects on holidays
+    form = setup_form(year_end_from_day=28, year_end_to_day=5, close_year_end="on", payment_note="処理券を貼ってください。")
     with time_machine.travel(DEC_1, tick=False):
         response = waste_client.post("/bulky/setup/", form)
         assert response.status_code == 302

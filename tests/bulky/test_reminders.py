@@ -9,8 +9,7 @@ from tests.fixtures.bulky import bookable_date
 def test_reminder_goes_out_once(bulky_setup, open_booking_page, line_emulator, waste_client, run_on_commit):
     def book(user_id: str, days: int) -> Booking:
         page = open_booking_page(user_id)
-        form = page.form(area=bulky_setup.chuo.pk, collection_date=bookable_date(days).isoformat())
-        form[f"qty_{bulky_setup.sofa.pk}"] = "1"
+        form = page.form(area=bulky_setup.chuo.pk, collection_date=bookable_date(days).isoformat(), items={bulky_setup.sofa: 1})
         page.book(form)
         return Booking.objects.latest("pk")
 
@@ -46,8 +45,7 @@ def test_personal_data_is_blanked_after_the_retention_period(bulky_setup, open_b
     from intake.bulky.selectors import today
 
     page = open_booking_page(user_id_for("retention"))
-    form = page.form(area=bulky_setup.chuo.pk, collection_date=bookable_date(5).isoformat())
-    form[f"qty_{bulky_setup.chair.pk}"] = "1"
+    form = page.form(area=bulky_setup.chuo.pk, collection_date=bookable_date(5).isoformat(), items={bulky_setup.chair: 1})
     page.book(form)
     booking = Booking.objects.get()
     waste_client.post(f"/bulky/bookings/{booking.pk}/collect/")

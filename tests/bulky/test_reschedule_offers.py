@@ -23,8 +23,7 @@ def test_staff_reschedule_never_offers_holidays_or_year_end(bulky_setup, open_bo
     bulky_setup.chuo.save()
     with time_machine.travel(DEC_1, tick=False):
         page = open_booking_page("U" + "7" * 32)
-        form = page.form(area=bulky_setup.chuo.pk, collection_date="2026-12-28")
-        form[f"qty_{bulky_setup.chair.pk}"] = "1"
+        form = page.form(area=bulky_setup.chuo.pk, collection_date="2026-12-28", items={bulky_setup.chair: 1})
         assert page.book(form).status_code == 302
         booking = Booking.objects.get()
         html = waste_client.get(f"/bulky/bookings/{booking.pk}/").content.decode()

@@ -57,8 +57,7 @@ def test_resident_books_gets_push_and_cancels(bulky_setup, open_booking_page, li
 
 def test_cancel_from_the_chat_and_after_the_deadline(bulky_setup, open_booking_page, line_resident, line_emulator):
     page = open_booking_page(user_id_for("bulky-resident-2"))
-    form = page.form(area=bulky_setup.hakata.pk, collection_date=bookable_date(10).isoformat())
-    form[f"qty_{bulky_setup.bike.pk}"] = "1"
+    form = page.form(area=bulky_setup.hakata.pk, collection_date=bookable_date(10).isoformat(), items={bulky_setup.bike: 1})
     assert page.book(form).status_code == 302
     booking = Booking.objects.get()
 
@@ -69,8 +68,7 @@ def test_cancel_from_the_chat_and_after_the_deadline(bulky_setup, open_booking_p
 
     # A booking whose deadline has passed: collection in 3 days, cancellation until 5 days before.
     BulkySettings.objects.filter(pk=1).update(cancel_deadline_days=5)
-    form = page.form(area=bulky_setup.hakata.pk, collection_date=bookable_date(3).isoformat())
-    form[f"qty_{bulky_setup.bike.pk}"] = "1"
+    form = page.form(area=bulky_setup.hakata.pk, collection_date=bookable_date(3).isoformat(), items={bulky_setup.bike: 1})
     assert page.book(form).status_code == 302
     late = Booking.objects.latest("pk")
     response = page.client.post(f"/bulky/r/bookings/{late.pk}/cancel/", follow=True)

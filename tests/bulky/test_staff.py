@@ -21,9 +21,11 @@ def booked(bulky_setup, open_booking_page):
     def book(label: str, qty: int = 1, days: int = 7) -> Booking:
         page = open_booking_page(user_id_for(label))
         form = page.form(
-            area=bulky_setup.chuo.pk, collection_date=bookable_date(days).isoformat(), address=f"テスト町{label[-1]}番地"
+            area=bulky_setup.chuo.pk,
+            collection_date=bookable_date(days).isoformat(),
+            address=f"テスト町{label[-1]}番地",
+            items={bulky_setup.chair: qty},
         )
-        form[f"qty_{bulky_setup.chair.pk}"] = str(qty)
         assert page.book(form).status_code == 302
         return Booking.objects.latest("pk")
 

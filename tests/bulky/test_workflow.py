@@ -38,8 +38,7 @@ def test_the_table_names_the_states_and_transitions():
 @pytest.fixture
 def submitted(bulky_setup, open_booking_page) -> Booking:
     page = open_booking_page(user_id_for("table"))
-    form = page.form(area=bulky_setup.chuo.pk, collection_date=bookable_date(6).isoformat())
-    form[f"qty_{bulky_setup.chair.pk}"] = "1"
+    form = page.form(area=bulky_setup.chuo.pk, collection_date=bookable_date(6).isoformat(), items={bulky_setup.chair: 1})
     assert page.book(form).status_code == 302
     return Booking.objects.get()
 

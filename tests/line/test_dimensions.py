@@ -1,33 +1,17 @@
 """Segment dimensions as data: an admin adds one through the pages (no migration, no code),
 residents answer it in 受信設定 through the signed webhook, and 設定確認 shows it."""
 
-import pytest
 from django.urls import reverse
 
 from accounts.models import AuditEntry
-from portal.line.devtools.demo import segments_load_demo
 from portal.line.models import Dimension, DimensionOption, Resident, ResidentAnswer
+from tests.fixtures.line import quick_reply_labels
 
 USER = "U" + "d" * 32
 
 
-@pytest.fixture
-def segments(db):
-    return segments_load_demo()
-
-
-def _labels(message: dict) -> list[str]:
-    return [item["action"]["label"] for item in message.get("quickReply", {}).get("items", [])]
-
-
 def _last(line_emulator) -> dict:
     return line_emulator.received(USER)[-1]
-
-
-def _tap(line_resident, line_emulator, label: str) -> None:
-    items = _last(line_emulator)["quickReply"]["items"]
-    action = next(i["action"] for i in items if i["action"]["label"] == label)
-    line_resident.postback(USER, action["data"])
 
 
 def add_dimension(admin_client, name: str, kind: str, labels: list[str]) -> Dimension:
@@ -43,14 +27,14 @@ def add_dimension(admin_client, name: str, kind: str, labels: list[str]) -> Dime
 
 def _through_builtins(line_resident, line_emulator) -> None:
     line_resident.follow(USER)
-    _tap(line_resident, line_emulator, "同意する")
-    _tap(line_resident, line_emulator, "30〜34歳")
-    _tap(line_resident, line_emulator, "博多区")
-    _tap(line_resident, line_emulator, "防災")
-    _tap(line_resident, line_emulator, "完了")
+    line_resident.tap(USER, "同意する")
+    line_resident.tap(USER, "30〜34歳")
+    line_resident.tap(USER, "博多区")
+    line_resident.tap(USER, "防災")
+    line_resident.tap(USER, "完了")
 
 
-def test_a_dimension_added_by_an_admin_is_asked_in_the_chat_in_order(admin_client, line_resident, line_emulator, segments):
+def test_a_dimension_added_by_an_admin_is_asked_in_the_chat_in_order(admin_client, line_resident, line_emulator, demo_segments):
     gender = add_dimension(admin_client, "性別", "single", ["女性", "男性", "その他", "回答しない"])
     children = add_dimension(
         admin_client, "子どもの年代", "multiple", ["妊娠中", "0〜2歳", "3〜5歳", "小学生", "中学生", "高校生"]
@@ -62,17 +46,17 @@ def test_a_dimension_added_by_an_admin_is_asked_in_the_chat_in_order(admin_clien
     _through_builtins(line_resident, line_emulator)
     question = _last(line_emulator)
     assert "性別を選んでください" in question["text"]
-    assert _labels(question) == ["女性", "男性", "その他", "回答しない"]  # its own 回答しない, not a second one
-    _tap(line_resident, line_emulator, "女性")
+    assert quick_reply_labels(question) == ["女性", "男性", "その他", "回答しない"]  # its own 回答しない, not a second one
+    line_resident.tap(USER, "女性")
     question = _last(line_emulator)
     assert "子どもの年代" in question["text"] and "複数選べます" in question["text"]
-    assert _labels(question) == ["妊娠中", "0〜2歳", "3〜5歳", "小学生", "中学生", "高校生", "決定", "回答しない"]
-    _tap(line_resident, line_emulator, "0〜2歳")
-    _tap(line_resident, line_emulator, "小学生")
-    _tap(line_resident, line_emulator, "✓0〜2歳")  # toggled off
+    assert quick_reply_labels(question) == ["妊娠中", "0〜2歳", "3〜5歳", "小学生", "中学生", "高校生", "決定", "回答しない"]
+    line_resident.tap(USER, "0〜2歳")
+    line_resident.tap(USER, "小学生")
+    line_resident.tap(USER, "✓0〜2歳")  # toggled off
     line_resident.text(USER, "高校生")  # typing a label works too
     assert "選択中：小学生、高校生" in _last(line_emulator)["text"]
-    _tap(line_resident, line_emulator, "決定")
+    line_resident.tap(USER, "決定")
     done = _last(line_emulator)["text"]
     assert "受信設定を登録しました" in done and "性別：女性" in done and "子どもの年代：小学生、高校生" in done
 
@@ -87,7 +71,7 @@ def test_a_dimension_added_by_an_admin_is_asked_in_the_chat_in_order(admin_clien
     assert [d.name for d in Dimension.objects.all()][:2] == ["性別", "年代"]
     line_resident.text(USER, "受信設定")
     assert "性別を選んでください" in _last(line_emulator)["text"]
-    _tap(line_resident, line_emulator, "回答しない")
+    line_resident.tap(USER, "回答しない")
     assert "年代を選んでください" in _last(line_emulator)["text"]
     line_resident.text(USER, "設定確認")
     shown = _last(line_emulator)["text"]
@@ -99,23 +83,27 @@ def test_a_dimension_added_by_an_admin_is_asked_in_the_chat_in_order(admin_clien
     line_resident.text(USER, "キャンセル")
     line_resident.text(USER, "受信設定")
     for label in ("回答しない", "30〜34歳", "博多区", "完了"):
-        _tap(line_resident, line_emulator, label)
+        line_resident.tap(USER, label)
     assert "子どもの年代" not in _last(line_emulator)["text"]
     assert ResidentAnswer.objects.filter(resident=resident, dimension=children).count() == 2
 
 
-def test_long_option_lists_are_paged_within_13_quick_replies(admin_client, line_resident, line_emulator, segments):
+def test_long_option_lists_are_paged_within_13_quick_replies(admin_client, line_resident, line_emulator, demo_segments):
     districts = [f"第{n}小学校区" for n in range(1, 26)]
     add_dimension(admin_client, "校区", "single", districts)
     _through_builtins(line_resident, line_emulator)
     first = _last(line_emulator)
-    assert len(_labels(first)) <= 13 and _labels(first)[:2] == districts[:2] and "次へ" in _labels(first)
+    assert (
+        len(quick_reply_labels(first)) <= 13
+        and quick_reply_labels(first)[:2] == districts[:2]
+        and "次へ" in quick_reply_labels(first)
+    )
     assert "（1/3ページ）" in first["text"]
-    _tap(line_resident, line_emulator, "次へ")
-    second = _labels(_last(line_emulator))
+    line_resident.tap(USER, "次へ")
+    second = quick_reply_labels(_last(line_emulator))
     assert len(second) <= 13 and "前へ" in second and "次へ" in second and districts[10] in second
-    _tap(line_resident, line_emulator, "次へ")
-    _tap(line_resident, line_emulator, "第23小学校区")
+    line_resident.tap(USER, "次へ")
+    line_resident.tap(USER, "第23小学校区")
     assert "受信設定を登録しました" in _last(line_emulator)["text"]
     resident = Resident.objects.get(line_user_id=USER)
     assert list(ResidentAnswer.objects.filter(resident=resident).values_list("option__label", flat=True)) == ["第23小学校区"]
@@ -123,18 +111,18 @@ def test_long_option_lists_are_paged_within_13_quick_replies(admin_client, line_
     many = add_dimension(admin_client, "関心のある施設", "multiple", [f"施設{n}" for n in range(1, 15)])
     line_resident.text(USER, "受信設定")
     for label in ("30〜34歳", "博多区", "完了", "第1小学校区"):
-        _tap(line_resident, line_emulator, label)
-    labels = _labels(_last(line_emulator))
+        line_resident.tap(USER, label)
+    labels = quick_reply_labels(_last(line_emulator))
     assert len(labels) == 12 and labels[-2:] == ["決定", "回答しない"] and "次へ" in labels
-    _tap(line_resident, line_emulator, "施設1")
-    _tap(line_resident, line_emulator, "次へ")
-    _tap(line_resident, line_emulator, "施設14")
-    _tap(line_resident, line_emulator, "決定")
+    line_resident.tap(USER, "施設1")
+    line_resident.tap(USER, "次へ")
+    line_resident.tap(USER, "施設14")
+    line_resident.tap(USER, "決定")
     chosen = ResidentAnswer.objects.filter(resident=resident, dimension=many).values_list("option__label", flat=True)
     assert set(chosen) == {"施設1", "施設14"}
 
 
-def test_the_dimension_pages_are_admin_only_and_builtin_options_stay_where_they_are(admin_client, client, segments):
+def test_the_dimension_pages_are_admin_only_and_builtin_options_stay_where_they_are(admin_client, client, demo_segments):
     response = admin_client.get(reverse("line:dimensions"))
     page = response.content.decode()
     for name in ("年代", "地域", "関心分野"):
@@ -147,7 +135,7 @@ def test_the_dimension_pages_are_admin_only_and_builtin_options_stay_where_they_
     assert Dimension.objects.get(pk=builtin.pk).name == "お住まいの区" and not DimensionOption.objects.exists()
 
 
-def test_the_demo_ships_gender_children_and_school_districts(segments):
+def test_the_demo_ships_gender_children_and_school_districts(demo_segments):
     from portal.line.devtools.demo import DEMO_DISTRICT_AREAS, dimensions_load_demo
     from portal.line.devtools.seed import seed_answers, seed_residents
 

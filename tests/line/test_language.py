@@ -13,6 +13,7 @@ from portal.line.devtools.simulate import user_id_for
 from portal.line.language import CODES, NAMES, WORDS, detect_language
 from portal.line.models import Resident
 from portal.line.retention import residents_purge_blocked
+from tests.fixtures.line import quick_reply_labels
 
 USER = user_id_for("language-resident")
 
@@ -21,16 +22,6 @@ USER = user_id_for("language-resident")
 def base(db):
     segments_load_demo()
     load_demo(lambda _text: None)
-
-
-def _labels(message: dict) -> list[str]:
-    return [item["action"]["label"] for item in message.get("quickReply", {}).get("items", [])]
-
-
-def _tap(line_resident, line_emulator, label: str) -> None:
-    items = line_emulator.received(USER)[-1]["quickReply"]["items"]
-    action = next(i["action"] for i in items if i["action"]["label"] == label)
-    line_resident.postback(USER, action["data"])
 
 
 def _preferences(line_resident) -> None:
@@ -45,15 +36,15 @@ def test_choosing_english_in_preferences_then_a_japanese_question_is_answered_in
     _preferences(line_resident)
     done = line_emulator.received(USER)[-1]
     assert "受信設定を登録しました" in done["text"]
-    assert _labels(done) == ["日本語", "やさしい日本語", "English", "中文", "한국어", "Tiếng Việt"]
-    _tap(line_resident, line_emulator, "English")
+    assert quick_reply_labels(done) == ["日本語", "やさしい日本語", "English", "中文", "한국어", "Tiếng Việt"]
+    line_resident.tap(USER, "English")
     assert Resident.objects.get(line_user_id=USER).language == "en"
     chosen = line_emulator.received(USER)[-1]["text"]
     assert chosen.startswith("Your language is now English.") and WORDS["en"]["note"] in chosen
     line_resident.text(USER, "粗大ごみの手数料はいくらですか。")  # written in Japanese: the choice wins
     answer = line_emulator.received(USER)[-1]
     assert answer["text"].startswith("The fee is 200, 500, 1,000 or 1,500 yen per item")
-    assert _labels(answer)[-3:] == ["Helpful", "Not helpful", "Ask staff"]
+    assert quick_reply_labels(answer)[-3:] == ["Helpful", "Not helpful", "Ask staff"]
 
 
 def test_an_entry_without_the_translation_comes_in_japanese_with_a_note_in_theirs(base, line_resident, line_emulator):
@@ -61,7 +52,7 @@ def test_an_entry_without_the_translation_comes_in_japanese_with_a_note_in_their
     line_resident.text(USER, "言語")  # the word starts just the language question
     question = line_emulator.received(USER)[-1]
     assert "Please choose your language." in question["text"] and "언어를 선택해 주세요." in question["text"]
-    _tap(line_resident, line_emulator, "Tiếng Việt")
+    line_resident.tap(USER, "Tiếng Việt")
     line_resident.text(USER, "生ごみ処理機の購入に補助はありますか。")  # FAQ-0015: Japanese (and English) only
     answer = line_emulator.received(USER)[-1]["text"]
     assert "(Câu trả lời này chỉ có bằng tiếng Nhật.)" in answer
@@ -77,7 +68,7 @@ def test_an_english_question_without_a_choice_gets_the_english_translation(base,
 @pytest.mark.parametrize("word", ["language", "Language", "言語", "언어", "语言", "ngôn ngữ"])
 def test_language_words_start_the_question(base, line_resident, line_emulator, word):
     line_resident.text(USER, word)
-    assert _labels(line_emulator.received(USER)[-1]) == [NAMES[c] for c in CODES]
+    assert quick_reply_labels(line_emulator.received(USER)[-1]) == [NAMES[c] for c in CODES]
 
 
 def test_a_forged_language_value_is_not_stored(base, line_resident, line_emulator):

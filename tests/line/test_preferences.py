@@ -2,30 +2,13 @@
 
 from datetime import timedelta
 
-import pytest
 import time_machine
 from django.utils import timezone
 
-from portal.line.devtools.demo import segments_load_demo
 from portal.line.models import Area, Conversation, Interest, Resident
+from tests.fixtures.line import quick_reply_labels
 
 USER = "U" + "e" * 32
-
-
-@pytest.fixture
-def segments(db):
-    return segments_load_demo()
-
-
-def _quick_labels(message: dict) -> list[str]:
-    return [item["action"]["label"] for item in message.get("quickReply", {}).get("items", [])]
-
-
-def tap(line_resident, line_emulator, label: str):
-    """Tap the quick-reply button ``label`` of the last message the resident got."""
-    items = line_emulator.received(USER)[-1]["quickReply"]["items"]
-    action = next(i["action"] for i in items if i["action"]["label"] == label)
-    return line_resident.postback(USER, action["data"])
 
 
 def _complete(line_resident, interests=("bousai", "kosodate")):
@@ -38,23 +21,23 @@ def _complete(line_resident, interests=("bousai", "kosodate")):
     line_resident.postback(USER, "flow=prefs&step=interest&value=done")
 
 
-def test_follow_then_full_preferences_flow(line_resident, line_emulator, segments):
+def test_follow_then_full_preferences_flow(line_resident, line_emulator, demo_segments):
     line_resident.follow(USER)
     consent = line_emulator.received(USER)[-1]
-    assert "同意しますか" in consent["text"] and _quick_labels(consent) == ["同意する", "同意しない"]
+    assert "同意しますか" in consent["text"] and quick_reply_labels(consent) == ["同意する", "同意しない"]
     line_resident.postback(USER, "flow=prefs&step=consent&value=yes")
     age_question = line_emulator.received(USER)[-1]
     assert "年代" in age_question["text"]
-    assert _quick_labels(age_question)[:2] == ["〜14歳", "15〜19歳"] and len(_quick_labels(age_question)) == 10
+    assert quick_reply_labels(age_question)[:2] == ["〜14歳", "15〜19歳"] and len(quick_reply_labels(age_question)) == 10
     line_resident.postback(USER, "flow=prefs&step=age&value=30-34")
     area_question = line_emulator.received(USER)[-1]
-    assert _quick_labels(area_question)[:7] == ["東区", "博多区", "中央区", "南区", "城南区", "早良区", "西区"]
+    assert quick_reply_labels(area_question)[:7] == ["東区", "博多区", "中央区", "南区", "城南区", "早良区", "西区"]
     line_resident.text(USER, "博多区")  # typing a button's label works too
     line_resident.postback(USER, "flow=prefs&step=interest&value=bousai")
     line_resident.postback(USER, "flow=prefs&step=interest&value=kosodate")
     line_resident.postback(USER, "flow=prefs&step=interest&value=kosodate")  # toggled off again
     line_resident.postback(USER, "flow=prefs&step=interest&value=event")
-    assert "✓防災" in _quick_labels(line_emulator.received(USER)[-1])
+    assert "✓防災" in quick_reply_labels(line_emulator.received(USER)[-1])
     line_resident.postback(USER, "flow=prefs&step=interest&value=done")
     resident = Resident.objects.get(line_user_id=USER)
     assert resident.consented_at and resident.age_band == "30-34" and resident.area.code == "hakata"
@@ -64,7 +47,7 @@ def test_follow_then_full_preferences_flow(line_resident, line_emulator, segment
     assert not Conversation.objects.exists()
 
 
-def test_settings_confirmation_and_reopen(line_resident, line_emulator, segments):
+def test_settings_confirmation_and_reopen(line_resident, line_emulator, demo_segments):
     _complete(line_resident)
     line_resident.text(USER, "設定確認")
     text = line_emulator.received(USER)[-1]["text"]
@@ -73,7 +56,7 @@ def test_settings_confirmation_and_reopen(line_resident, line_emulator, segments
     assert "年代を選んでください" in line_emulator.received(USER)[-1]["text"]
 
 
-def test_declining_consent_stores_nothing(line_resident, line_emulator, segments):
+def test_declining_consent_stores_nothing(line_resident, line_emulator, demo_segments):
     line_resident.follow(USER)
     line_resident.postback(USER, "flow=prefs&step=consent&value=no")
     resident = Resident.objects.get(line_user_id=USER)
@@ -81,7 +64,7 @@ def test_declining_consent_stores_nothing(line_resident, line_emulator, segments
     assert "登録しませんでした" in line_emulator.received(USER)[-1]["text"]
 
 
-def test_sticker_or_photo_mid_flow_gets_a_reprompt(line_resident, line_emulator, segments):
+def test_sticker_or_photo_mid_flow_gets_a_reprompt(line_resident, line_emulator, demo_segments):
     line_resident.follow(USER)
     line_resident.postback(USER, "flow=prefs&step=consent&value=yes")
     line_resident.sticker(USER)
@@ -93,14 +76,14 @@ def test_sticker_or_photo_mid_flow_gets_a_reprompt(line_resident, line_emulator,
     assert Conversation.objects.get().step == "age"
 
 
-def test_cancel_ends_the_flow(line_resident, line_emulator, segments):
+def test_cancel_ends_the_flow(line_resident, line_emulator, demo_segments):
     line_resident.follow(USER)
     line_resident.text(USER, "キャンセル")
     assert not Conversation.objects.exists()
     assert "中止しました" in line_emulator.received(USER)[-1]["text"]
 
 
-def test_conversation_expires_after_30_minutes(line_resident, line_emulator, segments):
+def test_conversation_expires_after_30_minutes(line_resident, line_emulator, demo_segments):
     line_resident.follow(USER)
     line_resident.postback(USER, "flow=prefs&step=consent&value=yes")
     with time_machine.travel(timezone.now() + timedelta(minutes=31)):
@@ -110,14 +93,14 @@ def test_conversation_expires_after_30_minutes(line_resident, line_emulator, seg
     assert "受信設定" in line_emulator.received(USER)[-1]["text"]  # the help reply
 
 
-def test_admin_added_area_and_interest_appear_in_the_chat(line_resident, line_emulator, segments):
+def test_admin_added_area_and_interest_appear_in_the_chat(line_resident, line_emulator, demo_segments):
     Area.objects.create(code="itoshima", name="糸島", order=99)
     Interest.objects.create(code="bunka", name="文化", bit=40, order=99)
     Area.objects.filter(code="nishi").update(is_active=False)
     _complete(line_resident, interests=("bunka",))
     line_resident.text(USER, "受信設定")
-    tap(line_resident, line_emulator, "50歳〜")
-    labels = _quick_labels(line_emulator.received(USER)[-1])
+    line_resident.tap(USER, "50歳〜")
+    labels = quick_reply_labels(line_emulator.received(USER)[-1])
     assert "糸島" in labels and "西区" not in labels
     resident = Resident.objects.get(line_user_id=USER)
     assert resident.interest_bits == 1 << 40 and resident.age_band == "50+"

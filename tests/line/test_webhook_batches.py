@@ -14,6 +14,7 @@ from django.test import Client
 from portal.line import tasks
 from portal.line.devtools import simulate
 from portal.line.models import Conversation, Resident, WebhookEvent
+from tests.fixtures.threads import race
 
 DONE, PENDING, FAILED = WebhookEvent.State.DONE, WebhookEvent.State.PENDING, WebhookEvent.State.FAILED
 
@@ -132,28 +133,11 @@ def test_two_workers_racing_on_the_same_batches_process_each_event_once(line_emu
         WebhookEvent(webhook_event_id=e["webhookEventId"], event_type=e["type"], payload=e) for e in events
     )
     ids = sorted(e.pk for e in stored)
-    processed: list[int] = []
-    start = threading.Barrier(4)
-
-    def worker(batch: list[int]) -> None:
-        try:
-            start.wait()
-            processed.append(tasks.process_webhook_events(batch))
-        finally:
-            connection.close()
-
     # four workers, each given overlapping batches (as a redelivered task and the beat job would)
     batches = [ids, list(reversed(ids)), ids[:25], ids[15:]]
-    threads = [threading.Thread(target=worker, args=(b,)) for b in batches]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    for _ in range(50):  # an event skipped by every batch (locked by another) is left to nobody: none may be
-        if sum(processed) == 40:
-            break
-        time.sleep(0.1)
-    assert sum(processed) == 40
+    processed = race(tasks.process_webhook_events, batches)
+    # an event skipped by every batch (locked by another) is left to nobody: none may be
+    assert sum(n for n in processed if isinstance(n, int)) == 40, processed
     assert WebhookEvent.objects.filter(state=DONE).count() == 40
     assert Resident.objects.filter(line_user_id__in=users).count() == 40
     assert all(line_emulator.count(u) == 1 for u in users)

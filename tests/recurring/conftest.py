@@ -6,6 +6,8 @@ import datetime as dt
 
 import pytest
 
+from tests.fixtures.broadcasts import through_approval
+
 
 @pytest.fixture
 def make_series(author):
@@ -19,10 +21,12 @@ def make_series(author):
         rule.setdefault("send_time", dt.time(7, 0))
         plans = [services.AreaPlan(area_id=a.pk, weekdays=tuple(days), text=text) for a, (days, text) in areas.items()]
         series = services.series_save(actor=by or author, title=title, schedules=plans, **rule)
-        if to in ("pending", "active"):
-            series = services.series_submit(series=series, actor=by or author)
-        if to == "active":
-            series = services.series_approve(series=series, approver=approver, version=selectors.series_version(series))
-        return series
+        return through_approval(
+            series,
+            to=to,
+            approved="active",
+            submit=lambda s: services.series_submit(series=s, actor=by or author),
+            approve=lambda s: services.series_approve(series=s, approver=approver, version=selectors.series_version(s)),
+        )
 
     return make

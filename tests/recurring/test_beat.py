@@ -3,17 +3,16 @@
 and sends each occurrence once however often the job runs."""
 
 import datetime as dt
-import threading
 
 import pytest
 import time_machine
-from django import db
 from django.db import connection
 from django.utils import timezone
 
 from broadcasts.models import Broadcast
 from broadcasts.recurring import tasks
 from broadcasts.recurring.models import Occurrence
+from tests.fixtures.threads import race
 
 pytestmark = pytest.mark.django_db
 
@@ -126,25 +125,9 @@ def test_recording_the_same_occurrence_again_sends_nothing(series, town, line_em
 def test_two_beat_processes_at_once_send_each_occurrence_once(series, town, line_emulator):
     """Two beat runs started together (two beat processes, or a run overlapping the last):
     each occurrence is recorded and sent once (the series' row lock and the unique constraint)."""
-    barrier = threading.Barrier(4)
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            barrier.wait(timeout=10)
-            tasks.run_due_occurrences.delay()
-        except BaseException as exc:  # noqa: BLE001 - reported by the test below
-            errors.append(exc)
-        finally:
-            db.connection.close()
-
     with time_machine.travel(at(D(2026, 7, 13)), tick=False):
-        threads = [threading.Thread(target=run) for _ in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
-    assert errors == []
+        outcomes = race(lambda _n: tasks.run_due_occurrences.delay(), range(4))
+    assert [o for o in outcomes if isinstance(o, BaseException)] == []
     assert Occurrence.objects.filter(date=D(2026, 7, 13)).count() == 2  # 東区 sent, the small area held back
     assert Broadcast.objects.count() == 1
     assert all(line_emulator.count(uid) == 1 for uid in town["east"][1])

@@ -24,39 +24,32 @@ def _stored_lists(broadcast) -> str:
 
 
 def test_sent_batches_keep_no_line_id_and_exclusion_still_works(
-    author, approver, make_broadcast, segment_world, make_residents, line_emulator, run_on_commit, settings
+    author, approver, segment_world, make_residents, line_emulator, settings, send_broadcast
 ):
     settings.BROADCAST_RECIPIENT_HASH_KEY = "a-test-only-recipient-key"
     a0, a1 = segment_world.areas[0], segment_world.areas[1]
     first_ids = make_residents(60, area=a0)
     later_ids = make_residents(55, area=a1)
-    with run_on_commit():  # approval sends it (承認後すぐに配信)
-        first = make_broadcast(areas=[a0], to="approved", approver=approver, text="第1回")
-    first.refresh_from_db()
+    first = send_broadcast(areas=[a0], text="第1回")  # approval sends it (承認後すぐに配信)
     assert first.status == Broadcast.Status.DONE
     stored = _stored_lists(first)
     assert not LINE_ID.search(stored) and not any(uid in stored for uid in first_ids)
     assert sum(b.size for b in first.batches.all()) == 60
     assert all(len(b.line_user_ids) == b.size and all(h.startswith("h:") for h in b.line_user_ids) for b in first.batches.all())
 
-    with run_on_commit():
-        second = make_broadcast(areas=[a0, a1], exclude=first, to="approved", approver=approver, text="第2回")
-    second.refresh_from_db()
+    second = send_broadcast(areas=[a0, a1], exclude=first, text="第2回")
     assert second.recipients_total == 55
     assert all(line_emulator.received_texts(u) == ["第1回"] for u in first_ids)
     assert all(line_emulator.received_texts(u) == ["第2回"] for u in later_ids)
     assert not LINE_ID.search(_stored_lists(second))
 
 
-def test_the_hash_is_keyed(
-    author, approver, make_broadcast, segment_world, make_residents, line_emulator, run_on_commit, settings
-):
+def test_the_hash_is_keyed(author, approver, segment_world, make_residents, line_emulator, settings, send_broadcast):
     """Hashes made with another key do not match: the key is what links a hash to a resident."""
     a0 = segment_world.areas[0]
     make_residents(60, area=a0)
     settings.BROADCAST_RECIPIENT_HASH_KEY = "key-one"
-    with run_on_commit():  # approval sends it (承認後すぐに配信)
-        first = make_broadcast(areas=[a0], to="approved", approver=approver, text="第1回")
+    first = send_broadcast(areas=[a0], text="第1回")  # approval sends it (承認後すぐに配信)
     settings.BROADCAST_RECIPIENT_HASH_KEY = "key-two"
     from broadcasts import selectors
 

@@ -85,12 +85,11 @@ def test_chat_booking_and_broadcast_flows_log_no_personal_data(
     line_emulator,
     author,
     approver,
-    make_broadcast,
     segment_world,
     make_residents,
-    run_on_commit,
     caplog,
     settings,
+    send_broadcast,
 ):
     caplog.set_level(logging.DEBUG)
     # chat: the follow while LINE's API cannot be reached (urllib3 retries the profile URL),
@@ -113,8 +112,7 @@ def test_chat_booking_and_broadcast_flows_log_no_personal_data(
     page.book(page.form(area=bulky_setup.chuo.pk, collection_date=bookable_date(7).isoformat(), phone=PHONE))
     # broadcast: 60 recipients in one area, sent
     ids = make_residents(60, area=segment_world.areas[0])
-    with run_on_commit():  # approval sends it (承認後すぐに配信)
-        make_broadcast(areas=[segment_world.areas[0]], to="approved", approver=approver)
+    send_broadcast(areas=[segment_world.areas[0]])  # approval sends it (承認後すぐに配信)
     assert line_emulator.received_texts(ids[0]) == ["お知らせです"]
     logged = _everything_logged(caplog)
     assert len(caplog.records) > 10  # the flows did log (Celery task lines among them)

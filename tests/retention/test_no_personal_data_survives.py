@@ -32,12 +32,11 @@ from accounts import roles
 from intake.bulky.models import Booking
 from intake.roads.models import ReportPhoto, RoadReport
 from portal import retention
-from portal.celery import app as celery_app
 from portal.line.devtools.demo import segments_load_demo
-from tests.fixtures.bulky import bookable_date
-from tests.fixtures.commit import CommitClient, committed
+from tests.fixtures.commit import CommitClient
 from tests.fixtures.roads import jpeg_bytes
-from tests.roads.helpers import pb
+from tests.retention.footprint import book_a_chair, load_every_task_module, report_by_chat, resident_files, run_every_beat_job
+from tests.roads.helpers import pb, start_to_photos
 
 USER = "U" + "a1b2c3d4" * 4
 OTHER = "U" + "0f9e8d7c" * 4  # stays a friend: only what they typed must go
@@ -142,33 +141,11 @@ def _every_table_raw(secrets: list[str]) -> dict[str, list[str]]:
     return found
 
 
-def _files(settings) -> list:
-    roots = [settings.PRIVATE_MEDIA_ROOT, settings.MEDIA_ROOT]
-    return [p for root in roots if root.exists() for p in root.rglob("*") if p.is_file() and "broadcasts" not in p.parts]
-
-
 def _broker_leaks(secrets: list[str]) -> list[str]:
     folder = getattr(django_settings, "CELERY_BROKER_DIR", None)
     if not folder or not folder.exists():
         return []
     return [str(p) for p in folder.rglob("*") if p.is_file() and _leaks(p.read_bytes().decode("utf-8", "replace"), secrets)]
-
-
-def _load_every_task_module() -> None:
-    import importlib
-    import importlib.util
-
-    for config in apps.get_app_configs():
-        if importlib.util.find_spec(f"{config.name}.tasks"):
-            importlib.import_module(f"{config.name}.tasks")
-
-
-def _run_every_beat_job() -> None:
-    for name, entry in django_settings.CELERY_BEAT_SCHEDULE.items():
-        task = celery_app.tasks.get(entry["task"])
-        assert task is not None, f"beat entry {name} names an unknown task {entry['task']}"
-        with committed():  # as a worker runs it: its transaction commits
-            task.apply(args=entry.get("args", ()), kwargs=entry.get("kwargs", {}), throw=True)
 
 
 def _public_answers(anonymous: Client, photo_urls: list[str], report_ids: list[str]) -> dict[str, bytes]:
@@ -216,15 +193,14 @@ def test_no_trace_of_a_resident_survives_every_period_and_every_beat_job(
     open_booking_page,
     waste_staff,
     approver,
-    make_broadcast,
     make_residents,
-    run_on_commit,
     settings,
     caplog,
+    send_broadcast,
 ):
     caplog.set_level(logging.DEBUG)
     segments_load_demo()
-    _load_every_task_module()
+    load_every_task_module()
     line_emulator.add_profile(USER, NAME)
     line_resident.follow(USER)
     # 受信設定 through the chat
@@ -239,18 +215,10 @@ def test_no_trace_of_a_resident_survives_every_period_and_every_beat_job(
     assert resident.display_name == NAME and resident.age_band == "30-34"
 
     # a road report with two photos (one with GPS), a typed place and a comment
-    line_resident.text(USER, "通報")
-    line_resident.postback(USER, pb("category", road_setup["pothole"].pk))
-    line_resident.postback(USER, pb("danger", "no"))
-    message_ids = [
-        line_resident.image(USER, body=jpeg_bytes(exif_gps=(33.6, 130.41))),
-        line_resident.image(USER, body=jpeg_bytes(size=(300, 200))),
-    ]
-    line_resident.postback(USER, pb("photos", "next"))
-    line_resident.postback(USER, pb("place", "address"))
-    line_resident.text(USER, TYPED_PLACE)
-    line_resident.text(USER, COMMENT)
-    line_resident.postback(USER, pb("confirm", "yes"))
+    photos = [jpeg_bytes(exif_gps=(33.6, 130.41)), jpeg_bytes(size=(300, 200))]
+    message_ids = report_by_chat(
+        line_resident, USER, road_setup["pothole"], photos=photos, typed_place=TYPED_PLACE, comment=COMMENT
+    )
     report = RoadReport.objects.get()
     assert report.address_text == TYPED_PLACE and report.comment == COMMENT
     # a follow-up on it through 通報状況
@@ -284,10 +252,7 @@ def test_no_trace_of_a_resident_survives_every_period_and_every_beat_job(
     assert not {p: s for p, s in leaks.items() if s}, leaks  # public answers never carried it
 
     # a bulky booking with address and phone; staff view, note and approve it through the API
-    page = open_booking_page(USER)
-    form = page.form(area=bulky_setup.hakata.pk, collection_date=bookable_date(7).isoformat(), address=ADDRESS, phone=PHONE)
-    form[f"qty_{bulky_setup.chair.pk}"] = "1"
-    assert page.book(form).status_code == 302
+    book_a_chair(open_booking_page, USER, bulky_setup.hakata, bulky_setup.chair, address=ADDRESS, phone=PHONE)
     booking = Booking.objects.get()
     assert booking.address == ADDRESS
     waste = CommitClient()
@@ -299,16 +264,13 @@ def test_no_trace_of_a_resident_survives_every_period_and_every_beat_job(
 
     # a broadcast reaches them
     make_residents(60, area=resident.area)
-    with run_on_commit():
-        make_broadcast(areas=[resident.area], to="approved", approver=approver)
+    send_broadcast(areas=[resident.area])
     assert any("お知らせです" in t for t in line_emulator.received_texts(USER))
 
     # another resident (who stays a friend) abandons a report: the typed place waits in the
     # conversation, and their comment on a second try too
     line_resident.follow(OTHER)
-    line_resident.text(OTHER, "通報")
-    line_resident.postback(OTHER, pb("category", road_setup["pothole"].pk))
-    line_resident.postback(OTHER, pb("danger", "no"))
+    start_to_photos(line_resident, OTHER, road_setup["pothole"])
     message_ids.append(line_resident.image(OTHER, body=jpeg_bytes(exif_gps=(33.58, 130.39))))
     line_resident.postback(OTHER, pb("photos", "next"))
     line_resident.postback(OTHER, pb("place", "address"))
@@ -320,7 +282,7 @@ def test_no_trace_of_a_resident_survives_every_period_and_every_beat_job(
     # the resident leaves
     line_resident.unfollow(USER)
 
-    assert _files(settings), "the photos' originals and copies are on disk"
+    assert resident_files(settings), "the photos' originals and copies are on disk"
     stored = _every_model_value(secrets)
     assert any(USER in s for s in stored.values()) and any("コーポ" in s for s in stored.values()), stored
 
@@ -334,14 +296,14 @@ def test_no_trace_of_a_resident_survives_every_period_and_every_beat_job(
     )
     for when in due_dates:
         with time_machine.travel(when, tick=False):
-            _run_every_beat_job()
+            run_every_beat_job()
     with time_machine.travel(due_dates[-1] + dt.timedelta(days=1), tick=False):
-        _run_every_beat_job()  # and once more: every purge is idempotent
+        run_every_beat_job()  # and once more: every purge is idempotent
         after = _public_answers(anonymous, photo_urls, report_ids)
 
     assert not _every_model_value(secrets), _every_model_value(secrets)
     assert not _every_table_raw(secrets), _every_table_raw(secrets)
-    assert not _files(settings), _files(settings)
+    assert not resident_files(settings), resident_files(settings)
     assert not _broker_leaks(secrets)
     public = {path: _leaks(body.decode("utf-8", "replace"), secrets) for path, body in after.items()}
     assert not {p: s for p, s in public.items() if s}, public

@@ -7,19 +7,15 @@ import json
 
 import time_machine
 from django.apps import apps
-from django.conf import settings as django_settings
 from django.db import connection
 from django.utils import timezone
 
 from intake.bulky.models import Booking
 from intake.roads.models import RoadReport
 from intake.roads.services import report_change_status
-from portal.celery import app as celery_app
 from portal.context import AuditContext
-from tests.fixtures.bulky import bookable_date
-from tests.fixtures.commit import committed
 from tests.fixtures.roads import jpeg_bytes
-from tests.roads.helpers import pb
+from tests.retention.footprint import book_a_chair, load_every_task_module, report_by_chat, resident_files, run_every_beat_job
 
 USER = "U" + "5eed" * 8
 TYPED_PLACE = "自宅前 山田花子 090-1234-5678 博多区1-2-3"
@@ -42,23 +38,6 @@ def _every_stored_text() -> dict[str, str]:
     return dump
 
 
-def _resident_files(settings) -> list:
-    roots = (settings.PRIVATE_MEDIA_ROOT, settings.MEDIA_ROOT)
-    return [p for root in roots if root.exists() for p in root.rglob("*") if p.is_file() and "broadcasts" not in p.parts]
-
-
-def _run_every_beat_job() -> None:
-    import importlib
-    import importlib.util
-
-    for config in apps.get_app_configs():  # every app's tasks module, as the worker loads them
-        if importlib.util.find_spec(f"{config.name}.tasks"):
-            importlib.import_module(f"{config.name}.tasks")
-    for entry in django_settings.CELERY_BEAT_SCHEDULE.values():
-        with committed():  # as a worker runs it: its transaction commits
-            celery_app.tasks[entry["task"]].apply(args=entry.get("args", ()), kwargs=entry.get("kwargs", {}))
-
-
 def test_nothing_personal_is_left_once_every_period_has_passed(
     line_resident,
     line_emulator,
@@ -68,32 +47,21 @@ def test_nothing_personal_is_left_once_every_period_has_passed(
     open_booking_page,
     author,
     approver,
-    make_broadcast,
     make_residents,
-    run_on_commit,
     settings,
+    send_broadcast,
 ):
     line_emulator.add_profile(USER, "山田 花子")
     line_resident.follow(USER)
     # a road report with a typed place, a comment and a photo
-    line_resident.text(USER, "通報")
-    line_resident.postback(USER, pb("category", road_setup["pothole"].pk))
-    line_resident.postback(USER, pb("danger", "no"))
-    line_resident.image(USER, body=jpeg_bytes(exif_gps=(33.6, 130.41)))
-    line_resident.postback(USER, pb("photos", "next"))
-    line_resident.postback(USER, pb("place", "address"))
-    line_resident.text(USER, TYPED_PLACE)
-    line_resident.text(USER, COMMENT)
-    line_resident.postback(USER, pb("confirm", "yes"))
+    photos = [jpeg_bytes(exif_gps=(33.6, 130.41))]
+    report_by_chat(line_resident, USER, road_setup["pothole"], photos=photos, typed_place=TYPED_PLACE, comment=COMMENT)
     report = RoadReport.objects.get()
     assert report.address_text == TYPED_PLACE
     # an abandoned second report: the typed place sits in the conversation
     line_resident.text(USER, "通報")
     # a bulky booking with address and phone
-    page = open_booking_page(USER)
-    form = page.form(area=bulky_setup.chuo.pk, collection_date=bookable_date(7).isoformat(), address=ADDRESS, phone=PHONE)
-    form[f"qty_{bulky_setup.chair.pk}"] = "1"
-    assert page.book(form).status_code == 302
+    page = book_a_chair(open_booking_page, USER, bulky_setup.chuo, bulky_setup.chair, address=ADDRESS, phone=PHONE)
     booking = Booking.objects.get()
     # a broadcast that reached them
     area = page.resident.area or bulky_setup.chuo.area
@@ -101,26 +69,23 @@ def test_nothing_personal_is_left_once_every_period_has_passed(
 
     Resident.objects.filter(line_user_id=USER).update(area=area)
     make_residents(60, area=area)
-    with run_on_commit():  # approval sends it (承認後すぐに配信)
-        make_broadcast(areas=[area], to="approved", approver=approver)
+    send_broadcast(areas=[area])  # approval sends it (承認後すぐに配信)
     assert "お知らせです" in line_emulator.received_texts(USER)
     # staff close the report; the resident leaves
     report_change_status(report=report, to="rejected", ctx=AuditContext.system(road_staff))
     line_resident.unfollow(USER)
-    assert _resident_files(settings)  # the photo's original and copies are on disk
+    assert resident_files(settings)  # the photo's original and copies are on disk
     stored = _every_stored_text()
     assert any(USER in text for text in stored.values()) and any(ADDRESS in text for text in stored.values())
 
     later = timezone.now() + dt.timedelta(days=max(400, booking.collection_date.toordinal() - dt.date.today().toordinal() + 200))
+    load_every_task_module()
     with time_machine.travel(later, tick=False):
-        _run_every_beat_job()
+        run_every_beat_job()
     stored = _every_stored_text()
     # audit details are kept longer (3 years); nothing a resident typed may be in them either
     leaks = {table: [s for s in SECRETS if s in text] for table, text in stored.items()}
     leaks = {table: found for table, found in leaks.items() if found}
     assert not leaks, leaks
     # and the resident's photos (originals and derived copies) are gone from disk
-    files = [
-        p for root in (settings.PRIVATE_MEDIA_ROOT, settings.MEDIA_ROOT) if root.exists() for p in root.rglob("*") if p.is_file()
-    ]
-    assert not [p for p in files if "broadcasts" not in p.parts], files
+    assert not resident_files(settings), resident_files(settings)

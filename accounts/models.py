@@ -87,7 +87,7 @@ class AuditEntryQuerySet(models.QuerySet):
         raise PermissionError("the audit log is append-only")
 
     def purge_details(self) -> int:
-        """The one change the log allows (also on PostgreSQL, migration 0004): ``detail``
+        """The one change the log allows (also on PostgreSQL, migration 0002): ``detail``
         replaced by the purge marker, the entry itself kept. Used by the retention job only."""
         return models.QuerySet.update(self, detail=AUDIT_DETAIL_PURGED)
 

@@ -1,7 +1,8 @@
 """Staff roles and the capabilities (permissions) each one grants.
 
-Roles are Django groups created by a data migration (accounts/migrations/0002_roles.py);
-their codes are stable identifiers, their labels are shown in Japanese.
+Roles are Django groups kept as ROLE_CAPABILITIES lists them after every migrate (and flush)
+by ``accounts.services.roles_ensure`` on post_migrate; their codes are stable identifiers,
+their labels are shown in Japanese.
 """
 
 from django.utils.translation import gettext_lazy as _
@@ -58,8 +59,8 @@ ROAD = ROLE_LABELS.add("road", _("道路維持担当"))
 WASTE = ROLE_LABELS.add("waste", _("廃棄物担当"))
 AUDITOR = ROLE_LABELS.add("auditor", _("監査担当"))
 
-# Role code -> capability codenames. Changing this needs a data migration (0002 reads it
-# at the time it runs; later changes add a migration that calls sync_role_permissions).
+# Role code -> capability codenames. A change takes effect at the next migrate (post_migrate
+# sync); a new capability above also needs its migration (makemigrations: Capability's options).
 ROLE_CAPABILITIES = {
     ADMIN: [
         "manage_staff",

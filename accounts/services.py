@@ -5,10 +5,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from allauth.mfa.models import Authenticator
+from django.apps import apps as global_apps
+from django.apps.registry import Apps
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.mail import send_mail
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, transaction
 from django.db.models import DateTimeField, ExpressionWrapper, Value
 from django.db.models.functions import Now
 from django.http import HttpRequest
@@ -339,16 +341,21 @@ def audit_export_record(*, filters: dict[str, Any], rows: int, ctx: AuditContext
     return audit_record(action=audit.AUDIT_EXPORTED, ctx=ctx, detail={"filters": filters, "rows": rows})
 
 
-@transaction.atomic
-def roles_ensure() -> None:
-    """Create any missing role group with its capabilities and policy (as migration 0002
-    does). Used where the database was emptied, e.g. after a transactional test's flush."""
-    from django.contrib.auth.models import Permission
-
-    for code, codenames in roles.ROLE_CAPABILITIES.items():
-        group, _created = Group.objects.get_or_create(name=code)
-        group.permissions.set(Permission.objects.filter(content_type__app_label="accounts", codename__in=codenames))
-        RolePolicy.objects.get_or_create(group=group, defaults={"mfa_required": code == roles.ADMIN})
+def roles_ensure(*, apps: Apps = global_apps, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Every role group with exactly the capabilities accounts.roles lists, and its policy if
+    it has none (an admin's MFA choice is kept). Idempotent; run after every ``migrate`` and
+    ``flush`` (post_migrate, accounts.apps), so the roles follow accounts.roles with no data
+    migration. ``apps``: the registry post_migrate passes (the migrated state's models)."""
+    group_model = apps.get_model("auth", "Group")
+    permission_model = apps.get_model("auth", "Permission")
+    policy_model = apps.get_model("accounts", "RolePolicy")
+    with transaction.atomic(using=using):
+        for code, codenames in roles.ROLE_CAPABILITIES.items():
+            group, _created = group_model.objects.using(using).get_or_create(name=code)
+            group.permissions.set(
+                permission_model.objects.using(using).filter(content_type__app_label="accounts", codename__in=codenames)
+            )
+            policy_model.objects.using(using).get_or_create(group=group, defaults={"mfa_required": code == roles.ADMIN})
 
 
 def audit_details_purge(cutoff: Any) -> dict[str, int]:
@@ -360,7 +367,7 @@ def audit_details_purge(cutoff: Any) -> dict[str, int]:
 
     due = AuditEntry.objects.filter(at__lt=cutoff).exclude(detail=AUDIT_DETAIL_PURGED)
     if connection.vendor == "postgresql":
-        # The trigger (migration 0004) lets only entries a year old by the database's own
+        # The trigger (migration 0002) lets only entries a year old by the database's own
         # clock be blanked: never ask for more, so one refused row cannot fail the whole job
         # when the application's clock runs ahead of the database's.
         db_year_ago = ExpressionWrapper(Now() - Value(dt.timedelta(days=AUDIT_DETAIL_MIN_DAYS)), output_field=DateTimeField())

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from .models import AgeBand, Area, Dimension, DimensionOption, Interest, Resident, ResidentAnswer
 
-# 年代, 地域, 関心分野: created by migration 0006; re-created if a test database was flushed.
+# 年代, 地域, 関心分野: created by migration 0003; re-created if a test database was flushed.
 BUILTINS: tuple[tuple[str, str, int, str], ...] = (
     (Dimension.Builtin.AGE, "年代", 10, Dimension.Kind.SINGLE),
     (Dimension.Builtin.AREA, "地域", 20, Dimension.Kind.SINGLE),

@@ -97,8 +97,10 @@ class Resident(models.Model):
     area = models.ForeignKey(Area, verbose_name=_("地域"), null=True, blank=True, on_delete=models.SET_NULL)
     interest_bits = models.BigIntegerField(_("関心分野"), default=0)
     consented_at = models.DateTimeField(_("属性登録の同意日時"), null=True, blank=True)
-    # Chosen in 受信設定 (blank: not chosen; answers then follow each message's language).
-    language = models.CharField(_("言語"), max_length=8, choices=Language.choices, blank=True, default="")
+    # Chosen in 受信設定 (blank: not chosen; answers then follow each message's language). The
+    # database keeps the default too: rows written by raw SQL (seed_demo's COPY, the bench, the
+    # resident-count tests) name no language.
+    language = models.CharField(_("言語"), max_length=8, choices=Language.choices, blank=True, default="", db_default="")
     followed_at = models.DateTimeField(_("友だち追加日時"), default=timezone.now)
     blocked_at = models.DateTimeField(_("ブロック日時"), null=True, blank=True)
     purged_at = models.DateTimeField(_("個人情報削除日時"), null=True, blank=True)
@@ -137,7 +139,7 @@ class WebhookEvent(models.Model):
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     # A worker claims the event with one conditional UPDATE setting this lease, so an event
-    # enqueued twice is processed once; a crashed worker's lease expires (0002).
+    # enqueued twice is processed once; a crashed worker's lease expires.
     locked_until = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
@@ -185,7 +187,7 @@ class OutboundMessage(models.Model):
         return f"outbound#{self.pk} {self.purpose} {self.status}"
 
 
-# -- added by the LINE layer (migration 0002) ---------------------------------------------
+# -- the LINE layer's own state -------------------------------------------------------------
 class RateLimitBucket(models.Model):
     """A token bucket shared by every process (used when no Redis is configured)."""
 
@@ -221,7 +223,7 @@ class LineSettings(models.Model):
         return obj
 
 
-# -- added for the staff inbox (migration 0005) ---------------------------------------------
+# -- for the staff inbox ---------------------------------------------------------------------
 class ChatLogEntry(models.Model):
     """One line of a resident's free conversation with the bot, kept so staff can read it
     (the staff inbox): a message no flow expected (or one a flow asked to keep) and each
@@ -258,7 +260,7 @@ class ChatLogEntry(models.Model):
 
 class ResidentCount(models.Model):
     """Reachable residents (friends, not 配信停止) per age band × area × interests, exact at
-    every moment: database triggers on ``line_resident`` (migration 0005) add one signed row
+    every moment: database triggers on ``line_resident`` (migration 0002) add one signed row
     per cell a write changes, in the writing transaction; ``residents.counts_compact`` (beat,
     every minute) sums the rows into one per cell. The 50-recipient check counts from here
     (``residents.count_in_segment``: a sum over a few thousand rows instead of a scan of the
@@ -273,7 +275,7 @@ class ResidentCount(models.Model):
         return f"resident-count#{self.pk}"
 
 
-# -- segment dimensions as data (migration 0004) -------------------------------------------
+# -- segment dimensions as data ------------------------------------------------------------
 class Dimension(models.Model):
     """An attribute residents may declare in 受信設定 (性別, 子どもの年代, 校区 …), defined by
     admins: adding one, or an option, needs no migration and no code. 年代, 地域 and 関心分野

@@ -115,7 +115,7 @@ def test_on_sqlite_the_command_says_there_are_no_roles():
 
 
 def test_the_retention_job_can_still_blank_old_details_as_the_app_role(app_role):
-    """The one narrow exception (migration 0004's trigger): ``detail`` set to the purge marker
+    """The one narrow exception (migration 0002's trigger): ``detail`` set to the purge marker
     on an entry at least a year old. Anything else stays refused."""
     from psycopg import errors
 

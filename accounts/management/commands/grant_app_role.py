@@ -3,7 +3,7 @@
 Run by the owner of the tables (the role that runs ``migrate``), after every ``migrate``.
 The app role may read and write every table of the portal except the audit log, where it
 may only INSERT and SELECT (and, the one narrow exception, UPDATE the ``detail`` column,
-which migration 0004's trigger lets the retention job blank after a year and nothing
+which migration 0002's trigger lets the retention job blank after a year and nothing
 else). It owns nothing, so it cannot ALTER, DISABLE TRIGGER or TRUNCATE the audit log;
 it is not granted TRUNCATE or DELETE on it either. See README「監査ログの改ざん防止」.
 """

@@ -1,13 +1,17 @@
-"""Exact counts of reachable residents per cell, kept by triggers on line_resident.
+"""Exact counts of reachable residents per cell (line_residentcount), kept by triggers on line_resident.
 
 PostgreSQL: statement-level AFTER triggers with transition tables, so a bulk write (COPY,
 set-based UPDATE) adds one row per cell it changed, not one per resident; TRUNCATE empties
 the counts. SQLite: row-level triggers. Each write adds signed rows in its own transaction
 (no shared counter row, so concurrent writers never wait on each other); the count is the
-sum of the rows of the matching cells.
+sum of the rows of the matching cells. The backfill counts residents already there (none in
+a fresh database; it keeps the migration correct wherever it runs).
+
+A later migration that makes Django rebuild line_resident on SQLite (most AlterField / a NOT
+NULL AddField) drops these triggers: re-create them after it (``create_triggers``).
 """
 
-from django.db import migrations, models
+from django.db import migrations
 
 REACHABLE = "status = 'active' AND NOT segment_opt_out"
 
@@ -108,18 +112,6 @@ def drop_triggers(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("line", "0004_chat_log")]
+    dependencies = [("line", "0001_initial")]
 
-    operations = [
-        migrations.CreateModel(
-            name="ResidentCount",
-            fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("age_band", models.CharField(blank=True, max_length=8)),
-                ("area_id", models.BigIntegerField(null=True)),
-                ("interest_bits", models.BigIntegerField(default=0)),
-                ("residents", models.BigIntegerField()),
-            ],
-        ),
-        migrations.RunPython(create_triggers, drop_triggers),
-    ]
+    operations = [migrations.RunPython(create_triggers, drop_triggers)]

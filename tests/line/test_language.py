@@ -24,16 +24,8 @@ def base(db):
     load_demo(lambda _text: None)
 
 
-def _preferences(line_resident) -> None:
-    line_resident.follow(USER)
-    line_resident.postback(USER, "flow=prefs&step=consent&value=yes")
-    line_resident.postback(USER, "flow=prefs&step=age&value=30-34")
-    line_resident.postback(USER, "flow=prefs&step=area&value=hakata")
-    line_resident.postback(USER, "flow=prefs&step=interest&value=done")
-
-
 def test_choosing_english_in_preferences_then_a_japanese_question_is_answered_in_english(base, line_resident, line_emulator):
-    _preferences(line_resident)
+    line_resident.answer_preferences(USER)
     done = line_emulator.received(USER)[-1]
     assert "受信設定を登録しました" in done["text"]
     assert quick_reply_labels(done) == ["日本語", "やさしい日本語", "English", "中文", "한국어", "Tiếng Việt"]

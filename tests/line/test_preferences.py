@@ -11,16 +11,6 @@ from tests.fixtures.line import quick_reply_labels
 USER = "U" + "e" * 32
 
 
-def _complete(line_resident, interests=("bousai", "kosodate")):
-    line_resident.follow(USER)
-    line_resident.postback(USER, "flow=prefs&step=consent&value=yes")
-    line_resident.postback(USER, "flow=prefs&step=age&value=30-34")
-    line_resident.postback(USER, "flow=prefs&step=area&value=hakata")
-    for code in interests:
-        line_resident.postback(USER, f"flow=prefs&step=interest&value={code}")
-    line_resident.postback(USER, "flow=prefs&step=interest&value=done")
-
-
 def test_follow_then_full_preferences_flow(line_resident, line_emulator, demo_segments):
     line_resident.follow(USER)
     consent = line_emulator.received(USER)[-1]
@@ -48,7 +38,7 @@ def test_follow_then_full_preferences_flow(line_resident, line_emulator, demo_se
 
 
 def test_settings_confirmation_and_reopen(line_resident, line_emulator, demo_segments):
-    _complete(line_resident)
+    line_resident.answer_preferences(USER, interests=("bousai", "kosodate"))
     line_resident.text(USER, "設定確認")
     text = line_emulator.received(USER)[-1]["text"]
     assert "年代：30〜34歳" in text and "地域：博多区" in text and "防災" in text and "子育て" in text
@@ -97,7 +87,7 @@ def test_admin_added_area_and_interest_appear_in_the_chat(line_resident, line_em
     Area.objects.create(code="itoshima", name="糸島", order=99)
     Interest.objects.create(code="bunka", name="文化", bit=40, order=99)
     Area.objects.filter(code="nishi").update(is_active=False)
-    _complete(line_resident, interests=("bunka",))
+    line_resident.answer_preferences(USER, interests=("bunka",))
     line_resident.text(USER, "受信設定")
     line_resident.tap(USER, "50歳〜")
     labels = quick_reply_labels(line_emulator.received(USER)[-1])

@@ -202,13 +202,7 @@ def test_no_trace_of_a_resident_survives_every_period_and_every_beat_job(
     segments_load_demo()
     load_every_task_module()
     line_emulator.add_profile(USER, NAME)
-    line_resident.follow(USER)
-    # 受信設定 through the chat
-    line_resident.postback(USER, "flow=prefs&step=consent&value=yes")
-    line_resident.postback(USER, "flow=prefs&step=age&value=30-34")
-    line_resident.postback(USER, "flow=prefs&step=area&value=hakata")
-    line_resident.postback(USER, "flow=prefs&step=interest&value=bousai")
-    line_resident.postback(USER, "flow=prefs&step=interest&value=done")
+    line_resident.answer_preferences(USER, age="30-34", area="hakata", interests=("bousai",))  # 受信設定 through the chat
     from portal.line.models import Resident
 
     resident = Resident.objects.get(line_user_id=USER)

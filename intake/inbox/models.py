@@ -98,6 +98,7 @@ class InquiryEntry(models.Model):
         PENDING = "", _("送信待ち")
         REPLY = "reply", _("応答メッセージで送信")
         PUSH = "push", _("プッシュメッセージで送信")
+        UNKNOWN = "unknown", _("送信結果不明（LINEから応答がなく、届いたか確認できません。住民とのトークで確かめてください）")
 
     inquiry = models.ForeignKey(Inquiry, on_delete=models.CASCADE, related_name="entries")
     kind = models.CharField(max_length=8, choices=Kind.choices)

@@ -178,7 +178,7 @@ def inquiry_reply_send(*, entry_id: int) -> str:
         dedupe_key=entry.dedupe_key,
         purpose=REPLY_PURPOSE,
     )
-    if delivery in ("reply", "push"):
+    if delivery in ("reply", "push", "unknown"):
         InquiryEntry.objects.filter(pk=entry.pk, delivery="").update(delivery=delivery)
     return delivery
 

@@ -27,7 +27,7 @@ from django.utils import timezone
 from . import client
 from .errors import LineError
 from .models import ChatLogEntry, OutboundMessage, Resident
-from .sender import push_to_resident
+from .sender import push_to_resident, reply_once
 
 if TYPE_CHECKING:
     from .chat import ChatContext
@@ -152,7 +152,7 @@ def show_loading(*, resident: Resident, seconds: int = 60) -> bool:
 
 
 # -- a staff answer, once --------------------------------------------------------------------
-Delivery = Literal["reply", "push", "duplicate"]
+Delivery = Literal["reply", "push", "duplicate", "unknown"]
 
 
 def _claim_reply_token(resident: Resident, dedupe_key: str) -> str | None:
@@ -199,10 +199,8 @@ def answer(*, resident: Resident, messages: list[dict], dedupe_key: str, purpose
     if token is None:
         return "duplicate"
     if token and len(messages) <= 5:
-        try:
-            client.reply(reply_token=token, messages=messages)
-            return "reply"
-        except LineError as exc:
-            logger.info("answer: reply refused (%s); pushing instead", type(exc).__name__)
+        replied = reply_once(reply_token=token, messages=messages)
+        if replied != "not_replied":
+            return "reply" if replied == "replied" else "unknown"
     push_to_resident(resident=resident, messages=messages, purpose=purpose, dedupe_key=dedupe_key)
     return "push"

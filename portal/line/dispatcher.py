@@ -13,8 +13,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import chat, chatroom, client
-from .client import LineError
+from . import chat, chatroom
 from .models import Conversation, Resident
 from .registry import (
     resident_block,
@@ -23,7 +22,7 @@ from .registry import (
     resident_set_segment_opt_out,
     residents_for_messages,
 )
-from .sender import push_to_resident
+from .sender import push_to_resident, reply_once
 
 logger = logging.getLogger(__name__)
 
@@ -206,15 +205,9 @@ def reply_or_push(*, resident: Resident, reply_token: str, messages: list[dict])
 
 
 def _reply(reply_token: str, messages: list[dict]) -> bool:
-    """One reply request (no database: it may run on a pool thread)."""
-    if not reply_token:
-        return False
-    try:
-        client.reply(reply_token=reply_token, messages=messages[:5])
-    except LineError as exc:
-        logger.info("reply failed (%s); pushing instead", type(exc).__name__)
-        return False
-    return True
+    """One reply (no database: it may run on a pool thread). False only when LINE surely did
+    not deliver it (the caller pushes then); a reply LINE left unanswered is not pushed."""
+    return reply_once(reply_token=reply_token, messages=messages[:5]) != "not_replied"
 
 
 _pool: tuple[int, ThreadPoolExecutor] | None = None

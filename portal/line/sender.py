@@ -32,7 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from django.db import IntegrityError, transaction
@@ -144,6 +144,39 @@ def broadcast(
 def push(*, to: str, messages: list[dict[str, Any]], retry_key: str | UUID, max_wait: float = MAX_TOKEN_WAIT) -> Outcome:
     """Push ``messages`` to one user once."""
     return _send("push", lambda: client.push(to=to, messages=messages, retry_key=retry_key), max_wait)
+
+
+# -- replies ------------------------------------------------------------------------
+ReplyResult = Literal["replied", "not_replied", "uncertain"]
+REPLY_ATTEMPTS = 2
+
+
+def reply_once(*, reply_token: str, messages: list[dict[str, Any]]) -> ReplyResult:
+    """Reply with a webhook event's token, never twice: LINE's reply endpoint takes no retry
+    key, so a timeout or a 5xx leaves open whether LINE delivered the reply. The same token
+    is then tried again: LINE answers 200 (the first try did not get through) or 400 (the
+    token is spent: the first try did). The caller pushes only on "not_replied" (no token,
+    an expired or used one, 429, another 4xx): LINE did not deliver. "uncertain" (LINE did
+    not answer, twice) is neither pushed nor retried again: a resident may miss one answer,
+    but never gets one twice."""
+    if not reply_token:
+        return "not_replied"
+    unanswered = False  # an earlier try that LINE may have delivered
+    for _attempt in range(REPLY_ATTEMPTS):
+        try:
+            client.reply(reply_token=reply_token, messages=messages)
+        except LineRejected as exc:
+            # 400 after a try LINE did not answer: the token was spent by that try
+            return "replied" if unanswered and exc.status == 400 else "not_replied"
+        except LineRateLimited:
+            if not unanswered:
+                return "not_replied"
+        except LineTemporaryError:
+            unanswered = True
+        else:
+            return "replied"
+    logger.warning("a reply stayed unanswered by LINE (%d tries); not pushed, to send it at most once", REPLY_ATTEMPTS)
+    return "uncertain"
 
 
 # -- pushes to residents --------------------------------------------------------

@@ -191,20 +191,18 @@ def test_wrong_message_type_where_photo_expected_reprompts(line_resident, line_e
     assert ReportPhoto.objects.count() == 0
 
 
-def test_expired_conversation_does_not_continue(line_resident, line_emulator, road_setup):
+@pytest.mark.parametrize(
+    ("minutes", "continues"),
+    [(31, False), (25, True)],
+    ids=["expired-after-30-minutes", "survives-within-30-minutes"],
+)
+def test_a_conversation_continues_for_30_minutes(minutes, continues, line_resident, line_emulator, road_setup):
     start_to_photos(line_resident, USER, road_setup["pothole"])
-    with time_machine.travel(timezone.now() + timedelta(minutes=31)):
+    with time_machine.travel(timezone.now() + timedelta(minutes=minutes)):
         line_resident.image(USER)
-    assert ReportPhoto.objects.count() == 0
-    assert not Conversation.objects.exists()
+    assert ReportPhoto.objects.count() == (1 if continues else 0)
+    assert Conversation.objects.exists() == continues
     assert RoadReport.objects.count() == 0
-
-
-def test_conversation_survives_within_30_minutes(line_resident, line_emulator, road_setup):
-    start_to_photos(line_resident, USER, road_setup["pothole"])
-    with time_machine.travel(timezone.now() + timedelta(minutes=25)):
-        line_resident.image(USER)
-    assert ReportPhoto.objects.count() == 1
 
 
 def test_content_fetch_failure_keeps_photo_pending_then_recovers(line_resident, line_emulator, road_setup, road_client):

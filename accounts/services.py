@@ -39,7 +39,6 @@ def audit_record(
     *,
     action: str,
     actor: User | None = None,
-    request: HttpRequest | None = None,
     ctx: AuditContext | None = None,
     target: Any = None,
     target_type: str = "",
@@ -49,13 +48,9 @@ def audit_record(
 ) -> AuditEntry:
     """Append one audit entry. ``target`` may be a model instance (its type, pk and str
     are recorded, so its ``__str__`` must carry no personal data) or omitted. ``ctx`` (the
-    view's :class:`portal.context.AuditContext`) gives the actor and address; ``request`` is
-    the older spelling of the same and goes away as services move to ``ctx``."""
+    view's :class:`portal.context.AuditContext`) gives the actor and address (none: a task)."""
     if ctx is not None:
         actor = actor or ctx.actor
-    if actor is None and request is not None and getattr(request, "user", None) is not None:
-        if request.user.is_authenticated:
-            actor = request.user
     if target is not None:
         target_type = target_type or target._meta.label_lower
         target_id = target_id or str(target.pk)
@@ -67,7 +62,7 @@ def audit_record(
         target_type=target_type,
         target_id=str(target_id),
         target_repr=str(target_repr)[:200],
-        ip=ctx.ip if ctx is not None else client_ip(request),
+        ip=ctx.ip if ctx is not None else None,
         detail=detail or {},
     )
 
@@ -98,7 +93,6 @@ def audit_changes(
     before: dict[str, Any],
     after: dict[str, Any],
     actor: User | None = None,
-    request: HttpRequest | None = None,
     ctx: AuditContext | None = None,
     target: Any = None,
     extra: dict[str, Any] | None = None,
@@ -108,9 +102,7 @@ def audit_changes(
     changes = field_changes(before, after)
     if not changes:
         return None
-    return audit_record(
-        action=action, actor=actor, request=request, ctx=ctx, target=target, detail={"changes": changes, **(extra or {})}
-    )
+    return audit_record(action=action, actor=actor, ctx=ctx, target=target, detail={"changes": changes, **(extra or {})})
 
 
 def _ordered_codes(codes: Iterable[str]) -> list[str]:

@@ -12,6 +12,7 @@ from .models import Category, ResponseTemplate, Team
 class AuditedAdmin(admin.ModelAdmin):
     def save_model(self, request: Any, obj: Any, form: Any, change: bool) -> None:
         from accounts.services import audit_changes, snapshot
+        from portal.context import AuditContext
 
         from .services import AUDIT_SETTINGS_CHANGED
 
@@ -21,13 +22,14 @@ class AuditedAdmin(admin.ModelAdmin):
             action=AUDIT_SETTINGS_CHANGED,
             before=before,
             after=snapshot(obj),
-            request=request,
+            ctx=AuditContext.from_request(request),
             target=obj,
             extra={"via": "django-admin", **({} if change else {"created": True})},
         )
 
     def delete_model(self, request: Any, obj: Any) -> None:
         from accounts.services import audit_changes, snapshot
+        from portal.context import AuditContext
 
         from .services import AUDIT_SETTINGS_CHANGED
 
@@ -35,7 +37,7 @@ class AuditedAdmin(admin.ModelAdmin):
             action=AUDIT_SETTINGS_CHANGED,
             before=snapshot(obj),
             after={},
-            request=request,
+            ctx=AuditContext.from_request(request),
             target=obj,
             extra={"via": "django-admin", "deleted": True},
         )

@@ -77,7 +77,7 @@ def resident_lookup(request: HttpRequest) -> HttpResponse:
         )
         audit_record(
             action=AUDIT_RESIDENT_LOOKUP,
-            request=request,
+            ctx=AuditContext.from_request(request),
             target_type="line.resident",
             target_id=",".join(str(r.pk) for r in found)[:200],
             target_repr=_("住民{count}件").format(count=len(found)),
@@ -104,7 +104,7 @@ def settings_index(request: HttpRequest) -> HttpResponse:
             action=AUDIT_SETTINGS_CHANGED,
             before=before,
             after=snapshot(saved, ["blocked_retention_days"]),
-            request=request,
+            ctx=AuditContext.from_request(request),
             target=saved,
         )
         messages.success(request, _("設定を保存しました。"))
@@ -125,7 +125,7 @@ def _edit(request: HttpRequest, form_class: type[ModelForm], instance: Model | N
         # What residents choose from in 受信設定: audited as a field diff (a new row: all its fields).
         changes = field_changes(before, snapshot(saved, fields))
         detail = {"changes": changes, **({} if before else {"created": True})}
-        audit_record(action=AUDIT_SETTINGS_CHANGED, request=request, target=saved, detail=detail)
+        audit_record(action=AUDIT_SETTINGS_CHANGED, ctx=AuditContext.from_request(request), target=saved, detail=detail)
         messages.success(request, _("保存しました。"))
         return redirect("line:settings")
     return render(request, "line/edit.html", {"form": form, "heading": heading})

@@ -69,13 +69,15 @@ def test_every_recipient_gets_it_exactly_once(client, author, approver, make_bro
 
 
 def test_exactly_once_under_429_500_and_timeouts(
-    client, author, approver, make_broadcast, crowd, line_emulator, run_on_commit, fast_retries, settings
+    client, author, approver, make_broadcast, crowd, line_emulator, run_on_commit, fast_retries, settings, monkeypatch
 ):
     recipients, others, area = crowd
     settings.LINE_REQUEST_TIMEOUT = 0.5
     # 429 with Retry-After, 500s, and answers that arrive after the client gave up although
-    # LINE had delivered (the retry with the same key gets 409 = delivered). Rates such that
-    # 8 refusals in a row (a batch then fails) stay negligible: 0.4**8 per batch.
+    # LINE had delivered (the retry with the same key gets 409 = delivered). Every one of the
+    # three is a failed attempt, so an attempt fails with p = 0.6: with the default 8 attempts
+    # a batch would give up with 0.6**8 ≈ 1.7 % (5 % a run of 3 batches); 30 make it 2e-7.
+    monkeypatch.setattr(fanout, "MAX_ATTEMPTS", 30)
     line_emulator.set_faults(rate_429=0.2, rate_500=0.2, delay_rate=0.2, delay_seconds=0.8, retry_after=0.01)
     b = _send(client, author, approver, make_broadcast, area, run_on_commit)
     assert b.status == Broadcast.Status.DONE

@@ -109,7 +109,7 @@ def _draft_kwargs(v: dict[str, Any]) -> dict[str, Any]:
             image = BroadcastImage.objects.filter(pk=b.get("image_id") or 0).first()
             bubbles.append({"type": "image", "image": image})
         else:
-            bubbles.append({"type": "text", "text": b.get("text", "")})
+            bubbles.append({"type": "text", "text": b.get("text", ""), "translations": b.get("translations") or {}})
     return {
         "title": v["title"],
         "kind": v["kind"],

@@ -30,6 +30,14 @@ class BubbleSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=["text", "image"])
     text = serializers.CharField(max_length=TEXT_MAX, required=False, allow_blank=True, default="")
     image_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+    translations = serializers.DictField(
+        child=serializers.CharField(allow_blank=True),
+        required=False,
+        default=dict,
+        help_text="A text bubble's translations by language code (en, zh, ko, vi, ja-easy): residents of that "
+        "language receive it, the others the Japanese text. Ignored on image bubbles and in an emergency broadcast "
+        "(Japanese only).",
+    )
 
 
 class DraftSerializer(SegmentSerializer):
@@ -114,7 +122,10 @@ class BroadcastSerializer(serializers.ModelSerializer):
         return obj.approver.get_short_name() if obj.approver is not None else None
 
     def get_bubbles(self, obj: Broadcast) -> list[dict[str, Any]]:
-        return [{"type": b.type, "text": b.text, "image_id": b.image_id} for b in selectors.bubbles_of(obj)]
+        return [
+            {"type": b.type, "text": b.text, "image_id": b.image_id, "translations": dict(b.translations or {})}
+            for b in selectors.bubbles_of(obj)
+        ]
 
     def get_version(self, obj: Broadcast) -> str:
         return selectors.content_version(obj)

@@ -136,3 +136,23 @@ def test_the_approvers_review_page_shows_the_translations(client, author, approv
     page = client.get(reverse("broadcasts:review", args=[b.pk])).content.decode()
     assert EN in page and '<div class="line-msg__bubble" lang="zh">' in page and "这是市政府的通知。" in page
     assert services.content_version(b) in page  # the version approved is the one shown, translations included
+
+
+def test_the_api_takes_and_shows_translations_and_refuses_an_unknown_language(client, author, segment_world):
+    area = segment_world.areas[0]
+    client.force_login(author)
+
+    def create(translations):
+        body = {"title": "API翻訳", "audience": "segment", "area_ids": [area.pk],
+                "bubbles": [{"type": "text", "text": JA, "translations": translations}]}  # fmt: skip
+        return client.post(reverse("broadcasts:api_draft_create"), body, content_type="application/json")
+
+    created = create({"en": EN, "ko": ""})
+    assert created.status_code == 201, created.content
+    assert created.json()["bubbles"][0]["translations"] == {"en": EN}  # a blank one is dropped
+    detail = client.get(reverse("broadcasts:api_detail", args=[created.json()["id"]])).json()
+    assert detail["bubbles"][0]["translations"] == {"en": EN}
+    assert Broadcast.objects.get(pk=detail["id"]).bubbles.get().translations == {"en": EN}
+    refused = create({"xx": "?"})
+    assert refused.status_code == 400 and refused.json()["code"] == "bad_translation"
+    assert Broadcast.objects.filter(title="API翻訳").count() == 1  # the refused one saved nothing

@@ -1,9 +1,9 @@
 """What an app adds to the portal, declared once on its AppConfig: navigation entries,
 dashboard cards and banners, demo loaders, audit labels, chat flows and answerers, rich-menu
-postbacks and retention stores. ``PortalAppConfig.ready()`` registers them with their
-registries (portal.navigation, portal.demo, accounts.audit, portal.line.chat,
-portal.line.richmenus, portal.retention), the same way for every app. Beat jobs are declared
-in ``<app>/beat.py`` (portal.beat).
+postbacks, residents' segment listeners and retention stores. ``PortalAppConfig.ready()``
+registers them with their registries (portal.navigation, portal.demo, accounts.audit,
+portal.line.chat, portal.line.richmenus, portal.line.residents, portal.retention), the same
+way for every app. Beat jobs are declared in ``<app>/beat.py`` (portal.beat).
 
 An app's module is imported before its models load, so whatever needs them is named by a
 dotted path, imported in ``ready()``; a leading dot is the app's own package
@@ -92,6 +92,7 @@ class PortalAppConfig(AppConfig):
     chat_flows: ClassVar[Sequence[Flow]] = ()
     answerers: ClassVar[Sequence[Answerer]] = ()
     postbacks: ClassVar[Sequence[Postback]] = ()
+    segment_listeners: ClassVar[Sequence[str]] = ()  # portal.line.residents.SegmentListener callables
     retention: ClassVar[str] = ""  # a sequence of portal.retention.Store
 
     def absolute(self, path: str) -> str:
@@ -117,6 +118,11 @@ class PortalAppConfig(AppConfig):
         register_target_types(self.audit_targets)
         if self.chat_flows or self.answerers or self.postbacks:
             self._register_chat()
+        if self.segment_listeners:
+            from portal.line import residents
+
+            for listener in self.segment_listeners:
+                residents.register_segment_listener(self.named(listener))
         for store in self.named(self.retention) if self.retention else ():
             retention.register(store)
 

@@ -15,4 +15,5 @@ class RichMenusConfig(PortalAppConfig):
     banners = (".dashboard.banners",)
     demo = (Demo(60, "richmenus", ".demo.load_demo"),)
     audit_labels = ".audit.LABELS"
+    segment_listeners = (".residents.resident_segment_changed",)
     retention = ".retention.STORES"

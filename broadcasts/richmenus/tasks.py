@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+import random
 from typing import Any
 
 from celery import shared_task
+
+from portal.line.errors import LineError, LineRateLimited, LineRejected
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="richmenus.run_link_job", bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
@@ -38,3 +44,37 @@ def sync_line() -> int:
     from . import services
 
     return services.richmenus_sync_line()
+
+
+FOLLOW_REJECTED_RETRIES = 5  # LINE refusing the request (4xx): waiting rarely helps
+FOLLOW_EAGER_RETRIES = 8  # eager mode (tests, no broker): retried in place, without the wait
+
+
+def _backoff(retries: int) -> float:
+    return min(300.0, 2.0**retries) + random.uniform(0, 1)
+
+
+@shared_task(name="richmenus.follow_resident", bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None,
+             ignore_result=True)  # fmt: skip
+def follow_resident(self: Any, resident_id: int, refollowed: bool = False) -> str:
+    """The resident's menu after their segment changed (residents.resident_menu_follow). A
+    429 waits LINE's (or the bucket's) time, a 5xx or timeout backs off (to 5 minutes), and
+    both retry for as long as it takes: each run reads the resident's answers as they are
+    then, so a retry never sends a stale menu and the change is never dropped. LINE refusing
+    the request is retried a few times, then logged (the next change or a relink fixes it)."""
+    from . import residents
+
+    try:
+        return residents.resident_menu_follow(resident_id=resident_id, refollowed=refollowed)
+    except LineError as exc:
+        retries = self.request.retries
+        if isinstance(exc, LineRejected) and retries >= FOLLOW_REJECTED_RETRIES:
+            logger.warning("resident#%s: LINE refused the rich-menu link (%s %s)", resident_id, exc.status, exc.message)
+            return "refused"
+        wait = exc.retry_after if isinstance(exc, LineRateLimited) else None
+        countdown = float(wait) if wait else _backoff(retries)
+        if self.request.is_eager:
+            if retries >= FOLLOW_EAGER_RETRIES:
+                raise
+            return str(self.apply(args=(resident_id, refollowed), retries=retries + 1).result)
+        raise self.retry(args=(resident_id, refollowed), countdown=countdown, exc=exc) from None

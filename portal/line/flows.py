@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import chat, services
+from . import chat, residents, services
 from .dimensions import answers_of, dimension_rows
 from .flows_language import question_items
 from .models import AgeBand, Area, Dimension, DimensionOption, Interest, Resident
@@ -267,15 +267,21 @@ class PreferencesFlow:
             if value != SKIP and value not in valid:
                 self._reprompt(ctx)
                 return
+            before = resident.age_band
             resident.age_band = "" if value == SKIP else value
             resident.save(update_fields=["age_band"])
+            if resident.age_band != before:
+                residents.segment_changed(resident=resident)
         elif step == "area":
             area = None if value == SKIP else Area.objects.filter(is_active=True, code=value).first()
             if value != SKIP and area is None:
                 self._reprompt(ctx)
                 return
+            before_area = resident.area_id
             resident.area = area
             resident.save(update_fields=["area"])
+            if resident.area_id != before_area:
+                residents.segment_changed(resident=resident)
         elif step == "interests":
             bits = int(ctx.data.get("interests") or 0)
             if value != DONE:

@@ -8,7 +8,7 @@ import logging
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import client
+from . import client, residents
 from .client import LineError
 from .models import Conversation, Resident
 
@@ -24,7 +24,9 @@ def _profile_name(line_user_id: str) -> str:
 
 
 def resident_follow(*, line_user_id: str) -> Resident:
-    """Create or reactivate the resident; the display name comes from LINE's profile."""
+    """Create or reactivate the resident; the display name comes from LINE's profile. A
+    re-follow tells the segment listeners (``residents.segment_changed``): the resident's
+    answers count again."""
     name = _profile_name(line_user_id)
     now = timezone.now()
     resident = Resident.objects.filter(line_user_id=line_user_id).first()
@@ -41,6 +43,7 @@ def resident_follow(*, line_user_id: str) -> Resident:
     if name:
         resident.display_name = name
     resident.save(update_fields=["status", "followed_at", "blocked_at", "purged_at", "display_name"])
+    residents.segment_changed(resident=resident, refollowed=True)
     return resident
 
 
@@ -85,6 +88,9 @@ def resident_block(*, line_user_id: str) -> Resident | None:
 
 
 def resident_set_segment_opt_out(*, resident: Resident, opt_out: bool) -> Resident:
+    changed = resident.segment_opt_out != opt_out
     resident.segment_opt_out = opt_out
     resident.save(update_fields=["segment_opt_out"])
+    if changed:
+        residents.segment_changed(resident=resident)
     return resident

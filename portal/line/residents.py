@@ -5,13 +5,17 @@ these functions and never see the encoding.
 A segment is OR inside one dimension and AND across dimensions; an empty dimension sets no
 condition. Only residents who can be reached are selected: friends (not blocked) who have
 not asked for 配信停止.
+
+Features that follow a resident's segment (rich menus: the menu of their area) register a
+listener (``register_segment_listener``); the layer calls it after the commit of any write
+that may move a resident between segments (``segment_changed``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from django.db import connection, transaction
 from django.db.models import BigIntegerField, Case, Count, Exists, F, Model, OuterRef, Q, QuerySet, Sum, Value, When
@@ -19,6 +23,36 @@ from django.db.models import BigIntegerField, Case, Count, Exists, F, Model, Out
 from .models import Interest, Resident, ResidentAnswer, ResidentCount
 
 M = TypeVar("M", bound=Model)
+
+
+class SegmentListener(Protocol):
+    def __call__(self, resident_id: int, *, refollowed: bool) -> None: ...
+
+
+_segment_listeners: list[SegmentListener] = []
+
+
+def register_segment_listener(listener: SegmentListener) -> None:
+    """``listener(resident_id, refollowed=...)`` is called after the commit of every change
+    that may move a resident between segments: 年代 or 地域 answered differently in 受信設定,
+    配信停止 / 配信再開 (``reachable()`` changes), a re-follow (``refollowed=True``: what LINE
+    kept for the resident while they were blocked is not known). A block calls nothing. From
+    the feature's ``AppConfig.ready()`` (``PortalAppConfig.segment_listeners``); once each."""
+    if listener not in _segment_listeners:
+        _segment_listeners.append(listener)
+
+
+def segment_changed(*, resident: Resident, refollowed: bool = False) -> None:
+    """The layer's writes call this inside their transaction; listeners run on its commit
+    (not at all if it rolls back), each on its own: one that raises is logged and does not
+    stop the others or the webhook."""
+    resident_id = resident.pk
+    for listener in list(_segment_listeners):
+
+        def call(listener: SegmentListener = listener) -> None:
+            listener(resident_id, refollowed=refollowed)
+
+        transaction.on_commit(call, robust=True)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,9 @@ RichMenu Alias, User RichMenu, batch control), as strict as LINE.
 
 A menu must have its image before it is set as default, linked or aliased (LINE refuses).
 Rate limits (sliding windows, ``LIMITS``): create, delete and alias delete 100 an hour;
-batch 3 an hour; bulk link and bulk unlink 3 a second each; the rest 2,000 a second.
+batch 3 an hour; bulk link and bulk unlink 3 a second each; the rest 2,000 a second. Injected
+429s and 500s (``set_faults``) reach these endpoints when named by their bucket
+(``endpoints=["richmenu"]``: the per-user link and the other small calls).
 
 The record tests read: ``menu_for(user_id)`` — the menu a user sees (their own link, else
 the default) — and ``summary()``; over HTTP ``GET /_emulator/richmenus`` and
@@ -195,6 +197,14 @@ class RichMenuEmulator:
             if state._rate_limited(bucket, time.monotonic()):
                 state._log_locked(bucket, request_id, "", None, 429)
                 return Response(429, {"message": "The API rate limit has been exceeded. Try again later."})
+            fault = state._fault(bucket)  # set_faults(endpoints=["richmenu", ...]): 429 / 500 (delays: send endpoints)
+            if fault == "429":
+                state._log_locked(bucket, request_id, "", None, 429)
+                extra = {"Retry-After": f"{state.faults.retry_after:g}"} if state.faults.retry_after is not None else {}
+                return Response(429, {"message": "The API rate limit has been exceeded. Try again later."}, extra)
+            if fault == "500":
+                state._log_locked(bucket, request_id, "", None, 500)
+                return Response(500, {"message": "An error occurred in the server. Please try again later."})
         content_type = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
         body: Any = None
         if operation == "content_post":

@@ -64,11 +64,13 @@ def _wanted(resident_id: int) -> RichMenu | None:
 def _pass(resident: Resident, *, resend: bool) -> str | None:
     """One request bringing LINE to what the resident should see, or None when the record
     (``ResidentMenu``: what LINE shows them through a link of their own) already says so.
-    ``resend``: the record is not trusted (a re-follow), the wanted state is sent anyway."""
+    ``resend`` (a re-follow): the record is not trusted — retention drops a blocked
+    resident's — so the wanted state is sent anyway; an unlink only once any segment link
+    was ever made (per-user links come from nothing else)."""
     target = _wanted(resident.pk)
     current = ResidentMenu.objects.filter(pk=resident.pk).values_list("menu_id", flat=True).first()
     if target is None:
-        if current is None and not resend:
+        if current is None and not (resend and SegmentLink.objects.exists()):
             return None
         line.unlink_user(user_id=resident.line_user_id)
         ResidentMenu.objects.filter(pk=resident.pk).delete()

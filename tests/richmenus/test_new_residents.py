@@ -151,3 +151,17 @@ def test_a_segment_stop_leaves_the_segment_and_resume_comes_back(line_resident, 
     assert line_emulator.menu_for(USER) == world.normal.line_id
     line_resident.text(USER, "配信再開")
     assert line_emulator.menu_for(USER) == world.hakata_menu.line_id
+
+
+def test_a_refollow_outside_every_segment_removes_a_link_line_kept_while_blocked(line_resident, line_emulator, world,
+                                                                                 approver, ctx_of, run_on_commit):  # fmt: skip
+    from django.utils import timezone
+
+    _answer(line_resident, USER)
+    line_resident.unfollow(USER)
+    services.resident_menus_purge(timezone.now())  # retention: a blocked resident keeps no record
+    with run_on_commit():
+        services.segment_link_remove(world.link, ctx=ctx_of(approver))  # nobody on record to unlink
+    assert line_emulator.menu_for(USER) == world.hakata_menu.line_id  # LINE kept the link
+    line_resident.follow(USER, unblocked=True)
+    assert line_emulator.menu_for(USER) == world.normal.line_id

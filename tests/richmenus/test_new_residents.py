@@ -41,11 +41,10 @@ def _bulk_requests(line_emulator) -> int:
 
 def _answer(line_resident, user: str, *, age: str = "30-34", area: str = "hakata") -> None:
     """受信設定 from the start (a follow and consent the first time, 「受信設定」 afterwards)."""
-    if Resident.objects.filter(line_user_id=user, consented_at__isnull=False).exists():
-        line_resident.text(user, "受信設定")
-    else:
-        line_resident.follow(user)
-        line_resident.postback(user, "flow=prefs&step=consent&value=yes")
+    if not Resident.objects.filter(line_user_id=user, consented_at__isnull=False).exists():
+        line_resident.answer_preferences(user, age=age, area=area)
+        return
+    line_resident.text(user, "受信設定")
     line_resident.postback(user, f"flow=prefs&step=age&value={age}")
     line_resident.postback(user, f"flow=prefs&step=area&value={area}")
     line_resident.postback(user, "flow=prefs&step=interest&value=done")

@@ -29,32 +29,28 @@ def _statuses(emulator, endpoint):
     return [r["status"] for r in emulator.requests(endpoint) if r["body"] and TEXT in str(r["body"])]
 
 
-def test_a_reply_delivered_but_answered_late_is_not_sent_again(asked, handler_client, line_resident, line_emulator, fast_timeout):
+@pytest.mark.parametrize(
+    ("faults", "replies", "pushes", "delivery"),
+    [
+        # delivered but answered late: the retry finds the token spent, nothing is pushed
+        ({"delay_rate": 1.0, "delay_seconds": 1.0}, [200, 400], [], "reply"),
+        # LINE failed: the same token again, sent once
+        ({"rate_500": 1.0}, [500, 200], [], "reply"),
+        # LINE refused for the rate: surely not delivered, pushed once
+        ({"rate_429": 1.0}, [429], [200], "push"),
+    ],
+    ids=["late-answer-not-sent-again", "500-sent-once", "429-pushed-once"],
+)
+def test_a_reply_under_a_line_fault_reaches_the_resident_once(
+    asked, handler_client, line_resident, line_emulator, fast_timeout, faults, replies, pushes, delivery
+):
     line_resident.text(RESIDENT, "温水プールのほうです")  # its reply token is unused
-    line_emulator.set_faults(delay_rate=1.0, delay_seconds=1.0, limit=1, endpoints=["reply"])
+    line_emulator.set_faults(**faults, limit=1, endpoints=["reply"])
     entry = _reply(handler_client, asked)
     assert line_emulator.received_texts(RESIDENT).count(TEXT) == 1
-    assert _statuses(line_emulator, "push") == []
-    assert _statuses(line_emulator, "reply") == [200, 400]  # delivered late; the retry finds the token spent
-    assert entry.delivery == "reply"
-
-
-def test_a_reply_line_failed_is_sent_once(asked, handler_client, line_resident, line_emulator, fast_timeout):
-    line_resident.text(RESIDENT, "温水プールのほうです")
-    line_emulator.set_faults(rate_500=1.0, limit=1, endpoints=["reply"])
-    entry = _reply(handler_client, asked)
-    assert line_emulator.received_texts(RESIDENT).count(TEXT) == 1
-    assert _statuses(line_emulator, "reply") == [500, 200]
-    assert entry.delivery == "reply"
-
-
-def test_a_rate_limited_reply_is_pushed_once(asked, handler_client, line_resident, line_emulator, fast_timeout):
-    line_resident.text(RESIDENT, "温水プールのほうです")
-    line_emulator.set_faults(rate_429=1.0, limit=1, endpoints=["reply"])
-    entry = _reply(handler_client, asked)
-    assert line_emulator.received_texts(RESIDENT).count(TEXT) == 1
-    assert _statuses(line_emulator, "reply") == [429] and _statuses(line_emulator, "push") == [200]
-    assert entry.delivery == "push"
+    assert _statuses(line_emulator, "reply") == replies
+    assert _statuses(line_emulator, "push") == pushes
+    assert entry.delivery == delivery
 
 
 def test_a_reply_line_never_answers_is_not_pushed_and_staff_are_told(asked, handler_client, line_resident, line_emulator,

@@ -28,8 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from intake.questions.loaders import DEMO_FAQ, entries_from_csv  # noqa: E402
 from intake.questions.matching import DEFAULT_TUNING, Decision, Entry, FaqIndex, Match, Tuning  # noqa: E402
-from intake.questions.normalize import fold_kana  # noqa: E402
-from intake.questions.text import japanese_terms  # noqa: E402
+from intake.questions.text import clear_caches  # noqa: E402
 
 TESTSET = ROOT / "tests" / "questions" / "testset.csv"
 HANDOFF = "handoff"
@@ -154,8 +153,7 @@ def latency(index: FaqIndex, texts: list[str], *, rounds: int) -> tuple[float, f
         index.decide(text)  # build the tokenizer and lingua once, as the first message of a process does
     times = []
     for _ in range(rounds):
-        japanese_terms.cache_clear()
-        fold_kana.cache_clear()
+        clear_caches()
         for text in texts:
             start = time.perf_counter()
             index.decide(text)

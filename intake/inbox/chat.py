@@ -43,7 +43,13 @@ def inbox_answerer(ctx: chat.ChatContext) -> bool:
     if kind == "text" and not ctx.event.text:
         return False
     ctx.keep_in_chat_log()
-    inquiry, opened = services.inquiry_receive(resident=ctx.resident)
+    # Who of the batch has an open conversation: read once per batch, kept up to date with
+    # what this batch opens (a stale answer only means the usual per-event path).
+    with_open = ctx.batch.memo(
+        "inbox.open", lambda: services.residents_with_open_inquiry(resident_ids=ctx.batch.resident_ids | {ctx.resident.pk})
+    )
+    inquiry, opened = services.inquiry_receive(resident=ctx.resident, known_open=ctx.resident.pk in with_open)
+    with_open.add(ctx.resident.pk)
     if opened:
         ctx.reply(chat.text_message(received_text()))
     elif inquiry.status == Inquiry.Status.OPEN:

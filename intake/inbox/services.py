@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Collection
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -38,11 +39,45 @@ def _locked(inquiry: Inquiry) -> Inquiry:
 
 
 # -- from the chat ---------------------------------------------------------------------------
+def residents_with_open_inquiry(*, resident_ids: Collection[int]) -> set[int]:
+    """Which of these residents have an open conversation (one query for a batch of chat
+    events; ``inquiry_receive``'s ``known_open``)."""
+    if not resident_ids:
+        return set()
+    return set(Inquiry.objects.filter(resident_id__in=resident_ids).exclude(status=S.DONE).values_list("resident_id", flat=True))
+
+
+def _inquiry_insert(inquiry: Inquiry) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id: False (nothing written) when the
+    resident already has an open conversation (the one-open-per-resident constraint)."""
+    meta = Inquiry._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    qn = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "  # noqa: S608 - the model's names, placeholders
+        f"VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT DO NOTHING RETURNING {qn(meta.pk.column)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [f.get_db_prep_save(getattr(inquiry, f.attname), connection) for f in fields])
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    inquiry.pk = row[0]
+    inquiry._state.adding = False
+    return True
+
+
 @transaction.atomic
-def inquiry_receive(*, resident: Resident) -> tuple[Inquiry, bool]:
+def inquiry_receive(*, resident: Resident, known_open: bool | None = None) -> tuple[Inquiry, bool]:
     """A resident's message for staff: added to their open conversation, or opening one.
-    Returns (conversation, whether it was opened now)."""
+    Returns (conversation, whether it was opened now). ``known_open=False``: a read for the
+    batch found none open (``residents_with_open_inquiry``), so one INSERT opens it; should
+    one have been opened since, it is found and added to as usual."""
     now = timezone.now()
+    if known_open is False:
+        inquiry = Inquiry(resident=resident, opened_at=now, last_message_at=now, updated_at=now)
+        if _inquiry_insert(inquiry):
+            return inquiry, True
     inquiry = Inquiry.objects.select_for_update().filter(resident=resident).exclude(status=S.DONE).first()
     if inquiry is not None:
         Inquiry.objects.filter(pk=inquiry.pk).update(last_message_at=now, updated_at=now, unread=True)

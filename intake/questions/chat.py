@@ -199,6 +199,12 @@ def gomi_messages(found: GomiAnswer) -> list[dict]:
     return [chat.text_message(_fit("\n".join(parts)), quick_replies=buttons)]
 
 
+def _sources(ctx: chat.ChatContext) -> selectors.AnswerSources:
+    """The published version and dictionary this event is answered from: read once per
+    batch (a publish or import committed before the batch began is answered from)."""
+    return ctx.batch.memo("questions.sources", selectors.answer_sources)
+
+
 def _question_text(ctx: chat.ChatContext) -> str:
     if ctx.event.kind != "text":
         return ""
@@ -213,14 +219,15 @@ def gomi_answerer(ctx: chat.ChatContext) -> bool:
     text = _question_text(ctx)
     if not text or resident_language(ctx, text) not in ("ja", "ja-easy"):
         return False
-    found = gomi_lookup(text, selectors.gomi_index())
+    sources = _sources(ctx)
+    found = gomi_lookup(text, selectors.gomi_index(sources))
     if found is None:
         return False
     if found.via == "fuzzy":
         # Similar, not named: only a disposal question the Q&A base cannot answer.
         if found.score < 0.8 or not any(w in text for w in DISPOSAL_WORDS):
             return False
-        _version, index = selectors.published_index()
+        _version, index = selectors.published_index(sources)
         if index is not None and answer(text, index, language="ja").kind != "handoff":
             return False
     ctx.reply(*gomi_messages(found))
@@ -232,7 +239,7 @@ def faq_answerer(ctx: chat.ChatContext) -> bool:
     text = _question_text(ctx)
     if not text:
         return False
-    version, index = selectors.published_index()
+    version, index = selectors.published_index(_sources(ctx))
     if version is None or index is None or not len(index):
         return False
     language = resident_language(ctx, text)
@@ -241,10 +248,10 @@ def faq_answerer(ctx: chat.ChatContext) -> bool:
     if language == "ja-easy":
         decision = Decision(decision.kind, language, decision.entry, decision.candidates, decision.ranked)
     if decision.kind == "answer" and decision.entry is not None:
-        ctx.reply(*answer_messages(decision.entry, language, version=version.number))
+        ctx.reply(*answer_messages(decision.entry, language, version=version))
         return True
     if decision.kind == "candidates" and decision.candidates:
-        ctx.reply(*candidate_messages(decision, version=version.number))
+        ctx.reply(*candidate_messages(decision, version=version))
         return True
     return False
 
@@ -265,12 +272,12 @@ class FaqFlow:
             language = "ja"
         action, key = data.get("action", ""), data.get("entry", "")
         if action == "pick":
-            version, index = selectors.published_index()
+            version, index = selectors.published_index(_sources(ctx))
             entry = next((e for e in index.entries if e.id == key), None) if index is not None else None
             if entry is None or version is None:
                 ctx.reply(chat.text_message(word(language, "gone"), quick_replies=[staff_button(language)]))
                 return
-            ctx.reply(*answer_messages(entry, language, version=version.number))
+            ctx.reply(*answer_messages(entry, language, version=version))
         elif action == "feedback":
             helpful = data.get("value") == "yes"
             services.feedback_record(key=key, helpful=helpful)

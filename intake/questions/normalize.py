@@ -56,8 +56,27 @@ _VU = (("ゔぁ", "ば"), ("ゔぃ", "び"), ("ゔぇ", "べ"), ("ゔぉ", "ぼ"
 
 def normalize(text: str) -> str:
     """Canonical text to tokenise: NFKC (全角英数→半角, 半角カナ→全角), lower case, repeated
-    長音 collapsed, punctuation and emoji removed, 表記ゆれ of the synonym table unified."""
-    text = unicodedata.normalize("NFKC", text or "")
+    長音 collapsed, punctuation and emoji removed, 表記ゆれ of the synonym table unified.
+    A message is normalised by ごみ分別 and the FAQ alike: short texts are remembered."""
+    text = text or ""
+    return _normalize_short(text) if len(text) <= SHORT_TEXT else _normalize(text)
+
+
+SHORT_TEXT = 400  # residents' questions (the chat matches at most 200 characters)
+
+
+@lru_cache(maxsize=8192)
+def _normalize_short(text: str) -> str:
+    return _normalize(text)
+
+
+def clear_caches() -> None:
+    _normalize_short.cache_clear()
+    fold_kana.cache_clear()
+
+
+def _normalize(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text)
     text = neologdn.normalize(text, repeat=3)
     text = text.lower()
     text = _NOISE_RE.sub(" ", text).replace("_", " ")

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Subquery
 
 from .gomi import GomiIndex
 from .gomi import GomiItem as GomiEntry
@@ -35,23 +36,60 @@ def entry_from_content(key: str, content: dict[str, Any]) -> Entry:
     )
 
 
+@dataclass(frozen=True)
+class AnswerSources:
+    """Which published version and which ごみ分別 dictionary the chat answers from now: the
+    keys the process's indexes are cached under (the chat reads this once per batch)."""
+
+    version_pk: int | None
+    version_number: int | None
+    version_token: str
+    gomi_token: str
+
+    @property
+    def version_key(self) -> str:
+        return f"published:{self.version_number}:{self.version_token}"  # FaqVersion.cache_key
+
+
+def answer_sources() -> AnswerSources:
+    """The newest version and the dictionary's token, in one query (the base's one row,
+    with the newest version by its unique number)."""
+    newest = FaqVersion.objects.order_by("-number")
+    row = (
+        FaqBase.objects.filter(pk=1)
+        .annotate(
+            v_pk=Subquery(newest.values("pk")[:1]),
+            v_number=Subquery(newest.values("number")[:1]),
+            v_token=Subquery(newest.values("token")[:1]),
+        )
+        .values_list("gomi_token", "v_pk", "v_number", "v_token")
+        .first()
+    )
+    if row is None:  # the base's row is made on first use
+        FaqBase.load()
+        return answer_sources()
+    gomi_token, v_pk, v_number, v_token = row
+    return AnswerSources(version_pk=v_pk, version_number=v_number, version_token=v_token or "", gomi_token=gomi_token)
+
+
 def published_version() -> FaqVersion | None:
     """The version the chat answers from (the newest), without its entries."""
     return FaqVersion.objects.defer("entries").order_by("-number").first()
 
 
-def published_index() -> tuple[FaqVersion | None, FaqIndex | None]:
-    """The published version and its index (built once per version and process)."""
-    version = published_version()
-    if version is None:
+def published_index(sources: AnswerSources | None = None) -> tuple[int | None, FaqIndex | None]:
+    """The published version's number and its index (built once per version and process);
+    ``sources``: as read for the batch (else read now)."""
+    sources = sources or answer_sources()
+    pk = sources.version_pk
+    if pk is None:
         return None, None
-    pk = version.pk
 
     def load() -> Iterable[Entry]:
         rows = FaqVersion.objects.filter(pk=pk).values_list("entries", flat=True).first() or []
         return [entry_from_content(row["key"], row) for row in rows]
 
-    return version, index_for(version.cache_key, load)
+    return sources.version_number, index_for(sources.version_key, load)
 
 
 def draft_entries() -> QuerySet[FaqEntry]:
@@ -72,9 +110,10 @@ _gomi_cache: dict[str, GomiIndex] = {}
 _gomi_lock = threading.Lock()
 
 
-def gomi_index() -> GomiIndex:
-    """The ごみ分別 dictionary's index (rebuilt after each import)."""
-    token = FaqBase.load().gomi_token
+def gomi_index(sources: AnswerSources | None = None) -> GomiIndex:
+    """The ごみ分別 dictionary's index (rebuilt after each import); ``sources``: as read for
+    the batch (else read now)."""
+    token = sources.gomi_token if sources is not None else FaqBase.load().gomi_token
     index = _gomi_cache.get(token)
     if index is None:
         items = [

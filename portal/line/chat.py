@@ -20,7 +20,7 @@ survives restarts, and expires ``CONVERSATION_TTL`` after the last step.
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from urllib.parse import parse_qsl
 
 from django.db import transaction
@@ -29,6 +29,7 @@ from django.utils import timezone
 from .models import Conversation, Resident
 
 CONVERSATION_TTL = timedelta(minutes=30)
+T = TypeVar("T")
 
 
 @dataclass
@@ -54,13 +55,41 @@ class ChatEvent:
         return dict(parse_qsl(self.postback_data)) if self.postback_data else {}
 
 
+class ChatBatch:
+    """What the events of one batch share (they are applied in one transaction): the
+    residents who sent them, and a memo where a feature keeps what it reads once per batch
+    instead of once per event (a version check, a set-based read for these residents).
+    A memo lives only as long as its batch, so whatever another process committed before
+    the batch began is seen by it; a feature whose own writes change what it memoised
+    updates its entry (``put``)."""
+
+    def __init__(self, resident_ids: Collection[int] = ()) -> None:
+        self.resident_ids: frozenset[int] = frozenset(resident_ids)
+        self._memo: dict[str, Any] = {}
+
+    def memo(self, key: str, load: Callable[[], T]) -> T:
+        """``load()``'s value, computed the first time ``key`` is asked for in this batch
+        (keys are the feature's own: ``"<app>.<what>"``)."""
+        if key not in self._memo:
+            self._memo[key] = load()
+        value: T = self._memo[key]
+        return value
+
+    def put(self, key: str, value: Any) -> None:
+        self._memo[key] = value
+
+
 class ChatContext:
     """What a flow sees and can do while handling one event."""
 
-    def __init__(self, *, resident: Resident, event: ChatEvent, conversation: Conversation | None) -> None:
+    def __init__(
+        self, *, resident: Resident, event: ChatEvent, conversation: Conversation | None, batch: ChatBatch | None = None
+    ) -> None:
         self.resident = resident
         self.event = event
         self.conversation = conversation
+        # The event's batch (``dispatcher.Prefetched``); an event handled on its own is a batch of one.
+        self.batch = batch if batch is not None else ChatBatch(resident_ids=(resident.pk,) if resident.pk else ())
         self.replies: list[dict] = []
         # Kept in the chat log (``chatroom``) for staff: set for every message that reaches
         # the answerers, or by a flow that wants its exchange readable by staff.

@@ -60,6 +60,11 @@ def _message_text(message: dict) -> tuple[str, str, list[str]]:
 def chat_log_record(ctx: ChatContext) -> list[ChatLogEntry]:
     """Keep ``ctx``'s event (with its markAsRead and reply tokens) and the replies queued to
     it, in the event's transaction. The reply token counts as spent when the bot replied."""
+    return ChatLogEntry.objects.bulk_create(chat_log_rows(ctx))
+
+
+def chat_log_rows(ctx: ChatContext) -> list[ChatLogEntry]:
+    """The rows ``chat_log_record`` saves (a batch of events saves its rows together)."""
     event = ctx.event
     now = timezone.now()
     text = event.text if event.kind == "text" else ""
@@ -90,7 +95,11 @@ def chat_log_record(ctx: ChatContext) -> list[ChatLogEntry]:
                 created_at=now + dt.timedelta(microseconds=offset),  # after the message, in order
             )
         )
-    return ChatLogEntry.objects.bulk_create(rows)
+    return rows
+
+
+def chat_log_save(rows: list[ChatLogEntry]) -> list[ChatLogEntry]:
+    return ChatLogEntry.objects.bulk_create(rows) if rows else []
 
 
 def chat_log(*, resident: Resident | int, since: dt.datetime, until: dt.datetime | None = None) -> QuerySet[ChatLogEntry]:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import chat, chatroom
-from .models import Conversation, Resident
+from .models import ChatLogEntry, Conversation, Resident
 from .registry import (
     resident_block,
     resident_follow,
@@ -65,7 +65,8 @@ class Prefetched:
     """What a batch of events needs, read set-based before they are applied one by one:
     the residents who sent a message or postback (created when new) and their stored
     conversations. A conversation is handed out once (a second event of the same resident
-    in the batch reads it again); a follow or unfollow forgets its resident."""
+    in the batch reads it again); a follow or unfollow forgets its resident. ``batch`` is
+    what the batch's events share with the flows and answerers (``chat.ChatBatch``)."""
 
     def __init__(self, payloads: list[dict]) -> None:
         user_ids = sorted(
@@ -76,6 +77,14 @@ class Prefetched:
         self._conversations: dict[int, Conversation | None] = dict.fromkeys(ids)
         if ids:
             self._conversations.update({c.resident_id: c for c in Conversation.objects.filter(resident_id__in=ids)})
+        self.batch = chat.ChatBatch(resident_ids=ids)
+        self.chat_log: list[ChatLogEntry] = []  # saved together by ``finish``
+
+    def finish(self) -> None:
+        """Save what the batch's events kept in the chat log (one INSERT, in event order),
+        in the batch's transaction: nothing of the batch reads the log back."""
+        rows, self.chat_log = self.chat_log, []
+        chatroom.chat_log_save(rows)
 
     def resident(self, line_user_id: str) -> Resident | None:
         return self.residents.get(line_user_id)
@@ -125,10 +134,14 @@ def dispatch_event(payload: dict, *, prefetched: Prefetched | None = None) -> li
     if not resident.is_reachable:
         return []
     conversation = prefetched.conversation(resident) if prefetched is not None else _active_conversation(resident)
-    ctx = chat.ChatContext(resident=resident, event=event, conversation=conversation)
+    batch = prefetched.batch if prefetched is not None and resident.pk in prefetched.batch.resident_ids else None
+    ctx = chat.ChatContext(resident=resident, event=event, conversation=conversation, batch=batch)
     chat_dispatch(ctx)
     if ctx.in_chat_log:
-        chatroom.chat_log_record(ctx)
+        if prefetched is not None:
+            prefetched.chat_log.extend(chatroom.chat_log_rows(ctx))
+        else:
+            chatroom.chat_log_record(ctx)
     return [(resident, event.reply_token, ctx.replies)] if ctx.replies else []
 
 

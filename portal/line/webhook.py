@@ -285,6 +285,7 @@ def webhook_events_process(*, event_ids: list[int]) -> int:
                 prefetched = Prefetched([payload for _pk, payload in claimed])
                 for _pk, payload in claimed:
                     outgoing += dispatch_event(payload, prefetched=prefetched)
+                prefetched.finish()
     except Exception as exc:  # noqa: BLE001 - rolled back, nothing of it happened: one by one below
         logger.warning("a batch of %d webhook events rolled back (%s): one by one", len(ids), type(exc).__name__)
         return sum(1 for pk in ids if webhook_event_process(event_id=pk))

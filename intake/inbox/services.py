@@ -67,17 +67,24 @@ def _inquiry_insert(inquiry: Inquiry) -> bool:
     return True
 
 
-@transaction.atomic
 def inquiry_receive(*, resident: Resident, known_open: bool | None = None) -> tuple[Inquiry, bool]:
     """A resident's message for staff: added to their open conversation, or opening one.
     Returns (conversation, whether it was opened now). ``known_open=False``: a read for the
-    batch found none open (``residents_with_open_inquiry``), so one INSERT opens it; should
-    one have been opened since, it is found and added to as usual."""
+    batch found none open (``residents_with_open_inquiry``), so one INSERT opens it, a
+    single statement in the caller's transaction (no savepoint: should it fail, the batch
+    fails and its events are processed one by one, with retries); should one have been
+    opened since, it is found and added to as usual."""
     now = timezone.now()
     if known_open is False:
         inquiry = Inquiry(resident=resident, opened_at=now, last_message_at=now, updated_at=now)
-        if _inquiry_insert(inquiry):
-            return inquiry, True
+        with transaction.atomic(savepoint=False):
+            if _inquiry_insert(inquiry):
+                return inquiry, True
+    return _inquiry_receive_locked(resident, now)
+
+
+@transaction.atomic
+def _inquiry_receive_locked(resident: Resident, now: dt.datetime) -> tuple[Inquiry, bool]:
     inquiry = Inquiry.objects.select_for_update().filter(resident=resident).exclude(status=S.DONE).first()
     if inquiry is not None:
         Inquiry.objects.filter(pk=inquiry.pk).update(last_message_at=now, updated_at=now, unread=True)

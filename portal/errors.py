@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -57,6 +57,14 @@ class Conflict(DomainError):
 
     status_code = status.HTTP_409_CONFLICT
     default_code = "conflict"
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The API's error body, for the schema (what :meth:`DomainError.body` answers)."""
+
+    detail = serializers.ListField(child=serializers.CharField())
+    code = serializers.CharField()
+    details = serializers.DictField(required=False)
 
 
 def as_domain_error(exc: Exception) -> DomainError | None:

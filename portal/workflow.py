@@ -35,7 +35,7 @@ from django.utils.functional import Promise
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 from django.views import View
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -354,7 +354,10 @@ class ActionApiView(APIView):
         obj = get_object_or_404(workflow.objects(), pk=pk)
         data = request.data if hasattr(request.data, "get") else {}
         result = workflow.perform(action.name, obj, ctx=AuditContext.from_request(request), data=data, via="api")
-        fresh = workflow.objects().get(pk=(result.pk if isinstance(result, models.Model) else obj.pk))
+        # A service may answer with another object (a reply, a version): the answer is ``obj``.
+        fresh = workflow.objects().filter(pk=(result.pk if isinstance(result, workflow.model) else obj.pk)).first()
+        if fresh is None:  # the action deleted it (削除 of a draft)
+            return Response(status=status.HTTP_204_NO_CONTENT)
         if workflow.serializer is None:
             return Response({"id": fresh.pk, workflow.state_field: workflow.state_of(fresh)})
         return Response(workflow.serializer(fresh, context={"request": request}).data)

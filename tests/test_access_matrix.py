@@ -154,6 +154,17 @@ EXPECTED: dict[str, Row] = {
     "recurring:skip": row(AUTHOR, APPROVER, pk="series.pk"),
     "recurring:end": row(AUTHOR, APPROVER, pk="series.pk"),
     "recurring:delete": row(AUTHOR, pk="series.pk"),
+    # its API: the same rows as the pages
+    "recurring:api_list": row(*BROADCAST_READERS),
+    "recurring:api_detail": row(*BROADCAST_READERS, pk="series.pk"),
+    "recurring:api_submit": row(AUTHOR, pk="series.pk"),
+    "recurring:api_approve": row(APPROVER, pk="series.pk"),
+    "recurring:api_return": row(APPROVER, pk="series.pk"),
+    "recurring:api_pause": row(AUTHOR, APPROVER, pk="series.pk"),
+    "recurring:api_resume": row(AUTHOR, APPROVER, pk="series.pk"),
+    "recurring:api_skip": row(AUTHOR, APPROVER, pk="series.pk"),
+    "recurring:api_end": row(AUTHOR, APPROVER, pk="series.pk"),
+    "recurring:api_delete": row(AUTHOR, pk="series.pk"),
     # rich menus: PR authors build and register; PR approvers decide what residents see;
     # 災害時モード for admins and PR approvers; admins and auditors read
     "richmenus:list": row(*BROADCAST_READERS),
@@ -178,6 +189,7 @@ EXPECTED: dict[str, Row] = {
     "richmenus:api_mark_disaster": row(APPROVER, pk="richmenu.pk"),
     "richmenus:api_unmark_disaster": row(APPROVER, pk="richmenu.pk"),
     "richmenus:api_link_segment": row(APPROVER, pk="richmenu.pk"),
+    "richmenus:api_delete": row(AUTHOR, pk="richmenu.pk"),
     # road reports: the road team; admins manage API keys and share the reference settings
     "roads:queue": row(ROAD),
     "roads:export": row(ROAD),
@@ -254,6 +266,13 @@ EXPECTED: dict[str, Row] = {
     "questions:gomi": row(*QUESTION_READERS),
     "questions:gomi-export": row(*QUESTION_READERS),
     "questions:gomi-import": row(WASTE),
+    # its API: the same rows as the pages
+    "questions:api-entries": row(*QUESTION_READERS),
+    "questions:api-entry": row(*QUESTION_READERS, pk="faq_entry.pk"),
+    "questions:api-base": row(*QUESTION_READERS, pk="faq_base.pk"),
+    "questions:api-entry-withdraw": row(AUTHOR, pk="faq_entry.pk"),
+    "questions:api-entry-restore": row(AUTHOR, pk="faq_entry.pk"),
+    "questions:api-publish": row(AUTHOR, pk="faq_base.pk"),
     # staff inbox: those who handle inquiries (PR, roads, waste); auditors read
     "inbox:list": row(AUTHOR, ROAD, WASTE, AUDITOR),
     "inbox:detail": row(AUTHOR, ROAD, WASTE, AUDITOR, pk="inquiry.pk"),
@@ -263,6 +282,15 @@ EXPECTED: dict[str, Row] = {
     "inbox:inquiry-reopen": row(AUTHOR, ROAD, WASTE, pk="inquiry.pk"),
     "inbox:inquiry-reply": row(AUTHOR, ROAD, WASTE, pk="inquiry.pk"),
     "inbox:inquiry-note": row(AUTHOR, ROAD, WASTE, pk="inquiry.pk"),
+    # its API: the same rows as the pages
+    "inbox:api_list": row(AUTHOR, ROAD, WASTE, AUDITOR),
+    "inbox:api_detail": row(AUTHOR, ROAD, WASTE, AUDITOR, pk="inquiry.pk"),
+    "inbox:api_start": row(AUTHOR, ROAD, WASTE, pk="inquiry.pk"),
+    "inbox:api_assign": row(AUTHOR, ROAD, WASTE, pk="inquiry.pk"),
+    "inbox:api_close": row(AUTHOR, ROAD, WASTE, pk="inquiry.pk"),
+    "inbox:api_reopen": row(AUTHOR, ROAD, WASTE, pk="inquiry.pk"),
+    "inbox:api_reply": row(AUTHOR, ROAD, WASTE, pk="inquiry.pk"),
+    "inbox:api_note": row(AUTHOR, ROAD, WASTE, pk="inquiry.pk"),
     # residents' booking pages: public, guarded by the single-use link's session
     "bulky:resident-link": public(token="=zz-not-a-token"),
     "bulky:resident-book": public(),

@@ -1,11 +1,11 @@
 """URLs of recurring broadcasts (every view declares its permission: portal.access). The
-action buttons' POST pages come from the workflow table."""
+action buttons' POST pages and API endpoints come from the workflow table."""
 
 from django.urls import path
 
 from portal.workflow import page_urls
 
-from . import views
+from . import api, views
 from .workflow import WORKFLOW
 
 app_name = "recurring"
@@ -17,4 +17,8 @@ urlpatterns = [
     path("<int:pk>/edit/", views.series_edit, name="edit"),
     # submit, approve, return, pause, resume, skip, end, delete
     *page_urls(WORKFLOW),
+    path("api/series/", api.SeriesListApi.as_view(), name="api_list"),
+    path("api/series/<int:pk>/", api.SeriesDetailApi.as_view(), name="api_detail"),
+    # POST api/series/<pk>/submit/, approve/, return/, pause/, resume/, skip/, end/, delete/
+    *api.action_urls(),
 ]

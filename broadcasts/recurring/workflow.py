@@ -19,9 +19,10 @@ from portal.errors import DomainError
 from portal.workflow import State, Workflow, keyword_rows
 from portal.workflow import from_states as _from
 
-from . import services
+from . import selectors, services
 from .forms import ApproveForm, CommentForm, SkipForm
 from .models import Series
+from .serializers import SeriesSerializer
 
 S = Series.Status
 
@@ -59,27 +60,27 @@ ACTIONS = (
          refused=_("終了した定期配信は編集できません。"),
          doc="Edit; an approved series (有効・一時停止) returns to 承認待ち: nothing is sent until it is approved again."),
     _row("submit", _("承認を申請"), COMPOSE, services.series_submit, success=_("承認を申請しました。"),
-         sources=_from(S.DRAFT, S.RETURNED), target=S.PENDING, api_url_name="-", doc="承認申請."),
+         sources=_from(S.DRAFT, S.RETURNED), target=S.PENDING, doc="承認申請."),
     _row("approve", _("承認する"), APPROVE, services.series_approve, actor="approver",
          success=_("承認しました。配信日ごとに各地域へ送ります。"), sources=_from(S.PENDING), target=S.ACTIVE,
-         params=ApproveForm, api_url_name="-",
+         params=ApproveForm,
          doc="承認 of the reviewed version by an approver who neither created nor edited it."),
     _row("return", _("差し戻す"), APPROVE, services.series_return, actor="approver", success=_("差し戻しました。"),
-         sources=_from(S.PENDING), target=S.RETURNED, params=CommentForm, api_url_name="-", doc="差し戻し with a comment."),
+         sources=_from(S.PENDING), target=S.RETURNED, params=CommentForm, doc="差し戻し with a comment."),
     _row("pause", _("一時停止する"), OPERATE, services.series_pause,
          success=_("一時停止しました。再開するまで配信しません。"), sources=_from(S.ACTIVE), target=S.PAUSED,
-         api_url_name="-", doc="一時停止: due dates are not sent (recorded as 見送り) until resumed."),
+         doc="一時停止: due dates are not sent (recorded as 見送り) until resumed."),
     _row("resume", _("再開"), OPERATE, services.series_resume,
          success=_("再開しました。次の配信日から送ります。"), sources=_from(S.PAUSED), target=S.ACTIVE,
-         api_url_name="-", doc="再開 (the approved version; no new approval)."),
+         doc="再開 (the approved version; no new approval)."),
     # No fixed target: the series stays as it is, one date is recorded as skipped.
     _row("skip", _("1回見送る"), OPERATE, services.series_skip, sources=_from(S.ACTIVE, S.PAUSED),
-         params=SkipForm, api_url_name="-", doc="1回見送り of one future date (one area, or all)."),
+         params=SkipForm, doc="1回見送り of one future date (one area, or all)."),
     _row("end", _("終了する"), OPERATE, services.series_end, success=_("定期配信を終了しました。"),
-         sources=_from(S.PENDING, S.ACTIVE, S.PAUSED, S.RETURNED), target=S.ENDED, api_url_name="-",
+         sources=_from(S.PENDING, S.ACTIVE, S.PAUSED, S.RETURNED), target=S.ENDED,
          doc="終了: nothing more is sent; the history stays."),
     _row("delete", _("削除"), COMPOSE, services.series_delete, success=draft_deleted, sources=_from(S.DRAFT, S.RETURNED),
-         api_url_name="-", done_url="recurring:list",
+         done_url="recurring:list",
          refused=_("「%(status)s」の定期配信は削除できません（削除できるのは下書きと差し戻しだけです）。"),
          doc="削除 of a series that never sent."),
 )
@@ -92,7 +93,8 @@ WORKFLOW = Workflow(
     states=STATES,
     actions=ACTIONS,
     detail_url="recurring:detail",
-    queryset=lambda: Series.objects.select_related("author", "approver"),
+    queryset=selectors.series_list,
+    serializer=SeriesSerializer,
     refused=_("「%(status)s」の定期配信にはこの操作はできません。"),
     conflict=DomainError,
 )

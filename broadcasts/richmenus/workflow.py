@@ -58,7 +58,7 @@ ACTIONS = (
            success=_("セグメントの住民にこのメニューを表示する処理を始めました。"), sources=_from(S.REGISTERED, S.DEFAULT),
            doc="Link the menu to a segment's residents (bulk link, 500 a request, by a Celery task)."),
     Action("delete", _("削除"), COMPOSE, services.richmenu_delete, success=_("メニューを削除しました。"),
-           sources=_from(S.DRAFT, S.REGISTERED), target=S.DELETED, done_url="richmenus:list", api_url_name="-",
+           sources=_from(S.DRAFT, S.REGISTERED), target=S.DELETED, done_url="richmenus:list",
            refused=_("既定・災害時用のメニューは削除できません。")),
 )
 # fmt: on

@@ -11,7 +11,7 @@ States as the staff pages show them::
 返信する and 担当を変更 are for open conversations, メモを追加 for any. Every action needs
 問い合わせ対応 (``Perm.HANDLE_INQUIRIES``); auditors read (``Perm.VIEW_INQUIRIES``) and act on
 nothing. The services ask this table (``WORKFLOW.require``) under the row lock; the page
-buttons come from ``page_urls`` (urls.py).
+buttons and the API come from ``page_urls`` and ``api_urls`` (urls.py, api.py).
 """
 
 from __future__ import annotations
@@ -26,12 +26,13 @@ from portal.workflow import Action, State, Workflow, shared_rows
 
 from . import forms, services
 from .models import Inquiry
+from .serializers import InquirySerializer
 
 S = Inquiry.Status
 OPEN = frozenset({S.NEW, S.OPEN})
 HANDLE = Perm.HANDLE_INQUIRIES
-# Every action needs 問い合わせ対応; pages only (URLs named inquiry-<action>), no API.
-_action = shared_rows(HANDLE, url_name="inquiry-{name}", api_url_name="-")
+# Every action needs 問い合わせ対応: pages (URLs named inquiry-<action>) and the API (api_<action>).
+_action = shared_rows(HANDLE, url_name="inquiry-{name}")
 
 STATES = {
     S.NEW: State(S.NEW.label, description=_("まだ誰も対応していない")),
@@ -91,6 +92,7 @@ WORKFLOW = Workflow(
     ),
     detail_url="inbox:detail",
     queryset=lambda: Inquiry.objects.select_related("resident"),
+    serializer=InquirySerializer,
     refused=_("「%(state)s」の問い合わせではこの操作はできません。"),
     audit=_audit,
 )

@@ -24,12 +24,14 @@ from portal.workflow import State, Workflow, shared_rows
 
 from . import services
 from .models import FaqBase, FaqEntry
+from .serializers import FaqBaseSerializer, FaqEntrySerializer
 
 S = FaqEntry.Status
 B = FaqBase.Status
 MANAGE = Perm.MANAGE_FAQ
-# Every action needs Q&A管理; pages only (an entry's buttons: URLs named entry-<action>), no API.
-_action = shared_rows(MANAGE, url_name="entry-{name}", api_url_name="-")
+# Every action needs Q&A管理: an entry's buttons (URLs named entry-<action>) and the API
+# (api-entry-<action>; the base's: api-publish).
+_action = shared_rows(MANAGE, url_name="entry-{name}", api_url_name="api-entry-{name}")
 
 IN_DRAFT = frozenset({S.NEW, S.PUBLISHED, S.CHANGED})
 
@@ -55,6 +57,7 @@ ENTRY_WORKFLOW = Workflow(
             sources=IN_DRAFT,
             page=False,
             url_name="",
+            api_url_name="-",  # the edit form
             refused=_("取り下げた項目は、元に戻してから編集してください。"),
         ),
         _action(
@@ -73,6 +76,7 @@ ENTRY_WORKFLOW = Workflow(
         ),
     ),
     detail_url="questions:entry-edit",
+    serializer=FaqEntrySerializer,
     refused=_("今の状態（%(state)s）ではこの操作はできません。"),
 )
 
@@ -98,8 +102,10 @@ BASE_WORKFLOW = Workflow(
             sources=frozenset({B.EMPTY, B.CHANGED}),
             target=B.PUBLISHED,
             url_name="publish",
+            api_url_name="api-publish",
             refused=_("公開していない変更はありません。"),
         ),
     ),
     detail_url="questions:base",
+    serializer=FaqBaseSerializer,
 )

@@ -1,0 +1,67 @@
+"""DRF API of recurring series: the list, one series, and the table's actions (``api_urls``:
+POST /broadcasts/recurring/api/series/<pk>/<action>/ with the pages' permissions and
+services). No answer carries a number of residents (serializers.py)."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from django.urls import URLPattern
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.generics import ListAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.roles import Perm
+from portal.errors import ErrorSerializer
+from portal.workflow import Action, api_urls
+
+from . import selectors
+from .models import Series
+from .serializers import SeriesApproveSerializer, SeriesCommentSerializer, SeriesSerializer, SeriesSkipSerializer
+from .workflow import WORKFLOW
+
+VIEW = Perm.VIEW_BROADCASTS  # as the list and detail pages
+
+
+class SeriesListApi(ListAPIView):
+    """Recurring series, newest first (``?status=`` one state)."""
+
+    portal_permission = VIEW
+    serializer_class = SeriesSerializer
+
+    def get_queryset(self) -> QuerySet[Series]:
+        status = self.request.query_params.get("status") or None
+        return selectors.series_list(status=status if status in Series.Status.values else None)
+
+
+class SeriesDetailApi(APIView):
+    """One series: its rule, areas and messages, and the ``version`` an approval names."""
+
+    portal_permission = VIEW
+
+    @extend_schema(responses=SeriesSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(SeriesSerializer(get_object_or_404(selectors.series_list(), pk=pk)).data)
+
+
+_REQUESTS: dict[str, type[serializers.Serializer]] = {
+    "approve": SeriesApproveSerializer,
+    "return": SeriesCommentSerializer,
+    "skip": SeriesSkipSerializer,
+}
+
+
+def _documented(view: type[APIView], action: Action) -> type[APIView]:
+    return extend_schema(
+        request=_REQUESTS.get(action.name),
+        responses={200: SeriesSerializer, 204: None, 400: ErrorSerializer, 403: ErrorSerializer},
+        description=action.doc or str(action.label),
+    )(view)
+
+
+def action_urls() -> list[URLPattern]:
+    """POST api/series/<pk>/<action>/ for every action of the table that has one."""
+    return api_urls(WORKFLOW, prefix="api/series/", schema=_documented)

@@ -1,0 +1,105 @@
+"""DRF API of the staff inbox: the list, one conversation, and the table's actions
+(``api_urls``: POST /inbox/api/inquiries/<pk>/<action>/, 問い合わせ対応 as on the pages).
+
+Reading is audited exactly as the pages audit it (the list with its filters and how many
+rows it showed, a conversation as its target). The answers carry no personal data
+(serializers.py), and are never kept by a browser or proxy. Opening a conversation here does
+not mark it read for the resident (the page does, for handlers). A reply needs its
+``submission_key``: the same key again saves and sends nothing more."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.shortcuts import get_object_or_404
+from django.urls import URLPattern
+from django.utils.cache import add_never_cache_headers
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.roles import Perm
+from accounts.services import audit_record
+from portal.context import AuditContext
+from portal.errors import ErrorSerializer
+from portal.workflow import Action, api_urls
+
+from . import forms, selectors
+from .audit import AUDIT_INQUIRY_VIEWED, AUDIT_LIST_VIEWED
+from .models import Inquiry
+from .serializers import InquiryAssignSerializer, InquiryNoteSerializer, InquiryReplySerializer, InquirySerializer
+from .workflow import WORKFLOW
+
+READ = (Perm.HANDLE_INQUIRIES, Perm.VIEW_INQUIRIES)  # as the list and detail pages
+
+
+class _NoStore(APIView):
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        add_never_cache_headers(response)
+        return response
+
+
+class InquiryListApi(_NoStore):
+    """Conversations, newest resident message first (at most ``LIST_LIMIT``), filtered as the
+    list page filters (``status``, ``team``, ``mine``)."""
+
+    portal_permission = READ
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, required=False),
+            OpenApiParameter("team", str, required=False),
+            OpenApiParameter("mine", bool, required=False),
+        ],
+        responses=InquirySerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        form = forms.ListFilterForm(request.query_params or None)
+        status = team = ""
+        mine = False
+        if form.is_valid():
+            status, team, mine = form.cleaned_data["status"], form.cleaned_data["team"], form.cleaned_data["mine"]
+        inquiries = list(
+            selectors.inquiry_list(status=status, team=team, assignee=request.user if mine else None)[: selectors.LIST_LIMIT]
+        )
+        audit_record(
+            action=AUDIT_LIST_VIEWED,
+            ctx=AuditContext.from_request(request),
+            detail={"status": status, "team": team, "mine": mine, "shown": len(inquiries)},
+        )
+        return Response(InquirySerializer(inquiries, many=True).data)
+
+
+class InquiryDetailApi(_NoStore):
+    """One conversation's state, team, assignee and times (audited as a view)."""
+
+    portal_permission = READ
+
+    @extend_schema(responses=InquirySerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        inquiry = get_object_or_404(Inquiry.objects.select_related("resident"), pk=pk)
+        audit_record(action=AUDIT_INQUIRY_VIEWED, ctx=AuditContext.from_request(request), target=inquiry)
+        return Response(InquirySerializer(inquiry).data)
+
+
+_REQUESTS: dict[str, type[serializers.Serializer]] = {
+    "assign": InquiryAssignSerializer,
+    "reply": InquiryReplySerializer,
+    "note": InquiryNoteSerializer,
+}
+
+
+def _documented(view: type[APIView], action: Action) -> type[APIView]:
+    return extend_schema(
+        request=_REQUESTS.get(action.name),
+        responses={200: InquirySerializer, 400: ErrorSerializer, 403: ErrorSerializer, 409: ErrorSerializer},
+        description=action.doc or str(action.label),
+    )(view)
+
+
+def action_urls() -> list[URLPattern]:
+    """POST api/inquiries/<pk>/<action>/ for every action of the inbox table."""
+    return api_urls(WORKFLOW, prefix="api/inquiries/", schema=_documented)

@@ -398,6 +398,30 @@ def api_urls(workflow: Workflow, *, prefix: str, schema: Callable[[type, Action]
     return patterns
 
 
+def action_schema(
+    answer: Any,
+    *,
+    requests: Mapping[str, Any] | None = None,
+    refused: Iterable[int] = (400, 403, 409),
+    also: Mapping[int, Any] | None = None,
+) -> Callable[[type, Action], type]:
+    """``api_urls``' ``schema`` for drf-spectacular: every action answers ``answer`` (200), takes
+    the request serializer ``requests`` names for it (none: an empty body) and is refused in the
+    one error shape (:class:`portal.errors.ErrorSerializer`) with each status of ``refused``;
+    ``also`` adds other answers by status (``{204: None}``)."""
+    from drf_spectacular.utils import extend_schema
+
+    from portal.errors import ErrorSerializer
+
+    statuses = {200: answer, **dict.fromkeys(refused, ErrorSerializer), **(also or {})}
+
+    def document(view: type, action: Action) -> type:
+        request = (requests or {}).get(action.name)
+        return extend_schema(request=request, responses=statuses, description=action.doc or str(action.label))(view)
+
+    return document
+
+
 def run_in_view(request: HttpRequest, run: Callable[[AuditContext], Any], *, success: str = "") -> tuple[bool, Any]:
     """For a page that is not a table action (a form view): run, show a refusal as a message.
     Returns (done, result)."""
@@ -419,6 +443,7 @@ __all__ = [
     "ActionPageView",
     "State",
     "Workflow",
+    "action_schema",
     "api_urls",
     "from_states",
     "keyword_rows",

@@ -10,10 +10,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal.workflow import Action, api_urls
+from portal.workflow import action_schema, api_urls
 
 from . import selectors
-from .serializers import MenuErrorSerializer, MenuSegmentSerializer, RichMenuSerializer
+from .serializers import MenuSegmentSerializer, RichMenuSerializer
 from .workflow import VIEW, WORKFLOW
 
 
@@ -36,14 +36,8 @@ class RichMenuDetailApi(APIView):
         return Response(RichMenuSerializer(menu).data)
 
 
-def _documented(view: type[APIView], action: Action) -> type[APIView]:
-    return extend_schema(
-        request=MenuSegmentSerializer if action.name == "link_segment" else None,
-        responses={200: RichMenuSerializer, 400: MenuErrorSerializer, 403: MenuErrorSerializer, 409: MenuErrorSerializer},
-        description=action.doc or str(action.label),
-    )(view)
-
-
 def action_urls() -> list[URLPattern]:
     """POST /api/menus/<pk>/<action>/ for every action of the table that has one."""
-    return api_urls(WORKFLOW, prefix="api/menus/", schema=_documented)
+    return api_urls(
+        WORKFLOW, prefix="api/menus/", schema=action_schema(RichMenuSerializer, requests={"link_segment": MenuSegmentSerializer})
+    )

@@ -23,9 +23,3 @@ class RichMenuSerializer(serializers.ModelSerializer):
 class MenuSegmentSerializer(serializers.Serializer):
     area_ids = serializers.ListField(child=serializers.IntegerField(), required=False)
     age_bands = serializers.ListField(child=serializers.ChoiceField(choices=AgeBand.choices), required=False)
-
-
-class MenuErrorSerializer(serializers.Serializer):
-    detail = serializers.ListField(child=serializers.CharField())
-    code = serializers.CharField()
-    details = serializers.DictField(required=False)

@@ -15,24 +15,19 @@ from django.shortcuts import get_object_or_404
 from django.urls import URLPattern
 from django.utils.cache import add_never_cache_headers
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.roles import Perm
 from accounts.services import audit_record
 from portal.context import AuditContext
-from portal.errors import ErrorSerializer
-from portal.workflow import Action, api_urls
+from portal.workflow import action_schema, api_urls
 
-from . import forms, selectors
-from .audit import AUDIT_INQUIRY_VIEWED, AUDIT_LIST_VIEWED
+from .audit import AUDIT_INQUIRY_VIEWED
 from .models import Inquiry
 from .serializers import InquiryAssignSerializer, InquiryNoteSerializer, InquiryReplySerializer, InquirySerializer
+from .views import READ, inquiry_listing
 from .workflow import WORKFLOW
-
-READ = (Perm.HANDLE_INQUIRIES, Perm.VIEW_INQUIRIES)  # as the list and detail pages
 
 
 class _NoStore(APIView):
@@ -57,19 +52,7 @@ class InquiryListApi(_NoStore):
         responses=InquirySerializer(many=True),
     )
     def get(self, request: Request) -> Response:
-        form = forms.ListFilterForm(request.query_params or None)
-        status = team = ""
-        mine = False
-        if form.is_valid():
-            status, team, mine = form.cleaned_data["status"], form.cleaned_data["team"], form.cleaned_data["mine"]
-        inquiries = list(
-            selectors.inquiry_list(status=status, team=team, assignee=request.user if mine else None)[: selectors.LIST_LIMIT]
-        )
-        audit_record(
-            action=AUDIT_LIST_VIEWED,
-            ctx=AuditContext.from_request(request),
-            detail={"status": status, "team": team, "mine": mine, "shown": len(inquiries)},
-        )
+        _form, _status, inquiries = inquiry_listing(request, request.query_params)
         return Response(InquirySerializer(inquiries, many=True).data)
 
 
@@ -85,21 +68,12 @@ class InquiryDetailApi(_NoStore):
         return Response(InquirySerializer(inquiry).data)
 
 
-_REQUESTS: dict[str, type[serializers.Serializer]] = {
-    "assign": InquiryAssignSerializer,
-    "reply": InquiryReplySerializer,
-    "note": InquiryNoteSerializer,
-}
-
-
-def _documented(view: type[APIView], action: Action) -> type[APIView]:
-    return extend_schema(
-        request=_REQUESTS.get(action.name),
-        responses={200: InquirySerializer, 400: ErrorSerializer, 403: ErrorSerializer, 409: ErrorSerializer},
-        description=action.doc or str(action.label),
-    )(view)
+_SCHEMA = action_schema(
+    InquirySerializer,
+    requests={"assign": InquiryAssignSerializer, "reply": InquiryReplySerializer, "note": InquiryNoteSerializer},
+)
 
 
 def action_urls() -> list[URLPattern]:
     """POST api/inquiries/<pk>/<action>/ for every action of the inbox table."""
-    return api_urls(WORKFLOW, prefix="api/inquiries/", schema=_documented)
+    return api_urls(WORKFLOW, prefix="api/inquiries/", schema=_SCHEMA)

@@ -5,6 +5,7 @@ Every view is audited: the pages show what residents wrote."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -23,10 +24,10 @@ from .workflow import WORKFLOW
 READ = (Perm.HANDLE_INQUIRIES, Perm.VIEW_INQUIRIES)
 
 
-@never_cache
-@access.require(READ)
-def inquiry_list(request: HttpRequest) -> HttpResponse:
-    form = forms.ListFilterForm(request.GET or None)
+def inquiry_listing(request: HttpRequest, query: Any) -> tuple[forms.ListFilterForm, str, list[Inquiry]]:
+    """The list's filters (``query``: the page's GET, the API's query parameters), the state
+    it shows and its conversations; audited as a view of the list (the page and the API)."""
+    form = forms.ListFilterForm(query or None)
     status = team = ""
     mine = False
     if form.is_valid():
@@ -39,6 +40,13 @@ def inquiry_list(request: HttpRequest) -> HttpResponse:
         ctx=AuditContext.from_request(request),
         detail={"status": status, "team": team, "mine": mine, "shown": len(inquiries)},
     )
+    return form, status, inquiries
+
+
+@never_cache
+@access.require(READ)
+def inquiry_list(request: HttpRequest) -> HttpResponse:
+    form, status, inquiries = inquiry_listing(request, request.GET)
     rows = [{"inquiry": i, "open_for": selectors.open_for_label(i)} for i in inquiries]
     counts = selectors.status_counts()
     return render(

@@ -4,8 +4,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern
@@ -15,17 +13,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.roles import Perm
-from portal import access
-from portal.errors import ErrorSerializer
-from portal.workflow import Action, Workflow, api_urls
+from portal.workflow import action_schema, api_urls
 
 from . import selectors
 from .models import FaqBase, FaqEntry
 from .serializers import FaqBaseSerializer, FaqEntrySerializer
+from .views import READ  # as the pages
 from .workflow import BASE_WORKFLOW, ENTRY_WORKFLOW
-
-READ: access.Permission = (Perm.VIEW_QUESTIONS, Perm.MANAGE_FAQ, Perm.MANAGE_GOMI)  # as the pages
 
 
 @extend_schema(
@@ -69,24 +63,10 @@ class FaqBaseDetailApi(APIView):
         return Response(FaqBaseSerializer(get_object_or_404(FaqBase, pk=pk)).data)
 
 
-def _documented(answer: type) -> Callable[[type[APIView], Action], type[APIView]]:
-    def document(view: type[APIView], action: Action) -> type[APIView]:
-        return extend_schema(
-            request=None,
-            responses={200: answer, 400: ErrorSerializer, 403: ErrorSerializer, 409: ErrorSerializer},
-            description=action.doc or str(action.label),
-        )(view)
-
-    return document
-
-
-def _urls(workflow: Workflow, prefix: str, answer: type) -> list[URLPattern]:
-    return api_urls(workflow, prefix=prefix, schema=_documented(answer))
-
-
 def action_urls() -> list[URLPattern]:
-    """POST api/faq/entries/<pk>/<action>/ and api/faq/base/<pk>/publish/ from the two tables."""
+    """POST api/faq/entries/<pk>/<action>/ and api/faq/base/<pk>/publish/ from the two tables
+    (no action takes a body)."""
     return [
-        *_urls(ENTRY_WORKFLOW, "api/faq/entries/", FaqEntrySerializer),
-        *_urls(BASE_WORKFLOW, "api/faq/base/", FaqBaseSerializer),
+        *api_urls(ENTRY_WORKFLOW, prefix="api/faq/entries/", schema=action_schema(FaqEntrySerializer)),
+        *api_urls(BASE_WORKFLOW, prefix="api/faq/base/", schema=action_schema(FaqBaseSerializer)),
     ]

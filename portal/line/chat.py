@@ -61,7 +61,7 @@ class ChatBatch:
     instead of once per event (a version check, a set-based read for these residents).
     A memo lives only as long as its batch, so whatever another process committed before
     the batch began is seen by it; a feature whose own writes change what it memoised
-    updates its entry (``put``)."""
+    updates the value it got (a set, a dict) in place."""
 
     def __init__(self, resident_ids: Collection[int] = ()) -> None:
         self.resident_ids: frozenset[int] = frozenset(resident_ids)
@@ -74,9 +74,6 @@ class ChatBatch:
             self._memo[key] = load()
         value: T = self._memo[key]
         return value
-
-    def put(self, key: str, value: Any) -> None:
-        self._memo[key] = value
 
 
 class ChatContext:

@@ -32,3 +32,6 @@ def test_a_reply_line_failed_with_500_is_still_sent_once(line_resident, line_emu
     line_emulator.set_faults(rate_500=1.0, limit=1, endpoints=["reply"])
     line_resident.follow(LATE)
     assert line_emulator.received_texts(LATE) == expected
+    # sent by the same token again, not pushed (a 500 may hide a delivery: never a second copy)
+    assert [r["status"] for r in line_emulator.requests("reply")][-2:] == [500, 200]
+    assert not [r for r in line_emulator.requests("push") if r["body"] and LATE in str(r["body"])]

@@ -51,3 +51,48 @@ def refused_page(request: HttpRequest, workflow: Workflow, name: str, obj: model
         return None
     messages.error(request, str(workflow.action(name).refused))
     return redirect(workflow.detail_url, pk=obj.pk)
+
+
+class Window:
+    """One page of a list read without counting it: ``size + 1`` rows are fetched to know
+    whether a next page exists (no COUNT query). Quacks like a Paginator page for
+    ``portal/_pager.html``, which then shows 「n ページ目」 instead of 「n / total ページ」."""
+
+    paginator = None  # no total: the pager shows the page's number alone
+
+    def __init__(self, rows: Any, *, number: int, size: int) -> None:
+        self.number, self.size = number, size
+        fetched = list(rows[(number - 1) * size : number * size + 1])
+        self.object_list = fetched[:size]
+        self._more = len(fetched) > size
+
+    @classmethod
+    def of(cls, rows: Any, page: object, *, size: int) -> Window:
+        """The page numbered ``page`` (a GET parameter: anything not a whole number ≥ 1 is
+        the first page) of the queryset ``rows``."""
+        try:
+            number = max(1, int(str(page)))
+        except (TypeError, ValueError):
+            number = 1
+        return cls(rows, number=min(number, 100_000), size=size)
+
+    def __iter__(self) -> Any:
+        return iter(self.object_list)
+
+    def __len__(self) -> int:
+        return len(self.object_list)
+
+    def has_next(self) -> bool:
+        return self._more
+
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    def has_other_pages(self) -> bool:
+        return self._more or self.number > 1
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    def previous_page_number(self) -> int:
+        return self.number - 1

@@ -38,8 +38,10 @@ class _NoStore(APIView):
 
 
 class InquiryListApi(_NoStore):
-    """Conversations, newest resident message first (at most ``LIST_LIMIT``), filtered as the
-    list page filters (``status``, ``team``, ``mine``)."""
+    """Conversations, newest resident message first, ``PAGE_SIZE`` a page (``page``, from 1),
+    filtered as the list page filters (``status``, ``team``, ``mine``). The next and previous
+    pages are in the ``Link`` header (``rel="next"`` / ``rel="prev"``), as on GitHub's API:
+    the answer stays a plain list."""
 
     portal_permission = READ
 
@@ -48,12 +50,30 @@ class InquiryListApi(_NoStore):
             OpenApiParameter("status", str, required=False),
             OpenApiParameter("team", str, required=False),
             OpenApiParameter("mine", bool, required=False),
+            OpenApiParameter("page", int, required=False),
         ],
         responses=InquirySerializer(many=True),
     )
     def get(self, request: Request) -> Response:
-        _form, _status, inquiries = inquiry_listing(request, request.query_params)
-        return Response(InquirySerializer(inquiries, many=True).data)
+        _form, _status, window = inquiry_listing(request, request.query_params)
+        response = Response(InquirySerializer(list(window), many=True).data)
+        links = [
+            (rel, n)
+            for rel, n, shown in (
+                ("prev", window.number - 1, window.has_previous()),
+                ("next", window.number + 1, window.has_next()),
+            )
+            if shown
+        ]
+        if links:
+            response["Link"] = ", ".join(f'<{_page_url(request, n)}>; rel="{rel}"' for rel, n in links)
+        return response
+
+
+def _page_url(request: Request, number: int) -> str:
+    params = request.query_params.copy()
+    params["page"] = str(number)
+    return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
 
 
 class InquiryDetailApi(_NoStore):

@@ -26,7 +26,7 @@ from .models import Inquiry, InquiryEntry, ReplyTemplate
 # FAQ could not answer and what the bot said, before the resident asked for staff.
 CONTEXT_BEFORE = dt.timedelta(minutes=30)
 PREVIEW_CHARS = 40
-LIST_LIMIT = 200
+PAGE_SIZE = 50  # conversations a page of the list (the page and the API)
 
 
 def inquiry_list(*, status: str = "", team: str = "", assignee: Any = None) -> QuerySet[Inquiry]:

@@ -15,6 +15,7 @@ from accounts.roles import Perm
 from accounts.services import audit_record
 from portal import access
 from portal.context import AuditContext
+from portal.pages import Window
 
 from . import forms, selectors, services
 from .audit import AUDIT_INQUIRY_VIEWED, AUDIT_LIST_VIEWED
@@ -24,30 +25,35 @@ from .workflow import WORKFLOW
 READ = (Perm.HANDLE_INQUIRIES, Perm.VIEW_INQUIRIES)
 
 
-def inquiry_listing(request: HttpRequest, query: Any) -> tuple[forms.ListFilterForm, str, list[Inquiry]]:
+def inquiry_listing(request: HttpRequest, query: Any) -> tuple[forms.ListFilterForm, str, Window]:
     """The list's filters (``query``: the page's GET, the API's query parameters), the state
-    it shows and its conversations; audited as a view of the list (the page and the API)."""
+    it shows and its page of conversations (``page``, ``selectors.PAGE_SIZE`` a page); audited
+    as a view of the list (the page and the API), with the page's number after the first."""
     form = forms.ListFilterForm(query or None)
     status = team = ""
     mine = False
     if form.is_valid():
         status, team, mine = form.cleaned_data["status"], form.cleaned_data["team"], form.cleaned_data["mine"]
-    inquiries = list(
-        selectors.inquiry_list(status=status, team=team, assignee=request.user if mine else None)[: selectors.LIST_LIMIT]
-    )
-    audit_record(
-        action=AUDIT_LIST_VIEWED,
-        ctx=AuditContext.from_request(request),
-        detail={"status": status, "team": team, "mine": mine, "shown": len(inquiries)},
-    )
-    return form, status, inquiries
+    rows = selectors.inquiry_list(status=status, team=team, assignee=request.user if mine else None)
+    window = Window.of(rows, query.get("page") if query else None, size=selectors.PAGE_SIZE)
+    detail: dict[str, Any] = {"status": status, "team": team, "mine": mine, "shown": len(window)}
+    if window.number > 1:
+        detail["page"] = window.number
+    audit_record(action=AUDIT_LIST_VIEWED, ctx=AuditContext.from_request(request), detail=detail)
+    return form, status, window
+
+
+def _without_page(request: HttpRequest) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
 
 
 @never_cache
 @access.require(READ)
 def inquiry_list(request: HttpRequest) -> HttpResponse:
-    form, status, inquiries = inquiry_listing(request, request.GET)
-    rows = [{"inquiry": i, "open_for": selectors.open_for_label(i)} for i in inquiries]
+    form, status, window = inquiry_listing(request, request.GET)
+    rows = [{"inquiry": i, "open_for": selectors.open_for_label(i)} for i in window]
     counts = selectors.status_counts()
     return render(
         request,
@@ -57,7 +63,8 @@ def inquiry_list(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "tabs": [{"value": s, "label": label, "count": counts.get(s, 0)} for s, label in Inquiry.Status.choices],
             "status": status,
-            "limit": selectors.LIST_LIMIT,
+            "page": window,
+            "querystring": _without_page(request),
         },
     )
 

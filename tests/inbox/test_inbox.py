@@ -229,3 +229,48 @@ def test_the_chosen_language_is_named_on_the_conversation_and_in_the_list(asked,
     Resident.objects.filter(pk=asked.resident_id).update(language="vi")
     assert '<dd id="inquiry-language" lang="vi">Tiếng Việt</dd>' in handler_client.get(f"/inbox/{asked.pk}/").content.decode()
     assert '<span class="badge" lang="vi">Tiếng Việt</span>' in handler_client.get("/inbox/").content.decode()
+
+
+def test_every_conversation_is_reachable_page_by_page(asked, handler_client, make_residents, assert_queries):
+    """The list shows 50 a page with 前へ / 次へ (none is out of reach, as beyond a fixed
+    limit), without counting them; the API pages the same way through its Link header."""
+    import re
+
+    from portal.line.models import Resident
+
+    make_residents(60)
+    for resident in Resident.objects.exclude(pk=asked.resident_id)[:60]:
+        Inquiry.objects.create(resident=resident)
+    every = set(Inquiry.objects.values_list("pk", flat=True))
+    assert len(every) == 61
+
+    seen: list[int] = []
+    url = "/inbox/?status=new"
+    for _page in range(5):
+        page = handler_client.get(url).content.decode()
+        seen += [int(pk) for pk in re.findall(r'href="/inbox/(\d+)/"', page)]
+        found = re.search(r'href="\?([^"]*page=\d+)">次へ', page)
+        if not found:
+            break
+        url = "/inbox/?" + found.group(1).replace("&amp;", "&")
+    assert sorted(seen) == sorted(every) and len(seen) == len(every)
+    assert "status=new" in url and "2 ページ目" in page
+
+    api: list[int] = []
+    url = "/inbox/api/inquiries/?status=new"
+    for _page in range(5):
+        answer = handler_client.get(url)
+        api += [row["id"] for row in answer.json()]
+        found = re.search(r'<([^>]+)>; rel="next"', answer.get("Link", ""))
+        if not found:
+            break
+        url = found.group(1)
+    assert sorted(api) == sorted(every) and len(api) == len(every)
+    assert 'rel="prev"' in answer["Link"]
+
+    handler_client.get("/")
+    with assert_queries(8):  # a later page costs what the first does: no COUNT
+        assert handler_client.get("/inbox/?page=2").status_code == 200
+    assert handler_client.get("/inbox/?page=abc").status_code == 200  # a bad number is the first page
+    entry = AuditEntry.objects.filter(action="inbox.list_viewed").order_by("-id")[1]
+    assert entry.detail["page"] == 2 and entry.detail["shown"] == 11

@@ -84,6 +84,23 @@ class ResidentMenu(models.Model):
         return f"residentmenu menu#{self.menu_id}"
 
 
+class PendingFollow(models.Model):
+    """A resident whose menu must be put right (their segment may have changed): written
+    before the follow task is queued, removed when it has run. A task the broker lost is
+    queued again from here by the beat job (``services.follows_resume``)."""
+
+    resident = models.OneToOneField("line.Resident", on_delete=models.CASCADE, primary_key=True, related_name="+")
+    refollowed = models.BooleanField(default=False)
+    since = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("メニューの付け替え待ち")
+        verbose_name_plural = _("メニューの付け替え待ち")
+
+    def __str__(self) -> str:
+        return f"pendingfollow#{self.pk}"
+
+
 class DisasterSwitch(models.Model):
     """One 災害時モード switch (on or back to normal), as the operator confirmed it."""
 

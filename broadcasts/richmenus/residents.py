@@ -5,13 +5,16 @@ LINE's single-user link / unlink endpoints, from a Celery task after the change 
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from portal.line import residents
 from portal.line import richmenus as line
 from portal.line.models import Resident
 
-from .models import ResidentMenu, RichMenu, SegmentLink
+from .models import PendingFollow, ResidentMenu, RichMenu, SegmentLink
 from .selectors import disaster_mode
 
 # A resident changing their answers while a pass runs is caught by the next pass; after this
@@ -21,10 +24,42 @@ MAX_PASSES = 3
 
 def resident_segment_changed(resident_id: int, *, refollowed: bool) -> None:
     """The LINE layer's segment listener (``RichMenusConfig.segment_listeners``), called on
-    commit: the resident's menu is put right by the task."""
+    commit: the resident's menu is put right by the task. The resident is marked pending
+    first (``PendingFollow``), so a task the broker loses is queued again by the beat job;
+    a re-follow stays a re-follow until a task has run for it."""
     from .tasks import follow_resident
 
-    follow_resident.delay(resident_id, refollowed)
+    pending, created = PendingFollow.objects.get_or_create(
+        resident_id=resident_id, defaults={"refollowed": refollowed, "since": timezone.now()}
+    )
+    if not created:
+        PendingFollow.objects.filter(pk=resident_id).update(since=timezone.now(), refollowed=pending.refollowed or refollowed)
+    follow_resident.delay(resident_id, pending.refollowed or refollowed)
+
+
+def follow_done(*, resident_id: int, started: dt.datetime) -> None:
+    """The task ran to its end for the changes marked up to ``started`` (a later change keeps
+    its mark and its own task)."""
+    PendingFollow.objects.filter(pk=resident_id, since__lte=started).delete()
+
+
+# A pending resident older than this has lost their task (the follow task's own retries back
+# off to 5 minutes and refresh nothing here, so a slow LINE only queues a harmless extra run).
+RESUME_AFTER = dt.timedelta(minutes=10)
+
+
+def follows_resume() -> int:
+    """The beat job: queue the follow task again for residents marked pending longer than
+    ``RESUME_AFTER`` (their task was lost: a broker restarted without its queue). Each run
+    reads the answers as they are then, so an extra run sends nothing."""
+    from .tasks import follow_resident
+
+    now = timezone.now()
+    stale = list(PendingFollow.objects.filter(since__lt=now - RESUME_AFTER).values_list("pk", "refollowed"))
+    PendingFollow.objects.filter(pk__in=[pk for pk, _r in stale]).update(since=now)
+    for pk, refollowed in stale:
+        follow_resident.delay(pk, refollowed)
+    return len(stale)
 
 
 def active_links() -> QuerySet[SegmentLink]:

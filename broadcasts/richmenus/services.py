@@ -28,7 +28,7 @@ from portal.line.errors import LineError, LineRateLimited, LineRejected, LineTem
 from portal.workflow import staff_of
 
 from . import audit, validation
-from .models import DisasterSwitch, LinkBatch, LinkJob, ResidentMenu, RichMenu, SegmentLink
+from .models import DisasterSwitch, LinkBatch, LinkJob, PendingFollow, ResidentMenu, RichMenu, SegmentLink
 from .selectors import disaster_mode
 
 S = RichMenu.Status
@@ -555,13 +555,16 @@ def link_jobs_resume() -> int:
 
 
 def resident_menus_purge(cutoff: dt.datetime) -> int:
-    """Retention: residents no longer friends (blocked) keep no menu record."""
+    """Retention: residents no longer friends (blocked) keep no menu record, and no mark of a
+    menu still to put right."""
     from portal.line.models import Resident
 
-    gone = ResidentMenu.objects.exclude(resident__status=Resident.Status.ACTIVE).filter(
-        Q(resident__blocked_at__isnull=True) | Q(resident__blocked_at__lte=cutoff)
-    )
-    deleted, _rows = gone.delete()
+    deleted = 0
+    for model in (ResidentMenu, PendingFollow):
+        gone = model.objects.exclude(resident__status=Resident.Status.ACTIVE).filter(
+            Q(resident__blocked_at__isnull=True) | Q(resident__blocked_at__lte=cutoff)
+        )
+        deleted += gone.delete()[0]
     return deleted
 
 

@@ -62,14 +62,18 @@ def follow_resident(self: Any, resident_id: int, refollowed: bool = False) -> st
     both retry for as long as it takes: each run reads the resident's answers as they are
     then, so a retry never sends a stale menu and the change is never dropped. LINE refusing
     the request is retried a few times, then logged (the next change or a relink fixes it)."""
+    from django.utils import timezone
+
     from . import residents
 
+    started = timezone.now()
     try:
-        return residents.resident_menu_follow(resident_id=resident_id, refollowed=refollowed)
+        done = residents.resident_menu_follow(resident_id=resident_id, refollowed=refollowed)
     except LineError as exc:
         retries = self.request.retries
         if isinstance(exc, LineRejected) and retries >= FOLLOW_REJECTED_RETRIES:
             logger.warning("resident#%s: LINE refused the rich-menu link (%s %s)", resident_id, exc.status, exc.message)
+            residents.follow_done(resident_id=resident_id, started=started)
             return "refused"
         wait = exc.retry_after if isinstance(exc, LineRateLimited) else None
         countdown = float(wait) if wait else _backoff(retries)
@@ -78,3 +82,12 @@ def follow_resident(self: Any, resident_id: int, refollowed: bool = False) -> st
                 raise
             return str(self.apply(args=(resident_id, refollowed), retries=retries + 1).result)
         raise self.retry(args=(resident_id, refollowed), countdown=countdown, exc=exc) from None
+    residents.follow_done(resident_id=resident_id, started=started)
+    return done
+
+
+@shared_task(name="richmenus.resume_follows")
+def resume_follows() -> int:
+    from . import residents
+
+    return residents.follows_resume()

@@ -164,3 +164,63 @@ def test_a_refollow_outside_every_segment_removes_a_link_line_kept_while_blocked
     assert line_emulator.menu_for(USER) == world.hakata_menu.line_id  # LINE kept the link
     line_resident.follow(USER, unblocked=True)
     assert line_emulator.menu_for(USER) == world.normal.line_id
+
+
+def test_a_follow_task_the_broker_lost_is_queued_again_by_the_beat_job(line_resident, line_emulator, world, monkeypatch):
+    """The resident moves into 博多区 while the broker drops the follow task: nothing reaches
+    LINE then, and the beat job, once the mark is 10 minutes old, puts the menu right — once
+    (its next run, and the task itself again, send nothing)."""
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone
+
+    from broadcasts.richmenus.tasks import resume_follows
+
+    _answer(line_resident, USER, area="chuo")
+    assert line_emulator.menu_for(USER) == world.normal.line_id
+    monkeypatch.setattr(follow_resident, "delay", lambda *args, **kwargs: None)  # the broker loses it
+    _answer(line_resident, USER, area="hakata")
+    assert line_emulator.menu_for(USER) == world.normal.line_id
+    monkeypatch.undo()
+    before = len(_menu_requests(line_emulator))
+
+    assert resume_follows.delay().result == 0  # not yet 10 minutes: its task may still be on its way
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=11)):
+        assert resume_follows.delay().result == 1
+        assert resume_follows.delay().result == 0
+    assert line_emulator.menu_for(USER) == world.hakata_menu.line_id
+    assert _menu_requests(line_emulator)[before:] == [200]
+    with time_machine.travel(timezone.now() + dt.timedelta(hours=1)):
+        assert resume_follows.delay().result == 0
+
+
+def test_a_change_while_its_task_runs_keeps_its_mark(line_resident, line_emulator, world, monkeypatch):
+    """A task finishing clears only the marks it covered: a change made after it started keeps
+    its own, so a lost second task is still caught."""
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone
+
+    from broadcasts.richmenus import residents
+    from broadcasts.richmenus.tasks import resume_follows
+
+    _answer(line_resident, USER, area="chuo")
+    resident = Resident.objects.get(line_user_id=USER)
+    real = residents.resident_menu_follow
+
+    def a_change_meanwhile(**kwargs):
+        done = real(**kwargs)  # read the answers (中央区: nothing to send)
+        monkeypatch.setattr(residents, "resident_menu_follow", real)
+        monkeypatch.setattr(follow_resident, "delay", lambda *a, **k: None)  # the change's own task is lost
+        _answer(line_resident, USER, area="hakata")
+        return done
+
+    monkeypatch.setattr(residents, "resident_menu_follow", a_change_meanwhile)
+    assert follow_resident.apply(args=(resident.pk, False)).result == "unchanged"
+    monkeypatch.undo()
+    assert line_emulator.menu_for(USER) == world.normal.line_id
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=11)):
+        resume_follows.delay()
+    assert line_emulator.menu_for(USER) == world.hakata_menu.line_id

@@ -51,8 +51,13 @@ def main() -> None:
         "two thirds of the filters",
     )
     parser.add_argument("--database-url", default=os.environ.get("BENCH_ESTIMATE_DATABASE_URL", DEFAULT_DB))
+    parser.add_argument("--redis-db", type=int, default=1, help="broker db; the cache uses the next one (or this one: --redis-db-cache)")
+    parser.add_argument("--redis-db-cache", type=int, default=None)
     args = parser.parse_args()
-    _common.configure(database_url=args.database_url, broker_db=1, cache_db=2, extra={"ALLOWED_HOSTS": "testserver,127.0.0.1"})
+    cache_db = args.redis_db + 1 if args.redis_db_cache is None else args.redis_db_cache
+    _common.configure(
+        database_url=args.database_url, broker_db=args.redis_db, cache_db=cache_db, extra={"ALLOWED_HOSTS": "testserver,127.0.0.1"}
+    )
     _common.ensure_database(args.database_url)
     _common.setup_django()
 

@@ -131,16 +131,18 @@ def segment_residents(*, segment: Segment) -> QuerySet[Resident]:
 def segment_reach(*, segment: Segment) -> int:
     """The exact live count: only for the 50 rule (services.ensure_minimum) and the
     snapshot. Never shown; everything shown comes from privacy.py's release. From the LINE
-    layer's exact per-cell counts (constant time); a segment that excludes a past
-    broadcast's recipients is counted on the residents themselves."""
-    if segment.exclude_broadcast_id or (segment.dimensions and not segment.everyone):
-        # Answers to admin-defined dimensions are not in the per-cell counts: counted on the
-        # residents, one index-backed semi-join per dimension (portal/line/residents.py).
+    layer's exact per-cell counts (constant time), with admin-defined dimensions too; a
+    segment that excludes a past broadcast's recipients is counted on the residents
+    themselves."""
+    if segment.exclude_broadcast_id:
         return segment_residents(segment=segment).count()
     if segment.everyone:
         return line_residents.count_in_segment()
     return line_residents.count_in_segment(
-        age_bands=segment.age_bands, area_ids=segment.area_ids, interest_ids=segment.interest_ids
+        age_bands=segment.age_bands,
+        area_ids=segment.area_ids,
+        interest_ids=segment.interest_ids,
+        dimension_options=[ids for _dim, ids in segment.dimensions],
     )
 
 

@@ -14,6 +14,9 @@ from portal.models import OrderedActive
 
 from .language import Language
 
+# Bits of ``Resident.answer_bits`` (a signed 64-bit integer: bits 0–62), one per option.
+ANSWER_BITS = 63
+
 
 class AgeBand(models.TextChoices):
     """LINE's age bands, as in LINE Official Account Manager."""
@@ -96,6 +99,10 @@ class Resident(models.Model):
     age_band = models.CharField(_("年代"), max_length=8, choices=AgeBand.choices, blank=True)
     area = models.ForeignKey(Area, verbose_name=_("地域"), null=True, blank=True, on_delete=models.SET_NULL)
     interest_bits = models.BigIntegerField(_("関心分野"), default=0)
+    # The bits (``DimensionOption.bit``) of the options the resident chose (``ResidentAnswer``),
+    # kept by database triggers on the answers (migration 0004), never written by code: the
+    # exact counts with admin-defined dimensions are kept per cell of it (``AnswerCount``).
+    answer_bits = models.BigIntegerField(default=0, db_default=0, editable=False)
     consented_at = models.DateTimeField(_("属性登録の同意日時"), null=True, blank=True)
     # Chosen in 受信設定 (blank: not chosen; answers then follow each message's language). The
     # database keeps the default too: rows written by raw SQL (seed_demo's COPY, the bench, the
@@ -275,6 +282,27 @@ class ResidentCount(models.Model):
         return f"resident-count#{self.pk}"
 
 
+class AnswerCount(models.Model):
+    """Reachable residents who chose at least one option that has a bit, per age band × area
+    × interests × ``answer_bits``, exact at every moment: the same triggers as
+    ``ResidentCount`` (migration 0004), the same compaction. The 50-recipient check with
+    admin-defined dimensions counts from here (``residents.count_in_segment``); a resident
+    without such answers can match no dimension filter, so they are not counted here.
+    Never shown."""
+
+    age_band = models.CharField(max_length=8, blank=True)
+    area_id = models.BigIntegerField(null=True)
+    interest_bits = models.BigIntegerField(default=0)
+    answer_bits = models.BigIntegerField()
+    residents = models.BigIntegerField()  # signed: a change's +n / -n until compacted
+
+    class Meta:
+        indexes = [models.Index(fields=["age_band", "area_id"], name="answer_count_cell_idx")]
+
+    def __str__(self) -> str:
+        return f"answer-count#{self.pk}"
+
+
 # -- segment dimensions as data ------------------------------------------------------------
 class Dimension(models.Model):
     """An attribute residents may declare in 受信設定 (性別, 子どもの年代, 校区 …), defined by
@@ -329,10 +357,18 @@ class DimensionOption(OrderedActive):
     dimension = models.ForeignKey(Dimension, on_delete=models.CASCADE, related_name="options", verbose_name=_("属性"))
     label = models.CharField(_("選択肢"), max_length=20, help_text=_("チャットのボタンに表示します（20文字まで）。"))
     is_active = models.BooleanField(_("有効"), default=True, help_text=_("外すと住民の選択肢に表示しません。"))
+    # The option's bit in ``Resident.answer_bits`` (0–62, one option each), given when the
+    # option is created (``save``); none when all are taken: answers to such an option are
+    # counted on the residents (``residents.count_in_segment`` falls back to a scan).
+    bit = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
 
     class Meta(OrderedActive.Meta):
         verbose_name = _("属性の選択肢")
         verbose_name_plural = _("属性の選択肢")
+        constraints = [
+            models.UniqueConstraint(fields=["bit"], condition=models.Q(bit__isnull=False), name="dimension_option_bit_unique"),
+            models.CheckConstraint(condition=models.Q(bit__lte=ANSWER_BITS - 1), name="dimension_option_bit_range"),
+        ]
 
     def __str__(self) -> str:
         return self.label

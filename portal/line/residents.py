@@ -19,8 +19,9 @@ from typing import Protocol, TypeVar
 
 from django.db import connection, transaction
 from django.db.models import BigIntegerField, Case, Count, Exists, F, Model, OuterRef, Q, QuerySet, Sum, Value, When
+from django.db.models.expressions import RawSQL
 
-from .models import Interest, Resident, ResidentAnswer, ResidentCount
+from .models import AnswerCount, DimensionOption, Interest, Resident, ResidentAnswer, ResidentCount
 
 M = TypeVar("M", bound=Model)
 
@@ -133,22 +134,65 @@ def cells() -> Iterator[Cell]:
         yield Cell(age_band=row["age_band"], area_id=row["area_id"], interest_bits=row["interest_bits"], residents=row["n"])
 
 
-def count_in_segment(*, age_bands: Iterable[str] = (), area_ids: Iterable[int] = (), interest_ids: Iterable[int] = ()) -> int:
+def count_in_segment(
+    *,
+    age_bands: Iterable[str] = (),
+    area_ids: Iterable[int] = (),
+    interest_ids: Iterable[int] = (),
+    dimension_options: Iterable[Iterable[int]] = (),
+) -> int:
     """The exact number of reachable residents in the segment, now: a sum over the counts
-    the database keeps per cell (``ResidentCount``, a few thousand rows whatever the number
-    of residents) instead of a scan of the residents. Same transaction visibility as a
-    count of ``in_segment(...)``. Only for the 50-recipient check: never shown."""
-    rows = matching(ResidentCount.objects.all(), age_bands=age_bands, area_ids=area_ids, interest_ids=interest_ids)
-    return int(rows.aggregate(n=Sum("residents"))["n"] or 0)
+    the database keeps per cell instead of a scan of the residents — ``ResidentCount`` (a
+    few thousand rows whatever the number of residents), or with admin-defined dimensions
+    ``AnswerCount`` (cells of answer bits too). Same transaction visibility as a count of
+    ``in_segment(...)``, which it equals. A dimension naming an option without a bit (all
+    63 were taken when it was added) is counted on the residents instead. Only for the
+    50-recipient check: never shown."""
+    wanted = [ids for ids in ({int(i) for i in option_ids} for option_ids in dimension_options) if ids]
+    if not wanted:
+        rows = matching(ResidentCount.objects.all(), age_bands=age_bands, area_ids=area_ids, interest_ids=interest_ids)
+        return int(rows.aggregate(n=Sum("residents"))["n"] or 0)
+    if DimensionOption.objects.filter(pk__in=set().union(*wanted), bit__isnull=True).exists():
+        return in_segment(
+            age_bands=age_bands, area_ids=area_ids, interest_ids=interest_ids, dimension_options=wanted
+        ).count()
+    cells = matching(AnswerCount.objects.all(), age_bands=age_bands, area_ids=area_ids, interest_ids=interest_ids)
+    for n, ids in enumerate(wanted):
+        # The options' bits read in the same statement as the cells: an option deleted
+        # meanwhile has left no resident with its bit (its answers went first), so it adds none.
+        cells = cells.alias(**{f"_answers{n}": F("answer_bits").bitand(_options_mask(sorted(ids)))}).filter(
+            ~Q(**{f"_answers{n}": 0})
+        )
+    return int(cells.aggregate(n=Sum("residents"))["n"] or 0)
+
+
+def _options_mask(option_ids: list[int]) -> RawSQL:
+    """The bits of ``option_ids`` (a subquery; options without a bit or gone add none)."""
+    table = DimensionOption._meta.db_table
+    placeholders = ", ".join(["%s"] * len(option_ids))
+    return RawSQL(
+        f"SELECT CAST(COALESCE(SUM(CAST(1 AS BIGINT) << bit), 0) AS BIGINT) FROM {table} "  # noqa: S608 - name from the model
+        f"WHERE id IN ({placeholders}) AND bit IS NOT NULL",
+        option_ids,  # noqa: S611 - parameters bound
+        output_field=BigIntegerField(),
+    )
 
 
 def counts_compact() -> int:
     """Beat job: sum the count rows into one per cell (each resident write adds signed rows:
-    ``ResidentCount``); returns how many rows are left. Readers see the counts before or
-    after, never in between (one statement on PostgreSQL; on SQLite one transaction under
-    its write lock)."""
-    table = ResidentCount._meta.db_table
-    columns = "age_band, area_id, interest_bits"
+    ``ResidentCount``, ``AnswerCount``); returns how many rows are left. Readers see the
+    counts before or after, never in between (one statement per table on PostgreSQL; on
+    SQLite one transaction under its write lock)."""
+    left = 0
+    for model, columns in (
+        (ResidentCount, "age_band, area_id, interest_bits"),
+        (AnswerCount, "age_band, area_id, interest_bits, answer_bits"),
+    ):
+        left += _compact(model._meta.db_table, columns)
+    return left
+
+
+def _compact(table: str, columns: str) -> int:
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [table])  # one compaction at a time
@@ -168,7 +212,9 @@ def counts_compact() -> int:
                 [last],
             )
             cursor.execute(f"DELETE FROM {table} WHERE id <= %s", [last])  # noqa: S608
-    return ResidentCount.objects.count()
+        cursor.execute(f"SELECT count(*) FROM {table}")  # noqa: S608
+        (left,) = cursor.fetchone()
+    return int(left)
 
 
 def dimension_cells(*, option_ids: Sequence[int], multiple: bool) -> Iterator[tuple[str, int | None, int, int]]:

@@ -285,22 +285,37 @@ class ResidentCount(models.Model):
 class AnswerCount(models.Model):
     """Reachable residents who chose at least one option that has a bit, per age band × area
     × interests × ``answer_bits``, exact at every moment: the same triggers as
-    ``ResidentCount`` (migration 0004), the same compaction. The 50-recipient check with
-    admin-defined dimensions counts from here (``residents.count_in_segment``); a resident
-    without such answers can match no dimension filter, so they are not counted here.
-    Never shown."""
+    ``ResidentCount`` (migration 0004) add signed rows (``generation`` 0);
+    ``residents.counts_compact`` sums them into one row per cell, all of one new
+    ``generation`` (named in ``AnswerCountBase``, in the same transaction), which then never
+    changes until the next compaction replaces it. The 50-recipient check with admin-defined
+    dimensions counts from here (``residents.count_in_segment``: the compacted rows, kept in
+    memory by generation, plus the rows added since); a resident without such answers can
+    match no dimension filter, so they are not counted here. Never shown."""
 
     age_band = models.CharField(max_length=8, blank=True)
     area_id = models.BigIntegerField(null=True)
     interest_bits = models.BigIntegerField(default=0)
     answer_bits = models.BigIntegerField()
     residents = models.BigIntegerField()  # signed: a change's +n / -n until compacted
+    generation = models.BigIntegerField(default=0, db_default=0)  # 0: added by a change since
 
     class Meta:
-        indexes = [models.Index(fields=["age_band", "area_id"], name="answer_count_cell_idx")]
+        indexes = [models.Index(fields=["generation"], name="answer_count_generation_idx")]
 
     def __str__(self) -> str:
         return f"answer-count#{self.pk}"
+
+
+class AnswerCountBase(models.Model):
+    """Which generation of compacted ``AnswerCount`` rows is current and how many rows it has
+    (one row, written by ``residents.counts_compact`` in the transaction that wrote them)."""
+
+    generation = models.BigIntegerField()
+    cells = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"answer-count-base#{self.pk}"
 
 
 # -- segment dimensions as data ------------------------------------------------------------
@@ -376,8 +391,9 @@ class DimensionOption(OrderedActive):
 
 class ResidentAnswer(models.Model):
     """A resident's answer to an admin-defined dimension: one row per chosen option (a
-    multiple-choice dimension may have several). Indexed by option, so a segment's exact
-    count is one index-backed semi-join per dimension (``residents.matching``)."""
+    multiple-choice dimension may have several). Indexed by option, so selecting a
+    segment's residents is one index-backed semi-join per dimension (``residents.matching``);
+    triggers keep ``Resident.answer_bits`` from these rows for the exact counts (migration 0004)."""
 
     resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="answers", db_index=False)
     dimension = models.ForeignKey(Dimension, on_delete=models.CASCADE, related_name="+", db_index=False)

@@ -13,15 +13,16 @@ that may move a resident between segments (``segment_changed``).
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
+import numpy as np
 from django.db import connection, transaction
 from django.db.models import BigIntegerField, Case, Count, Exists, F, Model, OuterRef, Q, QuerySet, Sum, Value, When
-from django.db.models.expressions import RawSQL
 
-from .models import AnswerCount, DimensionOption, Interest, Resident, ResidentAnswer, ResidentCount
+from .models import AnswerCount, AnswerCountBase, DimensionOption, Interest, Resident, ResidentAnswer, ResidentCount
 
 M = TypeVar("M", bound=Model)
 
@@ -148,48 +149,145 @@ def count_in_segment(
     ``in_segment(...)``, which it equals. A dimension naming an option without a bit (all
     63 were taken when it was added) is counted on the residents instead. Only for the
     50-recipient check: never shown."""
-    wanted = [ids for ids in ({int(i) for i in option_ids} for option_ids in dimension_options) if ids]
+    age_bands, area_ids = [str(b) for b in age_bands], [int(a) for a in area_ids]
+    wanted = [sorted(ids) for ids in ({int(i) for i in option_ids} for option_ids in dimension_options) if ids]
     if not wanted:
         rows = matching(ResidentCount.objects.all(), age_bands=age_bands, area_ids=area_ids, interest_ids=interest_ids)
         return int(rows.aggregate(n=Sum("residents"))["n"] or 0)
-    if DimensionOption.objects.filter(pk__in=set().union(*wanted), bit__isnull=True).exists():
-        return in_segment(
-            age_bands=age_bands, area_ids=area_ids, interest_ids=interest_ids, dimension_options=wanted
-        ).count()
-    cells = matching(AnswerCount.objects.all(), age_bands=age_bands, area_ids=area_ids, interest_ids=interest_ids)
-    for n, ids in enumerate(wanted):
-        # The options' bits read in the same statement as the cells: an option deleted
-        # meanwhile has left no resident with its bit (its answers went first), so it adds none.
-        cells = cells.alias(**{f"_answers{n}": F("answer_bits").bitand(_options_mask(sorted(ids)))}).filter(
-            ~Q(**{f"_answers{n}": 0})
-        )
-    return int(cells.aggregate(n=Sum("residents"))["n"] or 0)
+    interest_ids = list(interest_ids)
+    interests = interest_mask(interest_ids=interest_ids) if interest_ids else None
+    cells = _CellFilter(age_bands=age_bands, area_ids=area_ids, interests=interests)
+    # One statement, so one snapshot: which compacted generation is current, whether an
+    # option has no bit, the options' bits, and the rows added since that generation.
+    masks = [_options_mask(ids) for ids in wanted]
+    where, params = cells.sql(masks)
+    table, base_table, options = AnswerCount._meta.db_table, AnswerCountBase._meta.db_table, DimensionOption._meta.db_table
+    every = sorted(set().union(*wanted))
+    sql = (
+        f"SELECT (SELECT generation FROM {base_table} WHERE id = 1), (SELECT cells FROM {base_table} WHERE id = 1), "  # noqa: S608 - names from the models
+        f"(SELECT count(*) FROM {options} WHERE id IN ({', '.join(['%s'] * len(every))}) AND bit IS NULL), "
+        + "".join(f"({mask}), " for mask, _p in masks)
+        + f"(SELECT COALESCE(SUM(residents), 0) FROM {table} WHERE generation = 0{where})"  # noqa: S608
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*every, *(p for _m, mp in masks for p in mp), *params])
+        generation, size, without_bit, *bits, added = cursor.fetchone()
+    if without_bit:
+        return in_segment(age_bands=age_bands, area_ids=area_ids, interest_ids=interest_ids, dimension_options=wanted).count()
+    if generation is None:  # never compacted: every row is one added since
+        return int(added)
+    base = _answer_base(generation=int(generation), size=int(size))
+    if base is None:  # replaced by a newer compaction meanwhile: the sum of every row, now
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT COALESCE(SUM(residents), 0) FROM {table} WHERE 1 = 1{where}", params)  # noqa: S608
+            (total,) = cursor.fetchone()
+        return int(total)
+    return int(added) + base.count(cells, [int(b) for b in bits])
 
 
-def _options_mask(option_ids: list[int]) -> RawSQL:
+@dataclass(frozen=True)
+class _CellFilter:
+    age_bands: list[str]
+    area_ids: list[int]
+    interests: int | None  # the interests' mask; None: no condition
+
+    def sql(self, masks: list[tuple[str, list[int]]]) -> tuple[str, list[Any]]:
+        where, params = "", list[Any]()
+        if self.age_bands:
+            where += f" AND age_band IN ({', '.join(['%s'] * len(self.age_bands))})"
+            params += self.age_bands
+        if self.area_ids:
+            where += f" AND area_id IN ({', '.join(['%s'] * len(self.area_ids))})"
+            params += self.area_ids
+        if self.interests is not None:
+            where += " AND (interest_bits & %s) <> 0"
+            params.append(self.interests)
+        for mask, mask_params in masks:
+            where += f" AND (answer_bits & ({mask})) <> 0"
+            params += mask_params
+        return where, params
+
+
+def _options_mask(option_ids: list[int]) -> tuple[str, list[int]]:
     """The bits of ``option_ids`` (a subquery; options without a bit or gone add none)."""
     table = DimensionOption._meta.db_table
     placeholders = ", ".join(["%s"] * len(option_ids))
-    return RawSQL(
+    sql = (
         f"SELECT CAST(COALESCE(SUM(CAST(1 AS BIGINT) << bit), 0) AS BIGINT) FROM {table} "  # noqa: S608 - name from the model
-        f"WHERE id IN ({placeholders}) AND bit IS NOT NULL",
-        option_ids,  # noqa: S611 - parameters bound
-        output_field=BigIntegerField(),
+        f"WHERE id IN ({placeholders}) AND bit IS NOT NULL"
     )
+    return sql, option_ids
+
+
+@dataclass(frozen=True)
+class _AnswerBase:
+    """One generation of compacted ``AnswerCount`` rows, as arrays (it never changes: the
+    next compaction writes a new generation)."""
+
+    generation: int
+    age_codes: dict[str, int]
+    age: np.ndarray
+    area: np.ndarray  # -1: no area
+    interests: np.ndarray
+    answers: np.ndarray
+    residents: np.ndarray
+
+    def count(self, cells: _CellFilter, bits: list[int]) -> int:
+        chosen = np.ones(len(self.residents), dtype=bool)
+        if cells.age_bands:
+            chosen &= np.isin(self.age, [self.age_codes[b] for b in cells.age_bands if b in self.age_codes])
+        if cells.area_ids:
+            chosen &= np.isin(self.area, np.array(cells.area_ids, dtype=np.int64))
+        if cells.interests is not None:
+            chosen &= (self.interests & np.int64(cells.interests)) != 0
+        for mask in bits:
+            chosen &= (self.answers & np.int64(mask)) != 0
+        return int(self.residents[chosen].sum())
+
+
+_answer_bases: dict[str, _AnswerBase] = {}  # by database alias: the newest generation loaded
+
+
+def _answer_base(*, generation: int, size: int) -> _AnswerBase | None:
+    """The compacted rows of ``generation`` (loaded once per process and generation); None
+    when they are no longer all there (a newer compaction replaced them since)."""
+    alias = connection.alias
+    base = _answer_bases.get(alias)
+    if base is not None and base.generation == generation:
+        return base
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT age_band, area_id, interest_bits, answer_bits, residents FROM {AnswerCount._meta.db_table} "  # noqa: S608 - name from the model
+            "WHERE generation = %s",
+            [generation],
+        )
+        rows = cursor.fetchall()
+    if len(rows) != size:
+        return None
+    age_codes: dict[str, int] = {}
+    for row in rows:
+        age_codes.setdefault(row[0], len(age_codes))
+    base = _AnswerBase(
+        generation=generation,
+        age_codes=age_codes,
+        age=np.fromiter((age_codes[r[0]] for r in rows), dtype=np.int16, count=len(rows)),
+        area=np.fromiter((-1 if r[1] is None else r[1] for r in rows), dtype=np.int64, count=len(rows)),
+        interests=np.fromiter((r[2] for r in rows), dtype=np.int64, count=len(rows)),
+        answers=np.fromiter((r[3] for r in rows), dtype=np.int64, count=len(rows)),
+        residents=np.fromiter((r[4] for r in rows), dtype=np.int64, count=len(rows)),
+    )
+    _answer_bases[alias] = base
+    return base
 
 
 def counts_compact() -> int:
     """Beat job: sum the count rows into one per cell (each resident write adds signed rows:
     ``ResidentCount``, ``AnswerCount``); returns how many rows are left. Readers see the
     counts before or after, never in between (one statement per table on PostgreSQL; on
-    SQLite one transaction under its write lock)."""
-    left = 0
-    for model, columns in (
-        (ResidentCount, "age_band, area_id, interest_bits"),
-        (AnswerCount, "age_band, area_id, interest_bits, answer_bits"),
-    ):
-        left += _compact(model._meta.db_table, columns)
-    return left
+    SQLite one transaction under its write lock). ``AnswerCount``'s rows are compacted only
+    when a change added some, into a new generation (``AnswerCountBase``)."""
+    left = _compact(ResidentCount._meta.db_table, "age_band, area_id, interest_bits")
+    return left + _compact_answers()
 
 
 def _compact(table: str, columns: str) -> int:
@@ -212,6 +310,46 @@ def _compact(table: str, columns: str) -> int:
                 [last],
             )
             cursor.execute(f"DELETE FROM {table} WHERE id <= %s", [last])  # noqa: S608
+        cursor.execute(f"SELECT count(*) FROM {table}")  # noqa: S608
+        (left,) = cursor.fetchone()
+    return int(left)
+
+
+def _compact_answers() -> int:
+    table, base = AnswerCount._meta.db_table, AnswerCountBase._meta.db_table
+    columns = "age_band, area_id, interest_bits, answer_bits"
+    # A random generation: never one a process may have loaded before (a flushed database
+    # starts again without a base).
+    generation = secrets.randbits(62) + 1
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [table])  # one compaction at a time
+        cursor.execute(f"SELECT max(id) FROM {table} WHERE generation = 0")  # noqa: S608
+        (last,) = cursor.fetchone()
+        if last is not None:
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    f"WITH gone AS (DELETE FROM {table} RETURNING {columns}, residents), "  # noqa: S608 - names from the models
+                    f"made AS (INSERT INTO {table} ({columns}, residents, generation) "
+                    f"SELECT {columns}, sum(residents), %s FROM gone GROUP BY {columns} HAVING sum(residents) <> 0 RETURNING 1) "
+                    f"INSERT INTO {base} (id, generation, cells) SELECT 1, %s, count(*) FROM made "
+                    "ON CONFLICT (id) DO UPDATE SET generation = EXCLUDED.generation, cells = EXCLUDED.cells",
+                    [generation, generation],
+                )
+            else:
+                cursor.execute(f"SELECT max(id) FROM {table}")  # noqa: S608
+                (last,) = cursor.fetchone()
+                cursor.execute(
+                    f"INSERT INTO {table} ({columns}, residents, generation) SELECT {columns}, sum(residents), %s "  # noqa: S608
+                    f"FROM {table} WHERE id <= %s GROUP BY {columns} HAVING sum(residents) <> 0",
+                    [generation, last],
+                )
+                cursor.execute(f"DELETE FROM {table} WHERE id <= %s", [last])  # noqa: S608
+                cursor.execute(f"DELETE FROM {base}")  # noqa: S608
+                cursor.execute(
+                    f"INSERT INTO {base} (id, generation, cells) SELECT 1, %s, count(*) FROM {table}",  # noqa: S608
+                    [generation],
+                )
         cursor.execute(f"SELECT count(*) FROM {table}")  # noqa: S608
         (left,) = cursor.fetchone()
     return int(left)

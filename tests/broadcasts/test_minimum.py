@@ -191,3 +191,45 @@ def test_author_cannot_approve_own_broadcast(client, make_staff, make_broadcast,
     assert "自分が起案した配信は承認できません" in page
     b.refresh_from_db()
     assert b.status == Broadcast.Status.PENDING and b.approver is None
+
+
+def test_a_segment_with_dimensions_is_counted_exactly_at_submit_approve_and_send(
+    admin_client, author, approver, make_broadcast, segment_world, make_residents, line_resident, line_emulator
+):
+    """性別 = 女性 in one area and one age band: 50 exactly (from the trigger-kept cells of
+    answers), then one of them blocks the account (webhook), comes back, and another
+    withdraws the answer before the send starts: each check sees the change at once."""
+    from portal.line import services as line_services
+    from portal.line.models import Dimension, DimensionOption
+    from tests.broadcasts.test_dimensions import answer
+    from tests.line.test_dimensions import add_dimension
+
+    gender = add_dimension(admin_client, "性別", "single", ["女性", "男性", "回答しない"])
+    area = segment_world.areas[0]
+    women = make_residents(50, area=area, age_band="40-44")
+    answer(women, "女性")
+    answer(make_residents(30, area=area, age_band="40-44"), "男性")
+    answer(make_residents(30, area=area, age_band="50+"), "女性")  # another age band
+    answer(make_residents(10, area=area, age_band="40-44", opt_out=True), "女性")  # 配信停止: never counted
+    female = DimensionOption.objects.get(label="女性")
+    segment = {"areas": [area], "age_bands": ["40-44"], "dimensions": {str(gender.pk): [female.pk]}}
+
+    b = make_broadcast(**segment, to="pending")
+    assert b.status == Broadcast.Status.PENDING
+    line_resident.unfollow(women[0])  # 49
+    with pytest.raises(DomainError) as exc:
+        services.broadcast_approve(broadcast=b, approver=approver, version=services.content_version(b))
+    assert "49" not in str(exc.value)
+    with pytest.raises(DomainError):
+        make_broadcast(**segment, to="pending")  # a new one is refused at submit
+    line_resident.follow(women[0], unblocked=True)  # 50 again
+    services.broadcast_approve(broadcast=b, approver=approver, version=services.content_version(b))  # the task waits
+    b.refresh_from_db()
+    assert b.status == Broadcast.Status.SENDING  # sending requested (承認後すぐに配信)
+
+    withdrawn = Resident.objects.get(line_user_id=women[1])
+    line_services.answers_replace(resident=withdrawn, dimension=Dimension.objects.get(pk=gender.pk), option_ids=[])  # 49
+    tasks.start_broadcast.delay(b.pk)
+    b.refresh_from_db()
+    assert b.status == Broadcast.Status.CANCELLED and b.halt_reason == Broadcast.HaltReason.BELOW_MINIMUM
+    assert line_emulator.requests("multicast") == []

@@ -22,6 +22,7 @@ from portal.line.models import (
     ANSWER_BITS,
     AgeBand,
     AnswerCount,
+    AnswerCountBase,
     Area,
     Dimension,
     DimensionOption,
@@ -92,7 +93,11 @@ def test_the_cells_count_what_a_scan_counts_and_are_what_is_read(world):
     gender = Dimension.objects.get(name="性別")
     everyone_answered = residents.count_in_segment(dimension_options=[option_ids[gender.pk]])
     assert everyone_answered > 300
+    residents.counts_compact()  # one generation of compacted cells, counted from memory from now on
+    assert AnswerCountBase.objects.get().cells == AnswerCount.objects.count()
+    _assert_exact(filters)
     AnswerCount.objects.all().delete()
+    AnswerCountBase.objects.all().delete()
     assert residents.count_in_segment(dimension_options=[option_ids[gender.pk]]) == 0
 
 
@@ -111,9 +116,9 @@ def test_the_counts_follow_every_kind_of_change(world):
     # An answer row moved to another option or another resident (an UPDATE of the answers).
     children = option_ids[dims["子どもの年代"].pk]
     moved = ResidentAnswer.objects.filter(option_id=children[0]).order_by("pk")[:10]
-    ResidentAnswer.objects.filter(pk__in=[a.pk for a in moved]).exclude(
-        resident__answers__option_id=children[5]
-    ).update(option_id=children[5])
+    ResidentAnswer.objects.filter(pk__in=[a.pk for a in moved]).exclude(resident__answers__option_id=children[5]).update(
+        option_id=children[5]
+    )
     answer = ResidentAnswer.objects.filter(option_id__in=children).order_by("pk").first()
     stranger = Resident.objects.exclude(answers__dimension=dims["子どもの年代"]).order_by("pk").first()
     ResidentAnswer.objects.filter(pk=answer.pk).update(resident=stranger)
@@ -274,3 +279,51 @@ def test_concurrent_answers_and_compaction_keep_the_counts_exact(transactional_d
     _assert_exact(filters)
     residents.counts_compact()
     _assert_exact(filters)
+
+
+def test_answers_given_in_the_chat_are_counted_exactly_through_block_and_refollow(
+    admin_client, line_resident, line_emulator, demo_segments, make_residents
+):
+    from tests.line.test_dimensions import add_dimension
+
+    gender = add_dimension(admin_client, "性別", "single", ["女性", "男性", "回答しない"])
+    add_dimension(admin_client, "子どもの年代", "multiple", ["0〜2歳", "小学生"])
+    women, men = DimensionOption.objects.get(label="女性"), DimensionOption.objects.get(label="男性")
+    baby, school = DimensionOption.objects.get(label="0〜2歳"), DimensionOption.objects.get(label="小学生")
+    hakata = Area.objects.get(code="hakata")
+    others = make_residents(30, area=hakata)  # answered before: bulk rows, as the seed writes them
+    ResidentAnswer.objects.bulk_create(
+        ResidentAnswer(resident=r, dimension=gender, option=women if n % 2 else men)
+        for n, r in enumerate(Resident.objects.filter(line_user_id__in=others))
+    )
+    filters = [
+        {"dimension_options": [[women.pk]]},
+        {"dimension_options": [[men.pk]]},
+        {"area_ids": [hakata.pk], "age_bands": ["30-34"], "dimension_options": [[women.pk], [baby.pk]]},
+        {"dimension_options": [[baby.pk, school.pk]]},
+        {"dimension_options": [[school.pk], [women.pk, men.pk]]},
+    ]
+
+    def counts() -> list[int]:
+        found = [residents.count_in_segment(**f) for f in filters]
+        assert found == [residents.in_segment(**f).count() for f in filters]
+        return found
+
+    assert counts() == [15, 15, 0, 0, 0]
+    user = "U" + "e" * 32
+    line_resident.follow(user)
+    for label in ("同意する", "30〜34歳", "博多区", "防災", "完了", "女性", "0〜2歳", "小学生", "決定"):
+        line_resident.tap(user, label)
+    assert "受信設定を登録しました" in line_emulator.received(user)[-1]["text"]
+    assert counts() == [16, 15, 1, 1, 1]
+    line_resident.text(user, "受信設定")  # answers changed: 男性, only 小学生
+    for label in ("30〜34歳", "博多区", "完了", "男性", "✓0〜2歳", "決定"):
+        line_resident.tap(user, label)
+    assert counts() == [15, 16, 0, 1, 1]
+    line_resident.unfollow(user)  # blocked: counted nowhere
+    assert counts() == [15, 15, 0, 0, 0]
+    line_resident.follow(user, unblocked=True)  # back: the answers count again
+    assert counts() == [15, 16, 0, 1, 1]
+    residents.counts_compact()
+    assert counts() == [15, 16, 0, 1, 1]
+    assert AnswerCount.objects.filter(residents__lte=0).count() == 0

@@ -8,7 +8,8 @@ row per option and an option one bit, so the updates are incremental, and they c
 concurrent writers: ``answer_bits | x`` is re-evaluated on the row's newest version). The
 triggers on line_resident (0002's, replaced) also count reachable residents with some answer
 bit per age band × area × interests × answer_bits in line_answercount, the same way as
-line_residentcount (signed rows, compacted by ``residents.counts_compact``).
+line_residentcount (signed rows of generation 0, compacted by ``residents.counts_compact``
+into rows of a new generation named in line_answercountbase).
 
 A deleted option's bit is cleared from its residents (by its answers' deletion, or by the
 option's own trigger when the option goes first), so a freed bit can be given again. TRUNCATE
@@ -68,6 +69,7 @@ CREATE OR REPLACE FUNCTION line_resident_counts_truncated() RETURNS trigger LANG
 BEGIN
     DELETE FROM line_residentcount;
     DELETE FROM line_answercount;
+    DELETE FROM line_answercountbase;
     RETURN NULL;
 END $$;
 DROP TRIGGER IF EXISTS line_resident_counts_insert ON line_resident;
@@ -359,10 +361,19 @@ class Migration(migrations.Migration):
                 ("interest_bits", models.BigIntegerField(default=0)),
                 ("answer_bits", models.BigIntegerField()),
                 ("residents", models.BigIntegerField()),
+                ("generation", models.BigIntegerField(db_default=0, default=0)),
             ],
             options={
-                "indexes": [models.Index(fields=["age_band", "area_id"], name="answer_count_cell_idx")],
+                "indexes": [models.Index(fields=["generation"], name="answer_count_generation_idx")],
             },
+        ),
+        migrations.CreateModel(
+            name="AnswerCountBase",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("generation", models.BigIntegerField()),
+                ("cells", models.BigIntegerField()),
+            ],
         ),
         migrations.RunPython(create_triggers, drop_triggers),
     ]

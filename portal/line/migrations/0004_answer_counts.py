@@ -19,6 +19,8 @@ As 0002: a later migration that makes Django rebuild line_resident, line_residen
 line_dimensionoption on SQLite drops their triggers: re-create them after it (``create_triggers``).
 """
 
+import secrets
+
 from django.db import migrations, models
 
 ANSWER_BITS = 63
@@ -288,10 +290,16 @@ BACKFILL = [
     ), 0)
     WHERE id IN (SELECT resident_id FROM line_residentanswer)
     """,
+    # Already one row per cell: a compacted generation (residents.counts_compact), so the
+    # rows added by changes (generation 0) start few.
     f"""
-    INSERT INTO line_answercount (age_band, area_id, interest_bits, answer_bits, residents)
-    SELECT age_band, area_id, interest_bits, answer_bits, count(*) FROM line_resident
+    INSERT INTO line_answercount (age_band, area_id, interest_bits, answer_bits, residents, generation)
+    SELECT age_band, area_id, interest_bits, answer_bits, count(*), %(generation)s FROM line_resident
     WHERE {REACHABLE} AND answer_bits <> 0 GROUP BY age_band, area_id, interest_bits, answer_bits
+    """,
+    """
+    INSERT INTO line_answercountbase (id, generation, cells)
+    SELECT 1, %(generation)s, count(*) FROM line_answercount WHERE generation = %(generation)s
     """,
 ]
 
@@ -302,8 +310,9 @@ def create_triggers(apps, schema_editor) -> None:  # noqa: ANN001
     # without them), so the backfill's UPDATE does not count its residents twice.
     for sql in [PG_DROP] if postgres else SQLITE_DROP:
         schema_editor.execute(sql)
+    generation = secrets.randbits(62) + 1  # as residents.counts_compact: never one a process has seen
     for sql in BACKFILL:
-        schema_editor.execute(sql)
+        schema_editor.execute(sql, {"generation": generation} if "%(generation)s" in sql else None)
     for sql in [PG_CREATE] if postgres else SQLITE_CREATE:
         schema_editor.execute(sql)
 

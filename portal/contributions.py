@@ -63,11 +63,13 @@ class Flow:
 
 @dataclass(frozen=True)
 class Answerer:
-    """What answers a message no flow expects (lower ``priority`` first)."""
+    """What answers a message no flow expects (lower ``priority`` first); ``warm_up``: a
+    callable that loads what it answers from (run by a chat worker before it forks)."""
 
     name: str
     answerer: str
     priority: int = 100
+    warm_up: str = ""
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,12 @@ class PortalAppConfig(AppConfig):
         for flow in self.chat_flows:
             chat.register_flow(self.named(flow.flow)(), priority=flow.priority)
         for answerer in self.answerers:
-            chat.register_answerer(answerer.name, self.named(answerer.answerer), priority=answerer.priority)
+            chat.register_answerer(
+                answerer.name,
+                self.named(answerer.answerer),
+                priority=answerer.priority,
+                warm_up=self.named(answerer.warm_up) if answerer.warm_up else None,
+            )
         for postback in self.postbacks:
             richmenus.register_postback(
                 key=postback.key, label=postback.label, data=postback.data, display_text=postback.display_text

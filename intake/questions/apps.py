@@ -20,4 +20,7 @@ class QuestionsConfig(PortalAppConfig):
     demo = (Demo(70, "questions", ".demo.load_demo"),)
     audit_labels = ".audit.LABELS"
     chat_flows = (Flow(".chat.FaqFlow", priority=60),)
-    answerers = (Answerer("gomi", ".chat.gomi_answerer", priority=40), Answerer("faq", ".chat.faq_answerer", priority=50))
+    answerers = (
+        Answerer("gomi", ".chat.gomi_answerer", priority=40),
+        Answerer("faq", ".chat.faq_answerer", priority=50, warm_up=".chat.answerers_warm_up"),
+    )

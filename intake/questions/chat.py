@@ -27,6 +27,7 @@ from portal.line.language import resident_language as chosen_or_detected
 from . import selectors, services
 from .gomi import GomiAnswer, gomi_lookup
 from .matching import Decision, Entry, answer
+from .text import tokenizer
 
 logger = logging.getLogger(__name__)
 
@@ -203,6 +204,15 @@ def _sources(ctx: chat.ChatContext) -> selectors.AnswerSources:
     """The published version and dictionary this event is answered from: read once per
     batch (a publish or import committed before the batch began is answered from)."""
     return ctx.batch.memo("questions.sources", selectors.answer_sources)
+
+
+def answerers_warm_up() -> None:
+    """Load what both answerers answer from: the tokenizer, the published version's index and
+    the dictionary's (a chat worker runs this before it forks its pool processes)."""
+    sources = selectors.answer_sources()
+    tokenizer()
+    selectors.published_index(sources)
+    selectors.gomi_index(sources)
 
 
 def _question_text(ctx: chat.ChatContext) -> str:

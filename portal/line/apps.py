@@ -40,3 +40,12 @@ class LineConfig(PortalAppConfig):
         Postback(key="language", label=_("言語の選択"), data="flow=lang", display_text="言語 / Language"),
     )
     retention = ".retention.STORES"
+
+    def ready(self) -> None:
+        super().ready()
+        from celery.signals import worker_init
+
+        from .tasks import warm_up_chat_worker
+
+        # A chat worker loads the answerers' indexes once, before it forks its pool.
+        worker_init.connect(warm_up_chat_worker, weak=False, dispatch_uid="portal.line.warm_up_chat_worker")

@@ -17,6 +17,7 @@ when the token is gone). Conversation state is stored in ``Conversation`` rows, 
 survives restarts, and expires ``CONVERSATION_TTL`` after the last step.
 """
 
+import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -27,6 +28,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from .models import Conversation, Resident
+
+logger = logging.getLogger(__name__)
 
 CONVERSATION_TTL = timedelta(minutes=30)
 T = TypeVar("T")
@@ -208,14 +211,36 @@ def flow_named(name: str) -> ChatFlow | None:
 # through ``ctx`` or took the message for staff); when none does, the generic fallback reply.
 Answerer = Callable[[ChatContext], bool]
 _answerers: list[tuple[int, str, Answerer]] = []
+_warm_ups: list[tuple[str, Callable[[], object]]] = []
 
 
-def register_answerer(name: str, answerer: Answerer, *, priority: int = 100) -> None:
-    """Register ``answerer`` under ``name`` (registering a name twice keeps the first)."""
+def register_answerer(name: str, answerer: Answerer, *, priority: int = 100, warm_up: Callable[[], object] | None = None) -> None:
+    """Register ``answerer`` under ``name`` (registering a name twice keeps the first).
+    ``warm_up()``: loads into this process what the answerer answers from (its indexes),
+    so that ``answerers_warm_up`` can load it before a worker forks its pool."""
     if any(existing == name for _p, existing, _a in _answerers):
         return
     _answerers.append((priority, name, answerer))
     _answerers.sort(key=lambda item: item[0])
+    if warm_up is not None:
+        _warm_ups.append((name, warm_up))
+
+
+def answerers_warm_up() -> list[str]:
+    """Run the answerers' warm-ups in this process; returns the names of those that ran.
+    A chat worker's main process calls this before it forks its pool (``tasks``), so every
+    pool process starts with the indexes instead of building its own on its first message
+    (the FAQ index cost each one about 2 s of CPU). One that fails is logged and skipped:
+    its answerer then loads on first use, as it would without."""
+    done = []
+    for name, warm_up in _warm_ups:
+        try:
+            warm_up()
+        except Exception as exc:  # noqa: BLE001 - an optimisation: the answerer loads on first use instead
+            logger.warning("answerer %s: warm-up failed (%s); it loads on first use", name, type(exc).__name__)
+            continue
+        done.append(name)
+    return done
 
 
 def answerers() -> list[tuple[str, Answerer]]:

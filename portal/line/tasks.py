@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import random
+import time
+from typing import Any
 
 from celery import Task, shared_task
+from django.db import connections
 
-from . import sender, webhook
+from . import chat, sender, webhook
 from .client import LineRateLimited, LineTemporaryError
+
+logger = logging.getLogger(__name__)
 
 OUTBOUND_MAX_RETRIES = 8
 
@@ -22,6 +28,25 @@ def process_webhook_events(event_ids: list[int]) -> int:
     """Several stored events (a batch from a web process's publisher, a webhook body, or
     the beat job), processed once and in order in one transaction."""
     return webhook.webhook_events_process(event_ids=event_ids)
+
+
+def warm_up_chat_worker(sender: Any = None, **_kwargs: Any) -> None:
+    """Celery's ``worker_init`` (in the worker's main process, before it forks its pool): a
+    worker that takes webhook events loads the chat answerers' indexes now
+    (``chat.answerers_warm_up``), so that its pool processes inherit them instead of each
+    building its own on its first message. The database connection this used is closed
+    before the fork."""
+    app = getattr(sender, "app", None) or process_webhook_events.app
+    queue = app.amqp.router.route({}, process_webhook_events.name)["queue"].name
+    if queue not in app.amqp.queues.consume_from:
+        return  # e.g. the photo worker: no chat here
+    started = time.monotonic()
+    try:
+        names = chat.answerers_warm_up()
+    finally:
+        connections.close_all()
+    if names:
+        logger.info("chat answerers loaded before the pool starts: %s (%.1f s)", ", ".join(names), time.monotonic() - started)
 
 
 def _backoff(retries: int) -> float:

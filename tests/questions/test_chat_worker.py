@@ -1,6 +1,7 @@
-"""The chat's indexes are kept per process (a worker builds the published version's and the
-ごみ分別 dictionary's once): a publish or an import made in another process (here the test's,
-as the staff pages' web process would) is answered from by the next message, never a stale copy."""
+"""The chat's indexes are kept per process (a worker's main process builds the published
+version's and the ごみ分別 dictionary's once, before it forks its pool): a publish or an import
+made in another process (here the test's, as the staff pages' web process would) is answered
+from by the next message, never a stale copy."""
 
 from django.conf import settings
 
@@ -28,6 +29,9 @@ def test_a_worker_answers_from_what_another_process_published_or_imported(celery
         assert wait_for(lambda: line_emulator.count(user) == seen + 1, timeout=60), worker.log[-3000:]
         return line_emulator.received_texts(user)[-1]
 
+    # Loaded once by the worker's main process before it forked its pool (each pool process
+    # used to build the FAQ index on its first message: about 2 s of CPU each).
+    assert "chat answerers loaded before the pool starts: faq" in worker.log, worker.log[-3000:]
     # The worker answers from version 1 and the demo dictionary: both now in its memory.
     assert answer_to(QUESTION).startswith("粗大ごみの手数料は品目ごとに")
     assert "「乾電池」は「有害ごみ」です。" in answer_to("乾電池")

@@ -72,11 +72,10 @@ class Prefetched:
         user_ids = sorted(
             {uid for payload in payloads if payload.get("type") in ("message", "postback") and (uid := _user_id(payload))}
         )
-        self.residents: dict[str, Resident] = residents_for_messages(line_user_ids=user_ids) if user_ids else {}
-        ids = [r.pk for r in self.residents.values()]
-        self._conversations: dict[int, Conversation | None] = dict.fromkeys(ids)
-        if ids:
-            self._conversations.update({c.resident_id: c for c in Conversation.objects.filter(resident_id__in=ids)})
+        found = residents_for_messages(line_user_ids=user_ids) if user_ids else {}
+        self.residents: dict[str, Resident] = {uid: resident for uid, (resident, _c) in found.items()}
+        self._conversations: dict[int, Conversation | None] = {resident.pk: c for resident, c in found.values()}
+        ids = list(self._conversations)
         self.batch = chat.ChatBatch(resident_ids=ids)
         self.chat_log: list[ChatLogEntry] = []  # saved together by ``finish``
 

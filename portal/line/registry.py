@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from . import client, residents
@@ -61,17 +61,66 @@ def resident_for_message(*, line_user_id: str) -> Resident:
         return Resident.objects.get(line_user_id=line_user_id)
 
 
-def residents_for_messages(*, line_user_ids: list[str]) -> dict[str, Resident]:
-    """``resident_for_message`` for several senders at once (one SELECT, one INSERT of the
-    new ones, one SELECT of those): by LINE user ID. Inserted in sorted order, so two
-    workers creating the same residents wait on each other instead of deadlocking."""
+def residents_for_messages(*, line_user_ids: list[str]) -> dict[str, tuple[Resident, Conversation | None]]:
+    """``resident_for_message`` for several senders at once, by LINE user ID, each with its
+    stored conversation (or None): one SELECT (the conversations joined), and for senders
+    not known yet one INSERT … ON CONFLICT DO NOTHING RETURNING id (a resident made now has
+    no conversation); one that another transaction made meanwhile is read with a second
+    SELECT. Inserted in sorted order, so two workers creating the same residents wait on
+    each other instead of deadlocking."""
     wanted = sorted(set(line_user_ids))
-    found = {r.line_user_id: r for r in Resident.objects.filter(line_user_id__in=wanted)}
+    found = _with_conversations(wanted)
     missing = [uid for uid in wanted if uid not in found]
     if missing:
-        Resident.objects.bulk_create([Resident(line_user_id=uid) for uid in missing], ignore_conflicts=True)
-        found.update({r.line_user_id: r for r in Resident.objects.filter(line_user_id__in=missing)})
+        for resident in _residents_insert([Resident(line_user_id=uid) for uid in missing]):
+            found[resident.line_user_id] = (resident, None)
+        raced = [uid for uid in missing if uid not in found]
+        if raced:
+            found.update(_with_conversations(raced))
     return found
+
+
+def _with_conversations(line_user_ids: list[str]) -> dict[str, tuple[Resident, Conversation | None]]:
+    found = {}
+    for resident in Resident.objects.filter(line_user_id__in=line_user_ids).select_related("conversation"):
+        try:
+            conversation = resident.conversation
+        except Conversation.DoesNotExist:
+            conversation = None
+        # Handed out apart from the resident: a flow's later change must not leave a stale
+        # copy cached on it.
+        Resident.conversation.related.delete_cached_value(resident)
+        found[resident.line_user_id] = (resident, conversation)
+    return found
+
+
+def _residents_insert(residents: list[Resident]) -> list[Resident]:
+    """INSERT … ON CONFLICT (line_user_id) DO NOTHING RETURNING: the residents written (their
+    pk set); one another transaction wrote first is not among them."""
+    meta = Resident._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    qn = connection.ops.quote_name
+    by_user = {r.line_user_id: r for r in residents}
+    written: list[Resident] = []
+    per_statement = max(1, 900 // len(fields))  # SQLite's older builds take 999 parameters
+    with connection.cursor() as cursor:
+        for start in range(0, len(residents), per_statement):
+            chunk = residents[start : start + per_statement]
+            rows = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(chunk))
+            sql = (
+                f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) VALUES {rows} "  # noqa: S608 - the model's names
+                f"ON CONFLICT ({qn(meta.get_field('line_user_id').column)}) DO NOTHING "
+                f"RETURNING {qn(meta.pk.column)}, {qn(meta.get_field('line_user_id').column)}"
+            )
+            params = [f.get_db_prep_save(f.pre_save(r, True), connection) for r in chunk for f in fields]
+            cursor.execute(sql, params)
+            for pk, line_user_id in cursor.fetchall():
+                resident = by_user[line_user_id]
+                resident.pk = pk
+                resident._state.adding = False
+                resident._state.db = connection.alias
+                written.append(resident)
+    return written
 
 
 def resident_block(*, line_user_id: str) -> Resident | None:

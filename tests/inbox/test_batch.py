@@ -57,3 +57,18 @@ def test_each_message_for_staff_costs_a_fixed_few_queries(db, line_emulator):
     six = _process(line_emulator, [simulate.text_event(simulate.user_id_for(f"many-{i}"), QUESTION) for i in range(6)])
     listing = "\n".join(f"{n}. {sql[:200]}" for n, sql in enumerate(six, 1))
     assert len(six) - len(two) == 4 * 2, f"{len(two)} queries for 2 messages, {len(six)} for 6:\n{listing}"
+
+
+def test_a_batch_reads_its_senders_and_what_the_answerers_need_once(db, line_emulator):
+    # Whatever the batch's size: the claim (SQLite: two statements), the senders with their
+    # conversations (one SELECT), the new ones (one INSERT … RETURNING), what the answerers
+    # answer from, who has an open conversation, the chat log; in a test's transaction, the
+    # batch's savepoint and its release.
+    _process(line_emulator, [simulate.text_event(simulate.user_id_for("first-reads"), QUESTION)])  # the indexes are built
+    three = _process(line_emulator, [simulate.text_event(simulate.user_id_for(f"reads-{i}"), QUESTION) for i in range(3)])
+    listing = "\n".join(f"{n}. {sql[:200]}" for n, sql in enumerate(three, 1))
+    per_batch = 8 + (1 if connection.vendor == "sqlite" else 0)
+    assert len(three) - 3 * 2 == per_batch, f"{len(three)} queries for 3 messages:\n{listing}"
+    assert Inquiry.objects.filter(resident__line_user_id__in=[simulate.user_id_for(f"reads-{i}") for i in range(3)]).count() == 3
+    for i in range(3):
+        assert line_emulator.received_texts(simulate.user_id_for(f"reads-{i}")) == [received_text()]

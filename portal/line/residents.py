@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 import numpy as np
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import BigIntegerField, Case, Count, Exists, F, Model, OuterRef, Q, QuerySet, Sum, Value, When
 
@@ -285,7 +286,9 @@ def counts_compact() -> int:
     ``ResidentCount``, ``AnswerCount``); returns how many rows are left. Readers see the
     counts before or after, never in between (one statement per table on PostgreSQL; on
     SQLite one transaction under its write lock). ``AnswerCount``'s rows are compacted only
-    when a change added some, into a new generation (``AnswerCountBase``)."""
+    once changes added ``LINE_ANSWER_COUNTS_COMPACT_ROWS`` of them, into a new generation
+    (``AnswerCountBase``): each process loads a generation once, so a count rarely pays the
+    load, and the rows since are summed in SQL at every count."""
     left = _compact(ResidentCount._meta.db_table, "age_band, area_id, interest_bits")
     return left + _compact_answers()
 
@@ -324,9 +327,9 @@ def _compact_answers() -> int:
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [table])  # one compaction at a time
-        cursor.execute(f"SELECT max(id) FROM {table} WHERE generation = 0")  # noqa: S608
-        (last,) = cursor.fetchone()
-        if last is not None:
+        cursor.execute(f"SELECT max(id), count(*) FROM {table} WHERE generation = 0")  # noqa: S608
+        (last, added) = cursor.fetchone()
+        if last is not None and added >= settings.LINE_ANSWER_COUNTS_COMPACT_ROWS:
             if connection.vendor == "postgresql":
                 cursor.execute(
                     f"WITH gone AS (DELETE FROM {table} RETURNING {columns}, residents), "  # noqa: S608 - names from the models

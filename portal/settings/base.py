@@ -261,6 +261,11 @@ LINE_REQUEST_TIMEOUT = env.float("LINE_REQUEST_TIMEOUT", default=10.0)
 # or a few events per request; a larger body is refused (413) before it is read.
 LINE_WEBHOOK_MAX_BODY_BYTES = env.int("LINE_WEBHOOK_MAX_BODY_BYTES", default=1024 * 1024)
 LINE_WEBHOOK_MAX_EVENTS = env.int("LINE_WEBHOOK_MAX_EVENTS", default=100)
+# The answers' count cells (residents.counts_compact) are folded into a new generation only
+# once this many change rows have piled up: a process reloads a generation on its next
+# 50-rule count with dimensions (about a second at 1M residents), while the rows since are
+# summed in SQL at every count (20,000 rows: a few ms).
+LINE_ANSWER_COUNTS_COMPACT_ROWS = env.int("LINE_ANSWER_COUNTS_COMPACT_ROWS", default=20_000)
 # The portal's public address: links sent to residents (booking pages) and image URLs LINE
 # fetches (broadcast images) are built on it. Outside DEBUG it must be HTTPS (LINE accepts
 # only HTTPS image URLs); production requires it to be set.

@@ -20,6 +20,7 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 LINE_API_BASE_URL = "http://127.0.0.1:9"  # a closed port: a test that forgets the emulator fails
 LINE_API_DATA_BASE_URL = "http://127.0.0.1:9"
 LINE_REQUEST_TIMEOUT = 3.0
+LINE_ANSWER_COUNTS_COMPACT_ROWS = 0  # every compaction folds the answers' rows (tests/line/test_answer_counts.py)
 # LINE accepts HTTPS media URLs only, and so does the emulator: image messages built on this
 # base must pass it as they would pass LINE.
 PORTAL_BASE_URL = "https://portal.city.example.jp"

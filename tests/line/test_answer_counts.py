@@ -327,3 +327,32 @@ def test_answers_given_in_the_chat_are_counted_exactly_through_block_and_refollo
     residents.counts_compact()
     assert counts() == [15, 16, 0, 1, 1]
     assert AnswerCount.objects.filter(residents__lte=0).count() == 0
+
+
+def test_the_answers_rows_are_folded_only_once_enough_have_piled_up(world, settings):
+    """Each fold is a new generation every process loads again on its next count, so the
+    answers' rows wait for ``LINE_ANSWER_COUNTS_COMPACT_ROWS`` of them; the count is exact
+    before, while they wait and after."""
+    rng, option_ids = world
+    filters = _filters(rng, option_ids, n=40)
+    residents.counts_compact()
+    generation = AnswerCountBase.objects.get().generation
+    people = list(Resident.objects.filter(answers__isnull=False).distinct().order_by("pk")[:30])
+    gender = Dimension.objects.get(name="性別")
+    options = list(gender.options.order_by("pk"))
+    for n, resident in enumerate(people):
+        services.answers_replace(resident=resident, dimension=gender, option_ids=[options[n % len(options)].pk])
+    waiting = AnswerCount.objects.filter(generation=0).count()
+    assert waiting > 0
+
+    settings.LINE_ANSWER_COUNTS_COMPACT_ROWS = waiting + 1
+    residents.counts_compact()
+    assert AnswerCountBase.objects.get().generation == generation  # not yet: the rows wait
+    assert AnswerCount.objects.filter(generation=0).count() == waiting
+    _assert_exact(filters)
+
+    settings.LINE_ANSWER_COUNTS_COMPACT_ROWS = waiting
+    residents.counts_compact()
+    assert AnswerCountBase.objects.get().generation != generation
+    assert not AnswerCount.objects.filter(generation=0).exists()
+    _assert_exact(filters)

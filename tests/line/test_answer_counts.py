@@ -8,7 +8,6 @@ retention purge, bulk and raw-SQL writes; before and after compaction; inside an
 transaction; and (PostgreSQL) with concurrent writers."""
 
 import random
-import threading
 from datetime import timedelta
 
 import pytest
@@ -31,6 +30,7 @@ from portal.line.models import (
     ResidentAnswer,
 )
 from portal.line.retention import residents_purge_blocked
+from tests.fixtures.threads import race
 
 
 def _filters(rng: random.Random, option_ids: dict[int, list[int]], n: int = 120) -> list[dict]:
@@ -239,43 +239,28 @@ def test_concurrent_answers_and_compaction_keep_the_counts_exact(transactional_d
     filters = _filters(random.Random(3), option_ids, n=60)
     dims = list(Dimension.objects.filter(builtin=""))
     ids = list(Resident.objects.values_list("pk", flat=True))[:20]  # few residents: writers collide on them
-    errors: list[BaseException] = []
 
     def writer(offset: int) -> None:
         rng = random.Random(offset)
-        try:
-            for step in range(40):
-                resident = Resident.objects.get(pk=rng.choice(ids))
-                dim = rng.choice(dims)
-                with transaction.atomic():
-                    if step % 6 == 0:
-                        Resident.objects.filter(pk=resident.pk).update(age_band=rng.choice(AgeBand.values))
-                    picked = rng.sample(option_ids[dim.pk], rng.randint(0, 2))
-                    try:
-                        with transaction.atomic():
-                            services.answers_replace(resident=resident, dimension=dim, option_ids=picked)
-                    except IntegrityError:  # two writers inserting the same answer: one loses, as in the chat
-                        pass
-        except BaseException as exc:  # noqa: BLE001 - reported by the test below
-            errors.append(exc)
-        finally:
-            connection.close()
+        for step in range(40):
+            resident = Resident.objects.get(pk=rng.choice(ids))
+            dim = rng.choice(dims)
+            with transaction.atomic():
+                if step % 6 == 0:
+                    Resident.objects.filter(pk=resident.pk).update(age_band=rng.choice(AgeBand.values))
+                picked = rng.sample(option_ids[dim.pk], rng.randint(0, 2))
+                try:
+                    with transaction.atomic():
+                        services.answers_replace(resident=resident, dimension=dim, option_ids=picked)
+                except IntegrityError:  # two writers inserting the same answer: one loses, as in the chat
+                    pass
 
-    def compactor() -> None:
-        try:
-            for _ in range(15):
-                residents.counts_compact()
-        except BaseException as exc:  # noqa: BLE001
-            errors.append(exc)
-        finally:
-            connection.close()
+    def compactor(_n: int) -> None:
+        for _ in range(15):
+            residents.counts_compact()
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(3)] + [threading.Thread(target=compactor)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not errors
+    outcomes = race(lambda n: writer(n) if n < 3 else compactor(n), range(4))
+    assert not [o for o in outcomes if isinstance(o, BaseException)], outcomes
     _assert_exact(filters)
     residents.counts_compact()
     _assert_exact(filters)

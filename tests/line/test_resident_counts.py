@@ -3,9 +3,7 @@ triggers on line_resident) equal a count of the residents themselves after every
 write: ORM create/save/update/bulk_create/delete, the chat's 受信設定 and 配信停止, blocking,
 the retention purge, raw SQL; before and after compaction; inside an open transaction."""
 
-import itertools
 import random
-import threading
 
 import pytest
 from django.db import connection, transaction
@@ -14,6 +12,7 @@ from portal.line import residents
 from portal.line.devtools.demo import segments_load_demo
 from portal.line.devtools.seed import seed_residents
 from portal.line.models import AgeBand, Interest, Resident, ResidentCount
+from tests.fixtures.threads import race
 
 
 def _segments() -> list[dict]:
@@ -123,39 +122,24 @@ def test_concurrent_writers_and_compaction_keep_the_counts_exact(transactional_d
     segments = _segments()
     seed_residents(count=300, seed=5)
     ids = list(Resident.objects.values_list("pk", flat=True))
-    errors: list[BaseException] = []
 
     def writer(offset: int) -> None:
         rng = random.Random(offset)
-        try:
-            for step in range(40):
-                pk = rng.choice(ids)
-                with transaction.atomic():
-                    Resident.objects.filter(pk=pk).update(
-                        age_band=rng.choice(AgeBand.values), interest_bits=rng.randrange(0, 256), segment_opt_out=step % 7 == 0
-                    )
-                    if step % 5 == 0:
-                        Resident.objects.create(line_user_id=f"U{offset:08x}{step:024x}")
-        except BaseException as exc:  # noqa: BLE001 - reported by the test below
-            errors.append(exc)
-        finally:
-            connection.close()
+        for step in range(40):
+            pk = rng.choice(ids)
+            with transaction.atomic():
+                Resident.objects.filter(pk=pk).update(
+                    age_band=rng.choice(AgeBand.values), interest_bits=rng.randrange(0, 256), segment_opt_out=step % 7 == 0
+                )
+                if step % 5 == 0:
+                    Resident.objects.create(line_user_id=f"U{offset:08x}{step:024x}")
 
-    def compactor() -> None:
-        try:
-            for _ in range(15):
-                residents.counts_compact()
-        except BaseException as exc:  # noqa: BLE001
-            errors.append(exc)
-        finally:
-            connection.close()
+    def compactor(_n: int) -> None:
+        for _ in range(15):
+            residents.counts_compact()
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(3)] + [threading.Thread(target=compactor)]
-    for t in itertools.chain(threads):
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not errors
+    outcomes = race(lambda n: writer(n) if n < 3 else compactor(n), range(4))
+    assert not [o for o in outcomes if isinstance(o, BaseException)], outcomes
     _assert_exact(segments)
     residents.counts_compact()
     _assert_exact(segments)

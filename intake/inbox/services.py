@@ -9,16 +9,15 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Collection
-from functools import cache
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Field
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.roles import Perm
 from portal.context import AuditContext
+from portal.db import insert_returning, mark_saved
 from portal.errors import Conflict, DomainError
 from portal.line import chatroom
 from portal.line.chat import text_length, text_message
@@ -46,43 +45,16 @@ def residents_with_open_inquiry(*, resident_ids: Collection[int]) -> set[int]:
     events; ``inquiry_receive``'s ``known_open``)."""
     if not resident_ids:
         return set()
-    # Written as SQL: it runs once per chat batch, where building the ORM's query cost more
-    # CPU than running it.
-    meta, qn = Inquiry._meta, connection.ops.quote_name
-    resident, status = qn(meta.get_field("resident").column), qn(meta.get_field("status").column)
-    ids = sorted({int(pk) for pk in resident_ids})
-    sql = (
-        f"SELECT DISTINCT {resident} FROM {qn(meta.db_table)} "  # noqa: S608 - the model's names, placeholders
-        f"WHERE {resident} IN ({', '.join(['%s'] * len(ids))}) AND {status} <> %s"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*ids, S.DONE])
-        return {row[0] for row in cursor.fetchall()}
-
-
-@cache
-def _inquiry_insert_sql() -> tuple[list[Field], str]:
-    meta = Inquiry._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    qn = connection.ops.quote_name
-    sql = (
-        f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "  # noqa: S608 - the model's names, placeholders
-        f"VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT DO NOTHING RETURNING {qn(meta.pk.column)}"
-    )
-    return fields, sql
+    return set(Inquiry.objects.filter(resident_id__in=resident_ids).exclude(status=S.DONE).values_list("resident_id", flat=True))
 
 
 def _inquiry_insert(inquiry: Inquiry) -> bool:
     """INSERT … ON CONFLICT DO NOTHING RETURNING id: False (nothing written) when the
     resident already has an open conversation (the one-open-per-resident constraint)."""
-    fields, sql = _inquiry_insert_sql()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [f.get_db_prep_save(getattr(inquiry, f.attname), connection) for f in fields])
-        row = cursor.fetchone()
-    if row is None:
+    written = insert_returning([inquiry])
+    if not written:
         return False
-    inquiry.pk = row[0]
-    inquiry._state.adding = False
+    mark_saved(inquiry, written[0][0])
     return True
 
 

@@ -6,12 +6,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
 from types import MappingProxyType
 from typing import Any
 
-from django.db import connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Subquery
 
 from .gomi import GomiIndex
 from .gomi import GomiItem as GomiEntry
@@ -53,27 +51,20 @@ class AnswerSources:
         return f"published:{self.version_number}:{self.version_token}"  # FaqVersion.cache_key
 
 
-@cache
-def _answer_sources_sql() -> str:
-    qn = connection.ops.quote_name
-    base, version = FaqBase._meta, FaqVersion._meta
-    newest = f"FROM {qn(version.db_table)} ORDER BY {qn(version.get_field('number').column)} DESC LIMIT 1"
-    columns = (version.pk.column, version.get_field("number").column, version.get_field("token").column)
-    return (
-        f"SELECT {qn(base.get_field('gomi_token').column)}, "  # noqa: S608 - the models' names
-        + ", ".join(f"(SELECT {qn(column)} {newest})" for column in columns)
-        + f" FROM {qn(base.db_table)} WHERE {qn(base.pk.column)} = 1"
-    )
-
-
 def answer_sources() -> AnswerSources:
     """The newest version and the dictionary's token, in one query (the base's one row,
-    with the newest version by its unique number). Written as SQL: it runs once per chat
-    batch, and building the ORM's query with its three subqueries cost more CPU than
-    running it."""
-    with connection.cursor() as cursor:
-        cursor.execute(_answer_sources_sql())
-        row = cursor.fetchone()
+    with the newest version by its unique number)."""
+    newest = FaqVersion.objects.order_by("-number")
+    row = (
+        FaqBase.objects.filter(pk=1)
+        .annotate(
+            v_pk=Subquery(newest.values("pk")[:1]),
+            v_number=Subquery(newest.values("number")[:1]),
+            v_token=Subquery(newest.values("token")[:1]),
+        )
+        .values_list("gomi_token", "v_pk", "v_number", "v_token")
+        .first()
+    )
     if row is None:  # the base's row is made on first use
         FaqBase.load()
         return answer_sources()

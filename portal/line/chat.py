@@ -21,13 +21,13 @@ import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import cache
 from typing import Any, Protocol, TypeVar
 from urllib.parse import parse_qsl
 
-from django.db import connection, transaction
-from django.db.models import Field
+from django.db import transaction
 from django.utils import timezone
+
+from portal.db import insert_returning, mark_saved
 
 from .models import Conversation, Resident
 
@@ -132,7 +132,11 @@ class ChatContext:
         conversation = Conversation(
             resident=self.resident, flow=flow, step=step, data=data, updated_at=now, expires_at=now + CONVERSATION_TTL
         )
-        _conversation_upsert(conversation)
+        # One INSERT … ON CONFLICT (resident) DO UPDATE … RETURNING id: the resident's one
+        # conversation is replaced whether or not it exists (a chat's hot path: no SELECT …
+        # FOR UPDATE and savepoint of update_or_create).
+        ((pk,),) = insert_returning([conversation], conflict=["resident"], update=True)
+        mark_saved(conversation, pk)
         self.conversation = conversation
 
     def advance(self, step: str, **data: Any) -> None:
@@ -163,33 +167,6 @@ class ChatContext:
         if self.conversation is not None and self.conversation.pk:
             self.conversation.delete()
         self.conversation = None
-
-
-@cache
-def _conversation_upsert_sql() -> tuple[list[Field], str]:
-    meta = Conversation._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    qn = connection.ops.quote_name
-    resident = qn(meta.get_field("resident").column)
-    updated = ", ".join(f"{qn(f.column)} = EXCLUDED.{qn(f.column)}" for f in fields if qn(f.column) != resident)
-    sql = (
-        f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "  # noqa: S608 - the model's names
-        f"VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT ({resident}) DO UPDATE SET {updated} "
-        f"RETURNING {qn(meta.pk.column)}"
-    )
-    return fields, sql
-
-
-def _conversation_upsert(conversation: Conversation) -> None:
-    """One INSERT … ON CONFLICT (resident) DO UPDATE … RETURNING id: the resident's one
-    conversation is replaced whether or not it exists (a chat's hot path: no SELECT … FOR
-    UPDATE and savepoint of update_or_create, and none of bulk_create's per-call work)."""
-    fields, sql = _conversation_upsert_sql()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [f.get_db_prep_save(getattr(conversation, f.attname), connection) for f in fields])
-        (conversation.pk,) = cursor.fetchone()
-    conversation._state.adding = False
-    conversation._state.db = connection.alias
 
 
 class ChatFlow(Protocol):

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import logging
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
+
+from portal.db import insert_returning, mark_saved
 
 from . import client, residents
 from .client import LineError
@@ -97,29 +99,11 @@ def _with_conversations(line_user_ids: list[str]) -> dict[str, tuple[Resident, C
 def _residents_insert(residents: list[Resident]) -> list[Resident]:
     """INSERT … ON CONFLICT (line_user_id) DO NOTHING RETURNING: the residents written (their
     pk set); one another transaction wrote first is not among them."""
-    meta = Resident._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    qn = connection.ops.quote_name
     by_user = {r.line_user_id: r for r in residents}
-    written: list[Resident] = []
-    per_statement = max(1, 900 // len(fields))  # SQLite's older builds take 999 parameters
-    with connection.cursor() as cursor:
-        for start in range(0, len(residents), per_statement):
-            chunk = residents[start : start + per_statement]
-            rows = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(chunk))
-            sql = (
-                f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) VALUES {rows} "  # noqa: S608 - the model's names
-                f"ON CONFLICT ({qn(meta.get_field('line_user_id').column)}) DO NOTHING "
-                f"RETURNING {qn(meta.pk.column)}, {qn(meta.get_field('line_user_id').column)}"
-            )
-            params = [f.get_db_prep_save(f.pre_save(r, True), connection) for r in chunk for f in fields]
-            cursor.execute(sql, params)
-            for pk, line_user_id in cursor.fetchall():
-                resident = by_user[line_user_id]
-                resident.pk = pk
-                resident._state.adding = False
-                resident._state.db = connection.alias
-                written.append(resident)
+    written = []
+    for pk, line_user_id in insert_returning(residents, conflict=["line_user_id"], returning=["pk", "line_user_id"]):
+        mark_saved(by_user[line_user_id], pk)
+        written.append(by_user[line_user_id])
     return written
 
 
